@@ -1,0 +1,58 @@
+// One error policy, in one place. Expected failures are GraphQLErrors with extensions.code; known Prisma
+// errors are translated at the boundary; everything else is masked by formatError (Apollo Server 5 does
+// not mask by default) and logged once on the server.
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
+
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message, { extensions: { code, ...(details ?? {}) } });
+  }
+}
+
+export const badInput = (message: string, details?: Record<string, unknown>) => new AppError('BAD_USER_INPUT', message, details);
+export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
+export const conflict = (message: string) => new AppError('CONFLICT', message);
+export const forbidden = (message = 'not allowed for this key') => new AppError('FORBIDDEN', message);
+export const unauthenticated = (message = 'an API key is required (Authorization: Bearer <key>)') =>
+  new AppError('UNAUTHENTICATED', message);
+
+/** HTTP status for an error code, for the non-GraphQL routes. */
+export function httpStatus(code: string | undefined): number {
+  switch (code) {
+    case 'BAD_USER_INPUT': return 400;
+    case 'UNAUTHENTICATED': return 401;
+    case 'FORBIDDEN': return 403;
+    case 'NOT_FOUND': return 404;
+    case 'CONFLICT': return 409;
+    case 'PAYLOAD_TOO_LARGE': return 413;
+    case 'TOO_MANY_REQUESTS': return 429;
+    default: return 500;
+  }
+}
+
+/** Prisma known request errors by code -> our codes. Unique violation and missing record are the usual. */
+export function translatePrismaError(err: unknown): AppError | undefined {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'P2002') return conflict('a record with the same unique key already exists');
+  if (code === 'P2025') return notFound('record');
+  if (code === 'P2003') return badInput('a referenced record does not exist');
+  return undefined;
+}
+
+const EXPECTED = new Set(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT',
+  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.code as string | undefined;
+  if (code && EXPECTED.has(code)) {
+    const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  const original = (error as { originalError?: unknown })?.originalError ?? error;
+  const translated = translatePrismaError(original);
+  if (translated) return { message: translated.message, path: formatted.path, extensions: translated.extensions };
+  console.error('[graphql] internal error:', original instanceof Error ? original.stack ?? original.message : original);
+  return { message: 'internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

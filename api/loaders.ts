@@ -1,0 +1,43 @@
+// Per-request DataLoaders: every relation field goes through one of these, so a nested query costs a fixed
+// number of SQL statements however many rows it touches (test/query-count.test.ts holds us to it).
+import DataLoader from 'dataloader';
+import type { Database } from './db/index.js';
+import { exampleCounts, examplePages, type ExamplePageKey, type SplitName } from './services/datasets.js';
+import type { DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel } from './mappers.js';
+
+function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (v: V) => K): (V | null)[] {
+  const map = new Map(rows.map((r) => [keyOf(r), r]));
+  return keys.map((k) => map.get(k) ?? null);
+}
+
+const keyString = (k: object) => JSON.stringify(k);
+
+export function createLoaders(db: Database) {
+  const { prisma } = db;
+  return {
+    datasetById: new DataLoader<string, DatasetModel | null>(async (ids) =>
+      byKey(ids, await prisma.dataset.findMany({ where: { id: { in: [...ids] } } }), (d) => d.id)),
+    exampleById: new DataLoader<string, ExampleModel | null>(async (ids) =>
+      byKey(ids, await prisma.example.findMany({ where: { id: { in: [...ids] } } }), (e) => e.id)),
+    teacherById: new DataLoader<string, TeacherModel | null>(async (ids) =>
+      byKey(ids, await prisma.teacher.findMany({ where: { id: { in: [...ids] } } }), (t) => t.id)),
+    teacherByName: new DataLoader<string, TeacherModel | null>(async (names) =>
+      byKey(names, await prisma.teacher.findMany({ where: { name: { in: [...names] } } }), (t) => t.name)),
+    /** Key: example id + optional teacher name filter. */
+    responsesByExample: new DataLoader<{ exampleId: string; teacher: string | null }, TeacherResponseModel[], string>(async (keys) => {
+      const names = [...new Set(keys.map((k) => k.teacher).filter((n): n is string => n !== null))];
+      const teacherIds = new Map(names.length
+        ? (await prisma.teacher.findMany({ where: { name: { in: names } }, select: { id: true, name: true } })).map((t) => [t.name, t.id])
+        : []);
+      const rows = await prisma.teacherResponse.findMany({
+        where: { exampleId: { in: [...new Set(keys.map((k) => k.exampleId))] } },
+        orderBy: [{ teacherId: 'asc' }, { sample: 'asc' }],
+      });
+      return keys.map((k) => rows.filter((r) => r.exampleId === k.exampleId && (k.teacher === null || r.teacherId === teacherIds.get(k.teacher))));
+    }, { cacheKeyFn: keyString }),
+    examplePage: new DataLoader<ExamplePageKey, ExampleModel[], string>((keys) => examplePages(db, keys), { cacheKeyFn: keyString }),
+    exampleCount: new DataLoader<{ datasetId: string; split: SplitName | null }, number, string>((keys) => exampleCounts(db, keys), { cacheKeyFn: keyString }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,10 @@
+// GraphQL type -> the backing model each resolver receives as its parent (used by codegen's `mappers`).
+import type { ApiKey, Dataset, Example, Teacher, TeacherResponse } from '../generated/sqlite/index.js';
+
+export type DatasetModel = Dataset;
+export type ExampleModel = Pick<Example, 'id' | 'datasetId' | 'externalId' | 'ordinal' | 'split' | 'imageSha256' | 'question' | 'answer'>;
+export type TeacherModel = Teacher;
+export type TeacherResponseModel = TeacherResponse;
+export type ApiKeyModel = ApiKey;
+export type TeacherCoverageModel = { teacherId: string; datasetId: string; covered: number; total: number; responses: number };
+export type DatasetStatsModel = { datasetId: string };

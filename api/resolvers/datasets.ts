@@ -1,0 +1,65 @@
+// Datasets and examples: resolvers validate arguments and call services; relations go through loaders.
+import type { Resolvers } from '../generated/resolvers-types.js';
+import { notFound } from '../errors.js';
+import { decodeCursor, encodeCursor, pageSize } from '../pagination.js';
+import { getDatasetOrThrow, importDataset, splitCounts, topAnswers } from '../services/datasets.js';
+import { coverage } from '../services/teachers.js';
+
+const isOrdinal = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= -1;
+const isId = (v: unknown): v is string => typeof v === 'string';
+
+export const datasetResolvers: Resolvers = {
+  Query: {
+    datasets: async (_p, { first, after, name }, { db }) => {
+      const take = pageSize(first, 100);
+      const cursor = decodeCursor(after, isId);
+      const where = name ? { name } : {};
+      const [rows, totalCount] = await Promise.all([
+        db.prisma.dataset.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: take + 1, ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}) }),
+        db.prisma.dataset.count({ where }),
+      ]);
+      const page = rows.slice(0, take);
+      return {
+        edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
+        pageInfo: { hasNextPage: rows.length > take, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null },
+        totalCount,
+      };
+    },
+    dataset: (_p, { id }, { loaders }) => loaders.datasetById.load(id),
+    example: (_p, { id }, { loaders }) => loaders.exampleById.load(id),
+  },
+  Mutation: {
+    importDataset: (_p, { input }, { db, blobs, env }) =>
+      importDataset(db, blobs, { name: input.name, path: input.path, description: input.description, maxImageBytes: env.RIL_MAX_IMAGE_BYTES }),
+  },
+  Dataset: {
+    examples: async (dataset, { first, after, split }, { loaders }) => {
+      const take = pageSize(first);
+      const afterOrdinal = decodeCursor(after, isOrdinal) ?? -1;
+      const [rows, totalCount] = await Promise.all([
+        loaders.examplePage.load({ datasetId: dataset.id, split: split ?? null, first: take, afterOrdinal }),
+        loaders.exampleCount.load({ datasetId: dataset.id, split: split ?? null }),
+      ]);
+      const page = rows.slice(0, take);
+      return {
+        edges: page.map((node) => ({ cursor: encodeCursor(node.ordinal), node })),
+        pageInfo: { hasNextPage: rows.length > take, endCursor: page.length ? encodeCursor(page[page.length - 1].ordinal) : null },
+        totalCount,
+      };
+    },
+    stats: (dataset) => ({ datasetId: dataset.id }),
+    teacherCoverage: (dataset, { minSamples }, { db }) => coverage(db, dataset.id, minSamples ?? 1),
+  },
+  DatasetStats: {
+    splits: ({ datasetId }, _a, { db }) => splitCounts(db, datasetId),
+    topAnswers: ({ datasetId }, { limit }, { db }) => topAnswers(db, datasetId, limit ?? 10),
+  },
+  Example: {
+    split: (e) => e.split as 'train' | 'val' | 'test',
+    imageUrl: (e) => `/blobs/${e.imageSha256}`,
+    dataset: async (e, _a, { loaders }) => (await loaders.datasetById.load(e.datasetId)) ?? Promise.reject(notFound('dataset')),
+    teacherResponses: (e, { teacher }, { loaders }) => loaders.responsesByExample.load({ exampleId: e.id, teacher: teacher ?? null }),
+  },
+};
+
+export { getDatasetOrThrow };

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { buildFashionMnistVqa, DEFAULT_LIMIT, DEFAULT_SEED } from '../../../../api/services/fashionMnist.js';
+import { fail, print, progressBar } from '../output.js';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  return n;
+};
+
+export function dataCommand(program: Command) {
+  const data = program.command('data').description('build demo datasets');
+  data.command('fashion-mnist').description("Fashion-MNIST VQA from Debian's dataset-fashion-mnist, with two scripted stand-in teacher caches")
+    .requiredOption('--out <dir>', 'output directory (new or empty)')
+    .option('--limit <n>', 'number of examples', int, DEFAULT_LIMIT)
+    .option('--seed <s>', 'random seed', int, DEFAULT_SEED)
+    .option('--samples <k>', 'samples per question per teacher', int, 4)
+    .option('--json', 'JSON output')
+    .action(async (opts) => {
+      const bar = progressBar(opts, 'images');
+      try {
+        const r = await buildFashionMnistVqa({ out: opts.out, limit: opts.limit, seed: opts.seed, samplesPerTeacher: opts.samples, onProgress: (d, t) => bar.update(d, t) });
+        bar.stop();
+        print(opts, r, () => `wrote ${r.examples} examples (train ${r.splits.train}, val ${r.splits.val}, test ${r.splits.test}) and ${r.responses} responses from ${r.teachers.join(', ')} to ${r.out}`);
+      } catch (err) { bar.stop(); fail(err); }
+    });
+}

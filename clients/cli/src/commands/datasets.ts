@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { exportDataset, importDataset, splitCounts } from '../../../../api/services/datasets.js';
+import { fail, print, table } from '../output.js';
+import { withLocal } from '../local.js';
+
+export function datasetsCommand(program: Command) {
+  const datasets = program.command('datasets').description('import, list and export datasets');
+
+  datasets.command('import <file>').description('import a JSONL dataset (blueprint format; images relative to the file)')
+    .requiredOption('--name <name>', 'dataset name (a re-import makes a new version)')
+    .option('--description <text>')
+    .option('--json', 'JSON output')
+    .action(async (file: string, opts) => {
+      try {
+        const ds = await withLocal(({ db, blobs, env }) =>
+          importDataset(db, blobs, { name: opts.name, path: file, description: opts.description, maxImageBytes: env.RIL_MAX_IMAGE_BYTES }));
+        print(opts, ds, () => `imported ${ds.name} v${ds.version}: ${ds.exampleCount} examples (id ${ds.id})`);
+      } catch (err) { fail(err); }
+    });
+
+  datasets.command('list').description('list datasets with their splits').option('--json', 'JSON output')
+    .action(async (opts) => {
+      try {
+        const rows = await withLocal(async ({ db }) => {
+          const all = await db.prisma.dataset.findMany({ orderBy: [{ name: 'asc' }, { version: 'desc' }] });
+          return Promise.all(all.map(async (d) => ({ ...d, splits: await splitCounts(db, d.id) })));
+        });
+        print(opts, rows, () => table(['id', 'name', 'version', 'examples', 'train/val/test', 'created'],
+          rows.map((d) => [d.id, d.name, d.version, d.exampleCount, d.splits.map((s) => s.count).join('/'), d.createdAt.toISOString()])));
+      } catch (err) { fail(err); }
+    });
+
+  datasets.command('export <id>').description("write JSONL + images + teacher caches (the trainer's input directory)")
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts) => {
+      try {
+        const summary = await withLocal(({ db, blobs }) => exportDataset(db, blobs, id, opts.out));
+        print(opts, summary, () => `exported ${summary.examples} examples, ${summary.images} images, ${summary.responses} teacher responses (${summary.teachers.join(', ') || 'no teachers'}) to ${summary.out}`);
+      } catch (err) { fail(err); }
+    });
+}

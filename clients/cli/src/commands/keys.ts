@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { createApiKey, ROLES } from '../../../../api/services/auth.js';
+import { fail, print, table } from '../output.js';
+import { withLocal } from '../local.js';
+
+export function keysCommand(program: Command) {
+  const keys = program.command('keys').description('API keys (stored hashed; a secret is shown once)');
+  keys.command('create').requiredOption('--role <role>', ROLES.join(' | ')).option('--name <name>', 'label', 'cli')
+    .option('--json', 'JSON output')
+    .action(async (opts) => {
+      try {
+        const { key, secret } = await withLocal(({ db }) => createApiKey(db.prisma, opts.name, String(opts.role).toUpperCase()));
+        print(opts, { id: key.id, name: key.name, role: key.role, secret }, () => `${key.role} key "${key.name}" (${key.id}):\n${secret}\nShown once: store it now.`);
+      } catch (err) { fail(err); }
+    });
+  keys.command('list').option('--json', 'JSON output').action(async (opts) => {
+    try {
+      const rows = await withLocal(({ db }) => db.prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' } }));
+      const safe = rows.map(({ hash: _h, ...k }) => k);
+      print(opts, safe, () => table(['id', 'name', 'role', 'prefix', 'created', 'revoked'], safe.map((k) => [k.id, k.name, k.role, k.prefix, k.createdAt.toISOString(), k.revokedAt?.toISOString()])));
+    } catch (err) { fail(err); }
+  });
+}

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { loadEnv } from '../../../../api/env.js';
+import { createPlatform, listen } from '../../../../api/http/server.js';
+import { ensureBootstrapAdmin } from '../../../../api/services/auth.js';
+import { fail } from '../output.js';
+
+/** Starts the platform; returns once it listens. Prints the bootstrap admin key on a fresh RIL_HOME. */
+export async function startServer(opts: { port?: number; host?: string; quiet?: boolean } = {}) {
+  const env = loadEnv();
+  const platform = await createPlatform(env);
+  const bootstrapKey = await ensureBootstrapAdmin(platform.db.prisma);
+  const http = await listen(platform, opts.port ?? env.PORT, opts.host ?? env.RIL_HOST);
+  const shutdown = async () => { await http.close(); await platform.close(); process.exit(0); };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  if (!opts.quiet) {
+    console.log(`RIL platform on ${http.url} (database: ${platform.db.provider}, home: ${env.home})`);
+    console.log(`  GraphQL  POST ${http.url}/graphql\n  health   GET  ${http.url}/healthz`);
+    if (bootstrapKey) console.log(`\nAdmin key (shown once, store it now):\n  ${bootstrapKey}\n`);
+  }
+  return { platform, http, bootstrapKey, env };
+}
+
+export function serveCommand(program: Command) {
+  program.command('serve').description('run the API (GraphQL, blobs) on PORT')
+    .option('--port <port>', 'port (default $PORT or 4000)', (v) => Number(v))
+    .option('--host <host>', 'interface (default $RIL_HOST or 127.0.0.1)')
+    .action(async (opts) => {
+      try { await startServer({ port: opts.port, host: opts.host }); } catch (err) { fail(err); }
+    });
+}

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { coverage, importTeacherResponses, readCacheFile, registerTeacher } from '../../../../api/services/teachers.js';
+import { fillTeacherCache } from '../../../../api/services/teacherFill.js';
+import { fail, print, progressBar, table } from '../output.js';
+import { withLocal } from '../local.js';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  return n;
+};
+
+export function teachersCommand(program: Command) {
+  const teachers = program.command('teachers').description('register teachers, import and fill their response caches');
+
+  teachers.command('register').description('register a teacher (IMPORTED, or ENDPOINT: an OpenAI-compatible chat endpoint)')
+    .requiredOption('--name <name>').requiredOption('--model <model>')
+    .option('--kind <kind>', 'IMPORTED | ENDPOINT', 'IMPORTED')
+    .option('--base-url <url>', 'OpenAI-compatible base URL, e.g. http://host:8000/v1')
+    .option('--api-key-env <VAR>', 'name of the env var holding the endpoint key (the key is never stored)')
+    .option('--json', 'JSON output')
+    .action(async (opts) => {
+      try {
+        const t = await withLocal(({ db }) => registerTeacher(db, { name: opts.name, model: opts.model, kind: opts.kind, baseUrl: opts.baseUrl, apiKeyEnv: opts.apiKeyEnv }));
+        print(opts, t, () => `teacher ${t.name} (${t.kind}, model ${t.model})`);
+      } catch (err) { fail(err); }
+    });
+
+  teachers.command('list').option('--json', 'JSON output').action(async (opts) => {
+    try {
+      const rows = await withLocal(({ db }) => db.prisma.teacher.findMany({ orderBy: { name: 'asc' } }));
+      print(opts, rows, () => table(['name', 'kind', 'model', 'base URL', 'key env'], rows.map((t) => [t.name, t.kind, t.model, t.baseUrl, t.apiKeyEnv])));
+    } catch (err) { fail(err); }
+  });
+
+  teachers.command('import <file>').description('import a teacher cache JSONL into a dataset (all or nothing)')
+    .requiredOption('--dataset <id>').option('--json', 'JSON output')
+    .action(async (file: string, opts) => {
+      try {
+        const r = await withLocal(({ db }) => importTeacherResponses(db, opts.dataset, readCacheFile(file)));
+        print(opts, r, () => `imported ${r.imported} responses`);
+      } catch (err) { fail(err); }
+    });
+
+  teachers.command('fill').description("ask an ENDPOINT teacher for the responses missing from the cache (resumable)")
+    .requiredOption('--dataset <id>').requiredOption('--teacher <name>')
+    .option('--samples <k>', 'samples per example', int, 1)
+    .option('--split <split>', 'train | val | test')
+    .option('--limit <n>', 'at most n examples', int)
+    .option('--concurrency <n>', 'requests in flight', int, 4)
+    .option('--json', 'JSON output')
+    .action(async (opts) => {
+      const bar = progressBar(opts, `fill ${opts.teacher}`);
+      try {
+        const r = await withLocal(({ db, blobs }) => fillTeacherCache({ prisma: db.prisma, blobs }, {
+          datasetId: opts.dataset, teacher: opts.teacher, samplesPerExample: opts.samples, split: opts.split,
+          limit: opts.limit, concurrency: opts.concurrency,
+          onProgress: (p) => bar.update(p.done, p.total, `filled ${p.filled} failed ${p.failed}`),
+        }));
+        bar.stop();
+        print(opts, r, () => `asked ${r.requested}, filled ${r.filled}, already cached ${r.alreadyCached}, failed ${r.failed}` +
+          (r.errors.length ? `\n${r.errors.slice(0, 10).join('\n')}` : ''));
+        if (r.failed > 0) process.exitCode = 1;
+      } catch (err) { bar.stop(); fail(err); }
+    });
+
+  teachers.command('coverage').description('examples with at least k cached responses, per teacher')
+    .requiredOption('--dataset <id>').option('--min-samples <k>', 'k', int, 1).option('--json', 'JSON output')
+    .action(async (opts) => {
+      try {
+        const rows = await withLocal(async ({ db }) => {
+          const cov = await coverage(db, opts.dataset, opts.minSamples);
+          const names = new Map((await db.prisma.teacher.findMany()).map((t) => [t.id, t.name]));
+          return cov.map((c) => ({ teacher: names.get(c.teacherId), covered: c.covered, total: c.total, responses: c.responses }));
+        });
+        print(opts, rows, () => table(['teacher', `covered (>= ${opts.minSamples})`, 'examples', 'responses'], rows.map((r) => [r.teacher, r.covered, r.total, r.responses])));
+      } catch (err) { fail(err); }
+    });
+}

@@ -1,0 +1,49 @@
+// Output and failure policy for every command: --json prints one JSON document on stdout; otherwise a
+// human summary. Failures print `error: <message>` (and bad lines) on stderr and exit 1.
+import Table from 'cli-table3';
+import cliProgress from 'cli-progress';
+
+export interface OutputOptions { json?: boolean }
+
+export function print(opts: OutputOptions, value: unknown, human: () => string) {
+  process.stdout.write(opts.json ? JSON.stringify(value, null, 2) + '\n' : human() + '\n');
+}
+
+export function table(head: string[], rows: (string | number | null | undefined)[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] } });
+  for (const r of rows) t.push(r.map((c) => (c == null ? '' : String(c))));
+  return t.toString();
+}
+
+/** A progress bar on stderr (so --json stdout stays clean); silent when stderr is not a terminal or in --json mode. */
+export function progressBar(opts: OutputOptions, label: string) {
+  const enabled = !opts.json && process.stderr.isTTY;
+  const bar = new cliProgress.SingleBar({
+    format: `${label} [{bar}] {value}/{total} {percentage}% | ETA {eta_formatted} {extra}`,
+    stream: process.stderr,
+    hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  let lastLogged = 0;
+  return {
+    update(done: number, total: number, extra = '') {
+      if (enabled) {
+        if (!started) { bar.start(total, 0, { extra }); started = true; }
+        bar.setTotal(total);
+        bar.update(done, { extra });
+      } else if (!opts.json && (done === total || Date.now() - lastLogged > 2000)) {
+        lastLogged = Date.now();
+        process.stderr.write(`${label}: ${done}/${total} ${extra}\n`);
+      }
+    },
+    stop() { if (started) bar.stop(); },
+  };
+}
+
+export function fail(err: unknown): never {
+  const e = err as { message?: string; extensions?: { code?: string; errors?: { line: number; message: string }[] } };
+  const code = e.extensions?.code ? ` [${e.extensions.code}]` : '';
+  process.stderr.write(`error${code}: ${e.message ?? String(err)}\n`);
+  for (const line of e.extensions?.errors ?? []) process.stderr.write(`  line ${line.line}: ${line.message}\n`);
+  process.exit(1);
+}

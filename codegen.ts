@@ -1,0 +1,28 @@
+// GraphQL Code Generator: resolver types from schema.graphql, mapped onto the Prisma models.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  generates: {
+    'api/generated/resolvers-types.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        useIndexSignature: true,
+        contextType: '../context.js#Context',
+        mappers: {
+          Dataset: '../mappers.js#DatasetModel',
+          Example: '../mappers.js#ExampleModel',
+          Teacher: '../mappers.js#TeacherModel',
+          TeacherResponse: '../mappers.js#TeacherResponseModel',
+          ApiKey: '../mappers.js#ApiKeyModel',
+          TeacherCoverage: '../mappers.js#TeacherCoverageModel',
+          DatasetStats: '../mappers.js#DatasetStatsModel',
+        },
+        scalars: { DateTime: 'Date', JSON: 'unknown' },
+        enumsAsTypes: true,
+        useTypeImports: true,
+      },
+    },
+  },
+};
+export default config;

@@ -1,0 +1,150 @@
+"""Thin CLI: ``python3 -m ril_trainer <train|eval|export|info>``.
+
+stdout carries JSON lines only (one object per line); human-readable logs go to stderr.
+
+  train  --config CFG --data DIR --out DIR [--device D] [--max-steps N]
+  eval   --checkpoint C --data DIR [--split test] [--limit N] [--out FILE]
+  export --checkpoint C --out DIR [--verify-data DIR --verify-split test --verify-n 50]
+  info   [--size small]   parameter counts of the named sizes
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, Dict, List, Optional
+
+import torch
+
+from . import checkpoint as ckpt
+from . import log
+from . import tokenizer as tok
+from .config import SIZES, TrainConfig, load_json_config, model_config
+from .runtime import resolve_device, set_threads
+
+# algorithm name -> trainer(cfg, data_dir, out_dir); the RL issue registers grpo / dr_grpo / ril here.
+ALGORITHMS: Dict[str, Callable[[TrainConfig, str, str], Dict[str, float]]] = {}
+
+
+def _register_builtin() -> None:
+    from . import sft
+    ALGORITHMS.setdefault("sft", sft.train)
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    _register_builtin()
+    cfg = load_json_config(TrainConfig, a.config, device=a.device, max_steps=a.max_steps, seed=a.seed,
+                           num_threads=a.threads)
+    if cfg.algorithm not in ALGORITHMS:
+        log.info(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
+        return 2
+    ALGORITHMS[cfg.algorithm](cfg, a.data, a.out)
+    return 0
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    from .data import VQADataset
+    from .evaluate import accuracy, pick_indices
+    set_threads(a.threads or 0)
+    device = resolve_device(a.device)
+    model = ckpt.load_model(a.checkpoint, device)
+    ds = VQADataset(a.data, model.cfg, splits=[a.split])
+    idx = pick_indices(ds, a.split, a.limit)
+    res = accuracy(model, ds, idx, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens, device=device)
+    step = int(ckpt.load(a.checkpoint)["step"])
+    log.metric(step, f"eval/{a.split}/accuracy", float(res["accuracy"]))  # type: ignore[arg-type]
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(res, f, indent=1)
+    log.emit("result", split=a.split, accuracy=res["accuracy"], n=res["n"])
+    log.info(f"{a.split}: accuracy {res['accuracy']:.4f} on {res['n']} examples")
+    return 0
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    from .export import export_bundle, node_available, verify_parity
+    set_threads(a.threads or 0)
+    state = ckpt.load(a.checkpoint)
+    model = ckpt.load_model(a.checkpoint)
+    manifest = export_bundle(model, a.out, opset=a.opset, source={"checkpoint": a.checkpoint, "step": state["step"]})
+    log.emit("exported", out=a.out, files=manifest["files"])
+    log.info(f"bundle written to {a.out}")
+    if a.verify_data:
+        reason = node_available()
+        if reason:
+            log.info(f"parity check skipped: {reason}")
+            log.emit("parity", skipped=reason)
+            return 0
+        from .data import VQADataset, normalise
+        ds = VQADataset(a.verify_data, model.cfg, splits=[a.verify_split])
+        idx = ds.split_indices(a.verify_split)[:a.verify_n]
+        px = normalise(ds.images[idx], model.cfg)
+        prompts = [tok.encode_prompt(ds.examples[i].question) for i in idx]
+        r = verify_parity(model, a.out, px, prompts, a.max_new_tokens)
+        log.emit("parity", examples=r["examples"], identical=r["identical"],
+                 max_abs_logprob_diff=r["max_abs_logprob_diff"], onnx_ms_per_token=r["onnx_ms_per_token"])
+        log.info(f"parity: {r['identical']}/{r['examples']} identical greedy sequences, "
+                 f"max |logprob diff| {r['max_abs_logprob_diff']:.2e}")
+        if not r["all_identical"]:
+            return 1
+    return 0
+
+
+def cmd_info(a: argparse.Namespace) -> int:
+    from .model import build_model
+    for name in ([a.size] if a.size else list(SIZES)):
+        cfg = model_config(name)
+        log.emit("model", size=name, parameters=build_model(cfg).num_parameters(), n_image_tokens=cfg.n_image_tokens,
+                 d_model=cfg.d_model, n_layers=cfg.n_layers)
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python3 -m ril_trainer", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    t = sub.add_parser("train", help="train a student (algorithm from the config; sft for now)")
+    t.add_argument("--config", required=True, help="JSON TrainConfig file (configs/*.json)")
+    t.add_argument("--data", required=True, help="dataset directory (examples.jsonl, images/, teachers/)")
+    t.add_argument("--out", required=True, help="run directory (checkpoint.pt; resumes if present)")
+    t.add_argument("--device", default=None, help="cpu | cuda | auto (overrides the config)")
+    t.add_argument("--max-steps", type=int, default=None, help="override max_steps")
+    t.add_argument("--seed", type=int, default=None, help="override seed")
+    t.add_argument("--threads", type=int, default=None, help="torch CPU threads (overrides num_threads)")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="greedy accuracy against the ground truth")
+    e.add_argument("--checkpoint", required=True)
+    e.add_argument("--data", required=True)
+    e.add_argument("--split", default="test")
+    e.add_argument("--limit", type=int, default=None, help="first N examples of the split")
+    e.add_argument("--batch-size", type=int, default=128)
+    e.add_argument("--max-new-tokens", type=int, default=64)
+    e.add_argument("--device", default="auto")
+    e.add_argument("--threads", type=int, default=None)
+    e.add_argument("--out", default=None, help="write per-example predictions to this JSON file")
+    e.set_defaults(func=cmd_eval)
+
+    x = sub.add_parser("export", help="write the ONNX student bundle (and optionally check parity)")
+    x.add_argument("--checkpoint", required=True)
+    x.add_argument("--out", required=True)
+    x.add_argument("--opset", type=int, default=17)
+    x.add_argument("--verify-data", default=None, help="dataset directory for the PyTorch vs ONNX parity check")
+    x.add_argument("--verify-split", default="test")
+    x.add_argument("--verify-n", type=int, default=50)
+    x.add_argument("--max-new-tokens", type=int, default=64)
+    x.add_argument("--threads", type=int, default=None)
+    x.set_defaults(func=cmd_export)
+
+    i = sub.add_parser("info", help="parameter counts of the named sizes")
+    i.add_argument("--size", default=None, choices=sorted(SIZES))
+    i.set_defaults(func=cmd_info)
+
+    a = p.parse_args(argv)
+    return int(a.func(a))
+
+
+if __name__ == "__main__":
+    torch.set_grad_enabled(True)
+    sys.exit(main())

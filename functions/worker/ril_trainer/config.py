@@ -1,0 +1,212 @@
+"""Typed configs: one dataclass per entry point, a docstring under each field.
+
+Config files are JSON. A file may carry a ``"comment"`` object (field -> why it differs from
+the default) and any key starting with ``_``; both are ignored by the loader. Unknown keys are
+an error, so a typo never silently falls back to a default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar
+
+T = TypeVar("T")
+
+
+# ----------------------------------------------------------------------------------------------
+# Model
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelConfig:
+    """Architecture and image preprocessing of the compact student (model family ``ril-vlm-v1``)."""
+
+    size: str = "custom"
+    """Name of the preset this config came from (informational)."""
+    image_size: int = 28
+    """Input images are image_size x image_size; images of another size are rejected (no resize)."""
+    channels: int = 1
+    """1 = grayscale (PIL mode "L"), 3 = RGB."""
+    mean: Tuple[float, ...] = (0.2860,)
+    """Per-channel mean subtracted after scaling pixels to [0, 1] (Fashion-MNIST train mean)."""
+    std: Tuple[float, ...] = (0.3530,)
+    """Per-channel std divided after subtracting the mean (Fashion-MNIST train std)."""
+    patch_size: int = 4
+    """Vision encoder patch side; image_size must be divisible by it. n_image_tokens = (image_size/patch)^2."""
+    vision_dim: int = 96
+    """Width of the vision encoder."""
+    vision_layers: int = 2
+    """Number of (bidirectional) transformer blocks in the vision encoder."""
+    vision_heads: int = 4
+    """Attention heads in the vision encoder."""
+    d_model: int = 128
+    """Width of the language model (the projector maps vision_dim -> d_model)."""
+    n_layers: int = 4
+    """Number of causal decoder blocks."""
+    n_heads: int = 4
+    """Attention heads in the decoder."""
+    mlp_ratio: int = 4
+    """Hidden width of every MLP is mlp_ratio * width."""
+    max_seq_len: int = 256
+    """Learned absolute positions: image tokens + prompt + response must fit."""
+    vocab_size: int = 261
+    """Byte-level vocabulary: 256 bytes + 5 specials (see tokenizer.py)."""
+    dropout: float = 0.0
+    """Dropout on embeddings, attention output and MLP output during training."""
+
+    @property
+    def n_image_tokens(self) -> int:
+        return (self.image_size // self.patch_size) ** 2
+
+    def validate(self) -> "ModelConfig":
+        if self.image_size % self.patch_size:
+            raise ValueError(f"image_size {self.image_size} not divisible by patch_size {self.patch_size}")
+        if self.d_model % self.n_heads or self.vision_dim % self.vision_heads:
+            raise ValueError("width must be divisible by the number of heads")
+        if len(self.mean) != self.channels or len(self.std) != self.channels:
+            raise ValueError("mean/std need one value per channel")
+        if self.n_image_tokens + 8 > self.max_seq_len:
+            raise ValueError("max_seq_len too small for the image tokens")
+        return self
+
+
+SIZES: Dict[str, ModelConfig] = {
+    # Trains in seconds on two CPU cores; used by the tests.
+    "nano": ModelConfig(size="nano", patch_size=7, vision_dim=32, vision_layers=1, vision_heads=2,
+                        d_model=48, n_layers=2, n_heads=2, max_seq_len=192),
+    # The demo student.
+    "small": ModelConfig(size="small", patch_size=4, vision_dim=96, vision_layers=2, vision_heads=4,
+                         d_model=128, n_layers=4, n_heads=4, max_seq_len=256),
+    # Tens of millions of parameters, for a GPU.
+    "base": ModelConfig(size="base", patch_size=4, vision_dim=256, vision_layers=4, vision_heads=4,
+                        d_model=512, n_layers=8, n_heads=8, max_seq_len=512),
+}
+
+
+def model_config(size: str, **overrides: Any) -> ModelConfig:
+    if size not in SIZES:
+        raise ValueError(f"unknown model size {size!r}; known: {sorted(SIZES)}")
+    cfg = dataclasses.replace(SIZES[size], **_coerce(ModelConfig, overrides))
+    return cfg.validate()
+
+
+# ----------------------------------------------------------------------------------------------
+# Sampling
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SamplingConfig:
+    """Decoding settings. Defaults are the RIL paper's rollout settings."""
+
+    max_new_tokens: int = 64
+    """Upper bound on generated tokens (the <eos> counts)."""
+    greedy: bool = False
+    """Argmax decoding (after the repetition penalty); temperature/top-p/top-k are then unused."""
+    temperature: float = 1.0
+    """Logits are divided by it before top-k/top-p."""
+    top_p: float = 0.95
+    """Nucleus sampling: keep the smallest set of tokens whose probability mass reaches top_p."""
+    top_k: int = 50
+    """Keep the k most likely tokens (0 = off)."""
+    repetition_penalty: float = 1.05
+    """CTRL-style penalty on tokens already in the prompt text or generated: logit/p if > 0, else logit*p."""
+    use_cache: bool = True
+    """Decode with the KV cache (False recomputes the whole sequence each step; for tests/benchmarks)."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Training
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainConfig:
+    """Config of ``python3 -m ril_trainer train``. ``algorithm`` picks the trainer (only sft so far)."""
+
+    algorithm: str = "sft"
+    """Training algorithm: "sft" (warm start). grpo / dr_grpo / ril arrive with the RL issue."""
+    model: str = "small"
+    """Named model size: nano | small | base."""
+    model_overrides: Dict[str, Any] = field(default_factory=dict)
+    """Fields of ModelConfig that differ from the named size."""
+    init_checkpoint: Optional[str] = None
+    """Start from this checkpoint's weights (not its optimizer/step), e.g. an SFT student for RL."""
+    target: str = "answer"
+    """SFT target: "answer" (the dataset's ground-truth answers) or "teacher" (cached teacher responses)."""
+    teachers: List[str] = field(default_factory=list)
+    """With target=teacher: teachers to imitate (empty = every teacher file under DIR/teachers/)."""
+    train_split: str = "train"
+    """Split trained on."""
+    val_split: str = "val"
+    """Split for validation loss and accuracy."""
+    batch_size: int = 64
+    """Sequences per optimizer step."""
+    max_steps: int = 1000
+    """Optimizer steps in the whole run."""
+    lr: float = 1e-3
+    """Peak learning rate (AdamW)."""
+    min_lr_ratio: float = 0.1
+    """Cosine decay ends at lr * min_lr_ratio."""
+    warmup_steps: int = 50
+    """Linear warmup from 0 to lr."""
+    weight_decay: float = 0.01
+    """AdamW weight decay, applied to matrices only (not to norms, biases, embeddings of positions)."""
+    betas: Tuple[float, float] = (0.9, 0.95)
+    """AdamW betas."""
+    grad_clip: float = 1.0
+    """Clip the global gradient norm to this (0 = off)."""
+    max_response_tokens: int = 96
+    """Responses (+ <eos>) are truncated to this many tokens."""
+    eval_every: int = 200
+    """Validation loss (and accuracy) every this many steps and at the end (0 = only at the end)."""
+    val_loss_examples: int = 512
+    """Validation examples used for the loss."""
+    val_accuracy_examples: int = 256
+    """Validation examples decoded greedily for accuracy (0 = skip)."""
+    checkpoint_every: int = 200
+    """Write OUT/checkpoint.pt every this many steps and at the end."""
+    log_every: int = 10
+    """Emit train/loss every this many steps (a mean over those steps)."""
+    seed: int = 0
+    """Seeds python, numpy and torch; the data order is a function of (seed, epoch)."""
+    device: str = "auto"
+    """cpu | cuda | auto (cuda when available)."""
+    num_threads: int = 0
+    """torch CPU threads (0 = leave torch's default)."""
+    stop_after_step: Optional[int] = None
+    """Stop (after checkpointing) once this step is done, as if interrupted; for resume tests."""
+
+
+def _coerce(cls: Type[Any], d: Dict[str, Any]) -> Dict[str, Any]:
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    out: Dict[str, Any] = {}
+    for k, v in d.items():
+        if k == "comment" or k.startswith("_"):
+            continue
+        if k not in names:
+            raise ValueError(f"unknown {cls.__name__} field {k!r}")
+        if isinstance(v, list) and "Tuple" in str(names[k].type):
+            v = tuple(v)
+        out[k] = v
+    return out
+
+
+def from_dict(cls: Type[T], d: Dict[str, Any]) -> T:
+    return cls(**_coerce(cls, d))  # type: ignore[call-arg]
+
+
+def load_json_config(cls: Type[T], path: Optional[str], **overrides: Any) -> T:
+    d: Dict[str, Any] = {}
+    if path:
+        with open(path) as f:
+            d = json.load(f)
+    d.update({k: v for k, v in overrides.items() if v is not None})
+    return from_dict(cls, d)
+
+
+def to_dict(obj: Any) -> Dict[str, Any]:
+    d = dataclasses.asdict(obj)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}

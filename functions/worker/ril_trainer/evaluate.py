@@ -1,0 +1,71 @@
+"""Evaluation: greedy answers scored against the ground truth with a normalised match.
+
+The match (``is_correct``) is the offline rule the RL judge will reuse, so training and
+evaluation grade answers the same way:
+- normalise both texts: lowercase, punctuation -> space, collapse whitespace;
+- correct if the normalised prediction equals the normalised answer, or
+- the answer is a yes/no: the prediction's first "yes"/"no" word equals it, or
+- otherwise the answer appears in the prediction as a whole-word phrase (so a teacher-style
+  sentence "This is an ankle boot." matches "ankle boot").
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Sequence
+
+import torch
+
+from . import tokenizer as tok
+from .config import SamplingConfig
+from .data import VQADataset, normalise
+from .model import StudentVLM
+from .sampling import generate
+
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def normalise_text(s: str) -> str:
+    return " ".join(_PUNCT.sub(" ", s.lower()).split())
+
+
+def is_correct(prediction: str, answer: str) -> bool:
+    p, a = normalise_text(prediction), normalise_text(answer)
+    if not a:
+        return not p
+    if p == a:
+        return True
+    words = p.split()
+    if a in ("yes", "no"):
+        first = next((w for w in words if w in ("yes", "no")), None)
+        return first == a
+    return f" {a} " in f" {p} "
+
+
+@torch.no_grad()
+def predict(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_size: int = 64,
+            max_new_tokens: int = 64, device: str = "cpu") -> List[str]:
+    """Greedy predictions (text) for dataset rows ``indices``."""
+    cfg = SamplingConfig(greedy=True, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
+    preds: List[str] = []
+    for s in range(0, len(indices), batch_size):
+        chunk = list(indices[s:s + batch_size])
+        px = normalise(ds.images[chunk].to(device), model.cfg)
+        prompts = [tok.encode_prompt(ds.examples[i].question) for i in chunk]
+        gen = generate(model, px, prompts, cfg)
+        preds.extend(tok.decode(t) for t in gen.tokens)
+    return preds
+
+
+def accuracy(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_size: int = 64,
+             max_new_tokens: int = 64, device: str = "cpu") -> Dict[str, object]:
+    preds = predict(model, ds, indices, batch_size, max_new_tokens, device)
+    correct = [is_correct(p, ds.examples[i].answer) for p, i in zip(preds, indices)]
+    return {"accuracy": sum(correct) / max(1, len(correct)), "n": len(correct),
+            "examples": [{"id": ds.examples[i].id, "question": ds.examples[i].question,
+                          "answer": ds.examples[i].answer, "prediction": p, "correct": c}
+                         for i, p, c in zip(indices, preds, correct)]}
+
+
+def pick_indices(ds: VQADataset, split: str, limit: Optional[int]) -> List[int]:
+    idx = ds.split_indices(split)
+    return idx[:limit] if limit else idx

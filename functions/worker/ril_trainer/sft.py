@@ -1,0 +1,214 @@
+"""SFT warm start: teacher-forced maximum likelihood on answers or cached teacher responses.
+
+RIL (Unified Reinforcement and Imitation Learning, NeurIPS 2025) starts from an SFT student;
+the paper does not spell out the SFT recipe for compact students, so these are our choices:
+- Target: the dataset's ground-truth answers (``target: answer``) or every cached teacher
+  response of the selected teachers (``target: teacher``), one training pair per response.
+- Loss: mean negative log-likelihood over all response tokens of the batch (answer bytes + <eos>);
+  image and prompt positions carry no loss.
+- AdamW (decay on matrices only), linear warmup then cosine decay to lr * min_lr_ratio,
+  global gradient-norm clipping.
+- Data order: a permutation per epoch drawn from (seed, epoch); the data position is
+  (epoch, index), so resuming needs no replay. Batches run across epoch boundaries.
+- Validation: mean token NLL on a fixed subset of the validation pairs, and greedy accuracy
+  (evaluate.is_correct) on the first ``val_accuracy_examples`` validation examples.
+
+Run: python3 -m ril_trainer train --config configs/sft_small.json --data DIR --out runs/sft_small
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Dict, List, Tuple
+
+import numpy as np
+import torch
+
+from . import checkpoint as ckpt
+from . import log
+from . import tokenizer as tok
+from .config import TrainConfig, model_config, to_dict
+from .data import VQADataset, normalise
+from .evaluate import accuracy, pick_indices
+from .model import StudentVLM, build_model
+from .runtime import resolve_device, seed_everything, set_threads
+from .sampling import response_logprobs
+
+
+# ----------------------------------------------------------------------------------------------
+# The loss and the schedule
+# ----------------------------------------------------------------------------------------------
+
+
+def sft_loss(logprobs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """-(1/|tokens|) sum_t log pi(o_t | image, q, o_<t); logprobs, mask [B,R]."""
+    return -(logprobs * mask).sum() / mask.sum().clamp(min=1)
+
+
+def learning_rate(step: int, cfg: TrainConfig) -> float:
+    """Linear warmup over warmup_steps, then cosine from lr down to lr * min_lr_ratio at max_steps."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
+    cosine = 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+    return cfg.lr * (cfg.min_lr_ratio + (1.0 - cfg.min_lr_ratio) * cosine)
+
+
+def make_optimizer(model: StudentVLM, cfg: TrainConfig) -> torch.optim.AdamW:
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if p.dim() >= 2 and "pos" not in name else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+
+
+# ----------------------------------------------------------------------------------------------
+# Data order
+# ----------------------------------------------------------------------------------------------
+
+
+class Batches:
+    """Deterministic batches over ``n`` pairs; position = (epoch, index into that epoch's permutation)."""
+
+    def __init__(self, n: int, batch_size: int, seed: int, epoch: int = 0, index: int = 0):
+        if n == 0:
+            raise ValueError("no training pairs")
+        self.n, self.batch_size, self.seed, self.epoch, self.index = n, batch_size, seed, epoch, index
+        self._perm: Tuple[int, np.ndarray] = (-1, np.empty(0, dtype=np.int64))
+
+    def permutation(self, epoch: int) -> np.ndarray:
+        if self._perm[0] != epoch:
+            self._perm = (epoch, np.random.default_rng([self.seed, epoch]).permutation(self.n))
+        return self._perm[1]
+
+    def next(self) -> List[int]:
+        out: List[int] = []
+        while len(out) < self.batch_size:
+            take = min(self.batch_size - len(out), self.n - self.index)
+            out.extend(self.permutation(self.epoch)[self.index:self.index + take].tolist())
+            self.index += take
+            if self.index == self.n:
+                self.epoch, self.index = self.epoch + 1, 0
+        return out
+
+    def position(self) -> Dict[str, int]:
+        return {"epoch": self.epoch, "index": self.index}
+
+
+# ----------------------------------------------------------------------------------------------
+# Plumbing: the training run
+# ----------------------------------------------------------------------------------------------
+
+
+def _batch(ds: VQADataset, pairs: List[Tuple[int, str]], which: List[int], cfg: TrainConfig, device: str):
+    rows = [pairs[j] for j in which]
+    px = normalise(ds.images[[i for i, _ in rows]].to(device), ds.cfg)  # [B,C,H,W]
+    prompts = [tok.encode_prompt(ds.examples[i].question) for i, _ in rows]
+    responses = [tok.encode_response(text, cfg.max_response_tokens) for _, text in rows]
+    return px, prompts, responses
+
+
+@torch.no_grad()
+def validation_loss(model: StudentVLM, ds: VQADataset, pairs: List[Tuple[int, str]], cfg: TrainConfig,
+                    device: str) -> float:
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0.0
+    for s in range(0, len(pairs), cfg.batch_size):
+        px, prompts, responses = _batch(ds, pairs, list(range(s, min(s + cfg.batch_size, len(pairs)))), cfg, device)
+        lp, mask = response_logprobs(model, px, prompts, responses)
+        total += float(-(lp * mask).sum())
+        count += float(mask.sum())
+    if was_training:
+        model.train()
+    return total / max(count, 1.0)
+
+
+def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
+    """Run (or resume, if OUT/checkpoint.pt exists) SFT; returns the final metrics."""
+    device = resolve_device(cfg.device)
+    set_threads(cfg.num_threads)
+    seed_everything(cfg.seed)
+    mcfg = model_config(cfg.model, **cfg.model_overrides)
+    ds = VQADataset(data_dir, mcfg, splits=[cfg.train_split, cfg.val_split])
+    train_pairs = ds.sft_pairs(cfg.train_split, cfg.target, cfg.teachers)
+    val_pairs = ds.sft_pairs(cfg.val_split, cfg.target, cfg.teachers)
+    if len(val_pairs) > cfg.val_loss_examples:  # a fixed subset, independent of the global RNG
+        keep = np.random.default_rng([cfg.seed, 7]).choice(len(val_pairs), cfg.val_loss_examples, replace=False)
+        val_pairs = [val_pairs[j] for j in sorted(keep.tolist())]
+    val_acc_idx = pick_indices(ds, cfg.val_split, cfg.val_accuracy_examples) if cfg.val_accuracy_examples else []
+
+    model = build_model(mcfg, cfg.seed).to(device)
+    if cfg.init_checkpoint:
+        model.load_state_dict(ckpt.load(cfg.init_checkpoint)["model"])
+    optimizer = make_optimizer(model, cfg)
+    batches = Batches(len(train_pairs), cfg.batch_size, cfg.seed)
+    step = 0
+    os.makedirs(out_dir, exist_ok=True)
+    ckpt_path = os.path.join(out_dir, "checkpoint.pt")
+    if os.path.exists(ckpt_path):
+        state = ckpt.load(ckpt_path, map_location=device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+        batches.epoch, batches.index = state["data_position"]["epoch"], state["data_position"]["index"]
+        ckpt.set_rng_state(state["rng"])
+        log.emit("resumed", step=step, data_position=batches.position())
+        log.info(f"resumed from {ckpt_path} at step {step}")
+
+    log.emit("start", algorithm="sft", step=step, device=device, parameters=model.num_parameters(),
+             train_pairs=len(train_pairs), val_pairs=len(val_pairs), config=to_dict(cfg),
+             model_config=to_dict(mcfg))
+    log.info(f"sft: {model.num_parameters()['total']:,} params, {len(train_pairs)} train pairs, device {device}")
+
+    def save() -> None:
+        ckpt.save(ckpt_path, model, optimizer, step, batches.position(), to_dict(cfg))
+        log.emit("checkpoint", step=step, path=ckpt_path)
+
+    def evaluate_now() -> Dict[str, float]:
+        res = {"val/loss": validation_loss(model, ds, val_pairs, cfg, device)} if val_pairs else {}
+        if val_acc_idx:
+            acc = accuracy(model, ds, val_acc_idx, batch_size=cfg.batch_size,
+                           max_new_tokens=cfg.max_response_tokens, device=device)
+            res[f"eval/{cfg.val_split}/accuracy"] = float(acc["accuracy"])  # type: ignore[arg-type]
+        for name, value in res.items():
+            log.metric(step, name, value)
+        log.info(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in res.items()))
+        return res
+
+    model.train()
+    losses: List[float] = []
+    t_last = time.time()
+    final: Dict[str, float] = {}
+    while step < cfg.max_steps:
+        lr = learning_rate(step, cfg)
+        for g in optimizer.param_groups:
+            g["lr"] = lr
+        px, prompts, responses = _batch(ds, train_pairs, batches.next(), cfg, device)
+        lp, mask = response_logprobs(model, px, prompts, responses)
+        loss = sft_loss(lp, mask)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
+        optimizer.step()
+        step += 1
+        losses.append(float(loss))
+
+        if step % cfg.log_every == 0 or step == cfg.max_steps:
+            now = time.time()
+            log.metric(step, "train/loss", sum(losses) / len(losses))
+            log.metric(step, "train/lr", lr)
+            log.metric(step, "train/grad_norm", float(grad_norm))
+            log.metric(step, "time/step_s", (now - t_last) / len(losses))
+            log.info(f"step {step}/{cfg.max_steps} loss {sum(losses) / len(losses):.4f} lr {lr:.2e}")
+            losses, t_last = [], now
+        if step == cfg.max_steps or (cfg.eval_every and step % cfg.eval_every == 0):
+            final = evaluate_now()
+        if step == cfg.max_steps or step % cfg.checkpoint_every == 0 or step == cfg.stop_after_step:
+            save()
+        if cfg.stop_after_step is not None and step >= cfg.stop_after_step and step < cfg.max_steps:
+            log.emit("stopped", step=step)
+            return final
+    log.emit("done", step=step, **final)
+    return final

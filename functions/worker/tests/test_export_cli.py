@@ -1,0 +1,92 @@
+"""ONNX bundle: manifest hashes, graph I/O names, and greedy parity with onnxruntime-node; the CLI."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from ril_trainer import checkpoint as ckpt
+from ril_trainer import tokenizer as tok
+from ril_trainer.config import model_config
+from ril_trainer.data import VQADataset, normalise
+from ril_trainer.export import export_bundle, node_available, sha256_file, verify_parity
+from ril_trainer.model import build_model
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NODE_REASON = node_available()
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    model = build_model(model_config("nano"), seed=0).eval()
+    out = str(tmp_path_factory.mktemp("bundle"))
+    manifest = export_bundle(model, out)
+    return model, out, manifest
+
+
+def test_manifest_lists_every_file_with_its_sha256(bundle):
+    _, out, manifest = bundle
+    with open(os.path.join(out, "manifest.json")) as f:
+        assert json.load(f) == json.loads(json.dumps(manifest))
+    files = sorted(n for n in os.listdir(out) if n != "manifest.json")
+    assert files == sorted(manifest["files"]) == ["decode.onnx", "prefill.onnx", "tokenizer.json"]
+    for name, meta in manifest["files"].items():
+        assert sha256_file(os.path.join(out, name)) == meta["sha256"]
+    assert manifest["model_family"] == "ril-vlm-v1" and manifest["tokenizer"]["eos_id"] == tok.EOS
+    assert manifest["kv_cache"]["input_names"][:2] == ["past.0.key", "past.0.value"]
+    assert [i["name"] for i in manifest["graphs"]["decode"]["inputs"][:2]] == ["input_ids", "position_ids"]
+
+
+@pytest.mark.skipif(NODE_REASON is not None, reason=f"onnxruntime-node parity needs node: {NODE_REASON}")
+def test_onnx_greedy_tokens_equal_pytorch(bundle):
+    model, out, _ = bundle
+    px = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    prompts = [tok.encode_prompt(q) for q in ("What shape is shown?", "Bar?", "", "Is this worn on the feet?")]
+    r = verify_parity(model, out, px, prompts, max_new_tokens=24)  # varied prompt lengths: dynamic axes
+    assert r["all_identical"], (r["torch_tokens"], r["onnx_tokens"])
+    assert all(len(t) == 24 for t in r["torch_tokens"])  # untrained: no early <eos>, full length compared
+    assert r["max_abs_logprob_diff"] < 1e-4
+
+
+def run_cli(*args, cwd=HERE):
+    env = dict(os.environ, PYTHONPATH=HERE)
+    return subprocess.run([sys.executable, "-m", "ril_trainer", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_train_eval_export_speak_json_lines(tiny_data, tmp_path):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"comment": {"model": "test"}, "model": "nano", "batch_size": 8, "max_steps": 4,
+                               "warmup_steps": 1, "eval_every": 0, "log_every": 2, "val_accuracy_examples": 4,
+                               "num_threads": 1}))
+    r = run_cli("train", "--config", str(cfg), "--data", tiny_data, "--out", str(tmp_path / "run"), "--device", "cpu")
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]  # every stdout line is JSON
+    names = {e["name"] for e in events if e["event"] == "metric"}
+    assert {"train/loss", "train/lr", "val/loss", "eval/val/accuracy"} <= names
+    assert events[-1]["event"] == "done" and events[-1]["step"] == 4
+
+    c = str(tmp_path / "run" / "checkpoint.pt")
+    r = run_cli("eval", "--checkpoint", c, "--data", tiny_data, "--split", "test", "--device", "cpu")
+    assert r.returncode == 0, r.stderr
+    result = [json.loads(line) for line in r.stdout.splitlines()][-1]
+    assert result["event"] == "result" and result["n"] == 4
+
+    args = ["export", "--checkpoint", c, "--out", str(tmp_path / "bundle"), "--max-new-tokens", "8"]
+    if NODE_REASON is None:
+        args += ["--verify-data", tiny_data, "--verify-split", "test"]
+    r = run_cli(*args)
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert events[0]["event"] == "exported"
+    if NODE_REASON is None:
+        assert events[-1]["event"] == "parity" and events[-1]["identical"] == events[-1]["examples"] == 4
+
+
+def test_cli_rejects_unknown_algorithm(tiny_data, tmp_path):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"algorithm": "ppo", "model": "nano"}))
+    r = run_cli("train", "--config", str(cfg), "--data", tiny_data, "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "unknown algorithm" in r.stderr

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the platform needs on a fresh machine, or says exactly what is missing.
+#  - npm packages (npm ci from the lockfile) when node_modules is absent or older than the lockfile
+#  - Debian packages: PyTorch + OpenBLAS (the trainer), Fashion-MNIST (demo data), PostgreSQL (tests)
+# Run as root it installs with apt-get; otherwise it prints the apt-get line to run and fails.
+# Prints nothing on success when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "ensure-deps: installing npm packages" >&2
+  npm ci --no-audit --no-fund >&2
+fi
+
+DEBS=(python3-torch python3-numpy python3-pil python3-pytest libopenblas0-pthread dataset-fashion-mnist postgresql)
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "ensure-deps: apt-get install ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  else
+    echo "ensure-deps: missing Debian packages: ${missing[*]}" >&2
+    echo "  run: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: TypeScript on SQLite, TypeScript on PostgreSQL, the Python trainer.
+# `npm test` runs this; it installs what is missing first (scripts/ensure-deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
+TS_TESTS=(test/*.test.ts)
+
+echo "== TypeScript tests on SQLite =="
+RIL_TEST_DB=sqlite node --import tsx --test --test-reporter=spec "${TS_TESTS[@]}"
+
+echo "== TypeScript tests on PostgreSQL =="
+RIL_TEST_PG_URL="$(bash scripts/pg-start.sh)" RIL_TEST_DB=postgres node --import tsx --test --test-reporter=spec "${TS_TESTS[@]}"
+
+echo "== Python trainer tests =="
+PY="$(bash scripts/python.sh)"
+(cd functions/worker && "$PY" -m pytest -q -p no:cacheprovider tests)

@@ -1,0 +1,52 @@
+// `ril demo` end to end, as a person runs it: a subprocess on a fresh RIL_HOME (and, in the PostgreSQL
+// run, a fresh database), then the GraphQL query it prints, over real HTTP.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { createTestDatabaseUrl } from './helpers/db.js';
+
+const FASHION = process.env.RIL_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+test('ril demo imports Fashion-MNIST VQA with both teachers at full coverage and serves it', { skip: !fs.existsSync(FASHION) && 'dataset-fashion-mnist not installed', timeout: 120_000 }, async () => {
+  const { home, databaseUrl } = await createTestDatabaseUrl();
+  const port = await freePort();
+  const child = spawn(process.execPath, ['clients/cli/bin/ril.js', 'demo', '--limit', '150'], {
+    env: { ...process.env, RIL_HOME: home, PORT: String(port), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  try {
+    const deadline = Date.now() + 100_000;
+    while (!out.includes('Ctrl-C stops the server.')) {
+      if (child.exitCode !== null || Date.now() > deadline) assert.fail(`demo did not come up:\n${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const key = /admin key \(shown once\):\s+(ril_\S+)/.exec(out)?.[1];
+    assert.ok(key, out);
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: '{ datasets { edges { node { name exampleCount teacherCoverage { teacher { name } covered total } } } } }' }),
+    });
+    const body = await res.json() as any;
+    const [ds] = body.data.datasets.edges.map((e: any) => e.node);
+    assert.equal(ds.name, 'fashion-mnist-vqa');
+    assert.equal(ds.exampleCount, 150);
+    assert.deepEqual(ds.teacherCoverage.map((c: any) => [c.teacher.name, c.covered, c.total]),
+      [['teacher-concise', 150, 150], ['teacher-verbose', 150, 150]]);
+  } finally {
+    child.kill('SIGTERM');
+  }
+});

@@ -1,0 +1,54 @@
+// Starts the real platform over real HTTP on a fresh database (sqlite or postgres, see ./db.ts) and gives
+// one-line helpers: `await t.gql(query, vars)` returns { status, data, errors }.
+import { loadEnv } from '../../api/env.js';
+import { createPlatform, listen, type Platform } from '../../api/http/server.js';
+import { createApiKey, type Role } from '../../api/services/auth.js';
+import { createTestDatabaseUrl } from './db.js';
+
+export interface GqlResult<T = any> {
+  status: number;
+  data: T;
+  errors?: { message: string; extensions?: Record<string, any>; path?: string[] }[];
+}
+
+export interface TestServer {
+  url: string;
+  platform: Platform;
+  adminKey: string;
+  home: string;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string | null): Promise<GqlResult<T>>;
+  keyFor(role: Role): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
+  const { home, databaseUrl } = await createTestDatabaseUrl();
+  const env = loadEnv({ RIL_HOME: home, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...extraEnv });
+  const platform = await createPlatform(env);
+  const http = await listen(platform, 0);
+  const adminKey = (await createApiKey(platform.db.prisma, 'test-admin', 'ADMIN')).secret;
+  const gql = async (query: string, variables?: Record<string, unknown>, key: string | null = adminKey) => {
+    const res = await fetch(`${http.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await res.json() as { data: any; errors?: GqlResult['errors'] };
+    return { status: res.status, data: body.data, errors: body.errors };
+  };
+  return {
+    url: http.url,
+    platform,
+    adminKey,
+    home,
+    gql,
+    keyFor: async (role: Role) => (await createApiKey(platform.db.prisma, `test-${role}`, role)).secret,
+    async close() {
+      await http.close();
+      await platform.close();
+    },
+  };
+}
+
+/** The first error's code (or undefined). */
+export const errorCode = (r: GqlResult) => r.errors?.[0]?.extensions?.code as string | undefined;
