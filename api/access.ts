@@ -7,6 +7,11 @@ export const ANY_KEY: readonly Role[] = ['ADMIN', 'EDITOR', 'VIEWER', 'WORKER', 
 const READ: readonly Role[] = ['EDITOR', 'VIEWER', 'WORKER'];
 const WRITE: readonly Role[] = ['EDITOR'];
 const ADMIN_ONLY: readonly Role[] = [];
+/** Who may run the student: POST /v1/infer, POST /v1/chat/completions and Query.infer. INFERENCE keys reach
+ * nothing else (besides Query.me); EDITOR keys may also infer (to try what they deploy); VIEWER and WORKER may not. */
+export const INFER: readonly Role[] = ['INFERENCE', 'EDITOR'];
+/** Artifacts are registered by editors and (after a training run) by workers. */
+const ARTIFACT_WRITE: readonly Role[] = ['EDITOR', 'WORKER'];
 
 export const ACCESS: Record<string, readonly Role[]> = {
   'Query.me': ANY_KEY,
@@ -16,7 +21,15 @@ export const ACCESS: Record<string, readonly Role[]> = {
   'Query.teachers': READ,
   'Query.teacher': READ,
   'Query.apiKeys': ADMIN_ONLY,
+  'Query.artifacts': READ,
+  'Query.artifact': READ,
+  'Query.deployments': READ,
+  'Query.deployment': READ,
+  'Query.infer': INFER,
   'Mutation.importDataset': WRITE,
+  'Mutation.registerArtifact': ARTIFACT_WRITE,
+  'Mutation.deploy': WRITE,
+  'Mutation.rollbackDeployment': WRITE,
   'Mutation.registerTeacher': WRITE,
   'Mutation.importTeacherResponses': WRITE,
   'Mutation.fillTeacherCache': WRITE,

@@ -4,6 +4,7 @@ import type { Env } from './env.js';
 import type { Loaders } from './loaders.js';
 import type { BlobStore } from './services/blobs.js';
 import type { Principal } from './services/auth.js';
+import type { InferenceService } from './services/deployments.js';
 
 export interface Services {
   db: Database;
@@ -12,6 +13,7 @@ export interface Services {
 }
 
 export interface Context extends Services {
+  inference: InferenceService;
   principal: Principal | null;
   loaders: Loaders;
 }

@@ -17,11 +17,27 @@ const schema = z.object({
   /** GraphQL query depth and cost limits. */
   RIL_MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
   RIL_MAX_QUERY_COST: z.coerce.number().int().positive().default(250_000),
+  /** Inference (POST /v1/infer, /v1/chat/completions): onnxruntime intra-op threads per session run. */
+  RIL_INFER_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Largest inference request body (bytes; the base64 image is most of it): larger gets 413. */
+  RIL_INFER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  /** Most tokens one inference request may ask for (max_tokens above it gets 400). */
+  RIL_INFER_MAX_TOKENS: z.coerce.number().int().positive().default(256),
+  /** Per-API-key rate limit on inference: sustained requests per second (token bucket; 0 = no limit) ... */
+  RIL_INFER_RATE_LIMIT: z.coerce.number().min(0).default(50),
+  /** ... and the bucket size (requests allowed in a burst). Over the limit: 429 with retry-after. */
+  RIL_INFER_RATE_BURST: z.coerce.number().int().min(1).default(100),
+  /** How long the inference routes remember an authenticated key (ms; 0 = look it up on every request).
+   * A revoked key keeps working on inference for at most this long. */
+  RIL_INFER_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(5000),
+  /** How long a server trusts its cached view of a deployment's live revision (ms) before re-reading it, so a
+   * deploy/rollback made by another instance is picked up; deploys made by this instance switch at once. */
+  RIL_DEPLOYMENT_REFRESH_MS: z.coerce.number().int().min(0).default(2000),
   /** Log SQL queries to stderr (debugging). */
   RIL_LOG_SQL: z.enum(['0', '1']).default('0'),
 });
 
-export type Env = z.infer<typeof schema> & { home: string; blobDir: string };
+export type Env = z.infer<typeof schema> & { home: string; blobDir: string; bundleDir: string };
 
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = schema.safeParse(source);
@@ -30,5 +46,5 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`invalid environment: ${detail}`);
   }
   const home = path.resolve(parsed.data.RIL_HOME);
-  return { ...parsed.data, home, blobDir: path.join(home, 'blobs') };
+  return { ...parsed.data, home, blobDir: path.join(home, 'blobs'), bundleDir: path.join(home, 'bundles') };
 }

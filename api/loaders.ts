@@ -3,7 +3,7 @@
 import DataLoader from 'dataloader';
 import type { Database } from './db/index.js';
 import { exampleCounts, examplePages, type ExamplePageKey, type SplitName } from './services/datasets.js';
-import type { DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel } from './mappers.js';
+import type { ArtifactModel, DeploymentModel, DeploymentRevisionModel, DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel } from './mappers.js';
 
 function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (v: V) => K): (V | null)[] {
   const map = new Map(rows.map((r) => [keyOf(r), r]));
@@ -35,6 +35,17 @@ export function createLoaders(db: Database) {
       });
       return keys.map((k) => rows.filter((r) => r.exampleId === k.exampleId && (k.teacher === null || r.teacherId === teacherIds.get(k.teacher))));
     }, { cacheKeyFn: keyString }),
+    artifactById: new DataLoader<string, ArtifactModel | null>(async (ids) =>
+      byKey(ids, await prisma.artifact.findMany({ where: { id: { in: [...ids] } } }), (a) => a.id)),
+    deploymentById: new DataLoader<string, DeploymentModel | null>(async (ids) =>
+      byKey(ids, await prisma.deployment.findMany({ where: { id: { in: [...ids] } } }), (d) => d.id)),
+    revisionById: new DataLoader<string, DeploymentRevisionModel | null>(async (ids) =>
+      byKey(ids, await prisma.deploymentRevision.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id)),
+    /** A deployment's revisions, newest first. */
+    revisionsByDeployment: new DataLoader<string, DeploymentRevisionModel[]>(async (ids) => {
+      const rows = await prisma.deploymentRevision.findMany({ where: { deploymentId: { in: [...ids] } }, orderBy: { revision: 'desc' } });
+      return ids.map((id) => rows.filter((r) => r.deploymentId === id));
+    }),
     examplePage: new DataLoader<ExamplePageKey, ExampleModel[], string>((keys) => examplePages(db, keys), { cacheKeyFn: keyString }),
     exampleCount: new DataLoader<{ datasetId: string; split: SplitName | null }, number, string>((keys) => exampleCounts(db, keys), { cacheKeyFn: keyString }),
   };

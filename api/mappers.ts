@@ -1,5 +1,5 @@
 // GraphQL type -> the backing model each resolver receives as its parent (used by codegen's `mappers`).
-import type { ApiKey, Dataset, Example, Teacher, TeacherResponse } from '../generated/sqlite/index.js';
+import type { ApiKey, Artifact, Dataset, Deployment, DeploymentRevision, Example, Teacher, TeacherResponse } from '../generated/sqlite/index.js';
 
 export type DatasetModel = Dataset;
 export type ExampleModel = Pick<Example, 'id' | 'datasetId' | 'externalId' | 'ordinal' | 'split' | 'imageSha256' | 'question' | 'answer'>;
@@ -8,3 +8,6 @@ export type TeacherResponseModel = TeacherResponse;
 export type ApiKeyModel = ApiKey;
 export type TeacherCoverageModel = { teacherId: string; datasetId: string; covered: number; total: number; responses: number };
 export type DatasetStatsModel = { datasetId: string };
+export type ArtifactModel = Artifact;
+export type DeploymentModel = Deployment;
+export type DeploymentRevisionModel = DeploymentRevision;

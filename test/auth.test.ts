@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
-import { hashSecret } from '../api/services/auth.js';
+import { ensureBootstrapAdmin, hashSecret } from '../api/services/auth.js';
 import { ACCESS } from '../api/access.js';
 import { buildSchema } from '../api/schema.js';
 import { formatError } from '../api/errors.js';
@@ -56,6 +56,17 @@ describe('authentication and roles', () => {
     assert.equal((await t.gql('{ me { name } }', {}, secret)).data.me.name, 'ci');
     await t.gql('mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: key.id });
     assert.equal((await t.gql('{ me { name } }', {}, secret)).status, 401);
+  });
+
+  test('a fresh database gets one bootstrap admin key, printed once', async () => {
+    const { openTestDatabase } = await import('./helpers/db.js');
+    const db = await openTestDatabase();
+    try {
+      const first = await ensureBootstrapAdmin(db.prisma);
+      assert.match(first!, /^ril_/);
+      assert.equal(await ensureBootstrapAdmin(db.prisma), null, 'not again while an admin key exists');
+      assert.equal(await db.prisma.apiKey.count({ where: { role: 'ADMIN' } }), 1);
+    } finally { await db.close(); }
   });
 
   test('every root field has an access policy (the schema refuses to build otherwise)', () => {

@@ -1,5 +1,6 @@
 // The platform's HTTP surface on plain node:http: POST /graphql (Apollo Server 5), GET /healthz,
-// GET|PUT /blobs/<sha256>. `ril serve` listens with it; functions/graphql.ts exports the same handler.
+// GET|PUT /blobs/<sha256>, POST /v1/infer and POST /v1/chat/completions (api/http/infer.ts). `ril serve` listens
+// with it; functions/graphql.ts and functions/infer.ts export the same handler.
 import http from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
@@ -13,10 +14,13 @@ import { queryCost } from '../cost.js';
 import { authenticate, requireRole, type Principal } from '../services/auth.js';
 import { BlobStore, SHA256_RE } from '../services/blobs.js';
 import type { Context, Services } from '../context.js';
+import { InferenceService } from '../services/deployments.js';
+import { createInferRoutes } from './infer.js';
 
 const MAX_GRAPHQL_BODY = 16 * 1024 * 1024;
 
 export interface Platform extends Services {
+  inference: InferenceService;
   handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
   close(): Promise<void>;
 }
@@ -68,6 +72,8 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
   const db = await openDatabase({ databaseUrl: env.DATABASE_URL, home: env.home, logSql: env.RIL_LOG_SQL === '1' });
   const blobs = new BlobStore(env.blobDir, db.prisma, env.RIL_MAX_BLOB_BYTES);
   const services: Services = { db, env, blobs };
+  const inference = new InferenceService(services);
+  const inferRoutes = createInferRoutes(inference, env);
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(),
     formatError,
@@ -99,7 +105,7 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
     }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({ ...services, principal, loaders: createLoaders(db) }),
+      context: async () => ({ ...services, inference, principal, loaders: createLoaders(db) }),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
@@ -136,6 +142,7 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       if (url.pathname === '/graphql') return await graphql(req, res, url);
+      if (url.pathname.startsWith('/v1/') && await inferRoutes.handle(req, res, url, () => principalOf(req, url))) return;
       if (url.pathname === '/healthz') {
         await db.prisma.$queryRawUnsafe('SELECT 1');
         return sendJson(res, 200, { ok: true, database: db.provider });
@@ -160,9 +167,11 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
 
   return {
     ...services,
+    inference,
     handler,
     async close() {
       await apollo.stop();
+      await inference.close();
       await db.close();
     },
   };

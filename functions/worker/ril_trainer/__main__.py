@@ -56,7 +56,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
     if a.out:
         with open(a.out, "w") as f:
             json.dump(res, f, indent=1)
-    log.emit("result", split=a.split, accuracy=res["accuracy"], n=res["n"])
+    log.emit("result", split=a.split, accuracy=res["accuracy"], n=res["n"], by_question=res["by_question"])
     log.info(f"{a.split}: accuracy {res['accuracy']:.4f} on {res['n']} examples")
     return 0
 

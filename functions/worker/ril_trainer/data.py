@@ -44,6 +44,9 @@ def preprocessing_spec(cfg: ModelConfig) -> dict:
         "formula": "x[c,h,w] = float32((pixel[h,w,c] / 255 - mean[c]) / std[c]) computed in float64",
         "layout": "NCHW float32",
         "alpha": "dropped",
+        "sharp": ("sharp(png).removeAlpha()" + (".grayscale().extractChannel(0)" if cfg.channels == 1
+                                                   else ".toColourspace('srgb')") + ".raw()  (bytes are HWC)"),
+        "reference": "functions/worker/tools/preprocess.mjs (bit-identical to the trainer, tested)",
     }
 
 

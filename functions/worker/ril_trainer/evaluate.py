@@ -60,7 +60,11 @@ def accuracy(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_si
              max_new_tokens: int = 64, device: str = "cpu") -> Dict[str, object]:
     preds = predict(model, ds, indices, batch_size, max_new_tokens, device)
     correct = [is_correct(p, ds.examples[i].answer) for p, i in zip(preds, indices)]
+    by_q: Dict[str, List[bool]] = {}
+    for i, c in zip(indices, correct):
+        by_q.setdefault(ds.examples[i].question, []).append(c)
     return {"accuracy": sum(correct) / max(1, len(correct)), "n": len(correct),
+            "by_question": {q: {"accuracy": sum(v) / len(v), "n": len(v)} for q, v in sorted(by_q.items())},
             "examples": [{"id": ds.examples[i].id, "question": ds.examples[i].question,
                           "answer": ds.examples[i].answer, "prediction": p, "correct": c}
                          for i, p, c in zip(indices, preds, correct)]}

@@ -164,14 +164,21 @@ class StudentVLM(nn.Module):
     def forward(self, pixel_values: Optional[torch.Tensor], input_ids: torch.Tensor,
                 attention_mask: Optional[torch.Tensor] = None, position_ids: Optional[torch.Tensor] = None,
                 past: Optional[List[KV]] = None) -> Tuple[torch.Tensor, List[KV]]:
-        """One decoder pass.
+        """Logits [B,(N+)T,V] and the present cache; arguments as in ``hidden_states``."""
+        h, presents = self.hidden_states(pixel_values, input_ids, attention_mask, position_ids, past)
+        return self.lm_head(h), presents
+
+    def hidden_states(self, pixel_values: Optional[torch.Tensor], input_ids: torch.Tensor,
+                      attention_mask: Optional[torch.Tensor] = None, position_ids: Optional[torch.Tensor] = None,
+                      past: Optional[List[KV]] = None) -> Tuple[torch.Tensor, List[KV]]:
+        """One decoder pass up to the final LayerNorm (a discriminator head can sit on top).
 
         pixel_values [B,C,H,W] or None: when given, the N image embeddings are prepended to input_ids.
         input_ids [B,T] token ids of the new positions.
         attention_mask [B,P+N+T] key mask over everything seen (past + image + new); None = all real.
         position_ids [B,(N+)T] positions of the new sequence; None = cumsum(mask)-1 (or P..P+T-1).
         past: per layer (k, v) [B,H,P,Dh] or None.
-        Returns logits [B,(N+)T,V] and the present cache per layer [B,H,P+(N+)T,Dh].
+        Returns final hidden states [B,(N+)T,D] and the present cache per layer [B,H,P+(N+)T,Dh].
         """
         x = self.tok_emb(input_ids)  # [B,T,D]
         if pixel_values is not None:
@@ -188,7 +195,7 @@ class StudentVLM(nn.Module):
         for i, blk in enumerate(self.blocks):
             x, kv = blk(x, attention_mask, None if past is None else past[i])
             presents.append(kv)
-        return self.lm_head(self.ln_f(x)), presents
+        return self.ln_f(x), presents
 
 
 def build_model(cfg: ModelConfig, seed: Optional[int] = None) -> StudentVLM:

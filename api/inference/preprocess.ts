@@ -1,0 +1,62 @@
+// Image preprocessing exactly as the bundle's manifest says ("preprocessing"; ril_trainer/data.py):
+// decode, convert like PIL's Image.convert("L" | "RGB"), no resize (a size mismatch is refused),
+// x = float32((pixel / 255 - mean[c]) / std[c]) computed in float64, layout CHW.
+//
+// sharp decodes a grayscale PNG to 3 channels unless asked, and its own grayscale conversion is not
+// PIL's; so we always decode to 8-bit sRGB (alpha dropped, like PIL's convert) and apply PIL's L
+// formula, L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16, which is the identity on gray pixels.
+import sharp from 'sharp';
+import { badInput } from '../errors.js';
+
+export interface PreprocessingSpec {
+  image_size: [number, number];
+  channels: number;
+  mean: number[];
+  std: number[];
+  scale?: number;
+  layout?: string;
+}
+
+export function checkPreprocessingSpec(spec: PreprocessingSpec): void {
+  const ok = Array.isArray(spec.image_size) && spec.image_size.length === 2 && (spec.channels === 1 || spec.channels === 3)
+    && spec.mean?.length === spec.channels && spec.std?.length === spec.channels && (spec.layout ?? 'NCHW float32') === 'NCHW float32';
+  if (!ok) throw new Error(`unsupported preprocessing spec ${JSON.stringify(spec)}`);
+}
+
+/** Largest decoded image accepted (pixels): a guard against decompression bombs. */
+const MAX_PIXELS = 4096 * 4096;
+
+export async function preprocessImage(bytes: Buffer, spec: PreprocessingSpec): Promise<Float32Array> {
+  const [H, W] = spec.image_size;
+  const C = spec.channels;
+  let data: Buffer;
+  let width: number;
+  let height: number;
+  try {
+    const out = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+      .removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    ({ data } = out);
+    ({ width, height } = out.info);
+    if (out.info.channels !== 3) throw new Error(`decoded to ${out.info.channels} channels`);
+  } catch (err) {
+    throw badInput(`the image could not be decoded (${(err as Error).message.split('\n')[0]}); send a PNG, JPEG or WebP`);
+  }
+  if (width !== W || height !== H) throw badInput(`the image is ${width}x${height}; this model takes ${W}x${H} (no resize)`);
+  const n = H * W;
+  const x = new Float32Array(C * n);
+  if (C === 1) {
+    const mean = spec.mean[0];
+    const std = spec.std[0];
+    for (let p = 0; p < n; p++) {
+      const l = (data[3 * p] * 19595 + data[3 * p + 1] * 38470 + data[3 * p + 2] * 7471 + 0x8000) >>> 16;
+      x[p] = (l / 255 - mean) / std;
+    }
+  } else {
+    for (let c = 0; c < 3; c++) {
+      const mean = spec.mean[c];
+      const std = spec.std[c];
+      for (let p = 0; p < n; p++) x[c * n + p] = (data[3 * p + c] / 255 - mean) / std;
+    }
+  }
+  return x;
+}

@@ -1,0 +1,178 @@
+// One loaded student: the two onnxruntime-node sessions of a bundle, created once, warmed up and shared by
+// every request of a deployment revision. Generation follows manifest.json "generation": prefill(image,
+// prompt) -> logits + KV cache; then choose a token, feed decode(token, position, past = present) until
+// <eos> or the budget. Runs of one session may overlap (onnxruntime sessions are thread-safe), so
+// concurrent requests share the sessions without a lock.
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { badInput } from '../errors.js';
+import { loadBundle, type Bundle, type BundleManifest } from './bundle.js';
+import { Sampler, type SamplingParams } from './sampler.js';
+import { ByteTokenizer } from './tokenizer.js';
+
+export interface RuntimeOptions {
+  /** onnxruntime intra-op threads per session run (RIL_INFER_THREADS). */
+  threads: number;
+}
+
+export interface GenerateRequest {
+  pixelValues: Float32Array;
+  promptIds: number[];
+  maxTokens: number;
+  sampling: SamplingParams;
+  /** Called with each new token and the text it completes (streaming). */
+  onToken?: (id: number, text: string) => void;
+  /** Stops decoding early (client gone). */
+  signal?: AbortSignal;
+}
+
+export interface GenerateResult {
+  tokenIds: number[];
+  finishReason: 'stop' | 'length' | 'cancelled';
+  /** Prefill start -> first token chosen. */
+  firstTokenMs: number;
+  /** Time spent after the first token. */
+  decodeMs: number;
+}
+
+/** A sliding window of request timings for `latency { p50Ms p95Ms requests }`. */
+export class LatencyWindow {
+  private readonly samples: number[] = [];
+  private readonly ttft: number[] = [];
+  private next = 0;
+  requests = 0;
+  tokens = 0;
+  decodeMs = 0;
+  constructor(private readonly size = 1024) {}
+
+  record(totalMs: number, ttftMs: number, tokens: number, decodeMs: number) {
+    if (this.samples.length < this.size) {
+      this.samples.push(totalMs);
+      this.ttft.push(ttftMs);
+    } else {
+      this.samples[this.next] = totalMs;
+      this.ttft[this.next] = ttftMs;
+      this.next = (this.next + 1) % this.size;
+    }
+    this.requests += 1;
+    this.tokens += tokens;
+    this.decodeMs += decodeMs;
+  }
+
+  snapshot() {
+    const q = (xs: number[], p: number) => {
+      if (!xs.length) return null;
+      const s = [...xs].sort((a, b) => a - b);
+      return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)];
+    };
+    return {
+      requests: this.requests, p50Ms: q(this.samples, 0.5), p95Ms: q(this.samples, 0.95), ttftP50Ms: q(this.ttft, 0.5),
+      decodeTokensPerSecond: this.decodeMs > 0 ? (this.tokens - this.requests) / (this.decodeMs / 1000) : null,
+    };
+  }
+}
+
+const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+
+export class StudentRuntime {
+  readonly manifest: BundleManifest;
+  readonly tokenizer: ByteTokenizer;
+  readonly latency = new LatencyWindow();
+  private inFlight = 0;
+  private retired = false;
+  private released = false;
+
+  private constructor(readonly bundle: Bundle, private readonly prefill: ort.InferenceSession, private readonly decode: ort.InferenceSession) {
+    this.manifest = bundle.manifest;
+    this.tokenizer = new ByteTokenizer(bundle.manifest.tokenizer);
+  }
+
+  /** Verifies the bundle (sha256s), creates both sessions and warms them up. */
+  static async load(dir: string, opts: RuntimeOptions): Promise<StudentRuntime> {
+    const bundle = loadBundle(dir);
+    const so: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: 'all', intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionMode: 'sequential',
+    };
+    const [prefill, decode] = await Promise.all([
+      ort.InferenceSession.create(path.join(dir, bundle.manifest.graphs.prefill.file), so),
+      ort.InferenceSession.create(path.join(dir, bundle.manifest.graphs.decode.file), so),
+    ]);
+    const rt = new StudentRuntime(bundle, prefill, decode);
+    await rt.warmUp();
+    return rt;
+  }
+
+  get imageShape(): [number, number, number] {
+    const [h, w] = this.manifest.preprocessing.image_size;
+    return [this.manifest.preprocessing.channels, h, w];
+  }
+
+  /** Positions left for the answer after the image tokens and this prompt. */
+  budget(promptLength: number): number {
+    return this.manifest.model_config.max_seq_len - this.manifest.n_image_tokens - promptLength;
+  }
+
+  private async warmUp() {
+    const [c, h, w] = this.imageShape;
+    const sampling = { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 };
+    for (let i = 0; i < 2; i++) {
+      await this.generate({ pixelValues: new Float32Array(c * h * w), promptIds: this.tokenizer.encodePrompt('warm up'), maxTokens: 4, sampling });
+    }
+  }
+
+  async generate(req: GenerateRequest): Promise<GenerateResult> {
+    const m = this.manifest;
+    const [c, h, w] = this.imageShape;
+    if (req.pixelValues.length !== c * h * w) throw badInput(`pixel_values has ${req.pixelValues.length} values, expected ${c * h * w}`);
+    const budget = this.budget(req.promptIds.length);
+    if (budget <= 0) throw badInput(`the question is too long: ${req.promptIds.length} prompt tokens leave no room in ${m.model_config.max_seq_len} positions`);
+    const steps = Math.min(req.maxTokens, budget);
+    const sampler = new Sampler(req.sampling, m.model_config.vocab_size, req.promptIds);
+    const decodeText = req.onToken ? this.tokenizer.streamDecoder() : undefined;
+    const pastNames = m.kv_cache.input_names;
+    const presentNames = m.kv_cache.output_names;
+    const eos = this.tokenizer.eosId;
+
+    this.inFlight += 1;
+    try {
+      const t0 = performance.now();
+      let out = await this.prefill.run({
+        pixel_values: new ort.Tensor('float32', req.pixelValues, [1, c, h, w]),
+        input_ids: int64(req.promptIds, [1, req.promptIds.length]),
+      });
+      let position = m.n_image_tokens + req.promptIds.length;
+      const tokens: number[] = [];
+      let firstTokenMs = 0;
+      let finishReason: GenerateResult['finishReason'] = 'length';
+      for (let t = 0; t < steps; t++) {
+        const token = sampler.next(out.logits.data as Float32Array);
+        tokens.push(token);
+        if (t === 0) firstTokenMs = performance.now() - t0;
+        if (token === eos) { finishReason = 'stop'; break; }
+        req.onToken?.(token, decodeText!(token));
+        if (t === steps - 1) break;
+        if (req.signal?.aborted) { finishReason = 'cancelled'; break; }
+        const feeds: Record<string, ort.Tensor> = { input_ids: int64([token], [1, 1]), position_ids: int64([position], [1, 1]) };
+        for (let i = 0; i < pastNames.length; i++) feeds[pastNames[i]] = out[presentNames[i]];
+        out = await this.decode.run(feeds);
+        position += 1;
+      }
+      return { tokenIds: tokens, finishReason, firstTokenMs, decodeMs: performance.now() - t0 - firstTokenMs };
+    } finally {
+      this.inFlight -= 1;
+      if (this.retired && this.inFlight === 0) void this.release();
+    }
+  }
+
+  /** No new requests will come: release the sessions once the in-flight ones finish. */
+  retire() {
+    this.retired = true;
+    if (this.inFlight === 0) void this.release();
+  }
+
+  private async release() {
+    if (this.released) return;
+    this.released = true;
+    await Promise.all([this.prefill.release(), this.decode.release()]);
+  }
+}

@@ -1,0 +1,77 @@
+// A minimal reader for tar archives (ustar/GNU/pax as written by GNU tar, bsdtar and Python's tarfile),
+// optionally gzip-compressed. Regular files and directories only; links, devices and unsafe paths
+// (absolute, `..`) are refused. Enough for student bundles; not a general-purpose tar library.
+import zlib from 'node:zlib';
+
+export interface TarEntry {
+  path: string;
+  data: Buffer;
+}
+
+const BLOCK = 512;
+
+function field(block: Buffer, start: number, length: number): string {
+  const raw = block.subarray(start, start + length);
+  const end = raw.indexOf(0);
+  return raw.subarray(0, end < 0 ? length : end).toString('utf8');
+}
+
+function octal(block: Buffer, start: number, length: number): number {
+  const text = field(block, start, length).trim();
+  if (!/^[0-7]*$/.test(text)) throw new Error(`corrupt tar header: size field ${JSON.stringify(text)}`);
+  return text ? parseInt(text, 8) : 0;
+}
+
+/** pax extended header records: "<len> key=value\n" */
+function paxPath(data: Buffer): string | undefined {
+  let off = 0;
+  while (off < data.length) {
+    const space = data.indexOf(0x20, off);
+    if (space < 0) break;
+    const len = parseInt(data.subarray(off, space).toString('ascii'), 10);
+    if (!Number.isFinite(len) || len <= 0) break;
+    const record = data.subarray(space + 1, off + len - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (record.slice(0, eq) === 'path') return record.slice(eq + 1);
+    off += len;
+  }
+  return undefined;
+}
+
+export function safePath(name: string): string {
+  const parts = name.replace(/\\/g, '/').split('/').filter((p) => p !== '' && p !== '.');
+  if (name.startsWith('/') || parts.some((p) => p === '..')) throw new Error(`unsafe path in archive: ${name}`);
+  return parts.join('/');
+}
+
+/** Reads every regular file of a (gzipped) tar archive. Throws on anything that is not a well-formed tar. */
+export function readTar(archive: Buffer): TarEntry[] {
+  const buf = archive[0] === 0x1f && archive[1] === 0x8b ? zlib.gunzipSync(archive) : archive;
+  if (buf.length < BLOCK || buf.length % BLOCK !== 0) throw new Error('not a tar archive (length is not a multiple of 512 bytes)');
+  const entries: TarEntry[] = [];
+  let off = 0;
+  let longName: string | undefined;
+  while (off + BLOCK <= buf.length) {
+    const header = buf.subarray(off, off + BLOCK);
+    if (header.every((b) => b === 0)) break; // end-of-archive marker
+    const stored = octal(header, 148, 8);
+    let sum = 0;
+    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i];
+    if (sum !== stored) throw new Error('not a tar archive (header checksum mismatch)');
+    const size = octal(header, 124, 12);
+    const type = String.fromCharCode(header[156] || 0x30);
+    const prefix = header.subarray(257, 262).toString('latin1') === 'ustar' ? field(header, 345, 155) : '';
+    const name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+    longName = undefined;
+    const dataStart = off + BLOCK;
+    if (dataStart + size > buf.length) throw new Error('truncated tar archive');
+    const data = buf.subarray(dataStart, dataStart + size);
+    off = dataStart + Math.ceil(size / BLOCK) * BLOCK;
+    if (type === 'x') { longName = paxPath(data); continue; }
+    if (type === 'L') { longName = field(data, 0, data.length); continue; }
+    if (type === 'g' || type === '5') continue; // global pax header, directory
+    if (type !== '0' && type !== '7') throw new Error(`unsupported tar entry ${name} (type ${type}): only regular files`);
+    entries.push({ path: safePath(name), data: Buffer.from(data) });
+  }
+  return entries;
+}
