@@ -7,6 +7,7 @@ export const ANY_KEY: readonly Role[] = ['ADMIN', 'EDITOR', 'VIEWER', 'WORKER', 
 const READ: readonly Role[] = ['EDITOR', 'VIEWER', 'WORKER'];
 const WRITE: readonly Role[] = ['EDITOR'];
 const ADMIN_ONLY: readonly Role[] = [];
+const WORKER_ONLY: readonly Role[] = ['WORKER'];
 /** Who may run the student: POST /v1/infer, POST /v1/chat/completions and Query.infer. INFERENCE keys reach
  * nothing else (besides Query.me); EDITOR keys may also infer (to try what they deploy); VIEWER and WORKER may not. */
 export const INFER: readonly Role[] = ['INFERENCE', 'EDITOR'];
@@ -33,6 +34,29 @@ export const ACCESS: Record<string, readonly Role[]> = {
   'Mutation.registerTeacher': WRITE,
   'Mutation.importTeacherResponses': WRITE,
   'Mutation.fillTeacherCache': WRITE,
+  'Query.experiments': READ,
+  'Query.experiment': READ,
+  'Query.run': READ,
+  'Query.runs': READ,
+  'Query.compareRuns': READ,
+  'Query.jobs': READ,
+  'Query.job': READ,
+  'Query.workers': READ,
+  'Query.trainerConfigSchema': READ,
+  'Query.teacherResponses': READ,
+  'Mutation.createExperiment': WRITE,
+  'Mutation.startRun': WRITE,
+  'Mutation.cancelRun': WRITE,
+  'Mutation.retryRun': WRITE,
+  'Mutation.queueTeacherFill': WRITE,
+  'Mutation.queueEvaluation': WRITE,
+  // the worker protocol: WORKER keys (and ADMIN for operations); scoping to held jobs is in services/workers.ts
+  'Mutation.registerWorker': WORKER_ONLY,
+  'Mutation.claimJob': WORKER_ONLY,
+  'Mutation.heartbeat': WORKER_ONLY,
+  'Mutation.reportMetrics': WORKER_ONLY,
+  'Mutation.completeJob': WORKER_ONLY,
+  'Mutation.failJob': WORKER_ONLY,
   'Mutation.createApiKey': ADMIN_ONLY,
   'Mutation.revokeApiKey': ADMIN_ONLY,
 };

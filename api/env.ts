@@ -34,6 +34,11 @@ const schema = z.object({
    * deploy/rollback made by another instance is picked up; deploys made by this instance switch at once. */
   RIL_DEPLOYMENT_REFRESH_MS: z.coerce.number().int().min(0).default(2000),
   /** Log SQL queries to stderr (debugging). */
+  /** Job retry backoff: base * 2^(attempt-1), capped (milliseconds). */
+  RIL_JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(5000),
+  RIL_JOB_BACKOFF_MAX_MS: z.coerce.number().int().min(0).default(300_000),
+  /** How often the in-process TypeScript worker of `ril serve` polls for TEACHER_FILL jobs (0 = no worker). */
+  RIL_TS_WORKER_POLL_MS: z.coerce.number().int().min(0).default(1000),
   RIL_LOG_SQL: z.enum(['0', '1']).default('0'),
 });
 

@@ -1,6 +1,7 @@
 // Per-request DataLoaders: every relation field goes through one of these, so a nested query costs a fixed
 // number of SQL statements however many rows it touches (test/query-count.test.ts holds us to it).
 import DataLoader from 'dataloader';
+import type { ExperimentModel, JobModel, RunModel, WorkerModel } from './mappers.js';
 import type { Database } from './db/index.js';
 import { exampleCounts, examplePages, type ExamplePageKey, type SplitName } from './services/datasets.js';
 import type { ArtifactModel, DeploymentModel, DeploymentRevisionModel, DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel } from './mappers.js';
@@ -48,6 +49,18 @@ export function createLoaders(db: Database) {
     }),
     examplePage: new DataLoader<ExamplePageKey, ExampleModel[], string>((keys) => examplePages(db, keys), { cacheKeyFn: keyString }),
     exampleCount: new DataLoader<{ datasetId: string; split: SplitName | null }, number, string>((keys) => exampleCounts(db, keys), { cacheKeyFn: keyString }),
+    experimentById: new DataLoader<string, ExperimentModel | null>(async (ids) =>
+      byKey(ids, await prisma.experiment.findMany({ where: { id: { in: [...ids] } } }), (e) => e.id)),
+    runById: new DataLoader<string, RunModel | null>(async (ids) =>
+      byKey(ids, await prisma.run.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id)),
+    runsByExperiment: new DataLoader<string, RunModel[]>(async (ids) => {
+      const rows = await prisma.run.findMany({ where: { experimentId: { in: [...ids] } }, orderBy: { createdAt: 'asc' } });
+      return ids.map((id) => rows.filter((r) => r.experimentId === id));
+    }),
+    jobById: new DataLoader<string, JobModel | null>(async (ids) =>
+      byKey(ids, await prisma.job.findMany({ where: { id: { in: [...ids] } } }), (j) => j.id)),
+    workerById: new DataLoader<string, WorkerModel | null>(async (ids) =>
+      byKey(ids, await prisma.worker.findMany({ where: { id: { in: [...ids] } } }), (w) => w.id)),
   };
 }
 

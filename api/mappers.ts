@@ -1,5 +1,5 @@
 // GraphQL type -> the backing model each resolver receives as its parent (used by codegen's `mappers`).
-import type { ApiKey, Artifact, Dataset, Deployment, DeploymentRevision, Example, Teacher, TeacherResponse } from '../generated/sqlite/index.js';
+import type { ApiKey, Artifact, Dataset, Deployment, DeploymentRevision, Example, Experiment, Job, Run, Teacher, TeacherResponse, Worker } from '../generated/sqlite/index.js';
 
 export type DatasetModel = Dataset;
 export type ExampleModel = Pick<Example, 'id' | 'datasetId' | 'externalId' | 'ordinal' | 'split' | 'imageSha256' | 'question' | 'answer'>;
@@ -11,3 +11,7 @@ export type DatasetStatsModel = { datasetId: string };
 export type ArtifactModel = Artifact;
 export type DeploymentModel = Deployment;
 export type DeploymentRevisionModel = DeploymentRevision;
+export type ExperimentModel = Experiment;
+export type RunModel = Run;
+export type JobModel = Job;
+export type WorkerModel = Worker;

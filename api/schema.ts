@@ -11,6 +11,7 @@ import type { Context } from './context.js';
 import { requireRole } from './services/auth.js';
 import { datasetResolvers } from './resolvers/datasets.js';
 import { deploymentResolvers } from './resolvers/deployments.js';
+import { experimentResolvers } from './resolvers/experiments.js';
 import { keyResolvers } from './resolvers/keys.js';
 import { teacherResolvers } from './resolvers/teachers.js';
 import { DateTime, JSONScalar } from './resolvers/scalars.js';
@@ -18,7 +19,7 @@ import { DateTime, JSONScalar } from './resolvers/scalars.js';
 export const SCHEMA_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'schema.graphql');
 
 type ResolverMap = Record<string, Record<string, unknown>>;
-const MODULES: ResolverMap[] = [datasetResolvers, teacherResolvers, keyResolvers, deploymentResolvers] as unknown as ResolverMap[];
+const MODULES: ResolverMap[] = [datasetResolvers, teacherResolvers, keyResolvers, deploymentResolvers, experimentResolvers] as unknown as ResolverMap[];
 
 function mergeResolvers(modules: ResolverMap[]): ResolverMap {
   const merged: ResolverMap = {};

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { badInput, notFound } from '../errors.js';
 import { registerArtifact } from '../services/deployments.js';
+import { assertKeyHoldsRun } from '../services/workers.js';
 
 export const deploymentResolvers: Resolvers = {
   Query: {
@@ -20,7 +21,10 @@ export const deploymentResolvers: Resolvers = {
     },
   },
   Mutation: {
-    registerArtifact: (_p, { input }, deps) => registerArtifact(deps, input),
+    registerArtifact: async (_p, { input }, deps) => {
+      await assertKeyHoldsRun(deps.db, deps.principal!, input.runId);
+      return registerArtifact(deps, input);
+    },
     deploy: (_p, { input }, { inference }) => inference.deploy(input),
     rollbackDeployment: (_p, { name, revision }, { inference }) => inference.rollback(name, revision),
   },

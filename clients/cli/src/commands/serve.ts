@@ -3,6 +3,7 @@ import { loadEnv } from '../../../../api/env.js';
 import { createPlatform, listen } from '../../../../api/http/server.js';
 import { ensureBootstrapAdmin } from '../../../../api/services/auth.js';
 import { fail } from '../output.js';
+import { startInProcessWorker } from '../../../../api/worker/inProcess.js';
 
 /** Starts the platform; returns once it listens. Prints the bootstrap admin key on a fresh RIL_HOME. */
 export async function startServer(opts: { port?: number; host?: string; quiet?: boolean } = {}) {
@@ -10,7 +11,10 @@ export async function startServer(opts: { port?: number; host?: string; quiet?: 
   const platform = await createPlatform(env);
   const bootstrapKey = await ensureBootstrapAdmin(platform.db.prisma);
   const http = await listen(platform, opts.port ?? env.PORT, opts.host ?? env.RIL_HOST);
-  const shutdown = async () => { await http.close(); await platform.close(); process.exit(0); };
+  const worker = env.RIL_TS_WORKER_POLL_MS > 0
+    ? await startInProcessWorker(platform, { pollMs: env.RIL_TS_WORKER_POLL_MS, queue: { backoffBaseMs: env.RIL_JOB_BACKOFF_MS, backoffMaxMs: env.RIL_JOB_BACKOFF_MAX_MS } })
+    : null;
+  const shutdown = async () => { await worker?.stop(); await http.close(); await platform.close(); process.exit(0); };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   if (!opts.quiet) {
