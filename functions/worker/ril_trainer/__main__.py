@@ -100,6 +100,10 @@ def cmd_info(a: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["worker"]:  # the worker has its own options (and imports no model code until a job runs)
+        from .worker import main as worker_main
+        return worker_main(args[1:])
     p = argparse.ArgumentParser(prog="python3 -m ril_trainer", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -120,7 +124,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     e.add_argument("--split", default="test")
     e.add_argument("--limit", type=int, default=None, help="first N examples of the split")
     e.add_argument("--batch-size", type=int, default=128)
-    e.add_argument("--max-new-tokens", type=int, default=64)
+    e.add_argument("--max-new-tokens", type=int, default=160, help="clamped to max_seq_len; rows stop at <eos>")
     e.add_argument("--device", default="auto")
     e.add_argument("--threads", type=int, default=None)
     e.add_argument("--out", default=None, help="write per-example predictions to this JSON file")
@@ -136,6 +140,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     x.add_argument("--max-new-tokens", type=int, default=64)
     x.add_argument("--threads", type=int, default=None)
     x.set_defaults(func=cmd_export)
+
+    sub.add_parser("worker", help="claim TRAIN/EVALUATE jobs from the platform (see ril_trainer/worker.py; --help there)",
+                   add_help=False)
 
     i = sub.add_parser("info", help="parameter counts of the named sizes")
     i.add_argument("--size", default=None, choices=sorted(SIZES))

@@ -158,8 +158,8 @@ class TrainConfig:
     """AdamW betas."""
     grad_clip: float = 1.0
     """Clip the global gradient norm to this (0 = off)."""
-    max_response_tokens: int = 96
-    """Responses (+ <eos>) are truncated to this many tokens."""
+    max_response_tokens: int = 150
+    """Responses (+ <eos>) are truncated to this many tokens (and to what fits in max_seq_len)."""
     eval_every: int = 200
     """Validation loss (and accuracy) every this many steps and at the end (0 = only at the end)."""
     val_loss_examples: int = 512

@@ -1,12 +1,15 @@
 """Evaluation: greedy answers scored against the ground truth with a normalised match.
 
 The match (``is_correct``) is the offline rule the RL judge will reuse, so training and
-evaluation grade answers the same way:
-- normalise both texts: lowercase, punctuation -> space, collapse whitespace;
-- correct if the normalised prediction equals the normalised answer, or
-- the answer is a yes/no: the prediction's first "yes"/"no" word equals it, or
-- otherwise the answer appears in the prediction as a whole-word phrase (so a teacher-style
-  sentence "This is an ankle boot." matches "ankle boot").
+evaluation grade answers the same way. It agrees with the TypeScript reference matcher
+``mentionsAnswer`` (api/services/fashionMnist/questions.ts): whole words, case-insensitive,
+runs of whitespace equal, and **a hyphen is part of a word** ("shirt" is not in "t-shirt").
+- normalise both texts: lowercase, every character that is not a letter, digit, hyphen or
+  whitespace -> space, collapse whitespace;
+- correct if the answer is a yes/no and the prediction's first "yes"/"no" word equals it;
+- otherwise correct if the normalised answer occurs in the normalised prediction as a
+  whole-word phrase (so "This is an ankle boot." matches "ankle boot"; exact equality is the
+  special case of a one-phrase prediction).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from .data import VQADataset, normalise
 from .model import StudentVLM
 from .sampling import generate
 
-_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_PUNCT = re.compile(r"[^\w\s-]|_", re.UNICODE)  # keeps letters, digits, "-", whitespace
 
 
 def normalise_text(s: str) -> str:

@@ -105,7 +105,8 @@ def _batch(ds: VQADataset, pairs: List[Tuple[int, str]], which: List[int], cfg: 
     rows = [pairs[j] for j in which]
     px = normalise(ds.images[[i for i, _ in rows]].to(device), ds.cfg)  # [B,C,H,W]
     prompts = [tok.encode_prompt(ds.examples[i].question) for i, _ in rows]
-    responses = [tok.encode_response(text, cfg.max_response_tokens) for _, text in rows]
+    room = [ds.cfg.max_seq_len - ds.cfg.n_image_tokens - len(p) for p in prompts]  # keep within max_seq_len
+    responses = [tok.encode_response(text, min(cfg.max_response_tokens, r)) for (_, text), r in zip(rows, room)]
     return px, prompts, responses
 
 

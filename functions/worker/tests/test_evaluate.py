@@ -14,6 +14,9 @@ from ril_trainer.evaluate import is_correct, normalise_text
     ("Yes, but no", "no", False),
     ("noisy", "no", False),
     ("t-shirt", "T-shirt", True),
+    ("This is a T-shirt.", "shirt", False),  # a hyphen is part of a word (mentionsAnswer)
+    ("A shirt, not a t-shirt", "shirt", True),
+    ("So the answer is: upper  body.", "upper body", True),
     ("", "", True),
     ("x", "", False),
 ])
@@ -22,4 +25,5 @@ def test_is_correct(pred, answer, ok):
 
 
 def test_normalise_text():
-    assert normalise_text(" The  T-Shirt!\n") == "the t shirt"
+    assert normalise_text(" The  T-Shirt!\n") == "the t-shirt"
+    assert normalise_text("a_b, c") == "a b c"

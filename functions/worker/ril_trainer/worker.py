@@ -1,0 +1,364 @@
+"""The worker function: claims TRAIN and EVALUATE jobs from the platform over GraphQL and runs them.
+
+    python3 -m ril_trainer worker --api http://host:4000 --key $RIL_API_KEY     (or RIL_API_URL / RIL_API_KEY)
+
+Protocol (the blueprint's): register -> claim -> fetch the job's spec, the dataset manifest and the teacher
+responses (paginated) -> download images once into a local cache by sha256 -> run the trainer as a child
+process -> heartbeat (the answer says whether to cancel) -> send its metrics in batches (idempotent per run,
+step and name, so a replay after a crash writes nothing twice) -> upload each checkpoint and the final ONNX
+bundle as artifacts -> complete or fail with the error.
+
+Choices:
+- The trainer runs as a child process (``python3 -m ril_trainer train``) and speaks JSON lines on stdout; the
+  worker only relays. The child dies with the worker (PR_SET_PDEATHSIG), so a killed worker leaves no
+  orphan holding the GPU.
+- Resuming: before starting, the newest CHECKPOINT artifact of the run is downloaded into the run directory;
+  the trainer resumes from it exactly (model, optimizer, RNG, data position). Metrics re-emitted for steps
+  between that checkpoint and the crash are already stored and are skipped by the API.
+- Metrics up to a checkpoint are flushed before the checkpoint is registered, so a resumed run never lacks
+  a step.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import io
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from .api_client import ApiClient, ApiError
+
+KINDS = ["TRAIN", "EVALUATE"]
+
+
+def _log(msg: str) -> None:
+    sys.stderr.write(time.strftime("%H:%M:%S ") + "[worker] " + msg + "\n")
+    sys.stderr.flush()
+
+
+def capabilities() -> Dict[str, Any]:
+    caps: Dict[str, Any] = {"cpus": os.cpu_count(), "python": platform.python_version(), "host": socket.gethostname()}
+    try:
+        import torch
+        caps["torch"] = torch.__version__
+        caps["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+        if torch.cuda.is_available():
+            caps["gpus"] = torch.cuda.device_count()
+            caps["memoryGb"] = round(torch.cuda.get_device_properties(0).total_memory / 2**30, 1)
+    except Exception:  # noqa: BLE001 - capabilities are informational
+        caps["device"] = "cpu"
+    try:
+        caps.setdefault("memoryGb", round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1))
+    except (ValueError, OSError):
+        pass
+    return caps
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: SIGKILL the child when the worker dies (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+# ----------------------------------------------------------------------------------------------
+# Data: the dataset directory the trainer reads, materialised from the API (once per dataset)
+# ----------------------------------------------------------------------------------------------
+
+EXAMPLES_Q = """query($id: ID!, $after: String) { dataset(id: $id) { name version
+  examples(first: 200, after: $after) { edges { node { externalId split question answer imageSha256 } } pageInfo { hasNextPage endCursor } } } }"""
+RESPONSES_Q = """query($id: ID!, $teachers: [String!], $after: String) {
+  teacherResponses(datasetId: $id, teachers: $teachers, first: 1000, after: $after) {
+    edges { node { sample text teacher { name } example { externalId } } } pageInfo { hasNextPage endCursor } } }"""
+
+
+def materialize_dataset(api: ApiClient, dataset_id: str, teachers: List[str], cache: str) -> str:
+    out = os.path.join(cache, "datasets", dataset_id + ("-" + "-".join(sorted(teachers)) if teachers else ""))
+    if os.path.exists(os.path.join(out, "examples.jsonl")):
+        return out  # datasets are immutable: a complete directory never changes
+    tmp = out + f".{os.getpid()}.tmp"
+    os.makedirs(os.path.join(tmp, "images"), exist_ok=True)
+    os.makedirs(os.path.join(tmp, "teachers"), exist_ok=True)
+    lines, after, meta = [], None, {}
+    while True:
+        d = api.gql(EXAMPLES_Q, {"id": dataset_id, "after": after})["dataset"]
+        if d is None:
+            raise ApiError(f"dataset {dataset_id} not found", "NOT_FOUND")
+        meta = {"name": d["name"], "version": d["version"]}
+        for e in (x["node"] for x in d["examples"]["edges"]):
+            blob = api.get_blob(e["imageSha256"], os.path.join(cache, "blobs", e["imageSha256"]))
+            img = os.path.join(tmp, "images", e["imageSha256"] + ".png")
+            if not os.path.exists(img):
+                try:
+                    os.link(blob, img)
+                except OSError:
+                    with open(blob, "rb") as src, open(img, "wb") as dst:
+                        dst.write(src.read())
+            lines.append(json.dumps({"id": e["externalId"], "image": f"images/{e['imageSha256']}.png", "question": e["question"],
+                                     "answer": e["answer"], "split": e["split"]}))
+        if not d["examples"]["pageInfo"]["hasNextPage"]:
+            break
+        after = d["examples"]["pageInfo"]["endCursor"]
+    with open(os.path.join(tmp, "examples.jsonl"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    per_teacher: Dict[str, List[str]] = {}
+    after = None
+    while True:
+        conn = api.gql(RESPONSES_Q, {"id": dataset_id, "teachers": teachers or None, "after": after})["teacherResponses"]
+        for r in (x["node"] for x in conn["edges"]):
+            per_teacher.setdefault(r["teacher"]["name"], []).append(json.dumps(
+                {"example": r["example"]["externalId"], "teacher": r["teacher"]["name"], "sample": r["sample"], "text": r["text"]}))
+        if not conn["pageInfo"]["hasNextPage"]:
+            break
+        after = conn["pageInfo"]["endCursor"]
+    for name, rows in per_teacher.items():
+        with open(os.path.join(tmp, "teachers", f"{name}.jsonl"), "w") as f:
+            f.write("\n".join(rows) + "\n")
+    with open(os.path.join(tmp, "dataset.json"), "w") as f:
+        json.dump({"id": dataset_id, **meta, "teachers": sorted(per_teacher)}, f)
+    os.replace(tmp, out) if not os.path.exists(out) else None
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# One job
+# ----------------------------------------------------------------------------------------------
+
+class JobRunner:
+    def __init__(self, api: ApiClient, worker_id: str, job: Dict[str, Any], cache: str, python: str,
+                 lease_seconds: int, metric_batch: int = 200, threads: Optional[int] = None):
+        self.api, self.worker_id, self.job, self.cache, self.python = api, worker_id, job, cache, python
+        self.lease_seconds, self.metric_batch, self.threads = lease_seconds, metric_batch, threads
+        self.payload: Dict[str, Any] = job["payload"]
+        self.pending: List[Dict[str, Any]] = []
+        self.step = 0
+        self.total: Optional[int] = None
+        self.cancelled = threading.Event()
+        self.lease_lost = threading.Event()
+        self.proc: Optional[subprocess.Popen] = None
+        self.lock = threading.Lock()
+
+    # -- protocol calls --
+    def heartbeat(self) -> None:
+        try:
+            r = self.api.gql("""mutation($i: HeartbeatInput!) { heartbeat(input: $i) { cancelRequested } }""",
+                             {"i": {"jobId": self.job["id"], "workerId": self.worker_id, "step": self.step,
+                                    "totalSteps": self.total, "leaseSeconds": self.lease_seconds}})
+            if r["heartbeat"]["cancelRequested"] and not self.cancelled.is_set():
+                _log(f"job {self.job['id']}: cancellation requested")
+                self.cancelled.set()
+                self._stop_child()
+        except ApiError as err:
+            if err.code == "CONFLICT":
+                _log(f"job {self.job['id']}: lease lost ({err}); stopping")
+                self.lease_lost.set()
+                self._stop_child()
+            else:
+                _log(f"heartbeat failed: {err}")
+
+    def _heartbeat_loop(self) -> None:
+        while not self.done.wait(max(1.0, self.lease_seconds / 3)):
+            self.heartbeat()
+
+    def flush_metrics(self) -> None:
+        with self.lock:
+            batch, self.pending = self.pending, []
+        for i in range(0, len(batch), 1000):
+            self.api.gql("""mutation($i: ReportMetricsInput!) { reportMetrics(input: $i) { written duplicates } }""",
+                         {"i": {"runId": self.payload["runId"], "workerId": self.worker_id, "points": batch[i:i + 1000]}})
+
+    def upload_artifact(self, path: str, kind: str, name: str, metadata: Dict[str, Any], content_type: str) -> str:
+        with open(path, "rb") as f:
+            data = f.read()
+        sha = self.api.put_blob(data, content_type)
+        r = self.api.gql("""mutation($i: RegisterArtifactInput!) { registerArtifact(input: $i) { id } }""",
+                         {"i": {"blobSha256": sha, "kind": kind, "name": name, "runId": self.payload["runId"], "metadata": metadata}})
+        return r["registerArtifact"]["id"]
+
+    def newest_checkpoint(self) -> Optional[Dict[str, Any]]:
+        r = self.api.gql("""query($r: ID!) { run(id: $r) { artifacts(kind: CHECKPOINT) { id blobSha256 metadata createdAt } } }""",
+                         {"r": self.payload["runId"]})
+        arts = (r["run"] or {}).get("artifacts") or []
+        return max(arts, key=lambda a: (a["metadata"] or {}).get("step", -1)) if arts else None
+
+    def _stop_child(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+
+    # -- TRAIN --
+    def run_train(self) -> Dict[str, Any]:
+        p = self.payload
+        data_dir = materialize_dataset(self.api, p["datasetId"], p.get("teachers") or [], self.cache)
+        run_dir = os.path.join(self.cache, "runs", p["runId"])
+        os.makedirs(run_dir, exist_ok=True)
+        ckpt_path = os.path.join(run_dir, "checkpoint.pt")
+        newest = self.newest_checkpoint()
+        if newest:
+            self.api.get_blob(newest["blobSha256"], os.path.join(self.cache, "blobs", newest["blobSha256"]))
+            with open(os.path.join(self.cache, "blobs", newest["blobSha256"]), "rb") as src, open(ckpt_path + ".tmp", "wb") as dst:
+                dst.write(src.read())
+            os.replace(ckpt_path + ".tmp", ckpt_path)
+            _log(f"resuming run {p['runId']} from checkpoint at step {(newest['metadata'] or {}).get('step')}")
+        elif os.path.exists(ckpt_path):
+            os.remove(ckpt_path)  # a local leftover the API never saw: start clean, as the API's record says
+        config = {**p["config"], "algorithm": p["algorithm"], "model": p["model"], "teachers": p.get("teachers") or [], "seed": p["seed"]}
+        self.total = int(config.get("max_steps") or 0) or None
+        cfg_path = os.path.join(run_dir, "config.json")
+        with open(cfg_path, "w") as f:
+            json.dump(config, f)
+        cmd = [self.python, "-m", "ril_trainer", "train", "--config", cfg_path, "--data", data_dir, "--out", run_dir]
+        if self.threads:
+            cmd += ["--threads", str(self.threads)]
+        final: Dict[str, Any] = {}
+        stderr_tail: List[str] = []
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+                                     cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), preexec_fn=_die_with_parent)
+
+        def drain_stderr() -> None:
+            assert self.proc and self.proc.stderr
+            for line in self.proc.stderr:
+                sys.stderr.write(line)
+                stderr_tail.append(line)
+                del stderr_tail[:-40]
+        threading.Thread(target=drain_stderr, daemon=True).start()
+        assert self.proc.stdout
+        last_flush = time.time()
+        for line in self.proc.stdout:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            kind = ev.get("event")
+            if kind == "metric":
+                with self.lock:
+                    self.pending.append({"name": ev["name"], "step": int(ev["step"]), "value": float(ev["value"])})
+                self.step = max(self.step, int(ev["step"]))
+            elif kind == "checkpoint":
+                self.step = int(ev["step"])
+                self.flush_metrics()  # every metric up to the checkpoint is stored before it can be resumed from
+                self.upload_artifact(ev["path"], "CHECKPOINT", f"checkpoint-{ev['step']:08d}", {"step": ev["step"]}, "application/octet-stream")
+                self.heartbeat()
+            elif kind == "done":
+                final = {k: v for k, v in ev.items() if k != "event"}
+            if len(self.pending) >= self.metric_batch or time.time() - last_flush > 5:
+                self.flush_metrics()
+                last_flush = time.time()
+        code = self.proc.wait()
+        if self.cancelled.is_set() or self.lease_lost.is_set():
+            return {"stopped": True}
+        if code != 0:
+            raise RuntimeError(f"trainer exited with {code}: {''.join(stderr_tail[-15:]).strip()[-3000:]}")
+        self.flush_metrics()
+        bundle_dir = os.path.join(run_dir, "bundle")
+        subprocess.run([self.python, "-m", "ril_trainer", "export", "--checkpoint", ckpt_path, "--out", bundle_dir],
+                       check=True, stdout=subprocess.DEVNULL, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       preexec_fn=_die_with_parent)
+        archive = os.path.join(run_dir, "bundle.tar.gz")
+        with tarfile.open(archive, "w:gz") as tar:
+            for name in sorted(os.listdir(bundle_dir)):
+                tar.add(os.path.join(bundle_dir, name), arcname=name)
+        with open(os.path.join(bundle_dir, "manifest.json")) as f:
+            manifest = json.load(f)
+        bundle_id = self.upload_artifact(archive, "BUNDLE", f"bundle-{p['model']}-{p['algorithm']}",
+                                         {"step": self.step, "modelFamily": manifest.get("model_family"), "size": p["model"]}, "application/gzip")
+        return {"final": final, "bundleArtifactId": bundle_id, "steps": self.step}
+
+    # -- EVALUATE --
+    def run_evaluate(self) -> Dict[str, Any]:
+        p = self.payload
+        if p.get("artifactId"):
+            raise RuntimeError("not implemented: evaluating a bundle artifact needs onnxruntime in Python; queue the run's evaluation instead")
+        data_dir = materialize_dataset(self.api, p["datasetId"], [], self.cache)
+        newest = self.newest_checkpoint()
+        if not newest:
+            raise RuntimeError(f"run {p['runId']} has no checkpoint to evaluate")
+        ckpt = self.api.get_blob(newest["blobSha256"], os.path.join(self.cache, "blobs", newest["blobSha256"]))
+        cmd = [self.python, "-m", "ril_trainer", "eval", "--checkpoint", ckpt, "--data", data_dir, "--split", p.get("split", "test")]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             preexec_fn=_die_with_parent)
+        results = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+        result = next((r for r in results if r.get("event") == "result"), {})
+        return {"split": p.get("split", "test"), "accuracy": result.get("accuracy"), "n": result.get("n"), "checkpointStep": (newest["metadata"] or {}).get("step")}
+
+    def run(self) -> None:
+        self.done = threading.Event()
+        beat = threading.Thread(target=self._heartbeat_loop, daemon=True)
+        beat.start()
+        jid = self.job["id"]
+        try:
+            result = self.run_train() if self.job["kind"] == "TRAIN" else self.run_evaluate()
+            if self.lease_lost.is_set():
+                return
+            if self.cancelled.is_set():
+                self.flush_metrics()
+                self.api.gql("""mutation($i: FailJobInput!) { failJob(input: $i) { status } }""",
+                             {"i": {"jobId": jid, "workerId": self.worker_id, "error": "cancelled on request", "retryable": False}})
+                return
+            self.api.gql("""mutation($i: CompleteJobInput!) { completeJob(input: $i) { status } }""",
+                         {"i": {"jobId": jid, "workerId": self.worker_id, "result": result}})
+            _log(f"job {jid} succeeded")
+        except Exception as err:  # noqa: BLE001 - every failure is reported to the API with its message
+            _log(f"job {jid} failed: {err}")
+            if not self.lease_lost.is_set():
+                try:
+                    self.flush_metrics()
+                    self.api.gql("""mutation($i: FailJobInput!) { failJob(input: $i) { status } }""",
+                                 {"i": {"jobId": jid, "workerId": self.worker_id, "error": str(err)[:5000], "retryable": True}})
+                except ApiError as e2:
+                    _log(f"could not report the failure: {e2}")
+        finally:
+            self.done.set()
+
+
+# ----------------------------------------------------------------------------------------------
+# The loop
+# ----------------------------------------------------------------------------------------------
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m ril_trainer worker", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--api", default=os.environ.get("RIL_API_URL", "http://127.0.0.1:4000"), help="API base URL (env RIL_API_URL)")
+    ap.add_argument("--key", default=os.environ.get("RIL_API_KEY"), help="a WORKER key (env RIL_API_KEY)")
+    ap.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}")
+    ap.add_argument("--kinds", default=",".join(KINDS), help="job kinds to claim")
+    ap.add_argument("--cache", default=os.environ.get("RIL_WORKER_CACHE", os.path.join(os.environ.get("RIL_HOME", ".ril"), "worker")))
+    ap.add_argument("--lease-seconds", type=int, default=int(os.environ.get("RIL_WORKER_LEASE_S", "60")))
+    ap.add_argument("--poll-seconds", type=float, default=2.0)
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads for the trainer")
+    ap.add_argument("--once", action="store_true", help="exit after one job (or at once if none is queued)")
+    ap.add_argument("--exit-when-idle", action="store_true", help="exit when no job is queued")
+    a = ap.parse_args(argv)
+    if not a.key:
+        ap.error("an API key with role WORKER is required (--key or RIL_API_KEY)")
+    api = ApiClient(a.api, a.key)
+    caps = capabilities()
+    w = api.gql("""mutation($i: RegisterWorkerInput!) { registerWorker(input: $i) { id } }""",
+                {"i": {"name": a.name, "capabilities": caps}})["registerWorker"]
+    _log(f"registered {a.name} as {w['id']} ({caps.get('device')}) against {a.api}")
+    kinds = [k.strip() for k in a.kinds.split(",") if k.strip()]
+    while True:
+        job = api.gql("""mutation($i: ClaimJobInput!) { claimJob(input: $i) { id kind payload attempts } }""",
+                      {"i": {"workerId": w["id"], "kinds": kinds, "leaseSeconds": a.lease_seconds}})["claimJob"]
+        if job is None:
+            if a.once or a.exit_when_idle:
+                return 0
+            time.sleep(a.poll_seconds)
+            continue
+        _log(f"claimed {job['kind']} job {job['id']} (attempt {job['attempts']})")
+        JobRunner(api, w["id"], job, a.cache, sys.executable, a.lease_seconds, threads=a.threads).run()
+        if a.once:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

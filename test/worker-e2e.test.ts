@@ -1,0 +1,99 @@
+// The Python worker function against the real API over real HTTP: a queued nano run is claimed, trained,
+// its metric series and its ONNX bundle artifact arrive; and the fault test: kill -9 the worker mid-run, its
+// lease expires, a second worker resumes from the newest checkpoint and the series has every step once.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { trainerPython, WORKER_DIR } from './helpers/python.js';
+import { buildFashionMnistVqa } from '../api/services/fashionMnist.js';
+
+const python = trainerPython();
+const FASHION = process.env.RIL_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
+const skip = !python ? 'no python3 with torch (scripts/python.sh)' : !fs.existsSync(FASHION) ? 'dataset-fashion-mnist not installed' : false;
+
+let t: TestServer;
+let datasetId: string;
+let workerKey: string;
+
+function startWorker(args: string[] = []): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
+  let log = '';
+  const child = spawn(python!, ['-m', 'ril_trainer', 'worker', '--api', t.url, '--cache', fs.mkdtempSync(path.join(os.tmpdir(), 'ril-wcache-')), '--threads', '1', ...args], {
+    cwd: WORKER_DIR, env: { ...process.env, RIL_API_KEY: workerKey }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => { log += d; });
+  child.stderr!.on('data', (d) => { log += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, log: () => log, exited };
+}
+
+async function experiment(name: string, config: Record<string, unknown>) {
+  const r = await t.gql(`mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id } }`, {
+    i: { name, datasetId, studentSize: 'nano', algorithm: 'SFT', config: { batch_size: 16, lr: 0.003, warmup_steps: 2, val_loss_examples: 32, val_accuracy_examples: 16, max_response_tokens: 24, ...config } },
+  });
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  return r.data.createExperiment.id as string;
+}
+
+const RUN_Q = `query($r: ID!) { run(id: $r) { status step error job { attempts status } artifacts { kind name metadata } metrics(names: ["train/loss"]) { points { step value } } } }`;
+
+async function waitRun(runId: string, until: (run: any) => boolean, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = (await t.gql(RUN_Q, { r: runId })).data.run;
+    if (until(run)) return run;
+    if (Date.now() > deadline) throw new Error(`timed out waiting; run is ${JSON.stringify(run).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('python worker end to end', { skip }, () => {
+  before(async () => {
+    t = await startTestServer({ RIL_JOB_BACKOFF_MS: '0', RIL_TS_WORKER_POLL_MS: '0' });
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ril-e2e-')), 'fm');
+    await buildFashionMnistVqa({ out: dir, limit: 160, seed: 3, samplesPerTeacher: 1 });
+    datasetId = (await t.gql(`mutation($p: String!) { importDataset(input: { name: "e2e", path: $p }) { id } }`, { p: path.join(dir, 'examples.jsonl') })).data.importDataset.id;
+    for (const f of fs.readdirSync(path.join(dir, 'teachers'))) {
+      await t.gql(`mutation($d: ID!, $j: String!) { importTeacherResponses(input: { datasetId: $d, jsonl: $j }) { imported } }`, { d: datasetId, j: fs.readFileSync(path.join(dir, 'teachers', f), 'utf8') });
+    }
+    workerKey = await t.keyFor('WORKER');
+  });
+  after(async () => { await t?.close(); });
+
+  test('a queued run is trained by the worker: metrics and the bundle artifact arrive', { timeout: 240_000 }, async () => {
+    const exp = await experiment('e2e-sft', { max_steps: 12, log_every: 4, checkpoint_every: 6, eval_every: 0 });
+    const run = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e, seed: 1 }) { id } }`, { e: exp })).data.startRun;
+    const w = startWorker(['--once']);
+    assert.equal(await w.exited, 0, w.log());
+    const done = (await t.gql(RUN_Q, { r: run.id })).data.run;
+    assert.equal(done.status, 'SUCCEEDED', done.error ?? w.log());
+    assert.deepEqual(done.metrics[0].points.map((p: any) => p.step), [4, 8, 12]);
+    const kinds = done.artifacts.map((a: any) => a.kind).sort();
+    assert.deepEqual(kinds, ['BUNDLE', 'CHECKPOINT', 'CHECKPOINT']);
+    const names = (await t.gql(`query($r: ID!) { run(id: $r) { metricNames } }`, { r: run.id })).data.run.metricNames;
+    assert.ok(names.includes('eval/val/accuracy') && names.includes('val/loss'), names.join(','));
+  });
+
+  test('kill -9 mid-run: the lease expires and a second worker resumes from the checkpoint; every step once', { timeout: 300_000 }, async () => {
+    const exp = await experiment('e2e-fault', { max_steps: 40, log_every: 2, checkpoint_every: 8, eval_every: 0 });
+    const run = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e, seed: 2 }) { id } }`, { e: exp })).data.startRun;
+    const first = startWorker(['--lease-seconds', '3']);
+    await waitRun(run.id, (r) => r.artifacts.some((a: any) => a.kind === 'CHECKPOINT' && a.metadata.step >= 16), 180_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const stalled = (await t.gql(RUN_Q, { r: run.id })).data.run;
+    assert.equal(stalled.status, 'RUNNING', 'still leased to the dead worker');
+    await new Promise((r) => setTimeout(r, 3500)); // the lease runs out
+    const second = startWorker(['--once']);
+    assert.equal(await second.exited, 0, second.log());
+    assert.match(second.log(), /resuming run .* from checkpoint at step (1[6-9]|[2-3]\d)/);
+    const done = (await t.gql(RUN_Q, { r: run.id })).data.run;
+    assert.equal(done.status, 'SUCCEEDED', done.error);
+    assert.equal(done.job.attempts, 2, 'the expired lease counted as an attempt');
+    const steps = done.metrics[0].points.map((p: any) => p.step);
+    assert.deepEqual(steps, Array.from({ length: 20 }, (_, i) => 2 * (i + 1)), 'every logged step exactly once');
+  });
+});
