@@ -1,8 +1,11 @@
-// GraphQL Code Generator: resolver types from schema.graphql, mapped onto the Prisma models.
+// GraphQL Code Generator: resolver types from schema.graphql, mapped onto the Prisma models; and the SDK's typed
+// documents (client preset) from clients/sdk/src/operations.graphql.
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {
   schema: 'schema.graphql',
+  // Generated relative imports end in .js (NodeNext resolution).
+  emitLegacyCommonJSImports: false,
   generates: {
     'api/generated/resolvers-types.ts': {
       plugins: ['typescript', 'typescript-resolvers'],
@@ -28,6 +31,18 @@ const config: CodegenConfig = {
         scalars: { DateTime: 'Date', JSON: 'unknown' },
         enumsAsTypes: true,
         useTypeImports: true,
+      },
+    },
+    // Typed documents as strings (documentMode: 'string'): no graphql runtime in the browser bundle.
+    'clients/sdk/src/generated/': {
+      preset: 'client',
+      documents: 'clients/sdk/src/operations.graphql',
+      presetConfig: { fragmentMasking: false, gqlTagName: 'graphql' },
+      config: {
+        documentMode: 'string',
+        enumsAsTypes: true,
+        useTypeImports: true,
+        scalars: { DateTime: 'string', JSON: 'unknown' },
       },
     },
   },

@@ -17,3 +17,16 @@ export function pageSize(first: number | null | undefined, max = 200): number {
   if (!Number.isInteger(n) || n < 0 || n > max) throw badInput(`first must be between 0 and ${max}`);
   return n;
 }
+
+/** A Relay-style connection from `take + 1` fetched rows: the extra row only says there is a next page. */
+export function toConnection<T>(rows: T[], take: number, cursorValue: (row: T) => unknown, totalCount: number) {
+  const page = rows.slice(0, take);
+  return {
+    edges: page.map((node) => ({ cursor: encodeCursor(cursorValue(node)), node })),
+    pageInfo: { hasNextPage: rows.length > take, endCursor: page.length ? encodeCursor(cursorValue(page[page.length - 1])) : null },
+    totalCount,
+  };
+}
+
+/** Prisma arguments for an id-cursor page: `take + 1` rows after `cursor` (exclusive). */
+export const idPage = (take: number, cursor: string | undefined) => ({ take: take + 1, ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}) });

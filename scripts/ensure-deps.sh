@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on a fresh machine, or says exactly what is missing.
 #  - npm packages (npm ci from the lockfile) when node_modules is absent or older than the lockfile
-#  - Debian packages: PyTorch + OpenBLAS (the trainer), Fashion-MNIST (demo data), PostgreSQL (tests)
+#  - Debian packages: PyTorch + OpenBLAS (the trainer), Fashion-MNIST (demo data), PostgreSQL and Chromium (tests)
 # Run as root it installs with apt-get; otherwise it prints the apt-get line to run and fails.
 # Prints nothing on success when everything is already there.
 set -euo pipefail
@@ -12,7 +12,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >&2
 fi
 
-DEBS=(python3-torch python3-numpy python3-pil python3-pytest libopenblas0-pthread dataset-fashion-mnist postgresql)
+DEBS=(python3-torch python3-numpy python3-pil python3-pytest libopenblas0-pthread dataset-fashion-mnist postgresql chromium python3-matplotlib)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,7 +20,7 @@ async function freePort(): Promise<number> {
 test('ril demo imports Fashion-MNIST VQA with both teachers at full coverage and serves it', { skip: !fs.existsSync(FASHION) && 'dataset-fashion-mnist not installed', timeout: 120_000 }, async () => {
   const { home, databaseUrl } = await createTestDatabaseUrl();
   const port = await freePort();
-  const child = spawn(process.execPath, ['clients/cli/bin/ril.js', 'demo', '--limit', '150'], {
+  const child = spawn(process.execPath, ['clients/cli/bin/ril.js', 'demo', '--limit', '150', '--no-train'], {
     env: { ...process.env, RIL_HOME: home, PORT: String(port), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

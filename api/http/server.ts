@@ -1,5 +1,6 @@
 // The platform's HTTP surface on plain node:http: POST /graphql (Apollo Server 5), GET /healthz,
-// GET|PUT /blobs/<sha256>, POST /v1/infer and POST /v1/chat/completions (api/http/infer.ts). `ril serve` listens
+// GET|PUT /blobs/<sha256>, POST /v1/infer and POST /v1/chat/completions (api/http/infer.ts), and the dashboard at /
+// (clients/web, bundled in memory by esbuild on the first request). `ril serve` listens
 // with it; functions/graphql.ts and functions/infer.ts export the same handler.
 import http from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
@@ -16,6 +17,7 @@ import { BlobStore, SHA256_RE } from '../services/blobs.js';
 import type { Context, Services } from '../context.js';
 import { InferenceService } from '../services/deployments.js';
 import { createInferRoutes } from './infer.js';
+import { dashboardAssets } from '../../clients/web/build.js';
 
 const MAX_GRAPHQL_BODY = 16 * 1024 * 1024;
 
@@ -149,8 +151,12 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
       }
       const blobMatch = /^\/blobs\/([^/]+)$/.exec(url.pathname);
       if (blobMatch) return await blob(req, res, url, blobMatch[1]);
-      if (url.pathname === '/' ) {
-        return sendError(res, 'NOT_FOUND', 'the web dashboard is not built yet (issue 7); use POST /graphql');
+      if ((req.method === 'GET' || req.method === 'HEAD') && (url.pathname === '/' || url.pathname === '/app.js' || url.pathname === '/app.css')) {
+        // The dashboard (clients/web): public static files; every datum it shows comes through /graphql with the user's key.
+        const asset = (await dashboardAssets()).files.get(url.pathname);
+        if (!asset) return sendError(res, 'NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
+        res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+        return void res.end(req.method === 'HEAD' ? undefined : asset.body);
       }
       return sendError(res, 'NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
     } catch (err) {

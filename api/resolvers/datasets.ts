@@ -1,7 +1,7 @@
 // Datasets and examples: resolvers validate arguments and call services; relations go through loaders.
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { notFound } from '../errors.js';
-import { decodeCursor, encodeCursor, pageSize } from '../pagination.js';
+import { decodeCursor, idPage, pageSize, toConnection } from '../pagination.js';
 import { getDatasetOrThrow, importDataset, splitCounts, topAnswers } from '../services/datasets.js';
 import { coverage } from '../services/teachers.js';
 
@@ -15,15 +15,10 @@ export const datasetResolvers: Resolvers = {
       const cursor = decodeCursor(after, isId);
       const where = name ? { name } : {};
       const [rows, totalCount] = await Promise.all([
-        db.prisma.dataset.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: take + 1, ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}) }),
+        db.prisma.dataset.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...idPage(take, cursor) }),
         db.prisma.dataset.count({ where }),
       ]);
-      const page = rows.slice(0, take);
-      return {
-        edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
-        pageInfo: { hasNextPage: rows.length > take, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null },
-        totalCount,
-      };
+      return toConnection(rows, take, (d) => d.id, totalCount);
     },
     dataset: (_p, { id }, { loaders }) => loaders.datasetById.load(id),
     example: (_p, { id }, { loaders }) => loaders.exampleById.load(id),
@@ -40,12 +35,7 @@ export const datasetResolvers: Resolvers = {
         loaders.examplePage.load({ datasetId: dataset.id, split: split ?? null, first: take, afterOrdinal }),
         loaders.exampleCount.load({ datasetId: dataset.id, split: split ?? null }),
       ]);
-      const page = rows.slice(0, take);
-      return {
-        edges: page.map((node) => ({ cursor: encodeCursor(node.ordinal), node })),
-        pageInfo: { hasNextPage: rows.length > take, endCursor: page.length ? encodeCursor(page[page.length - 1].ordinal) : null },
-        totalCount,
-      };
+      return toConnection(rows, take, (e) => e.ordinal, totalCount);
     },
     stats: (dataset) => ({ datasetId: dataset.id }),
     teacherCoverage: (dataset, { minSamples }, { db }) => coverage(db, dataset.id, minSamples ?? 1),

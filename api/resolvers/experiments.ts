@@ -3,7 +3,7 @@
 import type { Resolvers } from '../generated/resolvers-types.js';
 import type { Context } from '../context.js';
 import { badInput, notFound } from '../errors.js';
-import { decodeCursor, encodeCursor, pageSize } from '../pagination.js';
+import { decodeCursor, idPage, pageSize, toConnection } from '../pagination.js';
 import { cancelRun, createExperiment, getRun, retryRun, startRun } from '../services/experiments.js';
 import { claim, complete, enqueue, fail, heartbeat, heldJob, type JobKind, type QueueOptions } from '../services/jobs.js';
 import { differingKeys, finals, metricNames, reportMetrics, series } from '../services/metrics.js';
@@ -21,15 +21,10 @@ export const experimentResolvers: Resolvers = {
       const cursor = decodeCursor(after, isId);
       const where = datasetId ? { datasetId } : {};
       const [rows, totalCount] = await Promise.all([
-        db.prisma.experiment.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: take + 1, ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}) }),
+        db.prisma.experiment.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...idPage(take, cursor) }),
         db.prisma.experiment.count({ where }),
       ]);
-      const page = rows.slice(0, take);
-      return {
-        edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
-        pageInfo: { hasNextPage: rows.length > take, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null },
-        totalCount,
-      };
+      return toConnection(rows, take, (e) => e.id, totalCount);
     },
     experiment: (_p, { id }, { loaders }) => loaders.experimentById.load(id),
     run: (_p, { id }, { loaders }) => loaders.runById.load(id),
@@ -69,15 +64,10 @@ export const experimentResolvers: Resolvers = {
       const cursor = decodeCursor(after, isId);
       const where = { example: { datasetId }, ...(teachers?.length ? { teacher: { name: { in: teachers } } } : {}) };
       const [rows, totalCount] = await Promise.all([
-        db.prisma.teacherResponse.findMany({ where, orderBy: { id: 'asc' }, take: take + 1, ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}) }),
+        db.prisma.teacherResponse.findMany({ where, orderBy: { id: 'asc' }, ...idPage(take, cursor) }),
         db.prisma.teacherResponse.count({ where }),
       ]);
-      const page = rows.slice(0, take);
-      return {
-        edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
-        pageInfo: { hasNextPage: rows.length > take, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null },
-        totalCount,
-      };
+      return toConnection(rows, take, (r) => r.id, totalCount);
     },
   },
   Mutation: {

@@ -3,9 +3,13 @@ import { Command } from 'commander';
 import { dataCommand } from './commands/data.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { demoCommand } from './commands/demo.js';
+import { deployCommand } from './commands/deploy.js';
+import { experimentsCommand } from './commands/experiments.js';
+import { inferCommand } from './commands/infer.js';
 import { keysCommand } from './commands/keys.js';
 import { serveCommand } from './commands/serve.js';
 import { teachersCommand } from './commands/teachers.js';
+import { workerCommand } from './commands/worker.js';
 
 const program = new Command('ril')
   .description('RIL platform: distil teacher VLMs into compact students (RIL_HOME, DATABASE_URL, PORT configure it)')
@@ -18,5 +22,9 @@ dataCommand(program);
 datasetsCommand(program);
 teachersCommand(program);
 keysCommand(program);
+workerCommand(program);
+experimentsCommand(program);
+deployCommand(program);
+inferCommand(program);
 
 await program.parseAsync(process.argv);

@@ -22,13 +22,15 @@ from . import tokenizer as tok
 from .config import SIZES, TrainConfig, load_json_config, model_config
 from .runtime import resolve_device, set_threads
 
-# algorithm name -> trainer(cfg, data_dir, out_dir); the RL issue registers grpo / dr_grpo / ril here.
+# algorithm name -> trainer(cfg, data_dir, out_dir): sft (sft.py), grpo / dr_grpo / ril (rl.py).
 ALGORITHMS: Dict[str, Callable[[TrainConfig, str, str], Dict[str, float]]] = {}
 
 
 def _register_builtin() -> None:
-    from . import sft
+    from . import rl, sft
     ALGORITHMS.setdefault("sft", sft.train)
+    for name in rl.ALGORITHMS:  # grpo | dr_grpo | ril: one code path (rl.py)
+        ALGORITHMS.setdefault(name, rl.train)
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -108,7 +110,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    t = sub.add_parser("train", help="train a student (algorithm from the config; sft for now)")
+    t = sub.add_parser("train", help="train a student (algorithm from the config: sft | grpo | dr_grpo | ril)")
     t.add_argument("--config", required=True, help="JSON TrainConfig file (configs/*.json)")
     t.add_argument("--data", required=True, help="dataset directory (examples.jsonl, images/, teachers/)")
     t.add_argument("--out", required=True, help="run directory (checkpoint.pt; resumes if present)")

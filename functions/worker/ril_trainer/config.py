@@ -127,7 +127,7 @@ class TrainConfig:
     """Config of ``python3 -m ril_trainer train``. ``algorithm`` picks the trainer (only sft so far)."""
 
     algorithm: str = "sft"
-    """Training algorithm: "sft" (warm start). grpo / dr_grpo / ril arrive with the RL issue."""
+    """Training algorithm: "sft" (warm start), "grpo", "dr_grpo" or "ril" (rl.py; one code path)."""
     model: str = "small"
     """Named model size: nano | small | base."""
     model_overrides: Dict[str, Any] = field(default_factory=dict)
@@ -137,7 +137,8 @@ class TrainConfig:
     target: str = "answer"
     """SFT target: "answer" (the dataset's ground-truth answers) or "teacher" (cached teacher responses)."""
     teachers: List[str] = field(default_factory=list)
-    """With target=teacher: teachers to imitate (empty = every teacher file under DIR/teachers/)."""
+    """Teachers (empty = every teacher file under DIR/teachers/): imitated with target=teacher; for ril, the
+    cached responses placed in each group (drawn round-robin from every selected teacher)."""
     train_split: str = "train"
     """Split trained on."""
     val_split: str = "val"
@@ -178,6 +179,57 @@ class TrainConfig:
     """torch CPU threads (0 = leave torch's default)."""
     stop_after_step: Optional[int] = None
     """Stop (after checkpointing) once this step is done, as if interrupted; for resume tests."""
+
+    # --- RL (grpo | dr_grpo | ril): defaults are the RIL paper's; see rl.py --------------------
+    sft_steps: int = 0
+    """RL algorithms: SFT warm-start steps run first in the same run directory (0 = start from
+    init_checkpoint or, without one, from random weights). max_steps counts them: RL steps = max_steps - sft_steps."""
+    sft_lr: float = 1e-3
+    """Peak learning rate of the SFT warm-start phase (lr is the RL phase's)."""
+    questions_per_step: int = 16
+    """RL: questions per step; each gets group_size rollouts (and, for ril, group_size teacher responses)."""
+    group_size: int = 4
+    """G: rollouts per question from pi_old (ril adds G cached teacher responses: a group of 2G)."""
+    mu: int = 1
+    """Passes over each step's batch for the policy and the discriminator updates."""
+    policy_minibatches: int = 1
+    """Optimizer steps per pass: the step's responses are split into this many minibatches (by question)."""
+    epsilon: float = 0.2
+    """Clip range of the ratio pi/pi_old in the token-level surrogate."""
+    beta: float = 0.01
+    """Weight of the per-token k3 KL to the frozen reference (the SFT student)."""
+    temperature: float = 1.0
+    """Rollout temperature (SamplingConfig)."""
+    top_p: float = 0.95
+    """Rollout nucleus mass (SamplingConfig)."""
+    top_k: int = 50
+    """Rollout top-k (SamplingConfig; 0 = off)."""
+    repetition_penalty: float = 1.05
+    """Rollout repetition penalty (SamplingConfig)."""
+    disc_input: str = "response"
+    """Discriminator input: "response" (the paper's prompt: the response text only) or "question_response"."""
+    disc_lr: float = 1e-4
+    """AdamW learning rate of the discriminator (pre-training and the per-step updates)."""
+    disc_pretrain_questions: int = 64
+    """Training questions used for discriminator pre-training (20% of them held out for its accuracy)."""
+    disc_pretrain_samples: int = 16
+    """Per pre-training question: this many student samples vs this many cached teacher responses (paper: 16 + 16)."""
+    disc_pretrain_epochs: int = 1
+    """Passes over the pre-training pairs."""
+    disc_batch_size: int = 64
+    """Responses per discriminator pre-training step."""
+    judge: str = "rule"
+    """Answer judge: "rule" (deterministic, offline; the same rule as eval accuracy) or "llm" (judge_endpoint)."""
+    judge_endpoint: Optional[str] = None
+    """judge=llm: base URL of an OpenAI-compatible API (".../v1"; /chat/completions is appended)."""
+    judge_model: str = "judge"
+    """judge=llm: the "model" field sent to the endpoint."""
+    judge_api_key_env: Optional[str] = None
+    """judge=llm: name of the environment variable holding the bearer key (never the key itself)."""
+    judge_concurrency: int = 4
+    """judge=llm: requests in flight at once."""
+    judge_retries: int = 3
+    """judge=llm: retries per request on transport errors, 429 and 5xx (exponential backoff)."""
 
 
 def _coerce(cls: Type[Any], d: Dict[str, Any]) -> Dict[str, Any]:

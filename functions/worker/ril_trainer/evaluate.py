@@ -61,8 +61,9 @@ def predict(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_siz
 
 def accuracy(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_size: int = 64,
              max_new_tokens: int = 64, device: str = "cpu") -> Dict[str, object]:
+    from .judges import rule_verdict  # the one answer rule, shared with the RL judge (judges.py imports us)
     preds = predict(model, ds, indices, batch_size, max_new_tokens, device)
-    correct = [is_correct(p, ds.examples[i].answer) for p, i in zip(preds, indices)]
+    correct = [bool(rule_verdict(ds.examples[i].question, ds.examples[i].answer, p)) for p, i in zip(preds, indices)]
     by_q: Dict[str, List[bool]] = {}
     for i, c in zip(indices, correct):
         by_q.setdefault(ds.examples[i].question, []).append(c)

@@ -126,8 +126,11 @@ def validation_loss(model: StudentVLM, ds: VQADataset, pairs: List[Tuple[int, st
     return total / max(count, 1.0)
 
 
-def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
-    """Run (or resume, if OUT/checkpoint.pt exists) SFT; returns the final metrics."""
+def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True) -> Dict[str, float]:
+    """Run (or resume, if OUT/checkpoint.pt exists) SFT; returns the final metrics.
+
+    emit_done=False: a warm-start phase inside a longer run (rl.py) leaves the "done" event to the run.
+    """
     device = resolve_device(cfg.device)
     set_threads(cfg.num_threads)
     seed_everything(cfg.seed)
@@ -211,5 +214,6 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
         if cfg.stop_after_step is not None and step >= cfg.stop_after_step and step < cfg.max_steps:
             log.emit("stopped", step=step)
             return final
-    log.emit("done", step=step, **final)
+    if emit_done:
+        log.emit("done", step=step, **final)
     return final

@@ -1,20 +1,45 @@
-// `ril demo`: the end-to-end showcase on the embedded defaults. Builds Fashion-MNIST VQA (once), imports it
-// and both stand-in teacher caches (once), starts the server, prints the URL, a key and a sample query.
+// `ril demo`: the end-to-end showcase on the embedded defaults (SQLite + local blobs under RIL_HOME):
+//  1. builds Fashion-MNIST VQA (once) and imports it with both stand-in teacher caches (once);
+//  2. starts the server (API, inference endpoint, in-process TypeScript worker) and a local Python worker;
+//  3. trains a short RIL experiment and a Dr.GRPO baseline through the job queue, printing progress;
+//  4. prints their comparison (final metrics, differing config), deploys the RIL student and answers a few
+//     test images through POST /v1/infer next to the ground truth, with the latency;
+//  5. keeps serving, and prints the URL, an admin key and a sample query.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadEnv } from '../../../../api/env.js';
 import { buildFashionMnistVqa, DATASET_NAME } from '../../../../api/services/fashionMnist.js';
 import { importDataset } from '../../../../api/services/datasets.js';
 import { coverage, importTeacherResponses } from '../../../../api/services/teachers.js';
 import { createApiKey } from '../../../../api/services/auth.js';
-import { fail, progressBar } from '../output.js';
+import { createExperiment, startRun } from '../../../../api/services/experiments.js';
+import { finals } from '../../../../api/services/metrics.js';
+import { fail, progressBar, table } from '../output.js';
 import { startServer } from './serve.js';
 
+const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const TEACHERS = ['teacher-concise', 'teacher-verbose'];
+
+/** The demo's two experiments: the same student, data and budget; only the algorithm differs. */
+function demoExperiments(steps: number) {
+  const plan = JSON.parse(fs.readFileSync(path.join(REPO, 'functions/worker/configs/demo.json'), 'utf8')) as { studentSize: string; config: Record<string, unknown> };
+  const config: Record<string, unknown> = { ...plan.config, ...(steps > 0 ? { max_steps: steps } : {}) };
+  return [
+    { suffix: 'ril', algorithm: 'RIL', teachers: TEACHERS, studentSize: plan.studentSize, config },
+    { suffix: 'dr-grpo', algorithm: 'DR_GRPO', teachers: [] as string[], studentSize: plan.studentSize, config },
+  ];
+}
+
 export function demoCommand(program: Command) {
-  program.command('demo').description('build + import Fashion-MNIST VQA and both teacher caches, then serve')
+  program.command('demo').description('Fashion-MNIST VQA + teacher caches, a short RIL vs Dr.GRPO run, deploy, infer, then serve')
     .option('--limit <n>', 'examples to build', (v) => Number(v), 3000)
+    .option('--steps <n>', 'RL steps per run (see functions/worker/configs/demo.json)', (v) => Number(v), 0)
+    .option('--no-train', 'skip training, deploying and inference (data + server only)')
     .action(async (opts) => {
+      let worker: ChildProcess | undefined;
       try {
         const env = loadEnv();
         const dataDir = path.join(env.home, 'data', DATASET_NAME);
@@ -41,11 +66,73 @@ export function demoCommand(program: Command) {
         console.log(`\nRIL platform on ${http.url} (database: ${db.provider}, home: ${env.home})`);
         console.log(`dataset ${dataset.name} v${dataset.version}: ${dataset.exampleCount} examples (id ${dataset.id})`);
         for (const c of cov) console.log(`  teacher ${names.get(c.teacherId)}: ${c.covered}/${c.total} examples covered, ${c.responses} responses`);
+
+        if (opts.train) {
+          // ---- train RIL and Dr.GRPO through the queue, with a local Python worker ----
+          const python = execFileSync('bash', [path.join(REPO, 'scripts/python.sh')], { encoding: 'utf8' }).trim();
+          const workerKey = (await createApiKey(db.prisma, 'demo-worker', 'WORKER')).secret;
+          worker = spawn(python, ['-m', 'ril_trainer', 'worker', '--api', http.url, '--name', 'demo-worker', '--threads', '2'],
+            { cwd: path.join(REPO, 'functions/worker'), env: { ...process.env, RIL_API_KEY: workerKey }, stdio: ['ignore', 'ignore', 'pipe'] });
+          let workerLog = '';
+          worker.stderr!.on('data', (d) => { workerLog = (workerLog + d).slice(-4000); });
+          const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+          const runs: { name: string; id: string }[] = [];
+          for (const e of demoExperiments(opts.steps)) {
+            const exp = await createExperiment(db, { name: `demo-${e.suffix}-${stamp}`, datasetId: dataset.id, studentSize: e.studentSize, algorithm: e.algorithm, teachers: e.teachers, config: e.config });
+            runs.push({ name: exp.name, id: (await startRun(db, { experimentId: exp.id, seed: 0 })).id });
+          }
+          console.log(`\ntraining ${runs.map((r) => r.name).join(' and ')} (a local Python worker runs them one after the other)`);
+          for (const run of runs) {
+            const bar = progressBar({}, run.name.replace(`-${stamp}`, ''));
+            for (;;) {
+              const r = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+              const last = await db.prisma.metric.findFirst({ where: { runId: run.id, name: 'reward/total' }, orderBy: { step: 'desc' } });
+              bar.update(r.step, Math.max(r.totalSteps, 1), last ? `reward/total ${last.value.toFixed(2)}` : r.status.toLowerCase());
+              if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.status)) {
+                bar.stop();
+                if (r.status !== 'SUCCEEDED') throw new Error(`${run.name} ${r.status}: ${r.error ?? ''}\n${workerLog}`);
+                break;
+              }
+              if (worker.exitCode !== null) throw new Error(`the Python worker exited (${worker.exitCode}):\n${workerLog}`);
+              await new Promise((res) => setTimeout(res, 1000));
+            }
+          }
+
+          // ---- compare ----
+          const fin = await finals(db, runs.map((r) => r.id));
+          const metricNames = [...new Set(fin.flatMap((f) => f.metrics.map((m) => m.name)).filter((n) => n.startsWith('eval/') || n.startsWith('reward/')))].sort();
+          console.log('\n' + table(['metric', ...runs.map((r) => r.name.replace(`-${stamp}`, ''))],
+            metricNames.map((n) => [n, ...fin.map((f) => f.metrics.find((m) => m.name === n)?.value.toFixed(3) ?? '')])));
+
+          // ---- deploy the RIL student and ask it about a few test images over HTTP ----
+          const bundle = await db.prisma.artifact.findFirst({ where: { runId: runs[0].id, kind: 'BUNDLE' }, orderBy: { createdAt: 'desc' } });
+          if (!bundle) throw new Error('the RIL run produced no bundle artifact');
+          await platform.inference.deploy({ name: 'fashion-student', artifactId: bundle.id, note: `demo ${runs[0].name}` });
+          const inferKey = (await createApiKey(db.prisma, 'demo-inference', 'INFERENCE')).secret;
+          const tests = await db.prisma.example.findMany({ where: { datasetId: dataset.id, split: 'test' }, orderBy: { ordinal: 'asc' }, take: 6 });
+          const rows: string[][] = [];
+          for (const ex of tests) {
+            const image = (await blobs.read(ex.imageSha256)).toString('base64');
+            const t0 = performance.now();
+            const res = await fetch(`${http.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${inferKey}` },
+              body: JSON.stringify({ deployment: 'fashion-student', image, question: ex.question, max_tokens: 48 }) });
+            const body = await res.json() as { answer?: string; error?: { message: string } };
+            rows.push([ex.question, ex.answer, body.answer ?? `error: ${body.error?.message}`, `${(performance.now() - t0).toFixed(1)} ms`]);
+          }
+          console.log('\ndeployed the RIL student as "fashion-student"; POST /v1/infer on test images:');
+          console.log(table(['question', 'ground truth', 'student answer', 'latency'], rows));
+        }
+
         console.log(`\nadmin key (shown once):\n  ${secret}\n`);
         console.log('try:');
         console.log(`  curl -s ${http.url}/graphql -H 'content-type: application/json' -H 'authorization: Bearer ${secret}' \\`);
         console.log(`    -d '{"query":"{ datasets { edges { node { name version exampleCount teacherCoverage { teacher { name } covered total } } } } }"}'`);
         console.log('\nCtrl-C stops the server.');
-      } catch (err) { fail(err); }
+        const stopWorker = () => worker?.kill('SIGTERM');
+        process.once('exit', stopWorker);
+      } catch (err) {
+        worker?.kill('SIGTERM');
+        fail(err);
+      }
     });
 }

@@ -1,0 +1,40 @@
+// `ril infer`: ask a deployed student one question about one image; the answer streams to stdout as it is
+// generated (POST /v1/infer with server-sent events, through the SDK), the timings follow on stderr.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import type { InferResponse } from '../../../sdk/src/index.js';
+import { fail } from '../output.js';
+import { remote, remoteOptions } from '../remote.js';
+
+export function inferCommand(program: Command) {
+  remoteOptions(program.command('infer').description('ask a deployed student about an image; streams the answer'))
+    .requiredOption('--deployment <name>', 'deployment name')
+    .requiredOption('--image <file>', 'PNG, JPEG or WebP image')
+    .requiredOption('--question <text>', 'the question')
+    .option('--max-tokens <n>', 'generation budget', (v) => Number(v))
+    .option('--temperature <t>', '0 = greedy (default)', (v) => Number(v))
+    .option('--seed <n>', 'sampling seed', (v) => Number(v))
+    .option('--no-stream', 'wait for the whole answer')
+    .option('--json', 'print the final JSON answer (with timings) instead of streaming text')
+    .action(async (opts) => {
+      try {
+        const ril = remote(opts);
+        const request = {
+          deployment: opts.deployment, image: new Uint8Array(fs.readFileSync(opts.image)), question: opts.question,
+          max_tokens: opts.maxTokens, temperature: opts.temperature, seed: opts.seed,
+        };
+        let result: InferResponse;
+        if (opts.json || !opts.stream) {
+          result = await ril.infer(request);
+          if (opts.json) return void process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+          process.stdout.write(result.answer);
+        } else {
+          result = await ril.infer(request, { onToken: (text) => process.stdout.write(text) });
+        }
+        process.stdout.write('\n');
+        const t = result.timings;
+        process.stderr.write(`${result.deployment} rev ${result.revision}: ${result.tokens} tokens (${result.finish_reason}), ` +
+          `TTFT ${t.ttft_ms.toFixed(1)} ms, total ${t.total_ms.toFixed(1)} ms${t.decode_tokens_per_s ? `, ${t.decode_tokens_per_s.toFixed(0)} tok/s` : ''}\n`);
+      } catch (err) { fail(err); }
+    });
+}

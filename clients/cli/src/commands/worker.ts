@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import type { Command } from 'commander';
+import { fail } from '../output.js';
+
+const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+/** `ril worker`: starts the Python training worker (python3 -m ril_trainer worker) against an API. */
+export function workerCommand(program: Command) {
+  program.command('worker').description('start a Python training worker that claims TRAIN/EVALUATE jobs from an API')
+    .option('--api <url>', 'API base URL (default $RIL_API_URL or http://127.0.0.1:$PORT)')
+    .option('--key <key>', 'a WORKER key (default $RIL_API_KEY)')
+    .option('--once', 'exit after one job')
+    .option('--exit-when-idle', 'exit when the queue is empty')
+    .option('--threads <n>', 'torch CPU threads')
+    .allowUnknownOption(true)
+    .action((opts, cmd: Command) => {
+      try {
+        const python = execFileSync('bash', [path.join(REPO, 'scripts', 'python.sh')], { encoding: 'utf8' }).trim();
+        const api = opts.api ?? process.env.RIL_API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 4000}`;
+        const key = opts.key ?? process.env.RIL_API_KEY;
+        if (!key) throw new Error('a WORKER key is needed: --key or RIL_API_KEY (create one with `ril keys create --role WORKER`)');
+        const args = ['-m', 'ril_trainer', 'worker', '--api', api, ...(opts.once ? ['--once'] : []), ...(opts.exitWhenIdle ? ['--exit-when-idle'] : []),
+          ...(opts.threads ? ['--threads', String(opts.threads)] : []), ...cmd.args];
+        const child = spawn(python, args, { cwd: path.join(REPO, 'functions', 'worker'), env: { ...process.env, RIL_API_KEY: key }, stdio: 'inherit' });
+        const forward = (sig: NodeJS.Signals) => child.kill(sig);
+        process.on('SIGINT', forward);
+        process.on('SIGTERM', forward);
+        child.on('exit', (code) => process.exit(code ?? 1));
+      } catch (err) { fail(err); }
+    });
+}

@@ -1,0 +1,760 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type Algorithm =
+  | 'DR_GRPO'
+  | 'GRPO'
+  | 'RIL'
+  | 'SFT';
+
+export type ArtifactKind =
+  | 'BUNDLE'
+  | 'CHECKPOINT'
+  | 'DISCRIMINATOR'
+  | 'OTHER';
+
+export type CreateExperimentInput = {
+  algorithm: Algorithm;
+  /** Trainer config overrides (see trainerConfigSchema); unknown keys and out-of-range values are rejected. */
+  config?: unknown;
+  datasetId: string | number;
+  name: string;
+  /** nano | small | base */
+  studentSize: string;
+  /** Teachers whose cached responses RIL imitates (multi-teacher: all of them). */
+  teachers?: Array<string> | null | undefined;
+};
+
+export type DeployInput = {
+  artifactId: string | number;
+  name: string;
+  note?: string | null | undefined;
+};
+
+/**
+ * As seen by the server answering: LIVE = the live revision is loaded here; STANDBY = it loads on the first
+ * request; FAILED = the last load here failed (see `error`); EMPTY = no live revision.
+ */
+export type DeploymentStatus =
+  | 'EMPTY'
+  | 'FAILED'
+  | 'LIVE'
+  | 'STANDBY';
+
+export type JobStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'LEASED'
+  | 'QUEUED'
+  | 'SUCCEEDED';
+
+export type RegisterArtifactInput = {
+  blobSha256: string;
+  kind: ArtifactKind;
+  metadata?: unknown;
+  name: string;
+  runId?: string | number | null | undefined;
+};
+
+export type Role =
+  | 'ADMIN'
+  | 'EDITOR'
+  | 'INFERENCE'
+  | 'VIEWER'
+  | 'WORKER';
+
+export type RunStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
+
+export type Split =
+  | 'test'
+  | 'train'
+  | 'val';
+
+export type StartRunInput = {
+  experimentId: string | number;
+  maxAttempts?: number | null | undefined;
+  priority?: number | null | undefined;
+  seed?: number | null | undefined;
+};
+
+export type MeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MeQuery = { me: { id: string, name: string, role: Role, prefix: string } };
+
+export type DatasetsQueryVariables = Exact<{
+  first?: number | null | undefined;
+}>;
+
+
+export type DatasetsQuery = { datasets: { totalCount: number, edges: Array<{ node: { id: string, name: string, version: number, description: string | null, exampleCount: number, createdAt: string, stats: { splits: Array<{ split: Split, count: number }> } } }> } };
+
+export type DatasetExamplesQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  split?: Split | null | undefined;
+}>;
+
+
+export type DatasetExamplesQuery = { dataset: { id: string, name: string, version: number, exampleCount: number, teacherCoverage: Array<{ covered: number, total: number, responses: number, teacher: { name: string, model: string } }>, examples: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, externalId: string, split: Split, question: string, answer: string, imageSha256: string, imageUrl: string, teacherResponses: Array<{ sample: number, text: string, teacher: { name: string } }> } }> } } | null };
+
+export type ExperimentsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  datasetId?: string | number | null | undefined;
+}>;
+
+
+export type ExperimentsQuery = { experiments: { totalCount: number, edges: Array<{ node: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, createdAt: string, dataset: { id: string, name: string }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, createdAt: string, finishedAt: string | null }> } }> } };
+
+export type ExperimentQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ExperimentQuery = { experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, config: unknown, createdAt: string, dataset: { id: string, name: string, version: number }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null }> } | null };
+
+export type CreateExperimentMutationVariables = Exact<{
+  input: CreateExperimentInput;
+}>;
+
+
+export type CreateExperimentMutation = { createExperiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, config: unknown, dataset: { id: string, name: string } } };
+
+export type StartRunMutationVariables = Exact<{
+  input: StartRunInput;
+}>;
+
+
+export type StartRunMutation = { startRun: { id: string, seed: number, status: RunStatus, experiment: { id: string, name: string }, job: { id: string, status: JobStatus } | null } };
+
+export type CancelRunMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CancelRunMutation = { cancelRun: { id: string, status: RunStatus } };
+
+export type RunsQueryVariables = Exact<{
+  experimentId?: string | number | null | undefined;
+  status?: RunStatus | null | undefined;
+  first?: number | null | undefined;
+}>;
+
+
+export type RunsQuery = { runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, createdAt: string, startedAt: string | null, finishedAt: string | null, experiment: { id: string, name: string, algorithm: Algorithm } }> };
+
+export type RunQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RunQuery = { run: { id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, metricNames: Array<string>, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, config: unknown, dataset: { id: string, name: string } }, job: { id: string, status: JobStatus, attempts: number, error: string | null } | null, artifacts: Array<{ id: string, kind: ArtifactKind, name: string, size: number, blobSha256: string, metadata: unknown, createdAt: string }> } | null };
+
+export type RunProgressQueryVariables = Exact<{
+  id: string | number;
+  names?: Array<string> | string | null | undefined;
+  fromStep?: number | null | undefined;
+  points?: number | null | undefined;
+}>;
+
+
+export type RunProgressQuery = { run: { id: string, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, startedAt: string | null, finishedAt: string | null, metrics: Array<{ name: string, points: Array<{ step: number, value: number }> }> } | null };
+
+export type CompareRunsQueryVariables = Exact<{
+  ids: Array<string | number> | string | number;
+  names?: Array<string> | string | null | undefined;
+  points?: number | null | undefined;
+}>;
+
+
+export type CompareRunsQuery = { compareRuns: { runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string } }>, series: Array<{ name: string, runs: Array<{ runId: string, points: Array<{ step: number, value: number }> }> }>, finals: Array<{ runId: string, metrics: Array<{ name: string, step: number, value: number }> }>, differingConfig: Array<{ key: string, values: Array<unknown> }> } };
+
+export type ArtifactsQueryVariables = Exact<{
+  kind?: ArtifactKind | null | undefined;
+  runId?: string | number | null | undefined;
+}>;
+
+
+export type ArtifactsQuery = { artifacts: Array<{ id: string, runId: string | null, kind: ArtifactKind, name: string, blobSha256: string, size: number, metadata: unknown, createdAt: string }> };
+
+export type RegisterArtifactMutationVariables = Exact<{
+  input: RegisterArtifactInput;
+}>;
+
+
+export type RegisterArtifactMutation = { registerArtifact: { id: string, runId: string | null, kind: ArtifactKind, name: string, blobSha256: string, size: number, metadata: unknown, createdAt: string } };
+
+export type DeploymentFieldsFragment = { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } };
+
+export type DeploymentsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DeploymentsQuery = { deployments: Array<{ id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } }> };
+
+export type DeploymentQueryVariables = Exact<{
+  name: string;
+}>;
+
+
+export type DeploymentQuery = { deployment: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } | null };
+
+export type DeployMutationVariables = Exact<{
+  input: DeployInput;
+}>;
+
+
+export type DeployMutation = { deploy: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } };
+
+export type RollbackDeploymentMutationVariables = Exact<{
+  name: string;
+  revision?: number | null | undefined;
+}>;
+
+
+export type RollbackDeploymentMutation = { rollbackDeployment: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const DeploymentFieldsFragmentDoc = new TypedDocumentString(`
+    fragment DeploymentFields on Deployment {
+  id
+  name
+  status
+  error
+  createdAt
+  updatedAt
+  liveRevision {
+    revision
+  }
+  revisions {
+    id
+    revision
+    note
+    live
+    createdAt
+    artifact {
+      id
+      name
+      runId
+      blobSha256
+      size
+    }
+  }
+  latency {
+    requests
+    p50Ms
+    p95Ms
+    ttftP50Ms
+    decodeTokensPerSecond
+  }
+}
+    `, {"fragmentName":"DeploymentFields"}) as unknown as TypedDocumentString<DeploymentFieldsFragment, unknown>;
+export const MeDocument = new TypedDocumentString(`
+    query Me {
+  me {
+    id
+    name
+    role
+    prefix
+  }
+}
+    `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+export const DatasetsDocument = new TypedDocumentString(`
+    query Datasets($first: Int = 50) {
+  datasets(first: $first) {
+    totalCount
+    edges {
+      node {
+        id
+        name
+        version
+        description
+        exampleCount
+        createdAt
+        stats {
+          splits {
+            split
+            count
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DatasetsQuery, DatasetsQueryVariables>;
+export const DatasetExamplesDocument = new TypedDocumentString(`
+    query DatasetExamples($id: ID!, $first: Int = 12, $after: String, $split: Split) {
+  dataset(id: $id) {
+    id
+    name
+    version
+    exampleCount
+    teacherCoverage {
+      teacher {
+        name
+        model
+      }
+      covered
+      total
+      responses
+    }
+    examples(first: $first, after: $after, split: $split) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          externalId
+          split
+          question
+          answer
+          imageSha256
+          imageUrl
+          teacherResponses {
+            sample
+            text
+            teacher {
+              name
+            }
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DatasetExamplesQuery, DatasetExamplesQueryVariables>;
+export const ExperimentsDocument = new TypedDocumentString(`
+    query Experiments($first: Int = 50, $datasetId: ID) {
+  experiments(first: $first, datasetId: $datasetId) {
+    totalCount
+    edges {
+      node {
+        id
+        name
+        algorithm
+        studentSize
+        teachers
+        createdAt
+        dataset {
+          id
+          name
+        }
+        runs {
+          id
+          seed
+          status
+          step
+          totalSteps
+          progress
+          createdAt
+          finishedAt
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
+export const ExperimentDocument = new TypedDocumentString(`
+    query Experiment($id: ID!) {
+  experiment(id: $id) {
+    id
+    name
+    algorithm
+    studentSize
+    teachers
+    config
+    createdAt
+    dataset {
+      id
+      name
+      version
+    }
+    runs {
+      id
+      seed
+      status
+      step
+      totalSteps
+      progress
+      error
+      createdAt
+      startedAt
+      finishedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExperimentQuery, ExperimentQueryVariables>;
+export const CreateExperimentDocument = new TypedDocumentString(`
+    mutation CreateExperiment($input: CreateExperimentInput!) {
+  createExperiment(input: $input) {
+    id
+    name
+    algorithm
+    studentSize
+    teachers
+    config
+    dataset {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
+export const StartRunDocument = new TypedDocumentString(`
+    mutation StartRun($input: StartRunInput!) {
+  startRun(input: $input) {
+    id
+    seed
+    status
+    experiment {
+      id
+      name
+    }
+    job {
+      id
+      status
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<StartRunMutation, StartRunMutationVariables>;
+export const CancelRunDocument = new TypedDocumentString(`
+    mutation CancelRun($id: ID!) {
+  cancelRun(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<CancelRunMutation, CancelRunMutationVariables>;
+export const RunsDocument = new TypedDocumentString(`
+    query Runs($experimentId: ID, $status: RunStatus, $first: Int = 50) {
+  runs(experimentId: $experimentId, status: $status, first: $first) {
+    id
+    seed
+    status
+    step
+    totalSteps
+    progress
+    createdAt
+    startedAt
+    finishedAt
+    experiment {
+      id
+      name
+      algorithm
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
+export const RunDocument = new TypedDocumentString(`
+    query Run($id: ID!) {
+  run(id: $id) {
+    id
+    seed
+    status
+    step
+    totalSteps
+    progress
+    error
+    createdAt
+    startedAt
+    finishedAt
+    experiment {
+      id
+      name
+      algorithm
+      studentSize
+      config
+      dataset {
+        id
+        name
+      }
+    }
+    job {
+      id
+      status
+      attempts
+      error
+    }
+    artifacts {
+      id
+      kind
+      name
+      size
+      blobSha256
+      metadata
+      createdAt
+    }
+    metricNames
+  }
+}
+    `) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
+export const RunProgressDocument = new TypedDocumentString(`
+    query RunProgress($id: ID!, $names: [String!], $fromStep: Int, $points: Int = 500) {
+  run(id: $id) {
+    id
+    status
+    step
+    totalSteps
+    progress
+    error
+    startedAt
+    finishedAt
+    metrics(names: $names, fromStep: $fromStep, points: $points) {
+      name
+      points {
+        step
+        value
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunProgressQuery, RunProgressQueryVariables>;
+export const CompareRunsDocument = new TypedDocumentString(`
+    query CompareRuns($ids: [ID!]!, $names: [String!], $points: Int = 200) {
+  compareRuns(ids: $ids, names: $names, points: $points) {
+    runs {
+      id
+      seed
+      status
+      step
+      totalSteps
+      experiment {
+        id
+        name
+        algorithm
+        studentSize
+      }
+    }
+    series {
+      name
+      runs {
+        runId
+        points {
+          step
+          value
+        }
+      }
+    }
+    finals {
+      runId
+      metrics {
+        name
+        step
+        value
+      }
+    }
+    differingConfig {
+      key
+      values
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CompareRunsQuery, CompareRunsQueryVariables>;
+export const ArtifactsDocument = new TypedDocumentString(`
+    query Artifacts($kind: ArtifactKind, $runId: ID) {
+  artifacts(kind: $kind, runId: $runId) {
+    id
+    runId
+    kind
+    name
+    blobSha256
+    size
+    metadata
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<ArtifactsQuery, ArtifactsQueryVariables>;
+export const RegisterArtifactDocument = new TypedDocumentString(`
+    mutation RegisterArtifact($input: RegisterArtifactInput!) {
+  registerArtifact(input: $input) {
+    id
+    runId
+    kind
+    name
+    blobSha256
+    size
+    metadata
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<RegisterArtifactMutation, RegisterArtifactMutationVariables>;
+export const DeploymentsDocument = new TypedDocumentString(`
+    query Deployments {
+  deployments {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  name
+  status
+  error
+  createdAt
+  updatedAt
+  liveRevision {
+    revision
+  }
+  revisions {
+    id
+    revision
+    note
+    live
+    createdAt
+    artifact {
+      id
+      name
+      runId
+      blobSha256
+      size
+    }
+  }
+  latency {
+    requests
+    p50Ms
+    p95Ms
+    ttftP50Ms
+    decodeTokensPerSecond
+  }
+}`) as unknown as TypedDocumentString<DeploymentsQuery, DeploymentsQueryVariables>;
+export const DeploymentDocument = new TypedDocumentString(`
+    query Deployment($name: String!) {
+  deployment(name: $name) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  name
+  status
+  error
+  createdAt
+  updatedAt
+  liveRevision {
+    revision
+  }
+  revisions {
+    id
+    revision
+    note
+    live
+    createdAt
+    artifact {
+      id
+      name
+      runId
+      blobSha256
+      size
+    }
+  }
+  latency {
+    requests
+    p50Ms
+    p95Ms
+    ttftP50Ms
+    decodeTokensPerSecond
+  }
+}`) as unknown as TypedDocumentString<DeploymentQuery, DeploymentQueryVariables>;
+export const DeployDocument = new TypedDocumentString(`
+    mutation Deploy($input: DeployInput!) {
+  deploy(input: $input) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  name
+  status
+  error
+  createdAt
+  updatedAt
+  liveRevision {
+    revision
+  }
+  revisions {
+    id
+    revision
+    note
+    live
+    createdAt
+    artifact {
+      id
+      name
+      runId
+      blobSha256
+      size
+    }
+  }
+  latency {
+    requests
+    p50Ms
+    p95Ms
+    ttftP50Ms
+    decodeTokensPerSecond
+  }
+}`) as unknown as TypedDocumentString<DeployMutation, DeployMutationVariables>;
+export const RollbackDeploymentDocument = new TypedDocumentString(`
+    mutation RollbackDeployment($name: String!, $revision: Int) {
+  rollbackDeployment(name: $name, revision: $revision) {
+    ...DeploymentFields
+  }
+}
+    fragment DeploymentFields on Deployment {
+  id
+  name
+  status
+  error
+  createdAt
+  updatedAt
+  liveRevision {
+    revision
+  }
+  revisions {
+    id
+    revision
+    note
+    live
+    createdAt
+    artifact {
+      id
+      name
+      runId
+      blobSha256
+      size
+    }
+  }
+  latency {
+    requests
+    p50Ms
+    p95Ms
+    ttftP50Ms
+    decodeTokensPerSecond
+  }
+}`) as unknown as TypedDocumentString<RollbackDeploymentMutation, RollbackDeploymentMutationVariables>;

@@ -1,0 +1,218 @@
+// The RIL SDK: one small client for the GraphQL API, the blob store and the inference endpoint, typed by the
+// documents that GraphQL Code Generator makes from schema.graphql + operations.graphql (`npm run codegen`).
+// Runs in Node 20 and in the browser (fetch, Web Crypto, streams; no Node modules).
+//
+//   const ril = new RilClient({ url: 'http://127.0.0.1:4000', apiKey });
+//   const { run } = await ril.request(RunDocument, { id });   // result and variables typed from the schema
+//
+// Failures are RilError with `code` (extensions.code: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
+// CONFLICT, ...; NETWORK_ERROR when the server could not be reached). Network errors are retried with backoff:
+// queries always, mutations only when the connection was refused (the request never reached the server).
+import type { TypedDocumentString } from './generated/graphql.js';
+
+export * from './generated/graphql.js';
+
+export type ErrorCode =
+  | 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'TOO_MANY_REQUESTS'
+  | 'PAYLOAD_TOO_LARGE' | 'INTERNAL_SERVER_ERROR' | 'NETWORK_ERROR' | (string & {});
+
+export interface GraphQLErrorBody { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> & { code?: string } }
+
+export class RilError extends Error {
+  readonly code: ErrorCode;
+  readonly status?: number;
+  /** Every GraphQL error of the response (the first one names `code` and `message`). */
+  readonly errors: GraphQLErrorBody[];
+  readonly extensions: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, opts: { status?: number; errors?: GraphQLErrorBody[]; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'RilError';
+    this.code = code;
+    this.status = opts.status;
+    this.errors = opts.errors ?? [];
+    this.extensions = this.errors[0]?.extensions ?? { code };
+  }
+}
+
+export interface RilClientOptions {
+  /** Base URL of the platform, e.g. http://127.0.0.1:4000 (no trailing /graphql). */
+  url: string;
+  apiKey?: string;
+  /** Retries after a network error (default 3), with exponential backoff from retryDelayMs (default 200). */
+  retries?: number;
+  retryDelayMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** The answer of POST /v1/infer (its JSON, snake_case as on the wire). */
+export interface InferResponse {
+  deployment: string;
+  revision: number;
+  answer: string;
+  tokens: number;
+  token_ids: number[];
+  finish_reason: string;
+  timings: { preprocess_ms: number; ttft_ms: number; decode_tokens_per_s: number | null; total_ms: number };
+}
+
+export interface InferRequest {
+  deployment: string;
+  /** Image bytes, or base64 / a data: URL. */
+  image: Uint8Array | string;
+  question: string;
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  repetition_penalty?: number;
+  seed?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function base64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function hex(buf: ArrayBuffer): string {
+  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** True when the connection was refused: nothing reached the server, so even a mutation may be sent again. */
+function refused(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } })?.cause;
+  return cause?.code === 'ECONNREFUSED';
+}
+
+export class RilClient {
+  readonly url: string;
+  readonly apiKey?: string;
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(opts: RilClientOptions) {
+    this.url = opts.url.replace(/\/+$/, '').replace(/\/graphql$/, '');
+    this.apiKey = opts.apiKey;
+    this.retries = opts.retries ?? 3;
+    this.retryDelayMs = opts.retryDelayMs ?? 200;
+    this.fetchImpl = opts.fetch ?? ((...args) => fetch(...args));
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...extra };
+  }
+
+  /** fetch with retries on network errors (and 502/503/504 when `idempotent`). */
+  private async send(path: string, init: RequestInit, idempotent: boolean): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.fetchImpl(`${this.url}${path}`, init);
+      } catch (err) {
+        if ((err as Error)?.name === 'AbortError') throw err;
+        if (attempt < this.retries && (idempotent || refused(err))) {
+          await sleep(this.retryDelayMs * 2 ** attempt);
+          continue;
+        }
+        const detail = (err as { cause?: { message?: string } })?.cause?.message ?? (err as Error)?.message;
+        throw new RilError('NETWORK_ERROR', `cannot reach ${this.url}: ${detail}`, { cause: err });
+      }
+      if (idempotent && attempt < this.retries && [502, 503, 504].includes(res.status)) {
+        await sleep(this.retryDelayMs * 2 ** attempt);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  /** Runs one typed operation; resolves to its `data` or rejects with a RilError. */
+  async request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables?: TVariables, opts: { signal?: AbortSignal } = {}): Promise<TResult> {
+    const query = document.toString();
+    const isMutation = /^\s*mutation\b/.test(query);
+    const res = await this.send('/graphql', {
+      method: 'POST',
+      headers: this.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ query, variables: variables ?? {} }),
+      signal: opts.signal,
+    }, !isMutation);
+    let body: { data?: TResult | null; errors?: GraphQLErrorBody[] };
+    try {
+      body = await res.json() as typeof body;
+    } catch {
+      throw new RilError(res.status >= 500 ? 'INTERNAL_SERVER_ERROR' : `HTTP_${res.status}`, `HTTP ${res.status} from ${this.url}/graphql (not a GraphQL response)`, { status: res.status });
+    }
+    if (body.errors?.length) {
+      const first = body.errors[0];
+      throw new RilError(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR', first.message, { status: res.status, errors: body.errors });
+    }
+    if (!body.data) throw new RilError('INTERNAL_SERVER_ERROR', `HTTP ${res.status}: no data in the response`, { status: res.status });
+    return body.data;
+  }
+
+  /** The URL of a blob for <img src> (the key travels as ?key=). */
+  blobUrl(sha256: string): string {
+    return `${this.url}/blobs/${sha256}${this.apiKey ? `?key=${encodeURIComponent(this.apiKey)}` : ''}`;
+  }
+
+  /** Uploads bytes to the content-addressed blob store; resolves to their sha256. */
+  async putBlob(bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<string> {
+    const sha = hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+    const res = await this.send(`/blobs/${sha}`, { method: 'PUT', headers: this.headers({ 'content-type': contentType }), body: bytes as Uint8Array<ArrayBuffer> }, true);
+    if (res.status >= 300) throw await this.httpError(res);
+    return sha;
+  }
+
+  private async httpError(res: Response): Promise<RilError> {
+    const text = await res.text();
+    try {
+      const e = (JSON.parse(text) as { error: { code: string; message: string } }).error;
+      return new RilError(e.code, e.message, { status: res.status });
+    } catch {
+      return new RilError(`HTTP_${res.status}`, text.slice(0, 500) || `HTTP ${res.status}`, { status: res.status });
+    }
+  }
+
+  /**
+   * Asks a deployed student (POST /v1/infer). With `onToken`, the answer streams in as server-sent events and
+   * onToken sees each token's text as it is chosen; resolves to the final answer with its timings either way.
+   */
+  async infer(req: InferRequest, opts: { onToken?: (text: string, id: number) => void; signal?: AbortSignal } = {}): Promise<InferResponse> {
+    const image = typeof req.image === 'string' ? req.image : base64(req.image);
+    const stream = Boolean(opts.onToken);
+    const res = await this.send('/v1/infer', {
+      method: 'POST',
+      headers: this.headers({ 'content-type': 'application/json', ...(stream ? { accept: 'text/event-stream' } : {}) }),
+      body: JSON.stringify({ ...req, image, stream }),
+      signal: opts.signal,
+    }, false);
+    if (res.status !== 200) throw await this.httpError(res);
+    if (!stream) return await res.json() as InferResponse;
+    if (!res.body) throw new RilError('INTERNAL_SERVER_ERROR', 'the stream has no body');
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        const payload = JSON.parse(data.join('\n'));
+        if (event === 'token') opts.onToken!(payload.text, payload.token);
+        else if (event === 'done') { await reader.cancel().catch(() => {}); return payload as InferResponse; }
+        else if (event === 'error') throw new RilError(payload.error.code, payload.error.message, { status: 200 });
+      }
+    }
+    throw new RilError('NETWORK_ERROR', 'the answer stream ended before its done event');
+  }
+}

@@ -1,0 +1,305 @@
+// The RIL dashboard: datasets (examples with teacher responses), experiments and runs (live curves), a comparison
+// of runs (overlaid curves, final metrics, differing config keys), deployments (revisions, rollback, live latency,
+// a try-it box that streams the answer). Plain TypeScript over the SDK; charts are uPlot. Routes live in the hash.
+import uPlot from 'uplot';
+import './style.css';
+import {
+  CompareRunsDocument, DatasetExamplesDocument, DatasetsDocument, DeployDocument, DeploymentsDocument, ExperimentsDocument,
+  ArtifactsDocument, MeDocument, RilClient, RilError, RollbackDeploymentDocument, RunDocument, RunProgressDocument, RunsDocument,
+  type DeploymentFieldsFragment,
+} from '../../sdk/src/index.js';
+
+const KEY = 'ril.apiKey';
+const app = document.getElementById('app')!;
+let client: RilClient | null = null;
+/** Timers and charts of the current page, stopped when the route changes. */
+let disposers: (() => void)[] = [];
+
+type Child = Node | string | number | null | undefined | false;
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, unknown> = {}, ...children: (Child | Child[])[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
+    else if (k === 'class') el.className = String(v);
+    else if (k in el && typeof v !== 'string') (el as unknown as Record<string, unknown>)[k] = v;
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+const fmt = (v: unknown): string => {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
+  if (v === null || v === undefined) return '—';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+};
+const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+const progressBar = (p: number) => h('span', { class: 'progress', title: `${Math.round(p * 100)}%` }, h('span', { style: `width:${Math.round(p * 100)}%` }));
+const status = (s: string) => h('span', { class: `status-${s}` }, s);
+const every = (ms: number, fn: () => Promise<void> | void) => { const t = setInterval(() => void fn(), ms); disposers.push(() => clearInterval(t)); };
+const showError = (err: unknown) => h('p', { class: 'error' }, err instanceof RilError ? `${err.code}: ${err.message}` : String((err as Error)?.message ?? err));
+
+function ril(): RilClient {
+  if (!client) throw new RilError('UNAUTHENTICATED', 'no API key');
+  return client;
+}
+
+// ------------------------------------------------------------------------------------------------ charts
+
+const PALETTE = ['#3a7bd5', '#e0662b', '#2f9e44', '#9c36b5', '#c92a2a', '#0b7285', '#5c940d', '#862e9c'];
+
+/** The Figure-3 series first, then everything else the run reports. */
+const PREFERRED = ['reward/sim_student', 'reward/sim_teacher', 'reward/answer_student', 'reward/answer_teacher', 'reward/total', 'disc/acc', 'policy/kl', 'eval/val/accuracy', 'eval/test/accuracy', 'train/loss', 'val/loss'];
+const order = (names: string[]) => [...names].sort((a, b) => {
+  const ia = PREFERRED.indexOf(a), ib = PREFERRED.indexOf(b);
+  return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
+});
+
+interface Line { label: string; points: { step: number; value: number }[] }
+
+/** One uPlot chart of several series over steps (aligned on the union of their steps). data-points says how many points it holds. */
+function chart(title: string, lines: Line[]): HTMLElement {
+  const steps = [...new Set(lines.flatMap((l) => l.points.map((p) => p.step)))].sort((a, b) => a - b);
+  const index = new Map(steps.map((s, i) => [s, i]));
+  const ys = lines.map((l) => {
+    const y: (number | null)[] = new Array(steps.length).fill(null);
+    for (const p of l.points) y[index.get(p.step)!] = p.value;
+    return y;
+  });
+  const total = lines.reduce((n, l) => n + l.points.length, 0);
+  const box = h('div', { class: 'chart', 'data-metric': title, 'data-points': total, 'data-series': lines.length }, h('h3', {}, title));
+  const plot = new uPlot({
+    width: 420, height: 200, legend: { show: true },
+    scales: { x: { time: false } },
+    axes: [{ label: 'step' }, {}],
+    series: [{ label: 'step' }, ...lines.map((l, i) => ({ label: l.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: true, points: { show: l.points.length < 40 } }))],
+  }, [steps, ...ys] as uPlot.AlignedData, box);
+  disposers.push(() => plot.destroy());
+  return box;
+}
+
+// ------------------------------------------------------------------------------------------------ pages
+
+async function datasetsPage() {
+  const { datasets } = await ril().request(DatasetsDocument, { first: 50 });
+  app.replaceChildren(h('h1', {}, 'Datasets'), h('table', {},
+    h('tr', {}, h('th', {}, 'name'), h('th', {}, 'version'), h('th', {}, 'examples'), h('th', {}, 'splits'), h('th', {}, 'created')),
+    datasets.edges.map(({ node: d }) => h('tr', {},
+      h('td', {}, h('a', { href: `#/datasets/${d.id}` }, d.name)), h('td', { class: 'num' }, d.version), h('td', { class: 'num' }, d.exampleCount),
+      h('td', {}, d.stats.splits.map((s) => `${s.split} ${s.count}`).join(', ')), h('td', {}, when(d.createdAt))))));
+}
+
+async function datasetPage(id: string, params: URLSearchParams) {
+  const split = (params.get('split') || undefined) as 'train' | 'val' | 'test' | undefined;
+  const { dataset } = await ril().request(DatasetExamplesDocument, { id, first: 24, after: params.get('after') || undefined, split });
+  if (!dataset) throw new RilError('NOT_FOUND', `dataset ${id} not found`);
+  const ex = dataset.examples;
+  app.replaceChildren(
+    h('h1', {}, `${dataset.name} v${dataset.version}`),
+    h('p', { class: 'muted' }, `${dataset.exampleCount} examples · teachers: `,
+      dataset.teacherCoverage.map((c) => `${c.teacher.name} (${c.teacher.model}: ${c.covered}/${c.total} covered, ${c.responses} responses)`).join('; ') || 'none'),
+    h('div', { class: 'row' }, 'split:', ['', 'train', 'val', 'test'].map((s) => h('a', { href: `#/datasets/${id}${s ? `?split=${s}` : ''}` }, s || 'all'))),
+    h('div', { class: 'examples' }, ex.edges.map(({ node: e }) => h('div', { class: 'card example', 'data-example': e.externalId },
+      h('img', { src: ril().blobUrl(e.imageSha256), alt: e.question, loading: 'lazy' }),
+      h('div', {},
+        h('div', {}, h('b', {}, 'Q '), e.question),
+        h('div', {}, h('b', {}, 'A '), e.answer, h('span', { class: 'muted' }, ` · ${e.split} · ${e.externalId}`)),
+        e.teacherResponses.map((r) => h('div', { class: 'teacher' }, h('b', {}, `${r.teacher.name}#${r.sample}: `), r.text)))))),
+    ex.pageInfo.hasNextPage ? h('p', {}, h('a', { href: `#/datasets/${id}?${new URLSearchParams({ ...(split ? { split } : {}), after: ex.pageInfo.endCursor ?? '' })}` }, 'next page →')) : "",
+  );
+}
+
+async function experimentsPage() {
+  const render = async () => {
+    const { experiments } = await ril().request(ExperimentsDocument, { first: 100 });
+    app.replaceChildren(h('h1', {}, 'Experiments'), h('table', {},
+      h('tr', {}, ['experiment', 'algorithm', 'student', 'dataset', 'teachers', 'runs'].map((c) => h('th', {}, c))),
+      experiments.edges.map(({ node: x }) => h('tr', {},
+        h('td', {}, x.name), h('td', {}, x.algorithm), h('td', {}, x.studentSize), h('td', {}, x.dataset.name), h('td', {}, x.teachers.join(', ') || '—'),
+        h('td', {}, x.runs.map((r) => h('div', { class: 'row' },
+          h('a', { href: `#/runs/${r.id}` }, `seed ${r.seed}`), status(r.status), progressBar(r.progress), `${r.step}/${r.totalSteps}`)))))));
+  };
+  await render();
+  every(3000, render);
+}
+
+async function runPage(id: string) {
+  const { run } = await ril().request(RunDocument, { id });
+  if (!run) throw new RilError('NOT_FOUND', `run ${id} not found`);
+  const head = h('div', {});
+  const charts = h('div', { class: 'charts' });
+  app.replaceChildren(
+    h('h1', {}, `${run.experiment.name} · seed ${run.seed}`), head,
+    h('p', {}, h('a', { href: `#/compare?runs=${id}` }, 'compare with other runs →')),
+    h('h2', {}, 'Curves'), charts,
+    h('h2', {}, 'Artifacts'),
+    h('table', {}, h('tr', {}, ['kind', 'name', 'size', 'created'].map((c) => h('th', {}, c))),
+      run.artifacts.map((a) => h('tr', {}, h('td', {}, a.kind), h('td', {}, a.name), h('td', { class: 'num' }, a.size), h('td', {}, when(a.createdAt))))),
+  );
+  let last = '';
+  const refresh = async () => {
+    const { run: r } = await ril().request(RunProgressDocument, { id, points: 500 });
+    if (!r) return;
+    head.replaceChildren(h('div', { class: 'row', id: 'run-status' }, status(r.status), progressBar(r.progress), `step ${r.step}/${r.totalSteps}`,
+      h('span', { class: 'muted' }, `started ${when(r.startedAt)} · finished ${when(r.finishedAt)}`)), r.error ? h('p', { class: 'error' }, r.error) : "");
+    const key = `${r.status}:${r.metrics.map((m) => `${m.name}=${m.points.length}@${m.points.at(-1)?.step}`).join(',')}`;
+    if (key === last) return;
+    last = key;
+    for (const d of disposers.splice(1)) d(); // keep the poll timer (the first disposer), drop the old charts
+    const byName = new Map(r.metrics.map((m) => [m.name, m.points]));
+    charts.replaceChildren(...order([...byName.keys()]).map((n) => chart(n, [{ label: n, points: byName.get(n)! }])));
+    if (!byName.size) charts.replaceChildren(h('p', { class: 'muted' }, 'no metrics yet'));
+    if (r.status !== 'RUNNING' && r.status !== 'QUEUED') disposers[0]?.();
+  };
+  every(2000, refresh);
+  await refresh();
+}
+
+async function comparePage(params: URLSearchParams) {
+  const selected = new Set((params.get('runs') ?? '').split(',').filter(Boolean));
+  const { runs } = await ril().request(RunsDocument, { first: 200 });
+  const picker = h('div', { class: 'card' }, h('b', {}, 'Pick runs: '), runs.map((r) => h('label', { style: 'margin-right:12px' },
+    h('input', { type: 'checkbox', value: r.id, checked: selected.has(r.id), 'data-run': r.id, onchange: (ev: Event) => {
+      const box = ev.target as HTMLInputElement;
+      if (box.checked) selected.add(box.value); else selected.delete(box.value);
+      location.hash = `#/compare?runs=${[...selected].join(',')}`;
+    } }),
+    ` ${r.experiment.name} (seed ${r.seed}, ${r.status})`)));
+  const body = h('div', { id: 'comparison' });
+  app.replaceChildren(h('h1', {}, 'Compare runs'), picker, body);
+  if (selected.size < 2) return void body.replaceChildren(h('p', { class: 'muted' }, 'Pick at least two runs.'));
+  const ids = [...selected];
+  const { compareRuns: c } = await ril().request(CompareRunsDocument, { ids, points: 300 });
+  const label = (runId: string) => { const r = c.runs.find((x) => x.id === runId)!; return `${r.experiment.name} s${r.seed}`; };
+  const finals = new Map(c.finals.map((f) => [f.runId, new Map(f.metrics.map((m) => [m.name, m.value]))]));
+  const finalNames = [...new Set(c.finals.flatMap((f) => f.metrics.map((m) => m.name)))].sort();
+  const headRow = h('tr', {}, h('th', {}, ''), c.runs.map((r) => h('th', {}, label(r.id))));
+  body.replaceChildren(
+    h('h2', {}, 'Final metrics'),
+    h('table', { id: 'finals' }, headRow.cloneNode(true),
+      h('tr', {}, h('td', {}, 'algorithm'), c.runs.map((r) => h('td', {}, `${r.experiment.algorithm} ${r.experiment.studentSize}`))),
+      h('tr', {}, h('td', {}, 'status'), c.runs.map((r) => h('td', {}, status(r.status), ` ${r.step}/${r.totalSteps}`))),
+      finalNames.map((n) => h('tr', { 'data-final': n }, h('td', {}, n), c.runs.map((r) => h('td', { class: 'num' }, fmt(finals.get(r.id)?.get(n))))))),
+    h('h2', {}, 'Config'),
+    h('table', { id: 'config-diff' }, headRow.cloneNode(true),
+      c.differingConfig.length ? c.differingConfig.map((d) => h('tr', { class: 'differs', 'data-key': d.key }, h('td', {}, d.key), d.values.map((v) => h('td', {}, fmt(v)))))
+        : h('tr', {}, h('td', { colspan: c.runs.length + 1 }, 'no config key differs'))),
+    h('h2', {}, 'Curves'),
+    h('div', { class: 'charts' }, order(c.series.map((s) => s.name)).map((name) => {
+      const s = c.series.find((x) => x.name === name)!;
+      return chart(name, s.runs.map((r) => ({ label: label(r.runId), points: r.points })));
+    })),
+  );
+}
+
+function readFile(file: File): Promise<Uint8Array> {
+  return file.arrayBuffer().then((b) => new Uint8Array(b));
+}
+
+async function deploymentsPage() {
+  const [{ deployments }, { artifacts }] = await Promise.all([ril().request(DeploymentsDocument, {}), ril().request(ArtifactsDocument, { kind: 'BUNDLE' })]);
+  const list = h('div', {});
+  const latencyCells = new Map<string, HTMLElement>();
+  const renderList = (ds: DeploymentFieldsFragment[]) => {
+    latencyCells.clear();
+    list.replaceChildren(...ds.map((d) => {
+      const lat = h('div', { class: 'muted', 'data-latency': d.name });
+      latencyCells.set(d.name, lat);
+      setLatency(d);
+      return h('div', { class: 'card', 'data-deployment': d.name },
+        h('div', { class: 'row' }, h('b', {}, d.name), status(d.status), `live revision ${d.liveRevision?.revision ?? '—'}`, d.error ? h('span', { class: 'error' }, d.error) : null),
+        lat,
+        h('table', {}, h('tr', {}, ['revision', 'artifact', 'run', 'note', 'created', ''].map((c) => h('th', {}, c))),
+          d.revisions.map((r) => h('tr', {}, h('td', {}, r.live ? h('b', {}, `${r.revision} (live)`) : r.revision), h('td', {}, r.artifact.name),
+            h('td', {}, r.artifact.runId ? h('a', { href: `#/runs/${r.artifact.runId}` }, r.artifact.runId) : '—'), h('td', {}, r.note ?? ''), h('td', {}, when(r.createdAt)),
+            h('td', {}, r.live ? '' : h('button', { 'data-rollback': `${d.name}:${r.revision}`, onclick: async () => {
+              try { await ril().request(RollbackDeploymentDocument, { name: d.name, revision: r.revision }); await refresh(); } catch (err) { list.prepend(showError(err)); }
+            } }, `make live`))))));
+    }));
+  };
+  const setLatency = (d: DeploymentFieldsFragment) => {
+    const l = d.latency;
+    latencyCells.get(d.name)?.replaceChildren(`latency (live revision, last ${l.requests} requests): p50 ${fmt(l.p50Ms)} ms · p95 ${fmt(l.p95Ms)} ms · TTFT p50 ${fmt(l.ttftP50Ms)} ms · decode ${fmt(l.decodeTokensPerSecond)} tok/s`);
+  };
+  const refresh = async () => renderList((await ril().request(DeploymentsDocument, {})).deployments);
+
+  const depName = h('input', { name: 'deployment-name', placeholder: 'deployment name', value: deployments[0]?.name ?? 'student' });
+  const artifact = h('select', { name: 'artifact' }, artifacts.map((a) => h('option', { value: a.id }, `${a.name} · ${a.id}${a.runId ? ` · run ${a.runId}` : ''}`)));
+  const note = h('input', { name: 'note', placeholder: 'note' });
+  const deployMsg = h('span', { class: 'muted' });
+  const deployForm = h('div', { class: 'card' }, h('b', {}, 'Deploy a bundle'), h('div', { class: 'row' }, depName, artifact, note,
+    h('button', { id: 'deploy', onclick: async () => {
+      deployMsg.textContent = 'deploying (loading and warming up)…';
+      try {
+        const { deploy } = await ril().request(DeployDocument, { input: { name: depName.value, artifactId: artifact.value, note: note.value || undefined } });
+        deployMsg.textContent = `${deploy.name} revision ${deploy.liveRevision?.revision} is live`;
+        await refresh();
+        tryDeployment.value = deploy.name;
+      } catch (err) { deployMsg.replaceChildren(showError(err)); }
+    } }, 'Deploy'), deployMsg));
+
+  const tryDeployment = h('input', { name: 'try-deployment', value: deployments[0]?.name ?? '' });
+  const file = h('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp', name: 'image' });
+  const preview = h('img', { style: 'width:84px;height:84px;image-rendering:pixelated;display:none;border:1px solid #ccd' });
+  file.addEventListener('change', () => { if (file.files?.[0]) { preview.src = URL.createObjectURL(file.files[0]); preview.style.display = ''; } });
+  const question = h('input', { name: 'question', placeholder: 'question', size: 50, value: 'What item of clothing is this?' });
+  const answer = h('div', { class: 'answer', id: 'answer' });
+  const timings = h('div', { class: 'muted', id: 'timings' });
+  const ask = h('button', { id: 'ask', onclick: async () => {
+    const f = file.files?.[0];
+    if (!f) return void timings.replaceChildren(showError(new Error('choose an image first')));
+    answer.textContent = '';
+    timings.textContent = 'generating…';
+    ask.disabled = true;
+    try {
+      const started = performance.now();
+      let first = 0;
+      const r = await ril().infer({ deployment: tryDeployment.value, image: await readFile(f), question: question.value },
+        { onToken: (text) => { if (!first) first = performance.now() - started; answer.textContent += text; } });
+      answer.dataset.done = '1';
+      timings.textContent = `revision ${r.revision} · ${r.tokens} tokens (${r.finish_reason}) · server: TTFT ${fmt(r.timings.ttft_ms)} ms, total ${fmt(r.timings.total_ms)} ms, ` +
+        `${fmt(r.timings.decode_tokens_per_s)} tok/s · in the browser: first token after ${fmt(first)} ms, done after ${fmt(performance.now() - started)} ms`;
+      await refresh();
+    } catch (err) { timings.replaceChildren(showError(err)); } finally { ask.disabled = false; }
+  } }, 'Ask');
+
+  app.replaceChildren(h('h1', {}, 'Deployments'), deployForm, list,
+    h('h2', {}, 'Try it'), h('div', { class: 'card', id: 'try-it' }, h('div', { class: 'row' }, 'deployment', tryDeployment, file, preview), h('div', { class: 'row' }, question, ask), answer, timings));
+  renderList(deployments);
+  every(3000, async () => { for (const d of (await ril().request(DeploymentsDocument, {})).deployments) setLatency(d); });
+}
+
+function keyPage(message?: string) {
+  const input = h('input', { type: 'password', name: 'api-key', size: 60, placeholder: 'ril_...' });
+  app.replaceChildren(h('h1', {}, 'API key'), h('p', {}, 'Enter an API key once; it is kept in this browser (localStorage).'),
+    message ? h('p', { class: 'error' }, message) : "",
+    h('div', { class: 'row' }, input, h('button', { id: 'save-key', onclick: () => { localStorage.setItem(KEY, input.value.trim()); void route(); } }, 'Save')));
+}
+
+async function route() {
+  for (const d of disposers.splice(0)) d();
+  const key = localStorage.getItem(KEY);
+  if (!key) return keyPage();
+  client = new RilClient({ url: location.origin, apiKey: key });
+  const [path, query] = (location.hash.slice(1) || '/experiments').split('?');
+  const params = new URLSearchParams(query ?? '');
+  const parts = path.split('/').filter(Boolean);
+  try {
+    const { me } = await ril().request(MeDocument, {});
+    document.getElementById('who')!.replaceChildren(`${me.name} (${me.role}) `, h('button', { onclick: () => { localStorage.removeItem(KEY); void route(); } }, 'forget key'));
+    app.replaceChildren(h('p', { class: 'muted' }, 'loading…'));
+    if (parts[0] === 'datasets' && parts[1]) await datasetPage(parts[1], params);
+    else if (parts[0] === 'datasets') await datasetsPage();
+    else if (parts[0] === 'runs' && parts[1]) await runPage(parts[1]);
+    else if (parts[0] === 'compare') await comparePage(params);
+    else if (parts[0] === 'deployments') await deploymentsPage();
+    else await experimentsPage();
+  } catch (err) {
+    if (err instanceof RilError && err.code === 'UNAUTHENTICATED') return keyPage(`The key was refused: ${err.message}`);
+    app.replaceChildren(showError(err));
+  }
+}
+
+window.addEventListener('hashchange', () => void route());
+void route();

@@ -1,0 +1,113 @@
+"""The RIL discriminator: is this response the student's (1) or a teacher's (0)?
+
+RIL (Unified Reinforcement and Imitation Learning, NeurIPS 2025): a copy of the student's
+language model, initialised from the student's weights, whose LM head is replaced by a scalar
+head on the last token's final hidden state with a sigmoid. Choices where the paper is silent,
+or where we deviate:
+
+- **Labels: student = 1, teacher = 0**, so D(o) is P(student | o) and the similarity reward is
+  ``r_sim = 1[D(o) < 0.5]`` ("looks like a teacher").
+- The copy is the decoder only (token/position embeddings, blocks, final LayerNorm); the vision
+  encoder and projector are dropped: the paper's prompt shows the response text alone.
+  ``disc_input="question_response"`` also shows the question (no image either way).
+- Input ids: ``[<bos>] + response`` or ``[<bos>] + question + [<sep>] + response``, where the
+  response is the token list that was scored (generated ids up to and including ``<eos>``; cached
+  teacher text tokenized with the student's tokenizer + ``<eos>``, truncated to the same budget).
+  The last token is the last real one of each right-padded row.
+- The scalar head is a fresh ``Linear(d_model, 1)`` (normal(0, 0.02) weights, zero bias), so an
+  untrained discriminator outputs about 0.5.
+- Loss: mean binary cross-entropy on logits (``binary_cross_entropy_with_logits``).
+- Pre-training (``pretrain``): N student samples (the policy's rollouts with the RL sampling
+  settings) vs N cached teacher responses per question (the paper: 16 + 16); teachers are drawn
+  round-robin over the selected teachers, with replacement when a cache holds fewer than needed.
+  20% of the questions are held out; the held-out accuracy is reported (``disc/pretrain_heldout_acc``).
+
+Run: built and pre-trained by ``python3 -m ril_trainer train`` with ``algorithm: ril`` (rl.py).
+"""
+from __future__ import annotations
+
+import copy
+from typing import List, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import tokenizer as tok
+from .data import pad_responses
+from .model import StudentVLM
+
+STUDENT, TEACHER = 1.0, 0.0  # the label convention
+
+
+class Discriminator(nn.Module):
+    def __init__(self, student: StudentVLM, with_question: bool = False):
+        super().__init__()
+        lm = copy.deepcopy(student)
+        del lm.vision, lm.projector  # the language model only (the image is never shown)
+        lm.lm_head = nn.Identity()  # type: ignore[assignment]  # the LM head is replaced by ``head``
+        self.lm = lm
+        self.with_question = with_question
+        self.head = nn.Linear(student.cfg.d_model, 1)
+        nn.init.normal_(self.head.weight, 0.0, 0.02)
+        nn.init.zeros_(self.head.bias)
+
+    def input_ids(self, questions: Sequence[str], responses: Sequence[Sequence[int]]) -> List[List[int]]:
+        if self.with_question:
+            return [tok.encode_prompt(q) + list(r) for q, r in zip(questions, responses)]
+        return [[tok.BOS] + list(r) for r in responses]
+
+    def logits(self, questions: Sequence[str], responses: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Logit of P(student) per response, [B]."""
+        device = self.head.weight.device
+        ids, mask = pad_responses(self.input_ids(questions, responses))  # right-padded [B,T]
+        ids, mask = ids.to(device), mask.to(device)
+        limit = self.lm.cfg.max_seq_len
+        if ids.shape[1] > limit:  # keep the end of long inputs (the last token is what the head reads)
+            raise ValueError(f"discriminator input of {ids.shape[1]} tokens exceeds max_seq_len {limit}")
+        h, _ = self.lm.hidden_states(None, ids, mask)  # [B,T,D]
+        last = mask.sum(1) - 1  # [B] index of the last real token
+        h_last = h[torch.arange(h.shape[0], device=device), last]  # [B,D]
+        return self.head(h_last).squeeze(-1)  # [B]
+
+    def forward(self, questions: Sequence[str], responses: Sequence[Sequence[int]]) -> torch.Tensor:
+        """D(o) = sigmoid(logit) = P(student | o), [B]."""
+        return torch.sigmoid(self.logits(questions, responses))
+
+
+def disc_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean binary cross-entropy; logits, labels [B] with student = 1, teacher = 0."""
+    return F.binary_cross_entropy_with_logits(logits, labels)
+
+
+def disc_update(disc: Discriminator, optimizer: torch.optim.Optimizer, questions: Sequence[str],
+                responses: Sequence[Sequence[int]], labels: Sequence[float], grad_clip: float = 1.0) -> Tuple[float, float]:
+    """One gradient step of BCE on a batch; returns (loss, accuracy) measured before the step."""
+    disc.train()
+    y = torch.tensor(list(labels), dtype=torch.float32, device=disc.head.weight.device)  # [B]
+    z = disc.logits(questions, responses)  # [B]
+    loss = disc_loss(z, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(disc.parameters(), grad_clip)
+    optimizer.step()
+    acc = ((z.detach() > 0).float() == y).float().mean()
+    return float(loss.detach()), float(acc)
+
+
+@torch.no_grad()
+def disc_probs(disc: Discriminator, questions: Sequence[str], responses: Sequence[Sequence[int]],
+               batch_size: int = 256) -> torch.Tensor:
+    """D(o) for many responses in eval mode, [B] on the CPU."""
+    was = disc.training
+    disc.eval()
+    out = [disc(questions[s:s + batch_size], responses[s:s + batch_size]).cpu()
+           for s in range(0, len(responses), batch_size)]
+    if was:
+        disc.train()
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def make_disc_optimizer(disc: Discriminator, lr: float) -> torch.optim.AdamW:
+    return torch.optim.AdamW(disc.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.0)

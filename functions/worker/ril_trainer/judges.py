@@ -1,0 +1,196 @@
+"""Judges: is a response a correct answer to (question, ground truth)? One interface, two kinds.
+
+RIL (Unified Reinforcement and Imitation Learning, NeurIPS 2025) grades every response (student
+rollouts and cached teacher responses) with an LLM-as-a-Judge: the judge sees the question, the
+ground-truth answer and the generated text, writes an explanation and ends with 0 or 1 inside
+``<answer>`` tags. Choices where the paper is silent, or where we deviate:
+
+- ``RuleJudge`` (the offline default) is deterministic and is **the** answer rule of the trainer:
+  ``evaluate.accuracy`` grades with ``rule_verdict`` too, so training and evaluation agree.
+  Rules, in order: numbers (the answer is a number -> the first number in the response equals it
+  numerically, "3" = "3.0" = "three"); yes/no (the first yes/no word); otherwise the normalised
+  answer as a whole-word phrase of the normalised response, where "-" is a word character
+  ("shirt" is not in "t-shirt"; ``evaluate.is_correct``, same as the TypeScript ``mentionsAnswer``).
+- ``LLMJudge`` talks to any OpenAI-compatible ``/chat/completions`` endpoint with the standard
+  library only (urllib + a thread pool for bounded concurrency). The prompt below is written in
+  the spirit of the paper's (the paper gives its structure; the wording is ours). Verdicts are
+  cached by sha256 of the (question, ground truth, response) triple (in memory, and in a JSONL file
+  when ``cache_path`` is set). Transport errors and HTTP 429/5xx are retried with exponential
+  backoff; a reply without a parseable ``<answer>0|1</answer>`` counts as 0 and is counted in
+  ``stats["unparseable"]`` (logged as ``judge/unparseable``); a request that still fails after the
+  retries raises (a silent 0 would poison the rewards).
+
+Run: a judge is picked by the training config (``judge: rule | llm``, ``judge_endpoint``, ...).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .evaluate import is_correct, normalise_text
+
+Item = Tuple[str, str, str]  # (question, ground-truth answer, response)
+
+# ----------------------------------------------------------------------------------------------
+# The rule judge
+# ----------------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def _first_number(text: str) -> Optional[float]:
+    found: List[Tuple[int, float]] = [(m.start(), float(m.group())) for m in _NUMBER_IN_TEXT.finditer(text.lower())]
+    for m in re.finditer(r"[a-z]+", text.lower()):
+        if m.group() in _WORDS:
+            found.append((m.start(), float(_WORDS[m.group()])))
+    return min(found)[1] if found else None
+
+
+def rule_verdict(question: str, answer: str, response: str) -> int:
+    """1 if ``response`` gives ``answer`` (see the module docstring for the rules), else 0."""
+    a = answer.strip()
+    if _NUMBER.match(a):
+        n = _first_number(response)
+        return int(n is not None and abs(n - float(a)) < 1e-9)
+    return int(is_correct(response, answer))
+
+
+class RuleJudge:
+    """Deterministic offline judge; ``grade`` is ``rule_verdict`` over a batch."""
+
+    kind = "rule"
+
+    def __init__(self) -> None:
+        self.stats: Dict[str, int] = {"calls": 0, "unparseable": 0}
+
+    def grade(self, items: Sequence[Item]) -> List[int]:
+        return [rule_verdict(q, a, o) for q, a, o in items]
+
+
+# ----------------------------------------------------------------------------------------------
+# The LLM judge
+# ----------------------------------------------------------------------------------------------
+
+JUDGE_PROMPT = """You are grading the answer of a vision-language assistant.
+
+Question: {question}
+Ground-truth answer: {answer}
+Generated text: {response}
+
+Does the generated text give the ground-truth answer (same meaning; wording, extra explanation and \
+formatting do not matter; a different or missing answer is wrong)? First explain your reasoning in \
+one or two sentences, then give your verdict as 1 (correct) or 0 (incorrect) inside answer tags, \
+e.g. <answer>1</answer>."""
+
+_VERDICT = re.compile(r"<answer>\s*([01])\s*</answer>", re.IGNORECASE)
+
+
+def parse_verdict(text: str) -> Optional[int]:
+    """The last ``<answer>0|1</answer>`` in the judge's reply, or None."""
+    found = _VERDICT.findall(text or "")
+    return int(found[-1]) if found else None
+
+
+def triple_key(question: str, answer: str, response: str) -> str:
+    return hashlib.sha256(json.dumps([question, answer, response], ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+class LLMJudge:
+    """LLM-as-a-Judge over an OpenAI-compatible chat-completions endpoint (standard library only)."""
+
+    kind = "llm"
+
+    def __init__(self, endpoint: str, model: str = "judge", api_key: Optional[str] = None, concurrency: int = 4,
+                 retries: int = 3, timeout_s: float = 60.0, backoff_s: float = 0.5, cache_path: Optional[str] = None):
+        if not endpoint:
+            raise ValueError("judge 'llm' needs judge_endpoint (an OpenAI-compatible base URL, e.g. http://host/v1)")
+        base = endpoint.rstrip("/")
+        self.url = base if base.endswith("/chat/completions") else base + "/chat/completions"
+        self.model, self.api_key = model, api_key
+        self.concurrency, self.retries, self.timeout_s, self.backoff_s = max(1, concurrency), retries, timeout_s, backoff_s
+        self.cache: Dict[str, int] = {}
+        self.cache_path = cache_path
+        self.stats: Dict[str, int] = {"calls": 0, "unparseable": 0, "cache_hits": 0, "retries": 0}
+        self._lock = threading.Lock()
+        if cache_path and os.path.exists(cache_path):
+            with open(cache_path) as f:
+                for line in f:
+                    if line.strip():
+                        d = json.loads(line)
+                        self.cache[d["key"]] = int(d["verdict"])
+
+    def _request(self, question: str, answer: str, response: str) -> str:
+        body = json.dumps({"model": self.model, "temperature": 0,
+                           "messages": [{"role": "user", "content": JUDGE_PROMPT.format(
+                               question=question, answer=answer, response=response)}]}).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        for attempt in range(self.retries + 1):
+            try:
+                req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+                with urllib.request.urlopen(req, timeout=self.timeout_s) as r:
+                    reply = json.loads(r.read().decode("utf-8"))
+                return reply["choices"][0]["message"]["content"] or ""
+            except urllib.error.HTTPError as e:
+                if e.code not in (408, 409, 429) and e.code < 500 or attempt == self.retries:
+                    raise RuntimeError(f"judge endpoint {self.url}: HTTP {e.code}") from e
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+                if attempt == self.retries:
+                    raise RuntimeError(f"judge endpoint {self.url}: {e}") from e
+            with self._lock:
+                self.stats["retries"] += 1
+            time.sleep(self.backoff_s * (2 ** attempt))
+        raise AssertionError("unreachable")
+
+    def _one(self, item: Item) -> Tuple[str, int, bool]:
+        text = self._request(*item)
+        verdict = parse_verdict(text)
+        return triple_key(*item), (verdict if verdict is not None else 0), verdict is None
+
+    def grade(self, items: Sequence[Item]) -> List[int]:
+        keys = [triple_key(*it) for it in items]
+        todo: Dict[str, Item] = {}
+        for k, it in zip(keys, items):
+            if k in self.cache:
+                self.stats["cache_hits"] += 1
+            else:
+                todo.setdefault(k, it)
+        if todo:
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                results = list(pool.map(self._one, todo.values()))
+            new_lines = []
+            for k, verdict, bad in results:
+                self.cache[k] = verdict
+                self.stats["calls"] += 1
+                self.stats["unparseable"] += int(bad)
+                new_lines.append(json.dumps({"key": k, "verdict": verdict, "unparseable": bad}) + "\n")
+            if self.cache_path:
+                os.makedirs(os.path.dirname(os.path.abspath(self.cache_path)), exist_ok=True)
+                with open(self.cache_path, "a") as f:
+                    f.writelines(new_lines)
+        return [self.cache[k] for k in keys]
+
+
+def make_judge(kind: str, endpoint: Optional[str] = None, model: str = "judge", api_key_env: Optional[str] = None,
+               concurrency: int = 4, retries: int = 3, cache_path: Optional[str] = None):
+    if kind == "rule":
+        return RuleJudge()
+    if kind == "llm":
+        key = os.environ.get(api_key_env) if api_key_env else None
+        return LLMJudge(endpoint or "", model, key, concurrency, retries, cache_path=cache_path)
+    raise ValueError(f"unknown judge {kind!r} (rule | llm)")
+
+
+__all__ = ["RuleJudge", "LLMJudge", "make_judge", "rule_verdict", "parse_verdict", "triple_key", "JUDGE_PROMPT",
+           "normalise_text"]

@@ -1,0 +1,495 @@
+"""GRPO, Dr.GRPO and RIL on one code path.
+
+RIL: "Unified Reinforcement and Imitation Learning for Vision-Language Models" (NeurIPS 2025).
+Per step, for a batch of questions (image, question, ground truth):
+  1. sample G responses per question from pi_old (the current student, frozen for the step);
+     ril adds G cached teacher responses of the same question to the group (2G in all);
+  2. ril: update the discriminator D (BCE, student = 1 / teacher = 0) on the step's responses FIRST;
+  3. rewards for every response in the group: grpo / dr_grpo R = judge; ril R = 1[D < 0.5] + judge;
+  4. advantage A_i = R_i - mean(R of the group) (grpo also divides by the group's std);
+  5. policy update with the token-level clipped surrogate and the k3 KL to the frozen reference.
+
+Choices where the papers are silent, or where we deviate:
+- **Normaliser**: grpo averages each response's token terms over its own length, then over
+  responses; dr_grpo and ril sum token terms and divide by (responses x L) with the constant
+  L = max_response_tokens (the generation budget), as in Dr.GRPO.
+- **std**: grpo uses the unbiased std of the group (torch.std) plus 1e-4; a group with equal
+  rewards gets A = 0.
+- **KL**: k3 estimator per token, exp(ref - logp) - (ref - logp) - 1 (Schulman), with beta for all
+  three algorithms (the paper's RIL has it; the baselines keep it so only the reward differs).
+- **pi_old**: with mu = 1 and one minibatch pi == pi_old at the update, so the ratio is 1 and the
+  clip never acts (policy/clip_frac = 0); policy_minibatches > 1 or mu > 1 make it act.
+  pi_old and reference log-probs are recomputed teacher-forced in eval mode (not taken from the
+  sampler) so student and teacher responses are scored the same way.
+- **Teacher responses** are tokenized with the student's tokenizer (text + <eos>), truncated to
+  the generation budget, scored under pi, pi_old and the reference like rollouts, judged like
+  rollouts and get both rewards; they are drawn round-robin over the selected teachers
+  (multi-teacher), each teacher's cached samples in a seeded order, reused when G exceeds them.
+- **Discriminator update before the rewards**: D takes its mu passes on the step's 2G x Q
+  responses, then scores them (eval mode) for r_sim. disc/loss and disc/acc are from the update
+  pass (before its optimizer step).
+- **Warm start in the same run**: sft_steps of SFT (sft.py, lr = sft_lr) write OUT/checkpoint.pt
+  as usual; then the discriminator is pre-trained (discriminator.py) and the RL phase starts at
+  step sft_steps. max_steps counts both phases. The reference model (the SFT student) is stored in
+  every RL checkpoint, with the discriminator and its optimizer; rollouts and teacher draws use
+  generators seeded by (seed, step), so a resumed run repeats an uninterrupted one.
+- Rollouts use the paper's sampling settings (T 1.0, top-p 0.95, top-k 50, repetition penalty 1.05);
+  the RL learning rate follows sft.learning_rate over the RL steps (warmup, cosine).
+
+Run: python3 -m ril_trainer train --config configs/ril_nano_fm.json --data DIR --out runs/ril
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from . import checkpoint as ckpt
+from . import log
+from . import sft
+from . import tokenizer as tok
+from .config import SamplingConfig, TrainConfig, model_config, to_dict
+from .data import VQADataset, normalise
+from .discriminator import STUDENT, TEACHER, Discriminator, disc_probs, disc_update, make_disc_optimizer
+from .judges import make_judge
+from .model import build_model
+from .runtime import resolve_device, seed_everything, set_threads
+from .sampling import generate, response_logprobs, score_responses
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    teachers_in_group: bool
+    """G cached teacher responses join each group (and a discriminator gives r_sim)."""
+    std_normalise: bool
+    """Divide the group-centred reward by the group's std (GRPO)."""
+    aggregate: str
+    """"response_mean" (GRPO) or "token_sum" (Dr.GRPO: sum over tokens / (responses x L))."""
+
+
+ALGORITHMS: Dict[str, Algorithm] = {
+    "grpo": Algorithm(teachers_in_group=False, std_normalise=True, aggregate="response_mean"),
+    "dr_grpo": Algorithm(teachers_in_group=False, std_normalise=False, aggregate="token_sum"),
+    "ril": Algorithm(teachers_in_group=True, std_normalise=False, aggregate="token_sum"),
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# The algorithm: rewards, advantages, loss (no logging, no loop state)
+# ----------------------------------------------------------------------------------------------
+
+
+def ril_rewards(D: torch.Tensor, r_ans: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """r_sim = 1[D(o) < 0.5] (D = P(student)), R = r_sim + r_ans; all [Q,K]. Returns (r_sim, R)."""
+    r_sim = (D < 0.5).float()
+    return r_sim, r_sim + r_ans
+
+
+def group_rewards(algo: Algorithm, r_ans: torch.Tensor, D: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(R, r_sim) for groups [Q,K]: ril R = 1[D < 0.5] + judge; grpo / dr_grpo R = judge (r_sim = 0)."""
+    if algo.teachers_in_group:
+        assert D is not None, "ril needs the discriminator's D(o)"
+        r_sim, R = ril_rewards(D, r_ans)
+        return R, r_sim
+    return r_ans, torch.zeros_like(r_ans)
+
+
+def advantages(R: torch.Tensor, std_normalise: bool, eps: float = 1e-4) -> torch.Tensor:
+    """A_i = R_i - mean_group(R) (/ (std_group(R) + eps) for GRPO); R [Q,K] one group per row -> [Q,K]."""
+    A = R - R.mean(dim=1, keepdim=True)
+    if std_normalise:
+        A = A / (R.std(dim=1, keepdim=True) + eps)
+    return A
+
+
+def kl_k3(logp: torch.Tensor, logp_ref: torch.Tensor) -> torch.Tensor:
+    """Per-token k3 estimate of KL(pi || pi_ref): exp(ref - logp) - (ref - logp) - 1 (>= 0)."""
+    d = logp_ref - logp
+    return torch.exp(d) - d - 1.0
+
+
+def policy_loss(logp: torch.Tensor, logp_old: torch.Tensor, logp_ref: torch.Tensor, A: torch.Tensor,
+                mask: torch.Tensor, epsilon: float, beta: float, aggregate: str, L: int
+                ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+    """-J: the clipped token-level surrogate minus beta * KL, aggregated per algorithm.
+
+    logp, logp_old, logp_ref, mask [B,T] (mask 1 = real token); A [B] one advantage per response.
+    J = (1/(B L)) sum_i sum_t [min(rho A_i, clip(rho, 1-eps, 1+eps) A_i) - beta KL_t]   (token_sum)
+    J = (1/B) sum_i (1/|o_i|) sum_t [...]                                               (response_mean)
+    """
+    mask = mask.float()
+    rho = torch.exp(logp - logp_old)  # [B,T]
+    A_t = A[:, None]  # [B,1]
+    surrogate = torch.min(rho * A_t, torch.clamp(rho, 1 - epsilon, 1 + epsilon) * A_t)  # [B,T]
+    kl = kl_k3(logp, logp_ref)  # [B,T]
+    per_token = (surrogate - beta * kl) * mask  # [B,T]
+    if aggregate == "token_sum":
+        J = per_token.sum() / (logp.shape[0] * L)
+    elif aggregate == "response_mean":
+        J = (per_token.sum(1) / mask.sum(1).clamp(min=1)).mean()
+    else:
+        raise ValueError(f"unknown aggregate {aggregate!r}")
+    n = mask.sum().clamp(min=1)
+    clipped = ((rho - 1).abs() > epsilon).float()
+    stats = {"kl": (kl * mask).sum() / n, "clip_frac": (clipped * mask).sum() / n}
+    return -J, stats
+
+
+# ----------------------------------------------------------------------------------------------
+# Plumbing: groups of responses
+# ----------------------------------------------------------------------------------------------
+
+
+def sampling_config(cfg: TrainConfig) -> SamplingConfig:
+    return SamplingConfig(max_new_tokens=cfg.max_response_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
+                          top_k=cfg.top_k, repetition_penalty=cfg.repetition_penalty)
+
+
+def step_generator(seed: int, step: int, salt: int) -> torch.Generator:
+    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, step, salt]).generate_state(1)[0]))
+
+
+def draw_teacher_texts(cached: Sequence[Tuple[str, str]], n: int, rng: np.random.Generator) -> List[Tuple[str, str]]:
+    """n (teacher, text) responses, round-robin over the teachers present, each in a seeded order."""
+    by_teacher: Dict[str, List[str]] = {}
+    for name, text in cached:
+        by_teacher.setdefault(name, []).append(text)
+    if not by_teacher:
+        return []
+    names = sorted(by_teacher)
+    orders = {t: rng.permutation(len(by_teacher[t])) for t in names}
+    out = []
+    for k in range(n):
+        t = names[k % len(names)]
+        j = (k // len(names)) % len(by_teacher[t])
+        out.append((t, by_teacher[t][int(orders[t][j])]))
+    return out
+
+
+class RLRun:
+    """Everything a step touches: data, policy, reference, discriminator, judge, optimizers."""
+
+    def __init__(self, cfg: TrainConfig, data_dir: str, device: str, out_dir: Optional[str] = None):
+        if cfg.algorithm not in ALGORITHMS:
+            raise ValueError(f"unknown RL algorithm {cfg.algorithm!r}; known: {sorted(ALGORITHMS)}")
+        self.cfg, self.device, self.algo = cfg, device, ALGORITHMS[cfg.algorithm]
+        self.mcfg = model_config(cfg.model, **cfg.model_overrides)
+        self.ds = VQADataset(data_dir, self.mcfg, splits=[cfg.train_split, cfg.val_split])
+        self.train_idx = self.ds.split_indices(cfg.train_split)
+        self.val_idx = self.ds.split_indices(cfg.val_split)[:cfg.val_accuracy_examples]
+        self.teacher_cache = self.ds.teacher_responses(cfg.teachers) if self.algo.teachers_in_group else {}
+        if self.algo.teachers_in_group:
+            self.train_idx = [i for i in self.train_idx if self.ds.examples[i].id in self.teacher_cache]
+            if not self.train_idx:
+                raise ValueError("ril needs cached teacher responses for the training questions (DIR/teachers/)")
+        self.judge = make_judge(cfg.judge, cfg.judge_endpoint, cfg.judge_model, cfg.judge_api_key_env,
+                                cfg.judge_concurrency, cfg.judge_retries,
+                                cache_path=os.path.join(out_dir, "judge_cache.jsonl") if out_dir else None)
+        self.policy = build_model(self.mcfg, cfg.seed).to(device)
+        self.reference = copy.deepcopy(self.policy).eval()
+        self.disc: Optional[Discriminator] = None
+        self.disc_opt: Optional[torch.optim.Optimizer] = None
+        self.optimizer = sft.make_optimizer(self.policy, cfg)
+        self.batches = sft.Batches(len(self.train_idx), cfg.questions_per_step, cfg.seed)
+        self.rl_cfg = dataclasses.replace(cfg, max_steps=max(1, cfg.max_steps - cfg.sft_steps))
+
+    # --- building blocks -----------------------------------------------------------------------
+
+    def start_from(self, weights: Dict[str, torch.Tensor]) -> None:
+        """Policy and reference := the warm-start weights; a fresh discriminator copies them too."""
+        self.policy.load_state_dict(weights)
+        self.reference.load_state_dict(weights)
+        self.optimizer = sft.make_optimizer(self.policy, self.cfg)
+        if self.algo.teachers_in_group:
+            self.disc = Discriminator(self.policy, self.cfg.disc_input == "question_response").to(self.device)
+            self.disc_opt = make_disc_optimizer(self.disc, self.cfg.disc_lr)
+
+    def budget(self, question: str) -> int:
+        room = self.mcfg.max_seq_len - self.mcfg.n_image_tokens - len(tok.encode_prompt(question))
+        return min(self.cfg.max_response_tokens, room)
+
+    def pixels(self, rows: Sequence[int]) -> torch.Tensor:
+        return normalise(self.ds.images[list(rows)].to(self.device), self.mcfg)  # [B,C,H,W]
+
+    def rollouts(self, rows: Sequence[int], n: int, generator: torch.Generator) -> List[List[int]]:
+        """n sampled responses (token ids) per dataset row, row-major: [rows x n]."""
+        rep = [i for i in rows for _ in range(n)]
+        out: List[List[int]] = []
+        scfg = sampling_config(self.cfg)
+        chunk = 256
+        for s in range(0, len(rep), chunk):
+            part = rep[s:s + chunk]
+            prompts = [tok.encode_prompt(self.ds.examples[i].question) for i in part]
+            out.extend(generate(self.policy, self.pixels(part), prompts, scfg, generator).tokens)
+        return out
+
+    def teacher_group(self, row: int, n: int, rng: np.random.Generator) -> List[List[int]]:
+        ex = self.ds.examples[row]
+        texts = draw_teacher_texts(self.teacher_cache.get(ex.id, []), n, rng)
+        return [tok.encode_response(text, self.budget(ex.question)) for _, text in texts]
+
+    def judge_rows(self, rows: Sequence[int], responses: Sequence[Sequence[int]]) -> torch.Tensor:
+        items = [(self.ds.examples[i].question, self.ds.examples[i].answer, tok.decode(list(r)))
+                 for i, r in zip(rows, responses)]
+        return torch.tensor(self.judge.grade(items), dtype=torch.float32)
+
+    # --- discriminator pre-training ------------------------------------------------------------
+
+    def pretrain_discriminator(self) -> Dict[str, float]:
+        assert self.disc is not None and self.disc_opt is not None
+        cfg = self.cfg
+        rng = np.random.default_rng([cfg.seed, 11])
+        n_q = min(cfg.disc_pretrain_questions, len(self.train_idx))
+        qs = [self.train_idx[j] for j in sorted(rng.choice(len(self.train_idx), n_q, replace=False).tolist())]
+        N = cfg.disc_pretrain_samples
+        student = self.rollouts(qs, N, step_generator(cfg.seed, 10**9, 1))  # step 1e9: pre-training
+        rows, resp, labels = [], [], []
+        for k, q in enumerate(qs):
+            teacher = self.teacher_group(q, N, np.random.default_rng([cfg.seed, 12, k]))
+            rows += [q] * (N + len(teacher))
+            resp += student[k * N:(k + 1) * N] + teacher
+            labels += [STUDENT] * N + [TEACHER] * len(teacher)
+        per_q = [sum(1 for r in rows if r == q) for q in qs]
+        n_held = max(1, n_q // 5) if n_q >= 2 else 0
+        cut = sum(per_q[:n_q - n_held])  # the last n_held questions are held out
+        train_ids = list(range(cut))
+        losses, accs = [], []
+        for epoch in range(cfg.disc_pretrain_epochs):
+            order = np.random.default_rng([cfg.seed, 13, epoch]).permutation(train_ids)
+            for s in range(0, len(order), cfg.disc_batch_size):
+                b = order[s:s + cfg.disc_batch_size].tolist()
+                l, a = disc_update(self.disc, self.disc_opt, [self.ds.examples[rows[j]].question for j in b],
+                                   [resp[j] for j in b], [labels[j] for j in b], cfg.grad_clip)
+                losses.append(l)
+                accs.append(a)
+        out = {"disc/pretrain_loss": float(np.mean(losses)) if losses else float("nan"),
+               "disc/pretrain_acc": float(np.mean(accs)) if accs else float("nan")}
+        if n_held:
+            held = list(range(cut, len(rows)))
+            p = disc_probs(self.disc, [self.ds.examples[rows[j]].question for j in held], [resp[j] for j in held])
+            y = torch.tensor([labels[j] for j in held])
+            out["disc/pretrain_heldout_acc"] = float(((p >= 0.5).float() == y).float().mean())
+        return out
+
+    # --- one RL step ----------------------------------------------------------------------------
+
+    def step(self, step: int, rows: Sequence[int]) -> Dict[str, float]:
+        """One RL step on the questions ``rows``; returns the step's metrics (means over the step)."""
+        cfg, algo = self.cfg, self.algo
+        G, Q = cfg.group_size, len(rows)
+        m: Dict[str, float] = {}
+
+        # 1. rollouts from pi_old (+ G teacher responses per question for ril)
+        t0 = time.time()
+        student = self.rollouts(rows, G, step_generator(cfg.seed, step, 0))  # [Q*G]
+        groups: List[List[int]] = []  # per question: G student then G teacher responses
+        responses: List[List[int]] = []
+        is_teacher: List[bool] = []
+        for k, q in enumerate(rows):
+            mine = student[k * G:(k + 1) * G]
+            theirs = self.teacher_group(q, G, np.random.default_rng([cfg.seed, step, k])) if algo.teachers_in_group else []
+            responses += mine + theirs
+            is_teacher += [False] * len(mine) + [True] * len(theirs)
+            groups.append([q] * (len(mine) + len(theirs)))
+        K = len(groups[0])
+        flat_rows = [q for g in groups for q in g]  # [Q*K]
+        r_ans = self.judge_rows(flat_rows, responses).view(Q, K)  # [Q,K]
+        teacher_mask = torch.tensor(is_teacher).view(Q, K)  # [Q,K]
+        m["time/rollout_s"] = time.time() - t0
+
+        # 2. discriminator update (before the rewards), 3. rewards
+        t0 = time.time()
+        if algo.teachers_in_group:
+            assert self.disc is not None and self.disc_opt is not None
+            questions = [self.ds.examples[q].question for q in flat_rows]
+            labels = [TEACHER if t else STUDENT for t in is_teacher]
+            d_l, d_a = [], []
+            for _ in range(cfg.mu):
+                l, a = disc_update(self.disc, self.disc_opt, questions, responses, labels, cfg.grad_clip)
+                d_l.append(l)
+                d_a.append(a)
+            m["disc/loss"], m["disc/acc"] = float(np.mean(d_l)), float(np.mean(d_a))
+            D = disc_probs(self.disc, questions, responses).view(Q, K)  # [Q,K], after the update
+            R, r_sim = group_rewards(algo, r_ans, D)
+            m["reward/sim_student"] = float(r_sim[~teacher_mask].mean())
+            m["reward/sim_teacher"] = float(r_sim[teacher_mask].mean())
+            m["reward/answer_teacher"] = float(r_ans[teacher_mask].mean())
+        else:
+            D = None
+            R, r_sim = group_rewards(algo, r_ans, None)
+        m["reward/answer_student"] = float(r_ans[~teacher_mask].mean())
+        m["reward/total"] = float(R.mean())
+        A = advantages(R, algo.std_normalise).view(-1)  # [Q*K]
+        self.last_group = {"r_ans": r_ans, "r_sim": r_sim, "D": D, "R": R, "A": A.view(Q, K),
+                           "is_teacher": teacher_mask, "responses": responses}  # for tests and debugging
+        m["time/disc_s"] = time.time() - t0
+
+        # 4-5. policy update: mu passes over policy_minibatches minibatches (split by question)
+        t0 = time.time()
+        px = self.pixels(flat_rows)  # [Q*K,C,H,W]
+        prompts = [tok.encode_prompt(self.ds.examples[q].question) for q in flat_rows]
+        logp_old, mask = score_responses(self.policy, px, prompts, responses)  # [Q*K,T]
+        logp_ref, _ = score_responses(self.reference, px, prompts, responses)
+        lr = sft.learning_rate(step - cfg.sft_steps, self.rl_cfg)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+        n_mb = max(1, min(cfg.policy_minibatches, Q))
+        losses, kls, clips = [], [], []
+        self.policy.train()
+        for _ in range(cfg.mu):
+            for part in np.array_split(np.arange(Q), n_mb):
+                idx = [int(q) * K + k for q in part for k in range(K)]
+                T = int(mask[idx].sum(1).max())
+                logp, mb_mask = response_logprobs(self.policy, px[idx], [prompts[i] for i in idx],
+                                                  [responses[i] for i in idx])  # [b,T]
+                loss, st = policy_loss(logp, logp_old[idx, :T], logp_ref[idx, :T], A[idx].to(self.device),
+                                       mb_mask, cfg.epsilon, cfg.beta, algo.aggregate, cfg.max_response_tokens)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.grad_clip > 0:
+                    torch.nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.grad_clip)
+                self.optimizer.step()
+                losses.append(float(loss.detach()))
+                kls.append(float(st["kl"]))
+                clips.append(float(st["clip_frac"]))
+        m["policy/loss"], m["policy/kl"], m["policy/clip_frac"] = map(lambda v: float(np.mean(v)), (losses, kls, clips))
+        m["policy/lr"] = lr
+        m["gen/len_mean"] = float(np.mean([len(r) for r in student]))
+        m["time/policy_s"] = time.time() - t0
+        if self.judge.kind == "llm":
+            m["judge/unparseable"] = float(self.judge.stats["unparseable"])
+        return m
+
+    # --- evaluation ------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self, rows: Sequence[int], split: str) -> Tuple[Dict[str, float], List[str]]:
+        """Greedy answers: eval/<split>/accuracy (judge), teacher_likeness (share with D < 0.5), len_mean."""
+        scfg = SamplingConfig(greedy=True, max_new_tokens=self.cfg.max_response_tokens, repetition_penalty=1.0)
+        tokens: List[List[int]] = []
+        for s in range(0, len(rows), 128):
+            part = list(rows[s:s + 128])
+            prompts = [tok.encode_prompt(self.ds.examples[i].question) for i in part]
+            tokens.extend(generate(self.policy, self.pixels(part), prompts, scfg).tokens)
+        res = {f"eval/{split}/accuracy": float(self.judge_rows(rows, tokens).mean()),
+               f"eval/{split}/len_mean": float(np.mean([len(t) for t in tokens]))}
+        if self.disc is not None:
+            D = disc_probs(self.disc, [self.ds.examples[i].question for i in rows], tokens)
+            res[f"eval/{split}/teacher_likeness"] = float((D < 0.5).float().mean())
+        return res, [tok.decode(t) for t in tokens]
+
+    # --- checkpoints -----------------------------------------------------------------------------
+
+    def save(self, path: str, step: int, pretrain: Dict[str, float]) -> None:
+        extra = {"phase": "rl", "algorithm": self.cfg.algorithm,
+                 "reference": {k: v.detach().cpu() for k, v in self.reference.state_dict().items()},
+                 "disc": None if self.disc is None else {k: v.detach().cpu() for k, v in self.disc.state_dict().items()},
+                 "disc_optimizer": None if self.disc_opt is None else self.disc_opt.state_dict(),
+                 "disc_pretrain": pretrain}
+        ckpt.save(path, self.policy, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra)
+
+    def restore(self, state: Dict) -> Dict[str, float]:
+        extra = state["extra"]
+        self.start_from(extra["reference"])
+        self.policy.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.disc is not None:
+            self.disc.load_state_dict(extra["disc"])
+            assert self.disc_opt is not None
+            self.disc_opt.load_state_dict(extra["disc_optimizer"])
+        self.batches.epoch, self.batches.index = state["data_position"]["epoch"], state["data_position"]["index"]
+        ckpt.set_rng_state(state["rng"])
+        return extra.get("disc_pretrain", {})
+
+
+# ----------------------------------------------------------------------------------------------
+# Plumbing: the run (warm start -> discriminator pre-training -> RL loop)
+# ----------------------------------------------------------------------------------------------
+
+
+def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
+    """Run (or resume from OUT/checkpoint.pt) a grpo | dr_grpo | ril run; returns the final metrics."""
+    device = resolve_device(cfg.device)
+    set_threads(cfg.num_threads)
+    seed_everything(cfg.seed)
+    if cfg.sft_steps >= cfg.max_steps:
+        raise ValueError(f"max_steps ({cfg.max_steps}) must exceed sft_steps ({cfg.sft_steps}): it counts both phases")
+    os.makedirs(out_dir, exist_ok=True)
+    ckpt_path = os.path.join(out_dir, "checkpoint.pt")
+    state = ckpt.load(ckpt_path, map_location=device) if os.path.exists(ckpt_path) else None
+    in_rl = state is not None and (state.get("extra") or {}).get("phase") == "rl"
+
+    # --- warm start (SFT in this run directory, or init_checkpoint) ---
+    if not in_rl and cfg.sft_steps > 0 and (state is None or state["step"] < cfg.sft_steps):
+        stop = cfg.stop_after_step if cfg.stop_after_step is not None and cfg.stop_after_step < cfg.sft_steps else None
+        sft_cfg = dataclasses.replace(cfg, algorithm="sft", max_steps=cfg.sft_steps, lr=cfg.sft_lr, stop_after_step=stop)
+        sft.train(sft_cfg, data_dir, out_dir, emit_done=False)
+        state = ckpt.load(ckpt_path, map_location=device)
+        if state["step"] < cfg.sft_steps:
+            return {}  # stopped inside the warm start (sft emitted "stopped")
+        seed_everything(cfg.seed)
+
+    run = RLRun(cfg, data_dir, device, out_dir)  # an LLM judge's verdicts persist in OUT/judge_cache.jsonl
+    if in_rl:
+        assert state is not None
+        pretrain = run.restore(state)
+        step = int(state["step"])
+        log.emit("resumed", step=step, data_position=run.batches.position(), phase="rl")
+        log.info(f"resumed {cfg.algorithm} from {ckpt_path} at step {step}")
+    else:
+        if cfg.sft_steps > 0:
+            assert state is not None
+            weights = state["model"]
+        elif cfg.init_checkpoint:
+            weights = ckpt.load(cfg.init_checkpoint, map_location=device)["model"]
+        else:
+            weights = run.policy.state_dict()
+        run.start_from(weights)
+        step = cfg.sft_steps
+        pretrain = {}
+        if run.disc is not None:
+            t0 = time.time()
+            pretrain = run.pretrain_discriminator()
+            pretrain["time/disc_pretrain_s"] = time.time() - t0
+            for k, v in pretrain.items():
+                log.metric(step, k, v)
+            log.info("discriminator pre-training: " + ", ".join(f"{k} {v:.4f}" for k, v in pretrain.items()))
+        run.save(ckpt_path, step, pretrain)
+        log.emit("checkpoint", step=step, path=ckpt_path)
+
+    log.emit("start", algorithm=cfg.algorithm, step=step, device=device, parameters=run.policy.num_parameters(),
+             train_questions=len(run.train_idx), config=to_dict(cfg), model_config=to_dict(run.mcfg))
+
+    final: Dict[str, float] = {}
+    if cfg.stop_after_step is not None and step >= cfg.stop_after_step and step < cfg.max_steps:
+        log.emit("stopped", step=step)
+        return final
+    while step < cfg.max_steps:
+        rows = [run.train_idx[j] for j in run.batches.next()]
+        m = run.step(step, rows)
+        step += 1
+        for name, value in m.items():
+            log.metric(step, name, value)
+        log.info(f"step {step}/{cfg.max_steps} " + " ".join(
+            f"{k.split('/')[-1]} {m[k]:.3f}" for k in ("reward/total", "reward/answer_student", "reward/sim_student",
+                                                        "disc/acc", "policy/kl", "gen/len_mean") if k in m))
+        if step == cfg.max_steps or (cfg.eval_every and step % cfg.eval_every == 0):
+            if run.val_idx:
+                final, _ = run.evaluate(run.val_idx, cfg.val_split)
+                for name, value in final.items():
+                    log.metric(step, name, value)
+        if step == cfg.max_steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) \
+                or step == cfg.stop_after_step:
+            run.save(ckpt_path, step, pretrain)
+            log.emit("checkpoint", step=step, path=ckpt_path)
+        if cfg.stop_after_step is not None and step >= cfg.stop_after_step and step < cfg.max_steps:
+            log.emit("stopped", step=step)
+            return final
+    log.emit("done", step=step, **final)
+    return final
