@@ -68,6 +68,12 @@ COMMON = {  # the RL settings shared by every method (the same budget)
 def run_cli(cfg: Dict[str, Any], data: str, out: str) -> List[Dict[str, Any]]:
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "config.json")
+    done = os.path.join(out, "stdout.jsonl")
+    if os.path.exists(done) and os.path.exists(path) and json.load(open(path)) == cfg:  # finished before: reuse
+        with open(done) as f:
+            ev = [json.loads(line) for line in f if line.startswith("{")]
+        if any(e.get("event") == "done" for e in ev):
+            return ev
     with open(path, "w") as f:
         json.dump(cfg, f, indent=1)
     with open(os.path.join(out, "stdout.jsonl"), "w") as so, open(os.path.join(out, "stderr.log"), "w") as se:
@@ -133,6 +139,10 @@ def curves(events: List[Dict[str, Any]], name: str) -> Dict[int, float]:
     return {e["step"]: e["value"] for e in events if e.get("event") == "metric" and e["name"] == name}
 
 
+COLOURS = {"GRPO": "tab:blue", "Dr.GRPO": "tab:orange", "RIL (verbose teacher)": "tab:green",
+           "RIL (both teachers)": "tab:red"}
+
+
 def plot(series: Dict[str, Dict[int, List[float]]], title: str, ylabel: str, path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -145,7 +155,8 @@ def plot(series: Dict[str, Dict[int, List[float]]], title: str, ylabel: str, pat
         mean = [float(np.mean(by_step[s])) for s in steps]
         k = 3 if len(steps) >= 9 else 1  # light smoothing (moving average over k steps)
         smooth = [float(np.mean(mean[max(0, i - k + 1):i + 1])) for i in range(len(mean))]
-        ax.plot(steps, smooth, label=label)
+        method = label.split(": ")[0]
+        ax.plot(steps, smooth, label=label, color=COLOURS.get(method), linestyle="--" if "teacher resp" in label else "-")
     ax.set_xlabel("RL step")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
@@ -228,14 +239,18 @@ def main(argv: List[str] = None) -> int:  # type: ignore[assignment]
         lines.append(f"| {name} | " + " | ".join(cell([r[k] for r in rows if k in r], k != "len_chars")
                                                   for k, _ in cols) + " |")
     table = "\n".join(lines)
-    for metric, title, fname in (("reward/answer_student", "answer reward of student rollouts (mean over seeds)", "answer_reward.png"),
-                                 ("reward/sim_student", "similarity reward of student rollouts, 1[D<0.5]", "sim_reward.png"),
-                                 ("gen/len_mean", "rollout length (tokens)", "rollout_len.png")):
+    for metrics, title, fname in (
+            ((("reward/answer_student", ""), ("reward/answer_teacher", ": teacher resp.")),
+             "answer reward (solid: student rollouts, dashed: teacher responses)", "answer_reward.png"),
+            ((("reward/sim_student", ""), ("reward/sim_teacher", ": teacher resp.")),
+             "similarity reward 1[D<0.5] (solid: student, dashed: teacher)", "sim_reward.png"),
+            ((("gen/len_mean", ""),), "rollout length (tokens)", "rollout_len.png")):
         series: Dict[str, Dict[int, List[float]]] = {}
         for (name, seed, cfg, out), ev in zip(jobs, events):
-            for step, v in curves(ev, metric).items():
-                series.setdefault(name, {}).setdefault(step, []).append(v)
-        plot(series, title, metric, os.path.join(a.out, fname))
+            for metric, suffix in metrics:
+                for step, v in curves(ev, metric).items():
+                    series.setdefault(name + suffix, {}).setdefault(step, []).append(v)
+        plot(series, title + ", mean over seeds", metrics[0][0].split("_")[0], os.path.join(a.out, fname))
     summary = {"student": a.student, "budget": budget, "common": COMMON, "methods": {k: list(v) for k, v in METHODS.items()},
                "referee_pretrain": referee_stats, "scores": scores, "table": table,
                "wall_s": time.time() - t_start, "quick": a.quick}
