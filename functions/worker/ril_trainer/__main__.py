@@ -10,6 +10,7 @@ stdout carries JSON lines only (one object per line); human-readable logs go to 
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 from typing import Callable, Dict, List, Optional
@@ -40,8 +41,22 @@ def cmd_train(a: argparse.Namespace) -> int:
     if cfg.algorithm not in ALGORITHMS:
         log.info(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
         return 2
-    ALGORITHMS[cfg.algorithm](cfg, a.data, a.out)
+    ranks = a.nproc if "WORLD_SIZE" not in os.environ else int(os.environ["WORLD_SIZE"])
+    if ranks > 1 and cfg.algorithm != "sft":
+        log.info(f"data-parallel training (--nproc / torchrun) is implemented for sft only so far, not {cfg.algorithm}")
+        return 2
+    if a.nproc > 1 and "WORLD_SIZE" not in os.environ:
+        from . import distributed
+        distributed.launch(a.nproc, distributed.run_training, cfg, a.data, a.out)
+    else:
+        _run_train(cfg, a.data, a.out)
     return 0
+
+
+def _run_train(cfg: TrainConfig, data: str, out: str) -> None:
+    """One process's (or one rank's) training."""
+    _register_builtin()
+    ALGORITHMS[cfg.algorithm](cfg, data, out)
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -118,6 +133,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     t.add_argument("--max-steps", type=int, default=None, help="override max_steps")
     t.add_argument("--seed", type=int, default=None, help="override seed")
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads (overrides num_threads)")
+    t.add_argument("--nproc", type=int, default=1,
+                   help="data-parallel ranks on this machine (DDP; gloo on CPU). Under torchrun, leave it: the env decides")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="greedy accuracy against the ground truth")

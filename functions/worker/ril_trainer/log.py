@@ -11,7 +11,18 @@ import time
 from typing import Any
 
 
+_enabled = True
+
+
+def set_enabled(enabled: bool) -> None:
+    """Only one rank of a data-parallel run speaks (rank 0); the others stay silent."""
+    global _enabled
+    _enabled = enabled
+
+
 def emit(event: str, **fields: Any) -> None:
+    if not _enabled:
+        return
     sys.stdout.write(json.dumps({"event": event, **fields}) + "\n")
     sys.stdout.flush()
 
@@ -21,5 +32,7 @@ def metric(step: int, name: str, value: float) -> None:
 
 
 def info(msg: str) -> None:
+    if not _enabled:
+        return
     sys.stderr.write(time.strftime("%H:%M:%S ") + msg + "\n")
     sys.stderr.flush()

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ckpt
+from . import distributed
 from . import log
 from . import tokenizer as tok
 from .config import TrainConfig, model_config, to_dict
@@ -146,6 +147,14 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
     model = build_model(mcfg, cfg.seed).to(device)
     if cfg.init_checkpoint:
         model.load_state_dict(ckpt.load(cfg.init_checkpoint)["model"])
+    # data parallel when started as several ranks (torchrun or --nproc): DDP averages the gradients;
+    # `forward` is what the loss runs through, `model` stays the plain module for eval and checkpoints
+    parallel = distributed.init_from_env(device)
+    forward = model
+    if parallel:
+        forward = torch.nn.parallel.DistributedDataParallel(model)
+        forward.cfg = model.cfg  # response_logprobs reads the config
+        log.set_enabled(distributed.is_main())
     optimizer = make_optimizer(model, cfg)
     batches = Batches(len(train_pairs), cfg.batch_size, cfg.seed)
     step = 0
@@ -167,10 +176,14 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
     log.info(f"sft: {model.num_parameters()['total']:,} params, {len(train_pairs)} train pairs, device {device}")
 
     def save() -> None:
-        ckpt.save(ckpt_path, model, optimizer, step, batches.position(), to_dict(cfg))
-        log.emit("checkpoint", step=step, path=ckpt_path)
+        if distributed.is_main():
+            ckpt.save(ckpt_path, model, optimizer, step, batches.position(), to_dict(cfg))
+            log.emit("checkpoint", step=step, path=ckpt_path)
+        distributed.barrier()  # no rank runs ahead of a checkpoint it might resume from
 
     def evaluate_now() -> Dict[str, float]:
+        if not distributed.is_main():
+            return {}
         res = {"val/loss": validation_loss(model, ds, val_pairs, cfg, device)} if val_pairs else {}
         if val_acc_idx:
             acc = accuracy(model, ds, val_acc_idx, batch_size=cfg.batch_size,
@@ -189,15 +202,15 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
         lr = learning_rate(step, cfg)
         for g in optimizer.param_groups:
             g["lr"] = lr
-        px, prompts, responses = _batch(ds, train_pairs, batches.next(), cfg, device)
-        lp, mask = response_logprobs(model, px, prompts, responses)
+        px, prompts, responses = _batch(ds, train_pairs, distributed.shard(batches.next()), cfg, device)
+        lp, mask = response_logprobs(forward, px, prompts, responses)
         loss = sft_loss(lp, mask)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
         optimizer.step()
         step += 1
-        losses.append(float(loss))
+        losses.append(distributed.mean_across_ranks(float(loss)) if parallel else float(loss))
 
         if step % cfg.log_every == 0 or step == cfg.max_steps:
             now = time.time()

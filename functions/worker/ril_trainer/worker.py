@@ -136,9 +136,9 @@ def materialize_dataset(api: ApiClient, dataset_id: str, teachers: List[str], ca
 
 class JobRunner:
     def __init__(self, api: ApiClient, worker_id: str, job: Dict[str, Any], cache: str, python: str,
-                 lease_seconds: int, metric_batch: int = 200, threads: Optional[int] = None):
+                 lease_seconds: int, metric_batch: int = 200, threads: Optional[int] = None, nproc: int = 1):
         self.api, self.worker_id, self.job, self.cache, self.python = api, worker_id, job, cache, python
-        self.lease_seconds, self.metric_batch, self.threads = lease_seconds, metric_batch, threads
+        self.lease_seconds, self.metric_batch, self.threads, self.nproc = lease_seconds, metric_batch, threads, nproc
         self.payload: Dict[str, Any] = job["payload"]
         self.pending: List[Dict[str, Any]] = []
         self.step = 0
@@ -219,6 +219,8 @@ class JobRunner:
         cmd = [self.python, "-m", "ril_trainer", "train", "--config", cfg_path, "--data", data_dir, "--out", run_dir]
         if self.threads:
             cmd += ["--threads", str(self.threads)]
+        if self.nproc > 1 and p["algorithm"] == "sft":  # data parallel (DDP) is implemented for sft so far
+            cmd += ["--nproc", str(self.nproc)]
         final: Dict[str, Any] = {}
         stderr_tail: List[str] = []
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
@@ -335,6 +337,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--lease-seconds", type=int, default=int(os.environ.get("RIL_WORKER_LEASE_S", "60")))
     ap.add_argument("--poll-seconds", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads for the trainer")
+    ap.add_argument("--nproc", type=int, default=1, help="data-parallel ranks per job (DDP: one per GPU; gloo ranks on CPU)")
     ap.add_argument("--once", action="store_true", help="exit after one job (or at once if none is queued)")
     ap.add_argument("--exit-when-idle", action="store_true", help="exit when no job is queued")
     a = ap.parse_args(argv)
@@ -355,7 +358,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             time.sleep(a.poll_seconds)
             continue
         _log(f"claimed {job['kind']} job {job['id']} (attempt {job['attempts']})")
-        JobRunner(api, w["id"], job, a.cache, sys.executable, a.lease_seconds, threads=a.threads).run()
+        JobRunner(api, w["id"], job, a.cache, sys.executable, a.lease_seconds, threads=a.threads, nproc=a.nproc).run()
         if a.once:
             return 0
 
