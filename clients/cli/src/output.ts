@@ -25,15 +25,22 @@ export function progressBar(opts: OutputOptions, label: string) {
   }, cliProgress.Presets.shades_classic);
   let started = false;
   let lastLogged = 0;
+  let lastLine = '';
   return {
     update(done: number, total: number, extra = '') {
       if (enabled) {
         if (!started) { bar.start(total, 0, { extra }); started = true; }
         bar.setTotal(total);
         bar.update(done, { extra });
-      } else if (!opts.json && (done === total || Date.now() - lastLogged > 2000)) {
-        lastLogged = Date.now();
-        process.stderr.write(`${label}: ${done}/${total} ${extra}\n`);
+      } else if (!opts.json) {
+        // without a terminal: a line when something changed, at most every 2 s (and a reminder every 30 s)
+        const line = `${label}: ${done}/${total} ${extra}`;
+        const now = Date.now();
+        if ((line !== lastLine && (now - lastLogged > 2000 || done === total)) || now - lastLogged > 30_000) {
+          lastLogged = now;
+          lastLine = line;
+          process.stderr.write(line + '\n');
+        }
       }
     },
     stop() { if (started) bar.stop(); },

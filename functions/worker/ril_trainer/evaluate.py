@@ -1,7 +1,8 @@
 """Evaluation: greedy answers scored against the ground truth with a normalised match.
 
-The match (``is_correct``) is the offline rule the RL judge will reuse, so training and
-evaluation grade answers the same way. It agrees with the TypeScript reference matcher
+The match (``is_correct``) is the core of the rule judge (``judges.rule_verdict``, which adds a
+number rule); ``accuracy`` grades with ``rule_verdict``, so training and evaluation grade answers
+with one implementation. It agrees with the TypeScript reference matcher
 ``mentionsAnswer`` (api/services/fashionMnist/questions.ts): whole words, case-insensitive,
 runs of whitespace equal, and **a hyphen is part of a word** ("shirt" is not in "t-shirt").
 - normalise both texts: lowercase, every character that is not a letter, digit, hyphen or

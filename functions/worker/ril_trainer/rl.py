@@ -86,17 +86,16 @@ ALGORITHMS: Dict[str, Algorithm] = {
 
 
 def ril_rewards(D: torch.Tensor, r_ans: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """r_sim = 1[D(o) < 0.5] (D = P(student)), R = r_sim + r_ans; all [Q,K]. Returns (r_sim, R)."""
+    """r_sim = 1[D(o) < 0.5] (D = P(student)), R = r_sim + r_ans; all [Q,K]. Returns (R, r_sim)."""
     r_sim = (D < 0.5).float()
-    return r_sim, r_sim + r_ans
+    return r_sim + r_ans, r_sim
 
 
 def group_rewards(algo: Algorithm, r_ans: torch.Tensor, D: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
     """(R, r_sim) for groups [Q,K]: ril R = 1[D < 0.5] + judge; grpo / dr_grpo R = judge (r_sim = 0)."""
     if algo.teachers_in_group:
         assert D is not None, "ril needs the discriminator's D(o)"
-        r_sim, R = ril_rewards(D, r_ans)
-        return R, r_sim
+        return ril_rewards(D, r_ans)
     return r_ans, torch.zeros_like(r_ans)
 
 
@@ -268,8 +267,7 @@ class RLRun:
                                    [resp[j] for j in b], [labels[j] for j in b], cfg.grad_clip)
                 losses.append(l)
                 accs.append(a)
-        out = {"disc/pretrain_loss": float(np.mean(losses)) if losses else float("nan"),
-               "disc/pretrain_acc": float(np.mean(accs)) if accs else float("nan")}
+        out = {"disc/pretrain_loss": float(np.mean(losses)), "disc/pretrain_acc": float(np.mean(accs))} if losses else {}
         if n_held:
             held = list(range(cut, len(rows)))
             p = disc_probs(self.disc, [self.ds.examples[rows[j]].question for j in held], [resp[j] for j in held])
