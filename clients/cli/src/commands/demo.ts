@@ -25,7 +25,7 @@ const TEACHERS = ['teacher-concise', 'teacher-verbose'];
 
 /** The demo's two experiments: the same student, data and budget; only the algorithm differs. */
 function demoExperiments(steps: number) {
-  const plan = JSON.parse(fs.readFileSync(path.join(REPO, 'functions/worker/configs/demo.json'), 'utf8')) as { studentSize: string; config: Record<string, unknown> };
+  const plan = JSON.parse(fs.readFileSync(path.join(REPO, 'clients/cli/src/demo-plan.json'), 'utf8')) as { studentSize: string; config: Record<string, unknown> };
   const config: Record<string, unknown> = { ...plan.config, ...(steps > 0 ? { max_steps: steps } : {}) };
   return [
     { suffix: 'ril', algorithm: 'RIL', teachers: TEACHERS, studentSize: plan.studentSize, config },
@@ -36,7 +36,7 @@ function demoExperiments(steps: number) {
 export function demoCommand(program: Command) {
   program.command('demo').description('Fashion-MNIST VQA + teacher caches, a short RIL vs Dr.GRPO run, deploy, infer, then serve')
     .option('--limit <n>', 'examples to build', (v) => Number(v), 3000)
-    .option('--steps <n>', 'RL steps per run (see functions/worker/configs/demo.json)', (v) => Number(v), 0)
+    .option('--steps <n>', 'RL steps per run (see clients/cli/src/demo-plan.json)', (v) => Number(v), 0)
     .option('--no-train', 'skip training, deploying and inference (data + server only)')
     .action(async (opts) => {
       let worker: ChildProcess | undefined;
