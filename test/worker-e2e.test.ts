@@ -81,6 +81,22 @@ describe('python worker end to end', { skip }, () => {
     for (const name of ['reward/sim_student', 'reward/answer_teacher', 'disc/acc', 'policy/kl']) {
       assert.deepEqual(byName[name], [9, 10, 11], `${name}: one point per RL step`);
     }
+
+    // EVALUATE jobs: the run's final checkpoint (PyTorch) and its bundle (ONNX, as deployed) score the same,
+    // since the bundle is exported from that checkpoint and greedy decoding is token-identical
+    const bundle = (await t.gql(`query($r: ID!) { artifacts(runId: $r, kind: BUNDLE) { id } }`, { r: run.id })).data.artifacts[0];
+    const queue = `mutation($i: QueueEvaluationInput!) { queueEvaluation(input: $i) { id kind } }`;
+    const byRun = (await t.gql(queue, { i: { runId: run.id, datasetId, split: 'test' } })).data.queueEvaluation;
+    const byBundle = (await t.gql(queue, { i: { artifactId: bundle.id, datasetId, split: 'test' } })).data.queueEvaluation;
+    const evaluator = startWorker(['--exit-when-idle']);
+    assert.equal(await evaluator.exited, 0, evaluator.log());
+    const jobQ = `query($j: ID!) { job(id: $j) { status error result } }`;
+    const a = (await t.gql(jobQ, { j: byRun.id })).data.job;
+    const b = (await t.gql(jobQ, { j: byBundle.id })).data.job;
+    assert.equal(a.status, 'SUCCEEDED', a.error);
+    assert.equal(b.status, 'SUCCEEDED', b.error);
+    assert.ok(a.result.n > 0 && a.result.n === b.result.n);
+    assert.equal(b.result.accuracy, a.result.accuracy, 'ONNX bundle and PyTorch checkpoint agree');
   });
 
   test('kill -9 mid-run: the lease expires and a second worker resumes from the checkpoint; every step once', { timeout: 300_000 }, async () => {

@@ -14,6 +14,8 @@ runs of whitespace equal, and **a hyphen is part of a word** ("shirt" is not in 
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 from typing import Dict, List, Optional, Sequence
 
@@ -78,3 +80,28 @@ def accuracy(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_si
 def pick_indices(ds: VQADataset, split: str, limit: Optional[int]) -> List[int]:
     idx = ds.split_indices(split)
     return idx[:limit] if limit else idx
+
+
+def bundle_accuracy(bundle_dir: str, data_dir: str, split: str = "test", limit: Optional[int] = None,
+                    max_new_tokens: int = 64) -> Dict[str, object]:
+    """Accuracy of an exported ONNX bundle (what a deployment serves) with the same rule judge as training.
+
+    The graphs run in onnxruntime-node (tools/onnx_greedy.mjs; Python onnxruntime is not a dependency),
+    greedy and batch 1 like the serving endpoint; preprocessing and prompts follow the bundle's manifest.
+    """
+    from .config import ModelConfig, from_dict
+    from .export import run_node_greedy
+    from .judges import rule_verdict
+    with open(os.path.join(bundle_dir, "manifest.json")) as f:
+        manifest = json.load(f)
+    mcfg = from_dict(ModelConfig, manifest["model_config"])
+    ds = VQADataset(data_dir, mcfg, splits=[split])
+    indices = pick_indices(ds, split, limit)
+    if not indices:
+        raise ValueError(f"split {split!r} of {data_dir} has no examples")
+    px = normalise(ds.images[indices], mcfg)
+    prompts = [tok.encode_prompt(ds.examples[i].question) for i in indices]
+    out = run_node_greedy(bundle_dir, px, prompts, max_new_tokens)
+    preds = [tok.decode(r["tokens"]) for r in out["results"]]
+    correct = [bool(rule_verdict(ds.examples[i].question, ds.examples[i].answer, p)) for p, i in zip(preds, indices)]
+    return {"accuracy": sum(correct) / len(correct), "n": len(correct), "ms_per_token": out.get("ms_per_token")}

@@ -277,20 +277,36 @@ class JobRunner:
 
     # -- EVALUATE --
     def run_evaluate(self) -> Dict[str, Any]:
+        """Scores a run's newest checkpoint (PyTorch) or a BUNDLE artifact (its ONNX graphs, as deployed) on a
+        split, with the trainer's rule judge either way."""
         p = self.payload
-        if p.get("artifactId"):
-            raise RuntimeError("not implemented: evaluating a bundle artifact needs onnxruntime in Python; queue the run's evaluation instead")
+        split = p.get("split", "test")
         data_dir = materialize_dataset(self.api, p["datasetId"], [], self.cache)
+        cwd = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        if p.get("artifactId"):
+            art = self.api.gql("""query($a: ID!) { artifact(id: $a) { kind blobSha256 } }""", {"a": p["artifactId"]})["artifact"]
+            if not art or art["kind"] != "BUNDLE":
+                raise RuntimeError(f"artifact {p['artifactId']} is not a BUNDLE")
+            blob = self.api.get_blob(art["blobSha256"], os.path.join(self.cache, "blobs", art["blobSha256"]))
+            bundle_dir = os.path.join(self.cache, "bundles", art["blobSha256"])
+            if not os.path.exists(os.path.join(bundle_dir, "manifest.json")):
+                with tarfile.open(blob) as tar:
+                    for m in tar.getmembers():  # a bundle is flat regular files: refuse anything else
+                        if not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in m.name.split("/"):
+                            raise RuntimeError(f"unsafe entry in bundle archive: {m.name}")
+                    tar.extractall(bundle_dir)
+            from .evaluate import bundle_accuracy
+            res = bundle_accuracy(bundle_dir, data_dir, split)
+            return {"split": split, "accuracy": res["accuracy"], "n": res["n"], "artifactId": p["artifactId"]}
         newest = self.newest_checkpoint()
         if not newest:
             raise RuntimeError(f"run {p['runId']} has no checkpoint to evaluate")
         ckpt = self.api.get_blob(newest["blobSha256"], os.path.join(self.cache, "blobs", newest["blobSha256"]))
-        cmd = [self.python, "-m", "ril_trainer", "eval", "--checkpoint", ckpt, "--data", data_dir, "--split", p.get("split", "test")]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                             preexec_fn=_die_with_parent)
+        cmd = [self.python, "-m", "ril_trainer", "eval", "--checkpoint", ckpt, "--data", data_dir, "--split", split]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=cwd, preexec_fn=_die_with_parent)
         results = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
         result = next((r for r in results if r.get("event") == "result"), {})
-        return {"split": p.get("split", "test"), "accuracy": result.get("accuracy"), "n": result.get("n"), "checkpointStep": (newest["metadata"] or {}).get("step")}
+        return {"split": split, "accuracy": result.get("accuracy"), "n": result.get("n"), "checkpointStep": (newest["metadata"] or {}).get("step")}
 
     def run(self) -> None:
         self.done = threading.Event()
