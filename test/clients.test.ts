@@ -10,8 +10,9 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnPythonWorker } from '../api/worker/python.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { REPO, trainerPython, WORKER_DIR } from './helpers/python.js';
+import { REPO, trainerPython } from './helpers/python.js';
 import { buildFashionMnistVqa } from '../api/services/fashionMnist.js';
 import {
   ArtifactsDocument, CreateExperimentDocument, DeploymentDocument, MeDocument, RilClient, RilError, RunProgressDocument,
@@ -54,9 +55,7 @@ const json = (r: CliResult) => {
 
 function startWorker(): { child: ChildProcess; log: () => string } {
   let log = '';
-  const child = spawn(python!, ['-m', 'ril_trainer', 'worker', '--api', t.url, '--cache', fs.mkdtempSync(path.join(os.tmpdir(), 'ril-wcache-')), '--threads', '1', '--kinds', 'TRAIN'], {
-    cwd: WORKER_DIR, env: { ...process.env, RIL_API_KEY: workerKey }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnPythonWorker(python!, t.url, workerKey, ['--cache', fs.mkdtempSync(path.join(os.tmpdir(), 'ril-wcache-')), '--threads', '1', '--kinds', 'TRAIN'], ['ignore', 'pipe', 'pipe']);
   child.stdout!.on('data', (d) => { log += d; });
   child.stderr!.on('data', (d) => { log += d; });
   return { child, log: () => log };

@@ -3,12 +3,13 @@
 // lease expires, a second worker resumes from the newest checkpoint and the series has every step once.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnPythonWorker } from '../api/worker/python.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { trainerPython, WORKER_DIR } from './helpers/python.js';
+import { trainerPython } from './helpers/python.js';
 import { buildFashionMnistVqa } from '../api/services/fashionMnist.js';
 
 const python = trainerPython();
@@ -21,9 +22,7 @@ let workerKey: string;
 
 function startWorker(args: string[] = []): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
   let log = '';
-  const child = spawn(python!, ['-m', 'ril_trainer', 'worker', '--api', t.url, '--cache', fs.mkdtempSync(path.join(os.tmpdir(), 'ril-wcache-')), '--threads', '1', ...args], {
-    cwd: WORKER_DIR, env: { ...process.env, RIL_API_KEY: workerKey }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnPythonWorker(python!, t.url, workerKey, ['--cache', fs.mkdtempSync(path.join(os.tmpdir(), 'ril-wcache-')), '--threads', '1', ...args], ['ignore', 'pipe', 'pipe']);
   child.stdout!.on('data', (d) => { log += d; });
   child.stderr!.on('data', (d) => { log += d; });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

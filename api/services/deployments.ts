@@ -5,22 +5,17 @@
 // commits the new revision, so a bad bundle is refused and never goes live. Switching the live revision
 // (deploy or rollback) swaps one pointer: a request resolves its runtime once at its start and finishes on
 // it; the old runtime is released when its last in-flight request ends.
-import type { Database } from '../db/index.js';
-import type { Env } from '../env.js';
 import { badInput, notFound } from '../errors.js';
 import { inspectArchive, manifestSummary, unpackBundle } from '../inference/bundle.js';
 import { preprocessImage } from '../inference/preprocess.js';
 import { StudentRuntime } from '../inference/runtime.js';
-import type { BlobStore } from './blobs.js';
+import type { Services } from '../context.js';
 
 export const ARTIFACT_KINDS = ['CHECKPOINT', 'BUNDLE', 'DISCRIMINATOR', 'OTHER'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
-export interface Deps {
-  db: Database;
-  env: Env;
-  blobs: BlobStore;
-}
+/** What the deployment service needs: the platform's services (api/context.ts). */
+export type Deps = Services;
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 

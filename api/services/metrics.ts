@@ -126,15 +126,21 @@ export function differingKeys(configs: Record<string, unknown>[]): { key: string
     .filter(({ values }) => new Set(values.map((v) => JSON.stringify(v))).size > 1);
 }
 
-/** Each run's last value of every metric under eval/ (and the headline training metrics). */
+const FINAL_PREFIXES = ['eval/', 'reward/', 'policy/', 'disc/', 'gen/'];
+
+/** Each run's last value of every metric under eval/ (and the headline training metrics): the last step of
+ * each (run, name) is found by a grouped query, then only those points are read, not whole series. */
 export async function finals(db: Database, runIds: string[]) {
-  const rows = await db.prisma.metric.findMany({ where: { runId: { in: runIds } }, orderBy: [{ step: 'asc' }] });
-  const last = new Map<string, Map<string, { name: string; step: number; value: number }>>();
-  for (const r of rows) {
-    if (!/^(eval|reward|policy|disc|gen)\//.test(r.name)) continue;
-    const m = last.get(r.runId) ?? new Map();
-    last.set(r.runId, m);
-    m.set(r.name, { name: r.name, step: r.step, value: r.value });
-  }
-  return runIds.map((runId) => ({ runId, metrics: [...(last.get(runId)?.values() ?? [])].sort((a, b) => a.name.localeCompare(b.name)) }));
+  const lastSteps = await db.prisma.metric.groupBy({
+    by: ['runId', 'name'],
+    where: { runId: { in: runIds }, OR: FINAL_PREFIXES.map((p) => ({ name: { startsWith: p } })) },
+    _max: { step: true },
+  });
+  const rows = lastSteps.length
+    ? await db.prisma.metric.findMany({ where: { OR: lastSteps.map((l) => ({ runId: l.runId, name: l.name, step: l._max.step! })) } })
+    : [];
+  return runIds.map((runId) => ({
+    runId,
+    metrics: rows.filter((r) => r.runId === runId).map(({ name, step, value }) => ({ name, step, value })).sort((a, b) => a.name.localeCompare(b.name)),
+  }));
 }

@@ -2,16 +2,17 @@
 // Fashion-MNIST VQA dataset (api/services/fashionMnist.ts), `python3 -m ril_trainer train` for a few steps,
 // `export`, then the PyTorch greedy answers of the test split (test/helpers/torch_greedy.py).
 // Cached under os.tmpdir() keyed by a hash of the trainer sources and these settings, so reruns are fast.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFashionMnistVqa } from '../../api/services/fashionMnist.js';
+import { findTrainerPython, REPO_ROOT, WORKER_DIR } from '../../api/worker/python.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WORKER = path.join(ROOT, 'functions', 'worker');
+const ROOT = REPO_ROOT;
+const WORKER = WORKER_DIR;
 
 export interface TorchExample { id: string; image: string; question: string; tokens: number[] }
 
@@ -30,11 +31,7 @@ export interface BundleFixture {
 }
 
 /** The python that can import torch, or why there is none (tests skip with this reason). */
-export function findPython(): { python?: string; reason?: string } {
-  const r = spawnSync('bash', [path.join(ROOT, 'scripts', 'python.sh')], { encoding: 'utf8' });
-  if (r.status !== 0) return { reason: `no python with torch: ${r.stderr.trim() || 'scripts/python.sh failed'} (set RIL_PYTHON)` };
-  return { python: r.stdout.trim() };
-}
+export const findPython = findTrainerPython;
 
 function sourceHash(extra: object): string {
   const h = crypto.createHash('sha256').update(JSON.stringify(extra));

@@ -54,3 +54,10 @@ export function fail(err: unknown): never {
   for (const line of e.extensions?.errors ?? []) process.stderr.write(`  line ${line.line}: ${line.message}\n`);
   process.exit(1);
 }
+
+/** commander parser for integer options: `--limit 3.5` is a usage error, not a silent 3. */
+export function intOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  return n;
+}

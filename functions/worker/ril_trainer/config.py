@@ -198,13 +198,13 @@ class TrainConfig:
     """Clip range of the ratio pi/pi_old in the token-level surrogate."""
     beta: float = 0.01
     """Weight of the per-token k3 KL to the frozen reference (the SFT student)."""
-    temperature: float = 1.0
+    temperature: float = SamplingConfig.temperature
     """Rollout temperature (SamplingConfig)."""
-    top_p: float = 0.95
+    top_p: float = SamplingConfig.top_p
     """Rollout nucleus mass (SamplingConfig)."""
-    top_k: int = 50
+    top_k: int = SamplingConfig.top_k
     """Rollout top-k (SamplingConfig; 0 = off)."""
-    repetition_penalty: float = 1.05
+    repetition_penalty: float = SamplingConfig.repetition_penalty
     """Rollout repetition penalty (SamplingConfig)."""
     disc_input: str = "response"
     """Discriminator input: "response" (the paper's prompt: the response text only) or "question_response"."""

@@ -38,6 +38,8 @@ from typing import Any, Dict, List, Optional
 from .api_client import ApiClient, ApiError
 
 KINDS = ["TRAIN", "EVALUATE"]
+# the trainer's package root: child processes run `python3 -m ril_trainer ...` from here
+WORKER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _log(msg: str) -> None:
@@ -224,7 +226,7 @@ class JobRunner:
         final: Dict[str, Any] = {}
         stderr_tail: List[str] = []
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-                                     cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), preexec_fn=_die_with_parent)
+                                     cwd=WORKER_DIR, preexec_fn=_die_with_parent)
 
         def drain_stderr() -> None:
             assert self.proc and self.proc.stderr
@@ -263,7 +265,7 @@ class JobRunner:
         self.flush_metrics()
         bundle_dir = os.path.join(run_dir, "bundle")
         subprocess.run([self.python, "-m", "ril_trainer", "export", "--checkpoint", ckpt_path, "--out", bundle_dir],
-                       check=True, stdout=subprocess.DEVNULL, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       check=True, stdout=subprocess.DEVNULL, cwd=WORKER_DIR,
                        preexec_fn=_die_with_parent)
         archive = os.path.join(run_dir, "bundle.tar.gz")
         with tarfile.open(archive, "w:gz") as tar:
@@ -282,7 +284,6 @@ class JobRunner:
         p = self.payload
         split = p.get("split", "test")
         data_dir = materialize_dataset(self.api, p["datasetId"], [], self.cache)
-        cwd = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         if p.get("artifactId"):
             art = self.api.gql("""query($a: ID!) { artifact(id: $a) { kind blobSha256 } }""", {"a": p["artifactId"]})["artifact"]
             if not art or art["kind"] != "BUNDLE":
@@ -303,7 +304,7 @@ class JobRunner:
             raise RuntimeError(f"run {p['runId']} has no checkpoint to evaluate")
         ckpt = self.api.get_blob(newest["blobSha256"], os.path.join(self.cache, "blobs", newest["blobSha256"]))
         cmd = [self.python, "-m", "ril_trainer", "eval", "--checkpoint", ckpt, "--data", data_dir, "--split", split]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=cwd, preexec_fn=_die_with_parent)
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=WORKER_DIR, preexec_fn=_die_with_parent)
         results = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
         result = next((r for r in results if r.get("event") == "result"), {})
         return {"split": split, "accuracy": result.get("accuracy"), "n": result.get("n"), "checkpointStep": (newest["metadata"] or {}).get("step")}

@@ -1,20 +1,15 @@
 import type { Command } from 'commander';
 import { buildFashionMnistVqa, DEFAULT_LIMIT, DEFAULT_SEED } from '../../../../api/services/fashionMnist.js';
-import { fail, print, progressBar } from '../output.js';
+import { fail, print, progressBar, intOption } from '../output.js';
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
-  return n;
-};
 
 export function dataCommand(program: Command) {
   const data = program.command('data').description('build demo datasets');
   data.command('fashion-mnist').description("Fashion-MNIST VQA from Debian's dataset-fashion-mnist, with two scripted stand-in teacher caches")
     .requiredOption('--out <dir>', 'output directory (new or empty)')
-    .option('--limit <n>', 'number of examples', int, DEFAULT_LIMIT)
-    .option('--seed <s>', 'random seed', int, DEFAULT_SEED)
-    .option('--samples <k>', 'samples per question per teacher', int, 4)
+    .option('--limit <n>', 'number of examples', intOption, DEFAULT_LIMIT)
+    .option('--seed <s>', 'random seed', intOption, DEFAULT_SEED)
+    .option('--samples <k>', 'samples per question per teacher', intOption, 4)
     .option('--json', 'JSON output')
     .action(async (opts) => {
       const bar = progressBar(opts, 'images');

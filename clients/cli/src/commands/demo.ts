@@ -5,10 +5,9 @@
 //  4. prints their comparison (final metrics, differing config), deploys the RIL student and answers a few
 //     test images through POST /v1/infer next to the ground truth, with the latency;
 //  5. keeps serving, and prints the URL, an admin key and a sample query.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadEnv } from '../../../../api/env.js';
 import { buildFashionMnistVqa, DATASET_NAME } from '../../../../api/services/fashionMnist.js';
@@ -19,13 +18,13 @@ import { createExperiment, startRun } from '../../../../api/services/experiments
 import { finals } from '../../../../api/services/metrics.js';
 import { fail, progressBar, table } from '../output.js';
 import { startServer } from './serve.js';
+import { REPO_ROOT, spawnPythonWorker, trainerPython } from '../../../../api/worker/python.js';
 
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const TEACHERS = ['teacher-concise', 'teacher-verbose'];
 
 /** The demo's two experiments: the same student, data and budget; only the algorithm differs. */
 function demoExperiments(steps: number) {
-  const plan = JSON.parse(fs.readFileSync(path.join(REPO, 'clients/cli/src/demo-plan.json'), 'utf8')) as { studentSize: string; config: Record<string, unknown> };
+  const plan = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'clients/cli/src/demo-plan.json'), 'utf8')) as { studentSize: string; config: Record<string, unknown> };
   const config: Record<string, unknown> = { ...plan.config, ...(steps > 0 ? { max_steps: steps } : {}) };
   return [
     { suffix: 'ril', algorithm: 'RIL', teachers: TEACHERS, studentSize: plan.studentSize, config },
@@ -69,10 +68,9 @@ export function demoCommand(program: Command) {
 
         if (opts.train) {
           // ---- train RIL and Dr.GRPO through the queue, with a local Python worker ----
-          const python = execFileSync('bash', [path.join(REPO, 'scripts/python.sh')], { encoding: 'utf8' }).trim();
+          const python = trainerPython();
           const workerKey = (await createApiKey(db.prisma, 'demo-worker', 'WORKER')).secret;
-          worker = spawn(python, ['-m', 'ril_trainer', 'worker', '--api', http.url, '--name', 'demo-worker', '--threads', '2'],
-            { cwd: path.join(REPO, 'functions/worker'), env: { ...process.env, RIL_API_KEY: workerKey }, stdio: ['ignore', 'ignore', 'pipe'] });
+          worker = spawnPythonWorker(python, http.url, workerKey, ['--name', 'demo-worker', '--threads', '2'], ['ignore', 'ignore', 'pipe']);
           let workerLog = '';
           worker.stderr!.on('data', (d) => { workerLog = (workerLog + d).slice(-4000); });
           const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);

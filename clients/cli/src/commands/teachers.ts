@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
 import { coverage, importTeacherResponses, readCacheFile, registerTeacher } from '../../../../api/services/teachers.js';
 import { fillTeacherCache } from '../../../../api/services/teacherFill.js';
-import { fail, print, progressBar, table } from '../output.js';
+import { fail, print, progressBar, table, intOption } from '../output.js';
 import { withLocal } from '../local.js';
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
-  return n;
-};
 
 export function teachersCommand(program: Command) {
   const teachers = program.command('teachers').description('register teachers, import and fill their response caches');
@@ -44,10 +39,10 @@ export function teachersCommand(program: Command) {
 
   teachers.command('fill').description("ask an ENDPOINT teacher for the responses missing from the cache (resumable)")
     .requiredOption('--dataset <id>').requiredOption('--teacher <name>')
-    .option('--samples <k>', 'samples per example', int, 1)
+    .option('--samples <k>', 'samples per example', intOption, 1)
     .option('--split <split>', 'train | val | test')
-    .option('--limit <n>', 'at most n examples', int)
-    .option('--concurrency <n>', 'requests in flight', int, 4)
+    .option('--limit <n>', 'at most n examples', intOption)
+    .option('--concurrency <n>', 'requests in flight', intOption, 4)
     .option('--json', 'JSON output')
     .action(async (opts) => {
       const bar = progressBar(opts, `fill ${opts.teacher}`);
@@ -65,7 +60,7 @@ export function teachersCommand(program: Command) {
     });
 
   teachers.command('coverage').description('examples with at least k cached responses, per teacher')
-    .requiredOption('--dataset <id>').option('--min-samples <k>', 'k', int, 1).option('--json', 'JSON output')
+    .requiredOption('--dataset <id>').option('--min-samples <k>', 'k', intOption, 1).option('--json', 'JSON output')
     .action(async (opts) => {
       try {
         const rows = await withLocal(async ({ db }) => {

@@ -1,11 +1,6 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
+import { spawnPythonWorker, trainerPython } from '../../../../api/worker/python.js';
 import { fail } from '../output.js';
-
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 /** `ril worker`: starts the Python training worker (python3 -m ril_trainer worker) against an API. */
 export function workerCommand(program: Command) {
@@ -18,13 +13,13 @@ export function workerCommand(program: Command) {
     .allowUnknownOption(true)
     .action((opts, cmd: Command) => {
       try {
-        const python = execFileSync('bash', [path.join(REPO, 'scripts', 'python.sh')], { encoding: 'utf8' }).trim();
+        const python = trainerPython();
         const api = opts.api ?? process.env.RIL_API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 4000}`;
         const key = opts.key ?? process.env.RIL_API_KEY;
         if (!key) throw new Error('a WORKER key is needed: --key or RIL_API_KEY (create one with `ril keys create --role WORKER`)');
-        const args = ['-m', 'ril_trainer', 'worker', '--api', api, ...(opts.once ? ['--once'] : []), ...(opts.exitWhenIdle ? ['--exit-when-idle'] : []),
+        const args = [...(opts.once ? ['--once'] : []), ...(opts.exitWhenIdle ? ['--exit-when-idle'] : []),
           ...(opts.threads ? ['--threads', String(opts.threads)] : []), ...cmd.args];
-        const child = spawn(python, args, { cwd: path.join(REPO, 'functions', 'worker'), env: { ...process.env, RIL_API_KEY: key }, stdio: 'inherit' });
+        const child = spawnPythonWorker(python, api, key, args, 'inherit');
         const forward = (sig: NodeJS.Signals) => child.kill(sig);
         process.on('SIGINT', forward);
         process.on('SIGTERM', forward);
