@@ -7,7 +7,7 @@ const config: CodegenConfig = {
   // Generated relative imports end in .js (NodeNext resolution).
   emitLegacyCommonJSImports: false,
   generates: {
-    'api/generated/resolvers-types.ts': {
+    'api/_lib/graphql/generated/resolvers-types.ts': {
       plugins: ['typescript', 'typescript-resolvers'],
       config: {
         useIndexSignature: true,

@@ -4,10 +4,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadEnv } from '../api/env.js';
-import { createPlatform, listen } from '../api/http/server.js';
-import { createApiKey } from '../api/services/auth.js';
-import { registerArtifact } from '../api/services/deployments.js';
+import { loadEnv } from '../api/_lib/env.js';
+import { createPlatform, listen } from '../api/_lib/http/server.js';
+import { createApiKey } from '../api/_lib/auth/keys.js';
+import { registerArtifact } from '../api/_lib/deployments/service.js';
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ril-bench-'));
 const platform = await createPlatform(loadEnv({ ...process.env, RIL_HOME: home, DATABASE_URL: undefined, RIL_INFER_RATE_LIMIT: '0' }));

@@ -14,8 +14,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { preprocessImage } from '../api/inference/preprocess.js';
-import { StudentRuntime } from '../api/inference/runtime.js';
+import { preprocessImage } from '../api/_lib/inference/preprocess.js';
+import { StudentRuntime } from '../api/_lib/inference/runtime.js';
 import { studentBundle } from '../test/helpers/bundle.js';
 
 const N = Number(process.env.BENCH_N ?? 40);
@@ -55,7 +55,7 @@ for (const e of examples) { const t = performance.now(); await preprocessImage(e
 function torchBench(maxTokens: number) {
   const out = execFileSync(fx.python, [path.join('test', 'helpers', 'torch_greedy.py'), '--checkpoint', fx.checkpoint, '--data', fx.data, '--bench',
     '--n', String(examples.length), '--max-new-tokens', String(maxTokens), '--threads', String(THREADS), '--repeats', String(Math.max(1, Math.ceil(N / examples.length)))],
-  { env: { ...process.env, PYTHONPATH: path.join('functions', 'worker') }, maxBuffer: 64 << 20 }).toString();
+  { env: { ...process.env, PYTHONPATH: path.join('functions', 'trainer') }, maxBuffer: 64 << 20 }).toString();
   return JSON.parse(out) as { latency_ms: number[]; tokens: number[] };
 }
 

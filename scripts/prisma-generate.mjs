@@ -1,6 +1,6 @@
 // Derives the PostgreSQL variant of prisma/schema.prisma and generates both Prisma clients.
 // One source schema, two providers: a schema, its migrations and its client belong to one provider,
-// so we keep generated/sqlite and generated/postgres side by side behind api/db/.
+// so we keep generated/sqlite and generated/postgres side by side behind api/_lib/db/.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

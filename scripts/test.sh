@@ -15,4 +15,4 @@ RIL_TEST_PG_URL="$(bash scripts/pg-start.sh)" RIL_TEST_DB=postgres node --import
 
 echo "== Python trainer tests =="
 PY="$(bash scripts/python.sh)"
-(cd functions/worker && "$PY" -m pytest -q -p no:cacheprovider tests)
+(cd functions/trainer && "$PY" -m pytest -q -p no:cacheprovider tests)

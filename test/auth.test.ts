@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
-import { ensureBootstrapAdmin, hashSecret } from '../api/services/auth.js';
-import { ACCESS } from '../api/access.js';
-import { buildSchema } from '../api/schema.js';
-import { formatError } from '../api/errors.js';
+import { ensureBootstrapAdmin, hashSecret } from '../api/_lib/auth/keys.js';
+import { ACCESS } from '../api/_lib/auth/access.js';
+import { buildSchema } from '../api/_lib/graphql/schema.js';
+import { formatError } from '../api/_lib/errors.js';
 
 let t: TestServer;
 before(async () => { t = await startTestServer(); });

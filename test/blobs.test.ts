@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { sha256 } from '../api/services/blobs.js';
+import { sha256 } from '../api/_lib/blobs/store.js';
 
 let t: TestServer;
 before(async () => { t = await startTestServer({ RIL_MAX_BLOB_BYTES: '1024' }); });

@@ -10,10 +10,10 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnPythonWorker } from '../api/worker/python.js';
+import { spawnPythonWorker } from '../api/_lib/jobs/python.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { REPO, trainerPython } from './helpers/python.js';
-import { buildFashionMnistVqa } from '../api/services/fashionMnist.js';
+import { buildFashionMnistVqa } from '../clients/cli/src/data/fashionMnist/index.js';
 import {
   ArtifactsDocument, CreateExperimentDocument, DeploymentDocument, MeDocument, RilClient, RilError, RunProgressDocument,
 } from '../clients/sdk/src/index.js';

@@ -125,7 +125,7 @@ describe('dataset import', () => {
   test('export writes the trainer directory and re-imports to the same examples', async () => {
     const { file } = await writeDataset(6, { images: 2 });
     const ds = (await t.gql(IMPORT, { name: 'roundtrip', path: file })).data.importDataset;
-    const { exportDataset } = await import('../api/services/datasets.js');
+    const { exportDataset } = await import('../api/_lib/datasets/service.js');
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ril-export-'));
     const summary = await exportDataset(t.platform.db, t.platform.blobs, ds.id, out);
     assert.equal(summary.examples, 6);

@@ -20,7 +20,7 @@ import {
   type ClassId,
   type FashionMnistSet,
   type TemplateId,
-} from '../api/services/fashionMnist.js';
+} from '../clients/cli/src/data/fashionMnist/index.js';
 
 const SOURCE = process.env.RIL_FASHION_MNIST_DIR ?? DEFAULT_SOURCE_DIR;
 const skip = fs.existsSync(path.join(SOURCE, 'train-images-idx3-ubyte.gz'))

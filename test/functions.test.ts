@@ -9,7 +9,7 @@ test('functions/graphql.ts answers GraphQL and health checks', async () => {
   const { home, databaseUrl } = await createTestDatabaseUrl();
   process.env.RIL_HOME = home;
   if (databaseUrl) process.env.DATABASE_URL = databaseUrl; else delete process.env.DATABASE_URL;
-  const fn = await import('../functions/graphql.js');
+  const fn = await import('../api/graphql.js');
   const server = http.createServer((req, res) => void fn.default(req as never, res as never));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;

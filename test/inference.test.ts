@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { preprocessImage } from '../api/inference/preprocess.js';
+import { preprocessImage } from '../api/_lib/inference/preprocess.js';
 import { findPython, studentBundle, type BundleFixture } from './helpers/bundle.js';
 import { deploy, parseSse, post, registerBundle } from './helpers/deploy.js';
 import { createTestDatabaseUrl } from './helpers/db.js';
@@ -172,19 +172,19 @@ describe('inference endpoint', { skip: reason }, () => {
     const saved = { RIL_HOME: process.env.RIL_HOME, DATABASE_URL: process.env.DATABASE_URL };
     process.env.RIL_HOME = home;
     if (databaseUrl) process.env.DATABASE_URL = databaseUrl; else delete process.env.DATABASE_URL;
-    const fn = await import('../functions/infer.js');
+    const fn = await import('../api/v1/infer.js');
     const server = http.createServer((req, res) => void fn.default(req as never, res as never));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
     try {
       // deploy through the function's own platform (same database), then call it over HTTP
-      const { createPlatform } = await import('../api/http/server.js');
-      const { loadEnv } = await import('../api/env.js');
-      const { createApiKey } = await import('../api/services/auth.js');
+      const { createPlatform } = await import('../api/_lib/http/server.js');
+      const { loadEnv } = await import('../api/_lib/env.js');
+      const { createApiKey } = await import('../api/_lib/auth/keys.js');
       const admin = await createPlatform(loadEnv());
       const key = (await createApiKey(admin.db.prisma, 'fn', 'INFERENCE')).secret;
       const sha = await admin.blobs.put(fx.archive, 'application/gzip');
-      const { registerArtifact } = await import('../api/services/deployments.js');
+      const { registerArtifact } = await import('../api/_lib/deployments/service.js');
       const art = await registerArtifact(admin, { blobSha256: sha, kind: 'BUNDLE', name: 'b' });
       await admin.inference.deploy({ name: 'fm', artifactId: art.id });
       await admin.close();

@@ -3,8 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { openDatabase, type Database } from '../api/db/index.js';
-import { claim, complete, enqueue, fail, heartbeat, requeueExpired, type QueueOptions } from '../api/services/jobs.js';
+import { openDatabase, type Database } from '../api/_lib/db/index.js';
+import { claim, complete, enqueue, fail, heartbeat, requeueExpired, type QueueOptions } from '../api/_lib/jobs/queue.js';
 import { createTestDatabaseUrl, openTestDatabase } from './helpers/db.js';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
 import { cacheLines, writeDataset } from './helpers/fixtures.js';
@@ -193,7 +193,7 @@ describe('experiments, runs and the worker protocol over GraphQL', () => {
     const exp2 = (await t.gql(CREATE, { i: { name: 'exp-cmp', datasetId, studentSize: 'nano', algorithm: 'RIL', teachers: ['teach'], config: { lr: 0.001, max_steps: 40 } } })).data.createExperiment.id;
     const r1 = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e, seed: 11 }) { id } }`, { e: experimentId })).data.startRun.id;
     const r2 = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e, seed: 12 }) { id } }`, { e: exp2 })).data.startRun.id;
-    const { reportMetrics } = await import('../api/services/metrics.js');
+    const { reportMetrics } = await import('../api/_lib/experiments/metrics.js');
     await reportMetrics(t.platform.db, r1, [{ name: 'eval/test/accuracy', step: 40, value: 0.5 }, { name: 'reward/total', step: 1, value: 1 }]);
     await reportMetrics(t.platform.db, r2, [{ name: 'eval/test/accuracy', step: 40, value: 0.7 }]);
     const cmp = (await t.gql(`query($ids: [ID!]!) { compareRuns(ids: $ids) { series { name runs { runId points { step value } } } finals { runId metrics { name value } } differingConfig { key values } } }`, { ids: [r1, r2] })).data.compareRuns;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { differingKeys, downsample } from '../api/services/metrics.js';
+import { differingKeys, downsample } from '../api/_lib/experiments/metrics.js';
 
 test('downsample keeps the budget, the ends and every bucket extreme, including the global min and max', () => {
   const pts = Array.from({ length: 1000 }, (_, i) => ({ step: i, value: Math.sin(i / 17) + (i === 613 ? 9 : 0) - (i === 271 ? 7 : 0) }));

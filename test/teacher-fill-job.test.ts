@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { startOpenAIMock, type OpenAIMock } from './helpers/openaiMock.js';
 import { writeDataset } from './helpers/fixtures.js';
-import { startInProcessWorker, type InProcessWorker } from '../api/worker/inProcess.js';
+import { startInProcessWorker, type InProcessWorker } from '../functions/teacher-fill/worker.js';
 
 let t: TestServer;
 let mock: OpenAIMock;

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
 import sharp from 'sharp';
-import { BlobStore } from '../api/services/blobs.js';
-import { fillTeacherCache, type FillOptions, type FillProgress } from '../api/services/teacherFill.js';
+import { BlobStore } from '../api/_lib/blobs/store.js';
+import { fillTeacherCache, type FillOptions, type FillProgress } from '../api/_lib/teachers/fill.js';
 import { openTestDatabase, type TestDatabase } from './helpers/db.js';
 import { defaultRespond, startOpenAIMock, type MockRequest, type OpenAIMock, type OpenAIMockOptions } from './helpers/openaiMock.js';
 

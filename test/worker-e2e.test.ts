@@ -7,10 +7,10 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnPythonWorker } from '../api/worker/python.js';
+import { spawnPythonWorker } from '../api/_lib/jobs/python.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { trainerPython } from './helpers/python.js';
-import { buildFashionMnistVqa } from '../api/services/fashionMnist.js';
+import { buildFashionMnistVqa } from '../clients/cli/src/data/fashionMnist/index.js';
 
 const python = trainerPython();
 const FASHION = process.env.RIL_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';

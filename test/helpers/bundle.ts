@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFashionMnistVqa } from '../../api/services/fashionMnist.js';
-import { findTrainerPython, REPO_ROOT, WORKER_DIR } from '../../api/worker/python.js';
+import { buildFashionMnistVqa } from '../../clients/cli/src/data/fashionMnist/index.js';
+import { findTrainerPython, REPO_ROOT, TRAINER_DIR } from '../../api/_lib/jobs/python.js';
 
 const ROOT = REPO_ROOT;
-const WORKER = WORKER_DIR;
+const WORKER = TRAINER_DIR;
 
 export interface TorchExample { id: string; image: string; question: string; tokens: number[] }
 

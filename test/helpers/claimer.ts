@@ -1,6 +1,6 @@
 // A claimer process for the concurrency test: claims TRAIN jobs until none is left, prints their ids as JSON.
-import { openDatabase } from '../../api/db/index.js';
-import { claim } from '../../api/services/jobs.js';
+import { openDatabase } from '../../api/_lib/db/index.js';
+import { claim } from '../../api/_lib/jobs/queue.js';
 
 const db = await openDatabase({ home: process.env.RIL_HOME!, databaseUrl: process.env.DATABASE_URL || undefined, migrate: false });
 const worker = process.argv[2];

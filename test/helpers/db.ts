@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../api/db/index.js';
+import { openDatabase, type Database } from '../../api/_lib/db/index.js';
 
 export const TEST_PROVIDER = (process.env.RIL_TEST_DB ?? 'sqlite') as 'sqlite' | 'postgres';
 

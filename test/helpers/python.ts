@@ -1,8 +1,8 @@
 // The trainer's interpreter for tests, or null (tests skip with a reason); see api/worker/python.ts.
-import { findTrainerPython, REPO_ROOT, WORKER_DIR } from '../../api/worker/python.js';
+import { findTrainerPython, REPO_ROOT, TRAINER_DIR } from '../../api/_lib/jobs/python.js';
 
 export const REPO = REPO_ROOT;
-export { WORKER_DIR };
+export { TRAINER_DIR };
 
 let found: string | null | undefined;
 export function trainerPython(): string | null {

@@ -1,8 +1,8 @@
 // Starts the real platform over real HTTP on a fresh database (sqlite or postgres, see ./db.ts) and gives
 // one-line helpers: `await t.gql(query, vars)` returns { status, data, errors }.
-import { loadEnv } from '../../api/env.js';
-import { createPlatform, listen, type Platform } from '../../api/http/server.js';
-import { createApiKey, type Role } from '../../api/services/auth.js';
+import { loadEnv } from '../../api/_lib/env.js';
+import { createPlatform, listen, type Platform } from '../../api/_lib/http/server.js';
+import { createApiKey, type Role } from '../../api/_lib/auth/keys.js';
 import { createTestDatabaseUrl } from './db.js';
 
 export interface GqlResult<T = any> {

@@ -5,7 +5,7 @@
   python3 test/helpers/torch_greedy.py --checkpoint C --data DIR --bench --n 16 --max-new-tokens 16 --threads 2
       -> {"latency_ms": [...], "tokens": [...]}   per-request eager generation time (preprocess excluded)
 
-Runs with PYTHONPATH pointing at functions/worker (the trainer package).
+Runs with PYTHONPATH pointing at functions/trainer (the trainer package).
 """
 import argparse
 import json

@@ -1,8 +1,8 @@
 // Commands that administer this machine's platform (datasets, teachers, keys) open the database and blob
 // store named by RIL_HOME / DATABASE_URL directly, like a server-side management command.
-import { openDatabase, type Database } from '../../../api/db/index.js';
-import { loadEnv, type Env } from '../../../api/env.js';
-import { BlobStore } from '../../../api/services/blobs.js';
+import { openDatabase, type Database } from '../../../api/_lib/index.js';
+import { loadEnv, type Env } from '../../../api/_lib/index.js';
+import { BlobStore } from '../../../api/_lib/index.js';
 
 export interface Local { db: Database; blobs: BlobStore; env: Env }
 

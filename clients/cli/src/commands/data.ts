@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildFashionMnistVqa, DEFAULT_LIMIT, DEFAULT_SEED } from '../../../../api/services/fashionMnist.js';
+import { buildFashionMnistVqa, DEFAULT_LIMIT, DEFAULT_SEED } from '../data/fashionMnist/index.js';
 import { fail, print, progressBar, intOption } from '../output.js';
 
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { exportDataset, importDataset, splitCounts } from '../../../../api/services/datasets.js';
+import { exportDataset, importDataset, splitCounts } from '../../../../api/_lib/index.js';
 import { fail, print, table } from '../output.js';
 import { withLocal } from '../local.js';
 

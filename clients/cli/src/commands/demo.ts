@@ -9,16 +9,16 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadEnv } from '../../../../api/env.js';
-import { buildFashionMnistVqa, DATASET_NAME } from '../../../../api/services/fashionMnist.js';
-import { importDataset } from '../../../../api/services/datasets.js';
-import { coverage, importTeacherResponses } from '../../../../api/services/teachers.js';
-import { createApiKey } from '../../../../api/services/auth.js';
-import { createExperiment, startRun } from '../../../../api/services/experiments.js';
-import { finals } from '../../../../api/services/metrics.js';
+import { loadEnv } from '../../../../api/_lib/index.js';
+import { buildFashionMnistVqa, DATASET_NAME } from '../data/fashionMnist/index.js';
+import { importDataset } from '../../../../api/_lib/index.js';
+import { coverage, importTeacherResponses } from '../../../../api/_lib/index.js';
+import { createApiKey } from '../../../../api/_lib/index.js';
+import { createExperiment, startRun } from '../../../../api/_lib/index.js';
+import { finals } from '../../../../api/_lib/index.js';
 import { fail, progressBar, table } from '../output.js';
 import { startServer } from './serve.js';
-import { REPO_ROOT, spawnPythonWorker, trainerPython } from '../../../../api/worker/python.js';
+import { REPO_ROOT, spawnPythonWorker, trainerPython } from '../../../../api/_lib/index.js';
 
 const TEACHERS = ['teacher-concise', 'teacher-verbose'];
 

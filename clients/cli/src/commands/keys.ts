@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createApiKey, ROLES } from '../../../../api/services/auth.js';
+import { createApiKey, ROLES } from '../../../../api/_lib/index.js';
 import { fail, print, table } from '../output.js';
 import { withLocal } from '../local.js';
 

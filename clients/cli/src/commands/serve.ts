@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { loadEnv } from '../../../../api/env.js';
-import { createPlatform, listen } from '../../../../api/http/server.js';
-import { ensureBootstrapAdmin } from '../../../../api/services/auth.js';
+import { loadEnv } from '../../../../api/_lib/index.js';
+import { createPlatform, listen } from '../../../../api/_lib/index.js';
+import { ensureBootstrapAdmin } from '../../../../api/_lib/index.js';
 import { fail } from '../output.js';
-import { startInProcessWorker } from '../../../../api/worker/inProcess.js';
+import { startInProcessWorker } from '../../../../functions/teacher-fill/worker.js';
 
 /** Starts the platform; returns once it listens. Prints the bootstrap admin key on a fresh RIL_HOME. */
 export async function startServer(opts: { port?: number; host?: string; quiet?: boolean } = {}) {

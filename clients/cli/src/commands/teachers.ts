@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { coverage, importTeacherResponses, readCacheFile, registerTeacher } from '../../../../api/services/teachers.js';
-import { fillTeacherCache } from '../../../../api/services/teacherFill.js';
+import { coverage, importTeacherResponses, readCacheFile, registerTeacher } from '../../../../api/_lib/index.js';
+import { fillTeacherCache } from '../../../../api/_lib/index.js';
 import { fail, print, progressBar, table, intOption } from '../output.js';
 import { withLocal } from '../local.js';
 

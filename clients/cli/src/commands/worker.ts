@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { spawnPythonWorker, trainerPython } from '../../../../api/worker/python.js';
+import { spawnPythonWorker, trainerPython } from '../../../../api/_lib/index.js';
 import { fail } from '../output.js';
 
 /** `ril worker`: starts the Python training worker (python3 -m ril_trainer worker) against an API. */

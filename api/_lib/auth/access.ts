@@ -1,0 +1,62 @@
+// Authorisation, failing closed: every Query and Mutation field must be listed here with the roles that may
+// call it, or the schema refuses to build (see buildSchema in api/schema.ts). ADMIN passes every check.
+// Access is checked before a resolver runs, so an unauthorised caller never learns whether an id exists.
+import type { Role } from './keys.js';
+
+export const ANY_KEY: readonly Role[] = ['ADMIN', 'EDITOR', 'VIEWER', 'WORKER', 'INFERENCE'];
+const READ: readonly Role[] = ['EDITOR', 'VIEWER', 'WORKER'];
+const WRITE: readonly Role[] = ['EDITOR'];
+const ADMIN_ONLY: readonly Role[] = [];
+const WORKER_ONLY: readonly Role[] = ['WORKER'];
+/** Who may run the student: POST /v1/infer, POST /v1/chat/completions and Query.infer. INFERENCE keys reach
+ * nothing else (besides Query.me); EDITOR keys may also infer (to try what they deploy); VIEWER and WORKER may not. */
+export const INFER: readonly Role[] = ['INFERENCE', 'EDITOR'];
+/** Artifacts are registered by editors and (after a training run) by workers. */
+const ARTIFACT_WRITE: readonly Role[] = ['EDITOR', 'WORKER'];
+
+export const ACCESS: Record<string, readonly Role[]> = {
+  'Query.me': ANY_KEY,
+  'Query.datasets': READ,
+  'Query.dataset': READ,
+  'Query.example': READ,
+  'Query.teachers': READ,
+  'Query.teacher': READ,
+  'Query.apiKeys': ADMIN_ONLY,
+  'Query.artifacts': READ,
+  'Query.artifact': READ,
+  'Query.deployments': READ,
+  'Query.deployment': READ,
+  'Query.infer': INFER,
+  'Mutation.importDataset': WRITE,
+  'Mutation.registerArtifact': ARTIFACT_WRITE,
+  'Mutation.deploy': WRITE,
+  'Mutation.rollbackDeployment': WRITE,
+  'Mutation.registerTeacher': WRITE,
+  'Mutation.importTeacherResponses': WRITE,
+  'Mutation.fillTeacherCache': WRITE,
+  'Query.experiments': READ,
+  'Query.experiment': READ,
+  'Query.run': READ,
+  'Query.runs': READ,
+  'Query.compareRuns': READ,
+  'Query.jobs': READ,
+  'Query.job': READ,
+  'Query.workers': READ,
+  'Query.trainerConfigSchema': READ,
+  'Query.teacherResponses': READ,
+  'Mutation.createExperiment': WRITE,
+  'Mutation.startRun': WRITE,
+  'Mutation.cancelRun': WRITE,
+  'Mutation.retryRun': WRITE,
+  'Mutation.queueTeacherFill': WRITE,
+  'Mutation.queueEvaluation': WRITE,
+  // the worker protocol: WORKER keys (and ADMIN for operations); scoping to held jobs is in services/workers.ts
+  'Mutation.registerWorker': WORKER_ONLY,
+  'Mutation.claimJob': WORKER_ONLY,
+  'Mutation.heartbeat': WORKER_ONLY,
+  'Mutation.reportMetrics': WORKER_ONLY,
+  'Mutation.completeJob': WORKER_ONLY,
+  'Mutation.failJob': WORKER_ONLY,
+  'Mutation.createApiKey': ADMIN_ONLY,
+  'Mutation.revokeApiKey': ADMIN_ONLY,
+};

@@ -1,0 +1,46 @@
+import type { Resolvers } from '../graphql/generated/resolvers-types.js';
+import { badInput, notFound } from '../errors.js';
+import { registerArtifact } from './service.js';
+import { assertKeyHoldsRun } from '../jobs/workers.js';
+
+export const deploymentResolvers: Resolvers = {
+  Query: {
+    artifacts: (_p, { kind, runId }, { db }) =>
+      db.prisma.artifact.findMany({ where: { ...(kind ? { kind } : {}), ...(runId ? { runId } : {}) }, orderBy: { createdAt: 'desc' } }),
+    artifact: (_p, { id }, { loaders }) => loaders.artifactById.load(id),
+    deployments: (_p, _a, { db }) => db.prisma.deployment.findMany({ orderBy: { name: 'asc' } }),
+    deployment: (_p, { name }, { db }) => db.prisma.deployment.findUnique({ where: { name } }),
+    infer: async (_p, { input }, { inference }) => {
+      let image: Buffer;
+      try {
+        image = Buffer.from(input.image.replace(/^data:image\/[a-z0-9.+-]+;base64,/i, ''), 'base64');
+      } catch {
+        throw badInput('image is not valid base64');
+      }
+      return inference.infer({ ...input, image });
+    },
+  },
+  Mutation: {
+    registerArtifact: async (_p, { input }, deps) => {
+      await assertKeyHoldsRun(deps.db, deps.principal!, input.runId);
+      return registerArtifact(deps, input);
+    },
+    deploy: (_p, { input }, { inference }) => inference.deploy(input),
+    rollbackDeployment: (_p, { name, revision }, { inference }) => inference.rollback(name, revision),
+  },
+  Artifact: {
+    kind: (a) => a.kind as 'CHECKPOINT' | 'BUNDLE' | 'DISCRIMINATOR' | 'OTHER',
+    metadata: (a) => JSON.parse(a.metadata) as unknown,
+  },
+  Deployment: {
+    status: (d, _a, { inference }) => inference.observed(d).status,
+    error: (d, _a, { inference }) => inference.observed(d).error,
+    liveRevision: (d, _a, { loaders }) => (d.liveRevisionId ? loaders.revisionById.load(d.liveRevisionId) : null),
+    revisions: (d, _a, { loaders }) => loaders.revisionsByDeployment.load(d.id),
+    latency: (d, _a, { inference }) => inference.latency(d.name),
+  },
+  DeploymentRevision: {
+    artifact: async (r, _a, { loaders }) => (await loaders.artifactById.load(r.artifactId)) ?? Promise.reject(notFound('artifact')),
+    live: async (r, _a, { loaders }) => (await loaders.deploymentById.load(r.deploymentId))?.liveRevisionId === r.id,
+  },
+};

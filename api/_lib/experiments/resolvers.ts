@@ -1,0 +1,144 @@
+// Experiments, runs, metrics, jobs and the worker protocol: resolvers validate, authorise (api/access.ts plus
+// the worker scoping in services/workers.ts) and call services.
+import type { Resolvers } from '../graphql/generated/resolvers-types.js';
+import type { Context } from '../graphql/context.js';
+import { badInput, notFound } from '../errors.js';
+import { decodeCursor, idPage, pageSize, toConnection } from '../graphql/pagination.js';
+import { cancelRun, createExperiment, getRun, retryRun, startRun } from './service.js';
+import { claim, complete, enqueue, fail, heartbeat, heldJob, type JobKind, type QueueOptions } from '../jobs/queue.js';
+import { differingKeys, finals, metricNames, reportMetrics, series } from './metrics.js';
+import { trainerSchema } from './trainerConfig.js';
+import { assertHoldsRun, heldJobIds, ownWorker, registerWorker } from '../jobs/workers.js';
+
+export const queueOptions = (ctx: Pick<Context, 'env'>): QueueOptions => ({ backoffBaseMs: ctx.env.RIL_JOB_BACKOFF_MS, backoffMaxMs: ctx.env.RIL_JOB_BACKOFF_MAX_MS });
+const isId = (v: unknown): v is string => typeof v === 'string';
+const json = (text: string | null) => (text == null ? null : JSON.parse(text));
+
+export const experimentResolvers: Resolvers = {
+  Query: {
+    experiments: async (_p, { first, after, datasetId }, { db }) => {
+      const take = pageSize(first, 100);
+      const cursor = decodeCursor(after, isId);
+      const where = datasetId ? { datasetId } : {};
+      const [rows, totalCount] = await Promise.all([
+        db.prisma.experiment.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...idPage(take, cursor) }),
+        db.prisma.experiment.count({ where }),
+      ]);
+      return toConnection(rows, take, (e) => e.id, totalCount);
+    },
+    experiment: (_p, { id }, { loaders }) => loaders.experimentById.load(id),
+    run: (_p, { id }, { loaders }) => loaders.runById.load(id),
+    runs: (_p, { experimentId, status, first }, { db }) =>
+      db.prisma.run.findMany({ where: { ...(experimentId ? { experimentId } : {}), ...(status ? { status } : {}) }, orderBy: { createdAt: 'desc' }, take: pageSize(first, 500) }),
+    compareRuns: async (_p, { ids, names, points }, { db }) => {
+      if (ids.length < 1 || ids.length > 20) throw badInput('compare 1 to 20 runs');
+      const runs = await db.prisma.run.findMany({ where: { id: { in: ids } }, include: { experiment: true } });
+      const missing = ids.filter((id) => !runs.some((r) => r.id === id));
+      if (missing.length) throw notFound(`run ${missing[0]}`);
+      const ordered = ids.map((id) => runs.find((r) => r.id === id)!);
+      const bySeries = await series(db, ids, { names, points: points ?? 200 });
+      const allNames = [...new Set([...bySeries.values()].flatMap((m) => [...m.keys()]))].sort();
+      const configs = ordered.map((r) => ({
+        algorithm: r.experiment.algorithm, studentSize: r.experiment.studentSize, teachers: JSON.parse(r.experiment.teachers),
+        datasetId: r.experiment.datasetId, seed: r.seed, config: JSON.parse(r.experiment.config),
+      }));
+      return {
+        runs: ordered.map(({ experiment: _e, ...r }) => r),
+        series: allNames.map((name) => ({ name, runs: ids.map((runId) => ({ runId, points: bySeries.get(runId)?.get(name) ?? [] })) })),
+        finals: await finals(db, ids),
+        differingConfig: differingKeys(configs),
+      };
+    },
+    jobs: async (_p, { status, kind, first }, { db, principal }) => {
+      const scope = principal!.role === 'WORKER' ? { id: { in: await heldJobIds(db, principal!) } } : {};
+      return db.prisma.job.findMany({ where: { ...scope, ...(status ? { status } : {}), ...(kind ? { kind } : {}) }, orderBy: { createdAt: 'desc' }, take: pageSize(first, 500) });
+    },
+    job: async (_p, { id }, { db, principal }) => {
+      if (principal!.role === 'WORKER' && !(await heldJobIds(db, principal!)).includes(id)) throw notFound(`job ${id}`);
+      return db.prisma.job.findUnique({ where: { id } });
+    },
+    workers: (_p, _a, { db }) => db.prisma.worker.findMany({ orderBy: { lastSeenAt: 'desc' } }),
+    trainerConfigSchema: () => trainerSchema(),
+    teacherResponses: async (_p, { datasetId, teachers, first, after }, { db }) => {
+      const take = pageSize(first, 5000);
+      const cursor = decodeCursor(after, isId);
+      const where = { example: { datasetId }, ...(teachers?.length ? { teacher: { name: { in: teachers } } } : {}) };
+      const [rows, totalCount] = await Promise.all([
+        db.prisma.teacherResponse.findMany({ where, orderBy: { id: 'asc' }, ...idPage(take, cursor) }),
+        db.prisma.teacherResponse.count({ where }),
+      ]);
+      return toConnection(rows, take, (r) => r.id, totalCount);
+    },
+  },
+  Mutation: {
+    createExperiment: (_p, { input }, { db }) => createExperiment(db, input),
+    startRun: (_p, { input }, { db }) => startRun(db, input),
+    cancelRun: (_p, { id }, { db }) => cancelRun(db, id),
+    retryRun: (_p, { id }, { db }) => retryRun(db, id),
+    queueTeacherFill: async (_p, { input }, { db }) => {
+      if (!(await db.prisma.dataset.findUnique({ where: { id: input.datasetId } }))) throw notFound(`dataset ${input.datasetId}`);
+      if (!(await db.prisma.teacher.findUnique({ where: { name: input.teacher } }))) throw notFound(`teacher ${input.teacher}`);
+      return enqueue(db, { kind: 'TEACHER_FILL', payload: input });
+    },
+    queueEvaluation: async (_p, { input }, { db }) => {
+      if ((input.runId == null) === (input.artifactId == null)) throw badInput('give exactly one of runId or artifactId');
+      if (input.runId) await getRun(db, input.runId);
+      if (input.artifactId && !(await db.prisma.artifact.findUnique({ where: { id: input.artifactId } }))) throw notFound(`artifact ${input.artifactId}`);
+      if (!(await db.prisma.dataset.findUnique({ where: { id: input.datasetId } }))) throw notFound(`dataset ${input.datasetId}`);
+      return enqueue(db, { kind: 'EVALUATE', payload: { ...input, split: input.split ?? 'test' } });
+    },
+    registerWorker: (_p, { input }, { db, principal }) => registerWorker(db, principal!, input),
+    claimJob: async (_p, { input }, ctx) => {
+      await ownWorker(ctx.db, ctx.principal!, input.workerId);
+      await ctx.db.prisma.worker.update({ where: { id: input.workerId }, data: { lastSeenAt: new Date() } });
+      return claim(ctx.db, input.workerId, input.kinds as JobKind[], input.leaseSeconds ?? 60, queueOptions(ctx));
+    },
+    heartbeat: async (_p, { input }, ctx) => {
+      await ownWorker(ctx.db, ctx.principal!, input.workerId);
+      return heartbeat(ctx.db, input.jobId, input.workerId, { step: input.step, totalSteps: input.totalSteps, leaseSeconds: input.leaseSeconds ?? 60 }, queueOptions(ctx));
+    },
+    reportMetrics: async (_p, { input }, { db, principal }) => {
+      await assertHoldsRun(db, principal!, input.workerId, input.runId);
+      return reportMetrics(db, input.runId, input.points);
+    },
+    completeJob: async (_p, { input }, ctx) => {
+      await ownWorker(ctx.db, ctx.principal!, input.workerId);
+      return complete(ctx.db, input.jobId, input.workerId, input.result, queueOptions(ctx));
+    },
+    failJob: async (_p, { input }, ctx) => {
+      await ownWorker(ctx.db, ctx.principal!, input.workerId);
+      await heldJob(ctx.db, input.jobId, input.workerId);
+      return fail(ctx.db, input.jobId, input.workerId, input.error, input.retryable ?? true, queueOptions(ctx));
+    },
+  },
+  Experiment: {
+    algorithm: (e) => e.algorithm as 'RIL',
+    teachers: (e) => JSON.parse(e.teachers) as string[],
+    config: (e) => JSON.parse(e.config) as unknown,
+    dataset: async (e, _a, { loaders }) => (await loaders.datasetById.load(e.datasetId)) ?? Promise.reject(notFound('dataset')),
+    runs: (e, _a, { loaders }) => loaders.runsByExperiment.load(e.id),
+  },
+  Run: {
+    status: (r) => r.status as 'QUEUED',
+    progress: (r) => (r.totalSteps > 0 ? Math.min(1, r.step / r.totalSteps) : 0),
+    experiment: async (r, _a, { loaders }) => (await loaders.experimentById.load(r.experimentId)) ?? Promise.reject(notFound('experiment')),
+    job: (r, _a, { loaders }) => (r.jobId ? loaders.jobById.load(r.jobId) : null),
+    artifacts: (r, { kind }, { db }) => db.prisma.artifact.findMany({ where: { runId: r.id, ...(kind ? { kind } : {}) }, orderBy: { createdAt: 'desc' } }),
+    metricNames: (r, _a, { db }) => metricNames(db, r.id),
+    metrics: async (r, { names, fromStep, toStep, points }, { db }) => {
+      const byName = (await series(db, [r.id], { names, fromStep, toStep, points: points ?? 500 })).get(r.id)!;
+      return [...byName].map(([name, pts]) => ({ name, points: pts }));
+    },
+  },
+  Job: {
+    kind: (j) => j.kind as 'TRAIN',
+    status: (j) => j.status as 'QUEUED',
+    payload: (j) => json(j.payload),
+    result: (j) => json(j.result),
+    leaseOwner: (j, _a, { loaders }) => (j.leaseOwner ? loaders.workerById.load(j.leaseOwner) : null),
+    run: (j, _a, { loaders }) => (j.runId ? loaders.runById.load(j.runId) : null),
+  },
+  Worker: {
+    capabilities: (w) => JSON.parse(w.capabilities) as unknown,
+  },
+};

@@ -1,0 +1,17 @@
+// GraphQL type -> the backing model each resolver receives as its parent (used by codegen's `mappers`).
+import type { ApiKey, Artifact, Dataset, Deployment, DeploymentRevision, Example, Experiment, Job, Run, Teacher, TeacherResponse, Worker } from '../../../generated/sqlite/index.js';
+
+export type DatasetModel = Dataset;
+export type ExampleModel = Pick<Example, 'id' | 'datasetId' | 'externalId' | 'ordinal' | 'split' | 'imageSha256' | 'question' | 'answer'>;
+export type TeacherModel = Teacher;
+export type TeacherResponseModel = TeacherResponse;
+export type ApiKeyModel = ApiKey;
+export type TeacherCoverageModel = { teacherId: string; datasetId: string; covered: number; total: number; responses: number };
+export type DatasetStatsModel = { datasetId: string };
+export type ArtifactModel = Artifact;
+export type DeploymentModel = Deployment;
+export type DeploymentRevisionModel = DeploymentRevision;
+export type ExperimentModel = Experiment;
+export type RunModel = Run;
+export type JobModel = Job;
+export type WorkerModel = Worker;

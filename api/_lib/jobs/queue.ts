@@ -1,0 +1,189 @@
+// The job queue. One status enum, written at every transition; every transition is a compare-and-set
+// (`updateMany` guarded by the expected status / lease owner), so two workers never hold the same job on
+// SQLite or PostgreSQL without any dialect-specific locking. A run's status mirrors its job's and is written
+// in the same transaction.
+//
+//   QUEUED --claim--> LEASED --complete--> SUCCEEDED
+//                       |  \--fail(retryable, attempts left) / lease expired--> QUEUED (availableAt = now + backoff)
+//                       |  \--fail(final) / attempts exhausted--> FAILED
+//                       \--cancel requested, acknowledged by the worker--> CANCELLED
+import type { Database, PrismaClient } from '../db/index.js';
+import { badInput, conflict, notFound } from '../errors.js';
+import type { Job } from '../../../generated/sqlite/index.js';
+
+export const JOB_KINDS = ['TRAIN', 'TEACHER_FILL', 'EVALUATE'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+export type JobStatus = 'QUEUED' | 'LEASED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+
+const RUN_STATUS: Record<JobStatus, RunStatus> = {
+  QUEUED: 'QUEUED', LEASED: 'RUNNING', SUCCEEDED: 'SUCCEEDED', FAILED: 'FAILED', CANCELLED: 'CANCELLED',
+};
+
+export interface QueueOptions {
+  /** Backoff before attempt n+1 is base * 2^(n-1), capped. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  now?: () => Date;
+}
+
+export const DEFAULT_QUEUE: QueueOptions = { backoffBaseMs: 5_000, backoffMaxMs: 300_000 };
+
+export function backoffMs(attempts: number, opts: QueueOptions): number {
+  return Math.min(opts.backoffMaxMs, opts.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
+}
+
+const addMs = (d: Date, ms: number) => new Date(d.getTime() + ms);
+
+async function mirrorRun(tx: Tx, job: Pick<Job, 'runId' | 'id'>, status: JobStatus, now: Date, error?: string | null) {
+  if (!job.runId) return;
+  const runStatus = RUN_STATUS[status];
+  await tx.run.updateMany({
+    where: { id: job.runId, jobId: job.id },
+    data: {
+      status: runStatus,
+      ...(runStatus === 'RUNNING' ? { startedAt: now } : {}),
+      ...(['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(runStatus) ? { finishedAt: now } : { finishedAt: null }),
+      ...(error !== undefined ? { error } : {}),
+    },
+  });
+}
+
+export async function enqueue(db: Database, input: { kind: JobKind; payload: unknown; priority?: number; maxAttempts?: number; runId?: string }, tx: Tx = db.prisma) {
+  if (!(JOB_KINDS as readonly string[]).includes(input.kind)) throw badInput(`unknown job kind ${input.kind}`);
+  const maxAttempts = input.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw badInput('maxAttempts must be 1..100');
+  return tx.job.create({
+    data: { kind: input.kind, payload: JSON.stringify(input.payload ?? {}), status: 'QUEUED', priority: input.priority ?? 0, maxAttempts, runId: input.runId ?? null },
+  });
+}
+
+/** Returns expired leases to the queue (or fails them when out of attempts). Safe to call from anywhere, any time. */
+export async function requeueExpired(db: Database, opts: QueueOptions = DEFAULT_QUEUE): Promise<number> {
+  const now = opts.now?.() ?? new Date();
+  const expired = await db.prisma.job.findMany({ where: { status: 'LEASED', leaseExpiresAt: { lt: now } } });
+  let moved = 0;
+  for (const job of expired) {
+    const final = job.attempts >= job.maxAttempts || job.cancelRequested;
+    const status: JobStatus = job.cancelRequested ? 'CANCELLED' : final ? 'FAILED' : 'QUEUED';
+    const error = job.cancelRequested ? 'cancelled (the worker stopped answering)' : `lease expired (attempt ${job.attempts} of ${job.maxAttempts})`;
+    await db.prisma.$transaction(async (tx) => {
+      const { count } = await tx.job.updateMany({
+        where: { id: job.id, status: 'LEASED', leaseExpiresAt: { lt: now } },
+        data: {
+          status, error, leaseOwner: null, leaseExpiresAt: null,
+          ...(status === 'QUEUED' ? { availableAt: addMs(now, backoffMs(job.attempts, opts)) } : { finishedAt: now }),
+        },
+      });
+      if (count === 1) { moved += 1; await mirrorRun(tx, job, status, now, error); }
+    });
+  }
+  return moved;
+}
+
+/** Atomically leases the next available job of `kinds` to `workerId`, or returns null. */
+export async function claim(db: Database, workerId: string, kinds: readonly JobKind[], leaseSeconds: number, opts: QueueOptions = DEFAULT_QUEUE): Promise<Job | null> {
+  if (kinds.length === 0) throw badInput('claim needs at least one job kind');
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 3600) throw badInput('leaseSeconds must be 1..3600');
+  await requeueExpired(db, opts);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const now = opts.now?.() ?? new Date();
+    const candidate = await db.prisma.job.findFirst({
+      where: { status: 'QUEUED', kind: { in: [...kinds] }, availableAt: { lte: now } },
+      orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }],
+      select: { id: true },
+    });
+    if (!candidate) return null;
+    // the compare-and-set: one UPDATE statement, atomic on both databases; only one claimer finds the row QUEUED.
+    // (No interactive transaction around it: on SQLite that would hold a read lock while waiting for the writer.)
+    const { count } = await db.prisma.job.updateMany({
+      where: { id: candidate.id, status: 'QUEUED' },
+      data: { status: 'LEASED', leaseOwner: workerId, leaseExpiresAt: addMs(now, leaseSeconds * 1000), heartbeatAt: now, attempts: { increment: 1 }, startedAt: now, error: null },
+    });
+    const claimed = count === 1 ? await db.prisma.job.findUniqueOrThrow({ where: { id: candidate.id } }) : null;
+    // the run mirror is guarded by (run, job) and repeated by every heartbeat, so a crash in between heals
+    if (claimed) await mirrorRun(db.prisma, claimed, 'LEASED', now, null);
+    if (claimed) return claimed;
+  }
+  return null; // heavy contention: the caller polls again
+}
+
+/** The job, if `workerId` holds its lease; CONFLICT otherwise (lease lost or never held). */
+export async function heldJob(db: Database, jobId: string, workerId: string): Promise<Job> {
+  const job = await db.prisma.job.findUnique({ where: { id: jobId } });
+  if (!job) throw notFound(`job ${jobId}`);
+  if (job.status !== 'LEASED' || job.leaseOwner !== workerId) throw conflict(`job ${jobId} is not leased to worker ${workerId} (status ${job.status})`);
+  return job;
+}
+
+export async function heartbeat(db: Database, jobId: string, workerId: string, input: { step?: number | null; totalSteps?: number | null; leaseSeconds: number }, opts: QueueOptions = DEFAULT_QUEUE) {
+  const now = opts.now?.() ?? new Date();
+  const leaseExpiresAt = addMs(now, input.leaseSeconds * 1000);
+  const { count } = await db.prisma.job.updateMany({
+    where: { id: jobId, status: 'LEASED', leaseOwner: workerId },
+    data: { heartbeatAt: now, leaseExpiresAt },
+  });
+  if (count !== 1) throw conflict(`job ${jobId} is not leased to worker ${workerId}: the lease expired or the job ended`);
+  const job = await db.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+  if (job.runId) {
+    await db.prisma.run.updateMany({
+      where: { id: job.runId, jobId },
+      data: { status: 'RUNNING', ...(input.step != null ? { step: input.step } : {}), ...(input.totalSteps != null ? { totalSteps: input.totalSteps } : {}) },
+    });
+  }
+  await db.prisma.worker.updateMany({ where: { id: workerId }, data: { lastSeenAt: now } });
+  return { cancelRequested: job.cancelRequested, leaseExpiresAt };
+}
+
+async function finish(db: Database, jobId: string, workerId: string, status: JobStatus, data: { error?: string | null; result?: string | null; availableAt?: Date }, now: Date) {
+  return db.prisma.$transaction(async (tx) => {
+    const { count } = await tx.job.updateMany({
+      where: { id: jobId, status: 'LEASED', leaseOwner: workerId },
+      data: {
+        status, leaseOwner: null, leaseExpiresAt: null,
+        ...(data.error !== undefined ? { error: data.error } : {}),
+        ...(data.result !== undefined ? { result: data.result } : {}),
+        ...(status === 'QUEUED' ? { availableAt: data.availableAt ?? now } : { finishedAt: now }),
+      },
+    });
+    if (count !== 1) throw conflict(`job ${jobId} is not leased to worker ${workerId}`);
+    const job = await tx.job.findUniqueOrThrow({ where: { id: jobId } });
+    await mirrorRun(tx, job, status, now, data.error);
+    if (status === 'SUCCEEDED' && job.runId) {
+      const run = await tx.run.findUnique({ where: { id: job.runId } });
+      if (run) await tx.run.update({ where: { id: run.id }, data: { step: run.totalSteps } });
+    }
+    return job;
+  });
+}
+
+export async function complete(db: Database, jobId: string, workerId: string, result: unknown, opts: QueueOptions = DEFAULT_QUEUE) {
+  const now = opts.now?.() ?? new Date();
+  const job = await heldJob(db, jobId, workerId);
+  if (job.cancelRequested) return finish(db, jobId, workerId, 'CANCELLED', { error: 'cancelled' }, now);
+  return finish(db, jobId, workerId, 'SUCCEEDED', { result: JSON.stringify(result ?? null), error: null }, now);
+}
+
+export async function fail(db: Database, jobId: string, workerId: string, error: string, retryable: boolean, opts: QueueOptions = DEFAULT_QUEUE) {
+  const now = opts.now?.() ?? new Date();
+  const message = error.trim().slice(0, 10_000) || 'failed without a message';
+  const job = await heldJob(db, jobId, workerId);
+  if (job.cancelRequested) return finish(db, jobId, workerId, 'CANCELLED', { error: 'cancelled' }, now);
+  if (retryable && job.attempts < job.maxAttempts) {
+    return finish(db, jobId, workerId, 'QUEUED', { error: message, availableAt: addMs(now, backoffMs(job.attempts, opts)) }, now);
+  }
+  return finish(db, jobId, workerId, 'FAILED', { error: message }, now);
+}
+
+/** Cancels a queued job at once; a leased one is flagged and ends at its worker's next heartbeat. */
+export async function requestCancel(db: Database, jobId: string, opts: QueueOptions = DEFAULT_QUEUE) {
+  const now = opts.now?.() ?? new Date();
+  return db.prisma.$transaction(async (tx) => {
+    const queued = await tx.job.updateMany({ where: { id: jobId, status: 'QUEUED' }, data: { status: 'CANCELLED', finishedAt: now, error: 'cancelled' } });
+    const job = await tx.job.findUniqueOrThrow({ where: { id: jobId } });
+    if (queued.count === 1) await mirrorRun(tx, job, 'CANCELLED', now, 'cancelled');
+    else if (job.status === 'LEASED') await tx.job.update({ where: { id: jobId }, data: { cancelRequested: true } });
+    return tx.job.findUniqueOrThrow({ where: { id: jobId } });
+  });
+}

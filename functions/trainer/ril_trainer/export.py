@@ -1,0 +1,245 @@
+"""ONNX student bundle: manifest.json + prefill.onnx + decode.onnx + tokenizer.json.
+
+Exported with the TorchScript exporter (``torch.onnx.export``, ``dynamo=False`` where torch has
+that switch) at opset 17, which torch 1.13, torch 2.x and onnxruntime-node 1.30 all accept.
+
+Graphs (L = n_layers, H = n_heads, Dh = head_dim, N = n_image_tokens, V = vocab_size):
+
+  prefill.onnx  inputs   pixel_values  float32 [batch, C, S, S]   (preprocessed; see manifest)
+                         input_ids     int64   [batch, prompt_len] (<bos> question <sep>, no padding)
+                outputs  logits        float32 [batch, V]          (next-token logits after the prompt)
+                         present.{i}.key / present.{i}.value  float32 [batch, H, N + prompt_len, Dh]
+  decode.onnx   inputs   input_ids     int64   [batch, 1]          (the token just chosen)
+                         position_ids  int64   [batch, 1]          (its position: N + prompt_len + t)
+                         past.{i}.key / past.{i}.value  float32 [batch, H, past_len, Dh]
+                outputs  logits        float32 [batch, V]
+                         present.{i}.key / present.{i}.value  float32 [batch, H, past_len + 1, Dh]
+
+All rows of a batch must have the same prompt length (no attention mask in the graphs; serving
+uses batch 1). Greedy decoding: feed prefill, then repeatedly argmax(logits) -> decode with
+position N + prompt_len + t and the previous presents as pasts, until <eos> or max_seq_len.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import warnings
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+from . import tokenizer as tok
+from .config import SamplingConfig, to_dict
+from .data import preprocessing_spec
+from .model import StudentVLM
+from .sampling import generate
+
+MODEL_FAMILY = "ril-vlm-v1"
+BUNDLE_FORMAT = "ril-student-bundle"
+OPSET = 17
+NODE_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "onnx_greedy.mjs")
+
+
+# ----------------------------------------------------------------------------------------------
+# Graph wrappers: the same StudentVLM.forward, with flat tensor inputs/outputs
+# ----------------------------------------------------------------------------------------------
+
+
+class PrefillGraph(nn.Module):
+    def __init__(self, model: StudentVLM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values: torch.Tensor, input_ids: torch.Tensor):
+        logits, presents = self.model(pixel_values, input_ids)  # [B,N+L,V]
+        return (logits[:, -1],) + tuple(t for kv in presents for t in kv)
+
+
+class DecodeGraph(nn.Module):
+    def __init__(self, model: StudentVLM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, *past_flat: torch.Tensor):
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
+        logits, presents = self.model(None, input_ids, None, position_ids, past)  # [B,1,V]
+        return (logits[:, -1],) + tuple(t for kv in presents for t in kv)
+
+
+def kv_names(prefix: str, n_layers: int) -> List[str]:
+    return [f"{prefix}.{i}.{kind}" for i in range(n_layers) for kind in ("key", "value")]
+
+
+def _onnx_export(module: nn.Module, args: Tuple[torch.Tensor, ...], path: str, input_names: List[str],
+                 output_names: List[str], dynamic_axes: Dict[str, Dict[int, str]], opset: int) -> None:
+    kwargs: Dict[str, Any] = dict(input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes,
+                                  opset_version=opset, do_constant_folding=True)
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False  # torch >= 2.9 defaults to the dynamo exporter; we want TorchScript
+    with torch.no_grad(), warnings.catch_warnings():
+        # The tracer warns that `T > 1` in Attention is baked in: intended (prefill T > 1, decode T == 1).
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        torch.onnx.export(module, args, path, **kwargs)
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------
+# Export
+# ----------------------------------------------------------------------------------------------
+
+
+def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Write the bundle to out_dir (files are written to a temp dir first, then moved in)."""
+    model = model.cpu().eval()
+    cfg = model.cfg
+    L, H, Dh, N = cfg.n_layers, cfg.n_heads, cfg.d_model // cfg.n_heads, cfg.n_image_tokens
+    os.makedirs(out_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".export-", dir=out_dir)
+    try:
+        px = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size)
+        ids = torch.tensor([tok.encode_prompt("What is this?")])
+        present = kv_names("present", L)
+        _onnx_export(PrefillGraph(model), (px, ids), os.path.join(work, "prefill.onnx"),
+                     ["pixel_values", "input_ids"], ["logits"] + present,
+                     {"pixel_values": {0: "batch"}, "input_ids": {0: "batch", 1: "prompt_len"}, "logits": {0: "batch"},
+                      **{n: {0: "batch", 2: "prefill_len"} for n in present}}, opset)
+        with torch.no_grad():
+            _, pres = model(px, ids)
+        past_flat = tuple(t for kv in pres for t in kv)
+        past = kv_names("past", L)
+        _onnx_export(DecodeGraph(model), (torch.tensor([[65]]), torch.tensor([[N + ids.shape[1]]])) + past_flat,
+                     os.path.join(work, "decode.onnx"), ["input_ids", "position_ids"] + past, ["logits"] + present,
+                     {"input_ids": {0: "batch"}, "position_ids": {0: "batch"}, "logits": {0: "batch"},
+                      **{n: {0: "batch", 2: "past_len"} for n in past},
+                      **{n: {0: "batch", 2: "past_len_plus_1"} for n in present}}, opset)
+        with open(os.path.join(work, "tokenizer.json"), "w") as f:
+            json.dump(tok.SPEC, f, indent=2)
+        for name in ("prefill.onnx", "decode.onnx", "tokenizer.json"):
+            os.replace(os.path.join(work, name), os.path.join(out_dir, name))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    kv_shape = ["batch", H, "seq", Dh]
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "format_version": 1,
+        "model_family": MODEL_FAMILY,
+        "model_config": to_dict(cfg),
+        "n_image_tokens": N,
+        "tokenizer": tok.SPEC,
+        "preprocessing": preprocessing_spec(cfg),
+        "kv_cache": {"layers": L, "heads": H, "head_dim": Dh, "dtype": "float32",
+                     "layout": "[batch, heads, seq, head_dim]",
+                     "input_names": past, "output_names": present},
+        "graphs": {
+            "prefill": {
+                "file": "prefill.onnx",
+                "inputs": [{"name": "pixel_values", "dtype": "float32", "shape": ["batch", cfg.channels, cfg.image_size, cfg.image_size]},
+                           {"name": "input_ids", "dtype": "int64", "shape": ["batch", "prompt_len"]}],
+                "outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", cfg.vocab_size]}]
+                + [{"name": n, "dtype": "float32", "shape": ["batch", H, "n_image_tokens + prompt_len", Dh]} for n in present],
+            },
+            "decode": {
+                "file": "decode.onnx",
+                "inputs": [{"name": "input_ids", "dtype": "int64", "shape": ["batch", 1]},
+                           {"name": "position_ids", "dtype": "int64", "shape": ["batch", 1]}]
+                + [{"name": n, "dtype": "float32", "shape": ["batch", H, "past_len", Dh]} for n in past],
+                "outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", cfg.vocab_size]}]
+                + [{"name": n, "dtype": "float32", "shape": ["batch", H, "past_len + 1", Dh]} for n in present],
+            },
+        },
+        "generation": {
+            "prompt": "input_ids = [bos_id] + utf8(question) + [sep_id] (tokenizer.prompt_template)",
+            "first_decode_position": "n_image_tokens + prompt_len",
+            "loop": "token = argmax(logits); stop if token == eos_id; feed decode(input_ids=[[token]], "
+                    "position_ids=[[position]], past.* = previous present.*); position += 1",
+            "max_positions": cfg.max_seq_len,
+            "max_new_tokens": "min(requested, max_seq_len - n_image_tokens - prompt_len)",
+            "logprobs": "log_softmax(logits) at the chosen token (raw model, temperature 1)",
+            "batch": "rows of one batch must share prompt_len (no attention mask in the graphs)",
+        },
+        "export": {"exporter": "torch.onnx.export (TorchScript)", "opset": opset, "torch": torch.__version__},
+        "source": source or {},
+        "files": {name: {"sha256": sha256_file(os.path.join(out_dir, name)),
+                         "bytes": os.path.getsize(os.path.join(out_dir, name))}
+                  for name in ("prefill.onnx", "decode.onnx", "tokenizer.json")},
+    }
+    tmp = os.path.join(out_dir, "manifest.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(manifest, f, indent=2)
+    os.replace(tmp, os.path.join(out_dir, "manifest.json"))
+    return manifest
+
+
+# ----------------------------------------------------------------------------------------------
+# Verification through onnxruntime-node
+# ----------------------------------------------------------------------------------------------
+
+
+def node_available() -> Optional[str]:
+    """None when node + onnxruntime-node can run the check, else the reason they cannot."""
+    node = shutil.which("node")
+    if node is None:
+        return "node is not on PATH"
+    try:
+        r = subprocess.run([node, "--input-type=module", "-e", "await import('onnxruntime-node')"],
+                           cwd=os.path.dirname(NODE_SCRIPT), capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"node failed: {e}"
+    if r.returncode != 0:
+        return "onnxruntime-node cannot be imported from functions/trainer/tools: " + r.stderr.strip()[-300:]
+    return None
+
+
+def run_node_greedy(bundle_dir: str, pixel_values: torch.Tensor, prompts: Sequence[Sequence[int]],
+                    max_new_tokens: int) -> Dict[str, Any]:
+    """Greedy-decode each (image, prompt) with the bundle in onnxruntime-node; pixel_values [B,C,H,W]."""
+    cases = [{"pixel_values": pixel_values[b].reshape(-1).tolist(), "input_ids": list(prompts[b]),
+              "max_new_tokens": max_new_tokens} for b in range(len(prompts))]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"cases": cases}, f)
+        cases_path = f.name
+    try:
+        r = subprocess.run(["node", NODE_SCRIPT, "--bundle", bundle_dir, "--cases", cases_path],
+                           capture_output=True, text=True, timeout=600)
+    finally:
+        os.unlink(cases_path)
+    if r.returncode != 0:
+        raise RuntimeError(f"onnx_greedy.mjs failed ({r.returncode}): {r.stderr[-2000:]}")
+    return json.loads(r.stdout)
+
+
+def verify_parity(model: StudentVLM, bundle_dir: str, pixel_values: torch.Tensor, prompts: Sequence[Sequence[int]],
+                  max_new_tokens: int = 32) -> Dict[str, Any]:
+    """Greedy tokens of PyTorch (KV cache) vs the ONNX graphs in onnxruntime-node, per example."""
+    model = model.cpu().eval()
+    sc = SamplingConfig(greedy=True, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
+    torch_tokens: List[List[int]] = []
+    torch_lps: List[List[float]] = []
+    for b in range(len(prompts)):  # batch 1, like the serving graphs
+        g = generate(model, pixel_values[b:b + 1], [prompts[b]], sc)
+        torch_tokens.append(g.tokens[0])
+        torch_lps.append(g.logprobs[0])
+    onnx = run_node_greedy(bundle_dir, pixel_values, prompts, max_new_tokens)
+    onnx_tokens = [r["tokens"] for r in onnx["results"]]
+    max_lp_diff = 0.0
+    for a, b in zip(torch_lps, (r["logprobs"] for r in onnx["results"])):
+        for x, y in zip(a, b):
+            max_lp_diff = max(max_lp_diff, abs(x - y))
+    same = [t == o for t, o in zip(torch_tokens, onnx_tokens)]
+    return {"examples": len(same), "identical": sum(same), "all_identical": all(same),
+            "max_abs_logprob_diff": max_lp_diff, "onnx_ms_per_token": onnx.get("ms_per_token"),
+            "torch_tokens": torch_tokens, "onnx_tokens": onnx_tokens}
