@@ -1,18 +1,12 @@
-// The GraphQL API as one Vercel-style function (@vercel/node): the same handler `ril serve` runs, created
-// once per warm instance and reused across invocations. Configure with the same env vars (DATABASE_URL for
-// PostgreSQL in a serverless deployment; SQLite only makes sense with a persistent disk).
-import type { VercelRequest, VercelResponse } from '@vercel/node';
-import { createPlatform, type Platform } from './_lib/http/server.js';
+// POST /graphql as a Vercel function (vercel.json routes /graphql here).
+import { openCore } from './_lib/core.js';
+import { InferenceService } from './_lib/deployments/service.js';
+import { defineFunction } from './_lib/http/function.js';
+import { createGraphqlRoute } from './_lib/http/graphql.js';
 
-let platform: Promise<Platform> | undefined;
-
-export default async function handler(req: VercelRequest, res: VercelResponse): Promise<void> {
-  platform ??= createPlatform();
-  await (await platform).handler(req, res);
-}
-
-/** Lets tests and hosts release the database connection. */
-export async function shutdown(): Promise<void> {
-  if (platform) await (await platform).close();
-  platform = undefined;
-}
+export default defineFunction('graphql', async (env) => {
+  const core = await openCore(env);
+  const inference = new InferenceService(core);
+  const graphql = await createGraphqlRoute(core, inference);
+  return { route: graphql.route, close: async () => { await graphql.stop(); await inference.close(); await core.close(); } };
+});

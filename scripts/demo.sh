@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
+node clients/cli/bin/ril.js migrate >/dev/null
 exec node clients/cli/bin/ril.js demo "$@"

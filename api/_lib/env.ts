@@ -7,6 +7,12 @@ const schema = z.object({
   RIL_HOME: z.string().default('./.ril'),
   /** A postgresql:// URL switches storage to PostgreSQL; otherwise SQLite at $RIL_HOME/ril.db. */
   DATABASE_URL: z.string().optional(),
+  /** `embedded` (`ril serve`: one long-lived process, SQLite allowed, migrations applied at start) or
+   * `functions` (serverless: PostgreSQL required, migrations are a release step, small pools). Defaults to
+   * `functions` when Vercel's VERCEL variable is set. */
+  RIL_DEPLOYMENT: z.enum(['embedded', 'functions']).optional(),
+  /** PostgreSQL connections per process (default 10 embedded, 2 in functions: many instances share one server). */
+  RIL_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   /** Interface `ril serve` listens on (0.0.0.0 to accept remote workers). */
   RIL_HOST: z.string().default('127.0.0.1'),
@@ -42,7 +48,13 @@ const schema = z.object({
   RIL_LOG_SQL: z.enum(['0', '1']).default('0'),
 });
 
-export type Env = z.infer<typeof schema> & { home: string; blobDir: string; bundleDir: string };
+export type Env = Omit<z.infer<typeof schema>, 'RIL_DEPLOYMENT' | 'RIL_DB_POOL_MAX'> & {
+  RIL_DEPLOYMENT: 'embedded' | 'functions';
+  RIL_DB_POOL_MAX: number;
+  home: string;
+  blobDir: string;
+  bundleDir: string;
+};
 
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = schema.safeParse(source);
@@ -51,5 +63,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`invalid environment: ${detail}`);
   }
   const home = path.resolve(parsed.data.RIL_HOME);
-  return { ...parsed.data, home, blobDir: path.join(home, 'blobs'), bundleDir: path.join(home, 'bundles') };
+  const deployment = parsed.data.RIL_DEPLOYMENT ?? (source.VERCEL ? 'functions' : 'embedded');
+  return {
+    ...parsed.data, RIL_DEPLOYMENT: deployment, RIL_DB_POOL_MAX: parsed.data.RIL_DB_POOL_MAX ?? (deployment === 'functions' ? 2 : 10),
+    home, blobDir: path.join(home, 'blobs'), bundleDir: path.join(home, 'bundles'),
+  };
 }

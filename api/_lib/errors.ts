@@ -28,6 +28,7 @@ export function httpStatus(code: string | undefined): number {
     case 'CONFLICT': return 409;
     case 'PAYLOAD_TOO_LARGE': return 413;
     case 'TOO_MANY_REQUESTS': return 429;
+    case 'SERVICE_UNAVAILABLE': return 503;
     default: return 500;
   }
 }

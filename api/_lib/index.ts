@@ -4,6 +4,8 @@
 // check (npm run check:boundaries, .dependency-cruiser.cjs) enforces this.
 export { loadEnv, type Env } from './env.js';
 export { openDatabase, type Database } from './db/index.js';
+export { applyMigrations } from './db/migrate.js';
+export { providerFor } from './db/provider.js';
 export { BlobStore, sha256 } from './blobs/store.js';
 export { createApiKey, ensureBootstrapAdmin, ROLES, type Role } from './auth/keys.js';
 export { exportDataset, importDataset, splitCounts } from './datasets/service.js';

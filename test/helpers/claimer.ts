@@ -2,7 +2,7 @@
 import { openDatabase } from '../../api/_lib/db/index.js';
 import { claim } from '../../api/_lib/jobs/queue.js';
 
-const db = await openDatabase({ home: process.env.RIL_HOME!, databaseUrl: process.env.DATABASE_URL || undefined, migrate: false });
+const db = await openDatabase({ home: process.env.RIL_HOME!, databaseUrl: process.env.DATABASE_URL || undefined, migrate: 'skip' });
 const worker = process.argv[2];
 const got: string[] = [];
 // start together: wait for the go file's timestamp

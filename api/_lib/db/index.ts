@@ -4,9 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { PrismaClient } from '../../../generated/sqlite/index.js';
-import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { applyMigrations } from './migrate.js';
+import { applyMigrations, pendingMigrations } from './migrate.js';
 import { providerFor, type Provider } from './provider.js';
 
 export type { PrismaClient };
@@ -29,22 +27,33 @@ export interface OpenOptions {
   databaseUrl?: string;
   home: string;
   logSql?: boolean;
-  migrate?: boolean;
+  /** `apply` (default): bring the schema up to date (a release step, or `ril serve`'s start); `check`: refuse to
+   * open a database with pending migrations (serverless functions never migrate); `skip`: neither. */
+  migrate?: 'apply' | 'check' | 'skip';
+  /** Most PostgreSQL connections this process opens. */
+  poolMax?: number;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const provider = providerFor(opts.databaseUrl);
   let sqliteFile: string | undefined;
   let adapter;
+  // Each adapter is imported only for its provider, so a PostgreSQL process never loads the SQLite driver.
   if (provider === 'postgres') {
-    adapter = new PrismaPg({ connectionString: opts.databaseUrl!, max: 10 });
+    const { PrismaPg } = await import('@prisma/adapter-pg');
+    adapter = new PrismaPg({ connectionString: opts.databaseUrl!, max: opts.poolMax ?? 10 });
   } else {
+    const { PrismaBetterSQLite3 } = await import('@prisma/adapter-better-sqlite3');
     fs.mkdirSync(opts.home, { recursive: true });
     sqliteFile = path.join(opts.home, 'ril.db');
     adapter = new PrismaBetterSQLite3({ url: `file:${sqliteFile}`, timeout: 10_000 });
   }
-  if (opts.migrate !== false) {
-    await applyMigrations(provider, provider === 'postgres' ? opts.databaseUrl! : sqliteFile!);
+  const target = provider === 'postgres' ? opts.databaseUrl! : sqliteFile!;
+  const mode = opts.migrate ?? 'apply';
+  if (mode === 'apply') await applyMigrations(provider, target);
+  if (mode === 'check') {
+    const pending = await pendingMigrations(provider, target);
+    if (pending.length) throw new Error(`the database has ${pending.length} pending migration(s) (${pending.join(', ')}): run \`ril migrate\` (npm run migrate) as a release step`);
   }
   const { PrismaClient: Client } = require(provider === 'postgres' ? '../../../generated/postgres/index.js' : '../../../generated/sqlite/index.js');
   const prisma = new Client({ adapter, log: [{ emit: 'event', level: 'query' }] }) as PrismaClient;

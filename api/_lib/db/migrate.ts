@@ -4,8 +4,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Sqlite from 'better-sqlite3';
-import pg from 'pg';
 import type { Provider } from './provider.js';
 
 const MIGRATIONS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../prisma/migrations');
@@ -16,10 +14,38 @@ export function listMigrations(provider: Provider): { name: string; sql: string 
     .map((name) => ({ name, sql: fs.readFileSync(path.join(dir, name, 'migration.sql'), 'utf8') }));
 }
 
+/** Names of the committed migrations the database has not applied (read-only; serverless start-up checks it). */
+export async function pendingMigrations(provider: Provider, target: string): Promise<string[]> {
+  const names = listMigrations(provider).map((m) => m.name);
+  let done: Set<string>;
+  if (provider === 'sqlite') {
+    const { default: Sqlite } = await import('better-sqlite3');
+    const db = new Sqlite(target, { timeout: 10_000 });
+    try {
+      const has = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_ril_migrations'").get();
+      done = new Set(has ? db.prepare('SELECT name FROM _ril_migrations').all().map((r) => (r as { name: string }).name) : []);
+    } finally {
+      db.close();
+    }
+  } else {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: target });
+    await client.connect();
+    try {
+      const has = (await client.query("SELECT to_regclass('_ril_migrations') AS t")).rows[0].t;
+      done = new Set(has ? (await client.query('SELECT name FROM _ril_migrations')).rows.map((r) => r.name as string) : []);
+    } finally {
+      await client.end();
+    }
+  }
+  return names.filter((n) => !done.has(n));
+}
+
 export async function applyMigrations(provider: Provider, target: string): Promise<string[]> {
   const applied: string[] = [];
   const migrations = listMigrations(provider);
   if (provider === 'sqlite') {
+    const { default: Sqlite } = await import('better-sqlite3');
     const db = new Sqlite(target, { timeout: 10_000 });
     try {
       db.exec('CREATE TABLE IF NOT EXISTS _ril_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
@@ -39,27 +65,31 @@ export async function applyMigrations(provider: Provider, target: string): Promi
     }
     return applied;
   }
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: target });
   await client.connect();
+  // All pending migrations in one transaction under a transaction-level advisory lock: two releases running at
+  // once apply each migration once, and no session-level state is left behind (safe behind a transaction pooler).
   try {
-    await client.query('SELECT pg_advisory_lock(727274)'); // one migrator at a time across processes
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(727274)');
     await client.query('CREATE TABLE IF NOT EXISTS _ril_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)');
     const done = new Set((await client.query('SELECT name FROM _ril_migrations')).rows.map((r) => r.name as string));
     for (const m of migrations) {
       if (done.has(m.name)) continue;
-      await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO _ril_migrations (name, applied_at) VALUES ($1, now())', [m.name]);
-        await client.query('COMMIT');
-        applied.push(m.name);
       } catch (err) {
-        await client.query('ROLLBACK');
         throw new Error(`migration ${m.name} failed: ${(err as Error).message}`);
       }
+      await client.query('INSERT INTO _ril_migrations (name, applied_at) VALUES ($1, now())', [m.name]);
+      applied.push(m.name);
     }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
   } finally {
-    await client.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
     await client.end();
   }
   return applied;

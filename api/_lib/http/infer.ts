@@ -8,8 +8,10 @@ import type http from 'node:http';
 import { INFER } from '../auth/access.js';
 import type { Env } from '../env.js';
 import { AppError, badInput, httpStatus } from '../errors.js';
-import { requireRole, type Principal } from '../auth/keys.js';
+import { authenticate, requireRole, type Principal } from '../auth/keys.js';
 import type { InferenceService, InferRequest, InferResult } from '../deployments/service.js';
+import type { Services } from '../services.js';
+import { keyOf, sendJson, type Route } from './respond.js';
 
 /** A token bucket per API key. */
 export class RateLimiter {
@@ -82,12 +84,6 @@ function sseHeaders(res: http.ServerResponse) {
 const sse = (res: http.ServerResponse, data: unknown, event?: string) =>
   res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
 export const inferResponse = (r: InferResult) => ({
   deployment: r.deployment, revision: r.revision, answer: r.answer, tokens: r.tokens, token_ids: r.tokenIds, finish_reason: r.finishReason,
   timings: {
@@ -96,11 +92,16 @@ export const inferResponse = (r: InferResult) => ({
 });
 
 export interface InferRoutes {
-  /** Handles the route if it is one of ours; returns false otherwise. */
-  handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL, principal: () => Promise<Principal | null>): Promise<boolean>;
+  /** POST /v1/infer */
+  infer: Route;
+  /** POST /v1/chat/completions */
+  chat: Route;
+  /** GET /v1/models: the deployments with a live revision, in the OpenAI list format. */
+  models: Route;
 }
 
-export function createInferRoutes(inference: InferenceService, env: Env): InferRoutes {
+export function createInferRoutes(services: Services, inference: InferenceService): InferRoutes {
+  const { env, db } = services;
   const limiter = new RateLimiter(env.RIL_INFER_RATE_LIMIT, env.RIL_INFER_RATE_BURST);
 
   // Authenticated keys are remembered for RIL_INFER_AUTH_CACHE_MS (a database round trip per request would
@@ -215,12 +216,11 @@ export function createInferRoutes(inference: InferenceService, env: Env): InferR
     }
   }
 
-  return {
-    async handle(req, res, url, principalOf) {
-      const route = url.pathname === '/v1/infer' ? infer : url.pathname === '/v1/chat/completions' ? chat : undefined;
-      if (!route) return false;
+  /** One error policy for the OpenAI-style routes: 4xx in the OpenAI error shape, with retry-after on 429. */
+  const openAiRoute = (fn: (req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) => Promise<void>): Route =>
+    async (req, res, url) => {
       try {
-        await route(req, res, principalOf);
+        await fn(req, res, () => authenticate(db.prisma, keyOf(req, url)));
       } catch (err) {
         const code = (err as AppError).extensions?.code as string | undefined;
         if (!code || httpStatus(code) >= 500 || res.headersSent) throw err;
@@ -228,7 +228,14 @@ export function createInferRoutes(inference: InferenceService, env: Env): InferR
         sendJson(res, httpStatus(code), { error: { code, message: (err as Error).message, type: code === 'TOO_MANY_REQUESTS' ? 'rate_limit_exceeded' : 'invalid_request_error' } },
           retryAfter ? { 'retry-after': String(retryAfter) } : {});
       }
-      return true;
-    },
-  };
+    };
+
+  async function models(req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) {
+    if (req.method !== 'GET') throw badInput(`method ${req.method} not allowed; use GET`);
+    requireRole(await cachedPrincipal(req, principalOf), INFER);
+    const live = await db.prisma.deployment.findMany({ where: { liveRevisionId: { not: null } }, orderBy: { name: 'asc' } });
+    sendJson(res, 200, { object: 'list', data: live.map((d) => ({ id: d.name, object: 'model', created: Math.floor(d.createdAt.getTime() / 1000), owned_by: 'ril' })) });
+  }
+
+  return { infer: openAiRoute(infer), chat: openAiRoute(chat), models: openAiRoute(models) };
 }

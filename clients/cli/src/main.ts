@@ -7,6 +7,7 @@ import { deployCommand } from './commands/deploy.js';
 import { experimentsCommand } from './commands/experiments.js';
 import { inferCommand } from './commands/infer.js';
 import { keysCommand } from './commands/keys.js';
+import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { teachersCommand } from './commands/teachers.js';
 import { workerCommand } from './commands/worker.js';
@@ -17,6 +18,7 @@ const program = new Command('ril')
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 serveCommand(program);
+migrateCommand(program);
 demoCommand(program);
 dataCommand(program);
 datasetsCommand(program);

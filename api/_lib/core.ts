@@ -1,0 +1,23 @@
+// Opens what every entry point shares: the database (SQLite or PostgreSQL) and the blob store.
+import { openDatabase } from './db/index.js';
+import { providerFor } from './db/provider.js';
+import type { Env } from './env.js';
+import { BlobStore } from './blobs/store.js';
+import type { Services } from './services.js';
+
+export interface Core extends Services { close(): Promise<void> }
+
+/** Embedded (`ril serve`) applies migrations at start; functions require PostgreSQL and only check them. */
+export async function openCore(env: Env): Promise<Core> {
+  const functions = env.RIL_DEPLOYMENT === 'functions';
+  if (functions && providerFor(env.DATABASE_URL) !== 'postgres') {
+    throw new Error('DATABASE_URL must be a postgresql:// URL when the platform runs as functions (RIL_DEPLOYMENT=functions or on Vercel): '
+      + 'an instance\'s disk is per-instance and read-only, so the embedded SQLite cannot be shared');
+  }
+  const db = await openDatabase({
+    databaseUrl: env.DATABASE_URL, home: env.home, logSql: env.RIL_LOG_SQL === '1',
+    migrate: functions ? 'check' : 'apply', poolMax: env.RIL_DB_POOL_MAX,
+  });
+  const blobs = new BlobStore(env.blobDir, db.prisma, env.RIL_MAX_BLOB_BYTES);
+  return { db, env, blobs, close: () => db.close() };
+}

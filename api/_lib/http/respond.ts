@@ -1,0 +1,47 @@
+// Small helpers every route shares: JSON answers, bounded body reads, the caller's key, and the one place
+// where an error thrown by a route becomes an HTTP answer (4xx with its message; anything else 500, masked).
+import type http from 'node:http';
+import { httpStatus } from '../errors.js';
+
+/** A route group's handler: the platform's router and the Vercel functions call it the same way. */
+export type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void>;
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendError(res: http.ServerResponse, code: string, message: string, headers: Record<string, string> = {}) {
+  sendJson(res, httpStatus(code), { error: { code, message } }, headers);
+}
+
+export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw Object.assign(new Error(`request body of ${declared} bytes exceeds the limit of ${limit}`), { code: 'PAYLOAD_TOO_LARGE' });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw Object.assign(new Error(`request body exceeds ${limit} bytes`), { code: 'PAYLOAD_TOO_LARGE' });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The key from `Authorization: Bearer ...`, or `?key=` (for <img src> in the dashboard). */
+export function keyOf(req: http.IncomingMessage, url: URL): string | undefined {
+  return req.headers.authorization ?? url.searchParams.get('key') ?? undefined;
+}
+
+/** The answer to an error a route threw: its code's 4xx and message, or a masked 500 (logged here, once). */
+export function sendFailure(res: http.ServerResponse, err: unknown) {
+  const code = (err as { extensions?: { code?: string }; code?: string }).extensions?.code ?? (err as { code?: string }).code;
+  if (code && httpStatus(code) < 500) {
+    if (!res.headersSent) return sendError(res, code, (err as Error).message);
+    return void res.destroy();
+  }
+  console.error('[http] internal error:', err);
+  if (!res.headersSent) return sendError(res, 'INTERNAL_SERVER_ERROR', 'internal server error');
+  res.destroy();
+}
