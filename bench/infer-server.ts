@@ -13,7 +13,7 @@ const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ril-bench-'));
 const platform = await createPlatform(loadEnv({ ...process.env, RIL_HOME: home, DATABASE_URL: undefined, RIL_INFER_RATE_LIMIT: '0' }));
 const sha = await platform.blobs.put(fs.readFileSync(process.argv[2]), 'application/gzip');
 const art = await registerArtifact(platform, { blobSha256: sha, kind: 'BUNDLE', name: 'bench' });
-await platform.inference.deploy({ name: 'small', artifactId: art.id });
+await platform.deployments.deploy({ name: 'small', artifactId: art.id });
 const key = (await createApiKey(platform.db.prisma, 'bench', 'INFERENCE')).secret;
 const server = await listen(platform, 0);
 server.server.keepAliveTimeout = 120_000; // the load process pauses while PyTorch runs; keep its sockets

@@ -186,7 +186,7 @@ describe('inference endpoint', { skip: reason }, () => {
       const sha = await admin.blobs.put(fx.archive, 'application/gzip');
       const { registerArtifact } = await import('../api/_lib/deployments/service.js');
       const art = await registerArtifact(admin, { blobSha256: sha, kind: 'BUNDLE', name: 'b' });
-      await admin.inference.deploy({ name: 'fm', artifactId: art.id });
+      await admin.deployments.deploy({ name: 'fm', artifactId: art.id });
       await admin.close();
       const ex = fx.torch[2];
       const r = await fetch(`${url}/v1/infer`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

@@ -1,10 +1,12 @@
 // Configuration: every knob is an environment variable with a documented default, validated once here.
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
 const schema = z.object({
-  /** Where the embedded defaults live: the SQLite file, the blob store, worker caches. */
-  RIL_HOME: z.string().default('./.ril'),
+  /** Where the embedded defaults live: the SQLite file, the blob store, worker caches. Default ./.ril, and
+   * $TMPDIR/ril in functions mode (a function's only writable directory is /tmp: unpacked bundles go there). */
+  RIL_HOME: z.string().optional(),
   /** A postgresql:// URL switches storage to PostgreSQL; otherwise SQLite at $RIL_HOME/ril.db. */
   DATABASE_URL: z.string().optional(),
   /** `embedded` (`ril serve`: one long-lived process, SQLite allowed, migrations applied at start) or
@@ -13,6 +15,9 @@ const schema = z.object({
   RIL_DEPLOYMENT: z.enum(['embedded', 'functions']).optional(),
   /** PostgreSQL connections per process (default 10 embedded, 2 in functions: many instances share one server). */
   RIL_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).optional(),
+  /** The deployment's own base URL, where the inference functions answer (the GraphQL function forwards
+   * Query.infer there). Default on Vercel: https://$VERCEL_URL. */
+  RIL_PUBLIC_URL: z.string().url().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   /** Interface `ril serve` listens on (0.0.0.0 to accept remote workers). */
   RIL_HOST: z.string().default('127.0.0.1'),
@@ -48,9 +53,12 @@ const schema = z.object({
   RIL_LOG_SQL: z.enum(['0', '1']).default('0'),
 });
 
-export type Env = Omit<z.infer<typeof schema>, 'RIL_DEPLOYMENT' | 'RIL_DB_POOL_MAX'> & {
+export type Env = Omit<z.infer<typeof schema>, 'RIL_HOME' | 'RIL_DEPLOYMENT' | 'RIL_DB_POOL_MAX'> & {
+  RIL_HOME: string;
   RIL_DEPLOYMENT: 'embedded' | 'functions';
   RIL_DB_POOL_MAX: number;
+  /** RIL_PUBLIC_URL, or https://$VERCEL_URL on Vercel. */
+  publicUrl: string | undefined;
   home: string;
   blobDir: string;
   bundleDir: string;
@@ -62,10 +70,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid environment: ${detail}`);
   }
-  const home = path.resolve(parsed.data.RIL_HOME);
   const deployment = parsed.data.RIL_DEPLOYMENT ?? (source.VERCEL ? 'functions' : 'embedded');
+  const home = path.resolve(parsed.data.RIL_HOME ?? (deployment === 'functions' ? path.join(os.tmpdir(), 'ril') : './.ril'));
   return {
-    ...parsed.data, RIL_DEPLOYMENT: deployment, RIL_DB_POOL_MAX: parsed.data.RIL_DB_POOL_MAX ?? (deployment === 'functions' ? 2 : 10),
+    ...parsed.data, RIL_HOME: home, RIL_DEPLOYMENT: deployment, RIL_DB_POOL_MAX: parsed.data.RIL_DB_POOL_MAX ?? (deployment === 'functions' ? 2 : 10),
+    publicUrl: parsed.data.RIL_PUBLIC_URL ?? (source.VERCEL_URL ? `https://${source.VERCEL_URL}` : undefined),
     home, blobDir: path.join(home, 'blobs'), bundleDir: path.join(home, 'bundles'),
   };
 }

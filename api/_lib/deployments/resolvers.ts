@@ -10,14 +10,14 @@ export const deploymentResolvers: Resolvers = {
     artifact: (_p, { id }, { loaders }) => loaders.artifactById.load(id),
     deployments: (_p, _a, { db }) => db.prisma.deployment.findMany({ orderBy: { name: 'asc' } }),
     deployment: (_p, { name }, { db }) => db.prisma.deployment.findUnique({ where: { name } }),
-    infer: async (_p, { input }, { inference }) => {
+    infer: async (_p, { input }, { inference, authorization }) => {
       let image: Buffer;
       try {
         image = Buffer.from(input.image.replace(/^data:image\/[a-z0-9.+-]+;base64,/i, ''), 'base64');
       } catch {
         throw badInput('image is not valid base64');
       }
-      return inference.infer({ ...input, image });
+      return inference.infer({ ...input, image }, { authorization });
     },
   },
   Mutation: {
@@ -25,8 +25,8 @@ export const deploymentResolvers: Resolvers = {
       await assertKeyHoldsRun(deps.db, deps.principal!, input.runId);
       return registerArtifact(deps, input);
     },
-    deploy: (_p, { input }, { inference }) => inference.deploy(input),
-    rollbackDeployment: (_p, { name, revision }, { inference }) => inference.rollback(name, revision),
+    deploy: (_p, { input }, { deployments }) => deployments.deploy(input),
+    rollbackDeployment: (_p, { name, revision }, { deployments }) => deployments.rollback(name, revision),
   },
   Artifact: {
     kind: (a) => a.kind as 'CHECKPOINT' | 'BUNDLE' | 'DISCRIMINATOR' | 'OTHER',

@@ -1,20 +1,20 @@
-// Artifacts, deployments and the inference service behind POST /v1/infer, /v1/chat/completions and the
-// GraphQL `infer` field.
+// Artifacts and deployments: what is recorded in the database. Running a deployment's student is the
+// inference service's job (api/_lib/inference/service.ts), which may live in another process (a serverless
+// inference function) than the one that deploys.
 //
-// A deploy loads the bundle first (unpack once, verify sha256s, create + warm up the sessions) and only then
-// commits the new revision, so a bad bundle is refused and never goes live. Switching the live revision
-// (deploy or rollback) swaps one pointer: a request resolves its runtime once at its start and finishes on
-// it; the old runtime is released when its last in-flight request ends.
+// A deploy checks the bundle first (through `BundleCheck`) and only then commits the new revision, so a bad
+// bundle is refused and never goes live. In `ril serve` the check loads and warms the sessions in this process;
+// in the GraphQL function it verifies the archive (manifest, sha256 of every file) without loading onnxruntime,
+// and each inference instance loads the revision on its first request. Switching the live revision (deploy or
+// rollback) changes one pointer; inference instances pick it up within RIL_DEPLOYMENT_REFRESH_MS.
 import { badInput, notFound } from '../errors.js';
-import { inspectArchive, manifestSummary, unpackBundle } from '../inference/bundle.js';
-import { preprocessImage } from '../inference/preprocess.js';
-import { StudentRuntime } from '../inference/runtime.js';
+import { inspectArchive, manifestSummary } from '../inference/bundle.js';
 import type { Services } from '../services.js';
 
 export const ARTIFACT_KINDS = ['CHECKPOINT', 'BUNDLE', 'DISCRIMINATOR', 'OTHER'] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
-/** What the deployment service needs: the platform's services (api/context.ts). */
+/** What the deployment service needs: the platform's services (api/_lib/services.ts). */
 export type Deps = Services;
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -39,117 +39,26 @@ export async function registerArtifact(deps: Deps, input: { blobSha256: string; 
 }
 
 // ----------------------------------------------------------------------------------------------------------
-// Inference requests
+// Deployments
 // ----------------------------------------------------------------------------------------------------------
 
-export interface InferRequest {
-  deployment: string;
-  image: Buffer;
-  question: string;
-  maxTokens?: number | null;
-  /** 0 = greedy (default). */
-  temperature?: number | null;
-  topP?: number | null;
-  topK?: number | null;
-  repetitionPenalty?: number | null;
-  seed?: number | null;
-  onToken?: (id: number, text: string) => void;
-  signal?: AbortSignal;
+/** How a deploy checks a bundle before it goes live, and hears that a deployment switched. */
+export interface BundleCheck {
+  /** Throws BAD_USER_INPUT when the bundle blob cannot be served. */
+  check(sha256: string): Promise<void>;
+  /** Called after a deployment's live revision changed in the database. */
+  switched?(name: string, live: { revisionId: string; revision: number; sha256: string }): void;
 }
 
-export interface InferResult {
-  deployment: string;
-  revision: number;
-  answer: string;
-  tokenIds: number[];
-  /** Generated tokens, the final <eos> included when the answer ended with one. */
-  tokens: number;
-  finishReason: 'stop' | 'length' | 'cancelled';
-  timings: { preprocessMs: number; ttftMs: number; decodeTokensPerSecond: number | null; totalMs: number };
-}
+/** The check of a process that does not run students itself: the archive's manifest and every file's sha256. */
+export const archiveCheck = (deps: Deps): BundleCheck => ({
+  async check(sha256) {
+    inspectArchive(await deps.blobs.read(sha256), sha256.slice(0, 12));
+  },
+});
 
-const DEFAULT_MAX_TOKENS = 64;
-
-function checkNumber(name: string, v: number | null | undefined, lo: number, hi: number, integer = false) {
-  if (v == null) return;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    throw badInput(`${name} must be ${integer ? 'an integer' : 'a number'} in ${lo}..${hi}`);
-  }
-}
-
-// ----------------------------------------------------------------------------------------------------------
-// The service: deployments + runtimes of this process
-// ----------------------------------------------------------------------------------------------------------
-
-interface LiveEntry {
-  revisionId: string;
-  revision: number;
-  sha: string;
-  runtime: Promise<StudentRuntime>;
-  checkedAt: number;
-}
-
-export class InferenceService {
-  /** Loaded runtimes by bundle blob sha256 (revisions of the same artifact share one). */
-  private readonly runtimes = new Map<string, Promise<StudentRuntime>>();
-  /** Deployment name -> its live revision as this process last saw it. */
-  private readonly live = new Map<string, LiveEntry>();
-  private readonly failures = new Map<string, string>();
-
-  constructor(private readonly deps: Deps) {}
-
-  /** Unpacks (once), verifies and loads the bundle blob; the same promise for every caller. */
-  runtimeFor(sha: string): Promise<StudentRuntime> {
-    let rt = this.runtimes.get(sha);
-    if (!rt) {
-      rt = (async () => {
-        const dir = await unpackBundle(await this.deps.blobs.read(sha), sha, this.deps.env.bundleDir);
-        return StudentRuntime.load(dir, { threads: this.deps.env.RIL_INFER_THREADS });
-      })();
-      this.runtimes.set(sha, rt);
-      rt.catch(() => this.runtimes.delete(sha));
-    }
-    return rt;
-  }
-
-  private setLive(name: string, entry: Omit<LiveEntry, 'checkedAt'>) {
-    const before = this.live.get(name);
-    this.live.set(name, { ...entry, checkedAt: Date.now() });
-    this.failures.delete(name);
-    if (before && before.sha !== entry.sha) this.retireIfUnused(before.sha);
-  }
-
-  private retireIfUnused(sha: string) {
-    if ([...this.live.values()].some((e) => e.sha === sha)) return;
-    const rt = this.runtimes.get(sha);
-    this.runtimes.delete(sha);
-    void rt?.then((r) => r.retire(), () => undefined);
-  }
-
-  /** The live runtime of a deployment (NOT_FOUND for an unknown name or one without a live revision). */
-  async resolve(name: string): Promise<{ runtime: StudentRuntime; revision: number }> {
-    const cached = this.live.get(name);
-    if (cached && Date.now() - cached.checkedAt <= this.deps.env.RIL_DEPLOYMENT_REFRESH_MS) {
-      return { runtime: await cached.runtime, revision: cached.revision };
-    }
-    const dep = await this.deps.db.prisma.deployment.findUnique({ where: { name } });
-    if (!dep) throw notFound(`deployment ${name}`);
-    if (!dep.liveRevisionId) throw notFound(`a live revision of deployment ${name}`);
-    if (cached && cached.revisionId === dep.liveRevisionId) {
-      cached.checkedAt = Date.now();
-      return { runtime: await cached.runtime, revision: cached.revision };
-    }
-    const rev = await this.deps.db.prisma.deploymentRevision.findUniqueOrThrow({ where: { id: dep.liveRevisionId }, include: { artifact: true } });
-    const runtime = this.runtimeFor(rev.artifact.blobSha256);
-    try {
-      await runtime;
-    } catch (err) {
-      this.failures.set(name, (err as Error).message);
-      throw err;
-    }
-    this.setLive(name, { revisionId: rev.id, revision: rev.revision, sha: rev.artifact.blobSha256, runtime });
-    return { runtime: await runtime, revision: rev.revision };
-  }
+export class DeploymentService {
+  constructor(private readonly deps: Deps, private readonly bundles: BundleCheck) {}
 
   /** Deploys a BUNDLE artifact as a new revision of `name` and makes it live. */
   async deploy(input: { name: string; artifactId: string; note?: string | null }) {
@@ -158,8 +67,7 @@ export class InferenceService {
     const artifact = await prisma.artifact.findUnique({ where: { id: input.artifactId } });
     if (!artifact) throw notFound(`artifact ${input.artifactId}`);
     if (artifact.kind !== 'BUNDLE') throw badInput(`artifact ${artifact.id} is a ${artifact.kind}; only BUNDLE artifacts can be deployed`);
-    const runtime = this.runtimeFor(artifact.blobSha256);
-    await runtime; // refuses a bad bundle before anything is written
+    await this.bundles.check(artifact.blobSha256); // refuses a bad bundle before anything is written
     const rev = await prisma.$transaction(async (tx) => {
       const dep = await tx.deployment.upsert({ where: { name: input.name }, create: { name: input.name, status: 'LIVE' }, update: {} });
       const last = await tx.deploymentRevision.findFirst({ where: { deploymentId: dep.id }, orderBy: { revision: 'desc' } });
@@ -169,7 +77,7 @@ export class InferenceService {
       await tx.deployment.update({ where: { id: dep.id }, data: { liveRevisionId: created.id, status: 'LIVE' } });
       return created;
     });
-    this.setLive(input.name, { revisionId: rev.id, revision: rev.revision, sha: artifact.blobSha256, runtime });
+    this.bundles.switched?.(input.name, { revisionId: rev.id, revision: rev.revision, sha256: artifact.blobSha256 });
     return prisma.deployment.findUniqueOrThrow({ where: { name: input.name } });
   }
 
@@ -185,73 +93,9 @@ export class InferenceService {
         where: { deploymentId: dep.id, revision: { lt: current?.revision ?? Number.MAX_SAFE_INTEGER } }, orderBy: { revision: 'desc' }, include: { artifact: true },
       });
     if (!target) throw revision != null ? notFound(`revision ${revision} of deployment ${name}`) : badInput(`deployment ${name} has no revision before the live one to roll back to`);
-    const runtime = this.runtimeFor(target.artifact.blobSha256);
-    await runtime;
+    await this.bundles.check(target.artifact.blobSha256);
     const updated = await prisma.deployment.update({ where: { id: dep.id }, data: { liveRevisionId: target.id, status: 'LIVE' } });
-    this.setLive(name, { revisionId: target.id, revision: target.revision, sha: target.artifact.blobSha256, runtime });
+    this.bundles.switched?.(name, { revisionId: target.id, revision: target.revision, sha256: target.artifact.blobSha256 });
     return updated;
   }
-
-  /** What this process sees of a deployment: LIVE (its live revision is loaded here), STANDBY (loads on
-   * the first request), FAILED (the last load here failed), EMPTY (no live revision). */
-  observed(dep: { name: string; liveRevisionId: string | null }) {
-    if (!dep.liveRevisionId) return { status: 'EMPTY' as const, error: null };
-    const failure = this.failures.get(dep.name);
-    if (failure) return { status: 'FAILED' as const, error: failure };
-    const entry = this.live.get(dep.name);
-    return { status: entry && entry.revisionId === dep.liveRevisionId ? 'LIVE' as const : 'STANDBY' as const, error: null };
-  }
-
-  /** Latency figures of the deployment's live runtime in this process. */
-  async latency(name: string) {
-    const entry = this.live.get(name);
-    const rt = entry ? await entry.runtime.catch(() => null) : null;
-    return rt?.latency.snapshot() ?? { requests: 0, p50Ms: null, p95Ms: null, ttftP50Ms: null, decodeTokensPerSecond: null };
-  }
-
-  /** One request: validate, resolve the live runtime, preprocess, generate, record timings. */
-  async infer(req: InferRequest): Promise<InferResult> {
-    const t0 = performance.now();
-    if (typeof req.question !== 'string' || !req.question.trim()) throw badInput('question is required (a non-empty string)');
-    checkNumber('max_tokens', req.maxTokens, 1, this.deps.env.RIL_INFER_MAX_TOKENS, true);
-    checkNumber('temperature', req.temperature, 0, 2);
-    checkNumber('top_p', req.topP, 0, 1);
-    checkNumber('top_k', req.topK, 0, 100_000, true);
-    checkNumber('repetition_penalty', req.repetitionPenalty, 0.1, 10);
-    checkNumber('seed', req.seed, 0, 2 ** 32 - 1, true);
-    if (req.topP === 0) throw badInput('top_p must be greater than 0');
-    if (!req.image?.length) throw badInput('image is required (base64 of a PNG, JPEG or WebP)');
-    const { runtime, revision } = await this.resolve(req.deployment);
-    const promptIds = runtime.tokenizer.encodePrompt(req.question);
-    const budget = runtime.budget(promptIds.length);
-    if (budget <= 0) throw badInput(`the question is too long for this model (${promptIds.length} prompt tokens)`);
-    if (req.maxTokens != null && req.maxTokens > budget) {
-      throw badInput(`max_tokens ${req.maxTokens} is more than this model can generate after this question (${budget})`);
-    }
-    const pixelValues = await preprocessImage(req.image, runtime.manifest.preprocessing);
-    const t1 = performance.now();
-    const g = await runtime.generate({
-      pixelValues, promptIds, maxTokens: req.maxTokens ?? Math.min(DEFAULT_MAX_TOKENS, budget), onToken: req.onToken, signal: req.signal,
-      sampling: { temperature: req.temperature ?? 0, topP: req.topP ?? 1, topK: req.topK ?? 0, repetitionPenalty: req.repetitionPenalty ?? 1, seed: req.seed ?? undefined },
-    });
-    const totalMs = performance.now() - t0;
-    const ttftMs = t1 - t0 + g.firstTokenMs;
-    runtime.latency.record(totalMs, ttftMs, g.tokenIds.length, g.decodeMs);
-    return {
-      deployment: req.deployment, revision, answer: runtime.tokenizer.decode(g.tokenIds), tokenIds: g.tokenIds, tokens: g.tokenIds.length,
-      finishReason: g.finishReason,
-      timings: {
-        preprocessMs: t1 - t0, ttftMs,
-        decodeTokensPerSecond: g.tokenIds.length > 1 && g.decodeMs > 0 ? (g.tokenIds.length - 1) / (g.decodeMs / 1000) : null, totalMs,
-      },
-    };
-  }
-
-  async close() {
-    const all = [...this.runtimes.values()];
-    this.runtimes.clear();
-    this.live.clear();
-    await Promise.all(all.map((p) => p.then((r) => r.retire(), () => undefined)));
-  }
 }
-

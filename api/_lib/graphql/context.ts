@@ -2,12 +2,16 @@
 import type { Loaders } from './loaders.js';
 import type { Services } from '../services.js';
 import type { Principal } from '../auth/keys.js';
-import type { InferenceService } from '../deployments/service.js';
+import type { DeploymentService } from '../deployments/service.js';
+import type { InferencePort } from '../inference/port.js';
 
 export type { Services };
 
 export interface Context extends Services {
-  inference: InferenceService;
+  inference: InferencePort;
+  deployments: DeploymentService;
+  /** The caller's Authorization header, forwarded when inference runs in another process. */
+  authorization?: string;
   principal: Principal | null;
   loaders: Loaders;
 }

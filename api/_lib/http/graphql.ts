@@ -11,6 +11,8 @@ import { buildSchema } from '../graphql/schema.js';
 import { queryCost } from '../graphql/cost.js';
 import type { Context } from '../graphql/context.js';
 import type { Services } from '../services.js';
+import type { DeploymentService } from '../deployments/service.js';
+import type { InferencePort } from '../inference/port.js';
 import { keyOf, readBody, sendJson, type Route } from './respond.js';
 
 const MAX_GRAPHQL_BODY = 16 * 1024 * 1024;
@@ -34,7 +36,7 @@ function costLimit(maxCost: number): ApolloServerPlugin<Context> {
 
 export interface GraphqlRoute { route: Route; stop(): Promise<void> }
 
-export async function createGraphqlRoute(services: Services, inference: Context['inference']): Promise<GraphqlRoute> {
+export async function createGraphqlRoute(services: Services, inference: InferencePort, deployments: DeploymentService): Promise<GraphqlRoute> {
   const { db, env } = services;
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(),
@@ -65,7 +67,7 @@ export async function createGraphqlRoute(services: Services, inference: Context[
     }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({ ...services, inference, principal, loaders: createLoaders(db) }),
+      context: async () => ({ ...services, inference, deployments, principal, loaders: createLoaders(db), authorization: req.headers.authorization }),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;

@@ -9,7 +9,7 @@ import { INFER } from '../auth/access.js';
 import type { Env } from '../env.js';
 import { AppError, badInput, httpStatus } from '../errors.js';
 import { authenticate, requireRole, type Principal } from '../auth/keys.js';
-import type { InferenceService, InferRequest, InferResult } from '../deployments/service.js';
+import type { InferencePort, InferRequest, InferResult } from '../inference/port.js';
 import type { Services } from '../services.js';
 import { keyOf, sendJson, type Route } from './respond.js';
 
@@ -100,7 +100,7 @@ export interface InferRoutes {
   models: Route;
 }
 
-export function createInferRoutes(services: Services, inference: InferenceService): InferRoutes {
+export function createInferRoutes(services: Services, inference: InferencePort): InferRoutes {
   const { env, db } = services;
   const limiter = new RateLimiter(env.RIL_INFER_RATE_LIMIT, env.RIL_INFER_RATE_BURST);
 

@@ -2,7 +2,7 @@
 // loaded student runtimes of this instance, and the OpenAI-style routes. Created once per warm instance, so a
 // deployment revision's sessions are created and warmed once, not per request.
 import { openCore } from '../core.js';
-import { InferenceService } from '../deployments/service.js';
+import { InferenceService } from '../inference/service.js';
 import type { Env } from '../env.js';
 import { defineFunction, type VercelFunction } from './function.js';
 import { createInferRoutes, type InferRoutes } from './infer.js';

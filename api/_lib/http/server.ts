@@ -7,7 +7,8 @@
 //   GET  /, /app.js, /app.css   the dashboard (./dashboard.ts)
 import http from 'node:http';
 import { openCore } from '../core.js';
-import { InferenceService } from '../deployments/service.js';
+import { DeploymentService } from '../deployments/service.js';
+import { InferenceService } from '../inference/service.js';
 import { loadEnv, type Env } from '../env.js';
 import type { Services } from '../services.js';
 import { createBlobRoute } from './blobs.js';
@@ -21,6 +22,7 @@ export { sendJson } from './respond.js';
 
 export interface Platform extends Services {
   inference: InferenceService;
+  deployments: DeploymentService;
   handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
   close(): Promise<void>;
 }
@@ -28,7 +30,8 @@ export interface Platform extends Services {
 export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
   const core = await openCore(env);
   const inference = new InferenceService(core);
-  const graphql = await createGraphqlRoute(core, inference);
+  const deployments = new DeploymentService(core, inference.bundleCheck());
+  const graphql = await createGraphqlRoute(core, inference, deployments);
   const infer = createInferRoutes(core, inference);
   const exact = new Map<string, Route>([
     ['/graphql', graphql.route],
@@ -55,6 +58,7 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
   return {
     ...core,
     inference,
+    deployments,
     handler,
     async close() {
       await graphql.stop();

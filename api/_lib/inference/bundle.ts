@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { badInput } from '../errors.js';
-import { checkPreprocessingSpec, type PreprocessingSpec } from './preprocess.js';
+import { checkPreprocessingSpec, type PreprocessingSpec } from './spec.js';
 import { readTar } from './tar.js';
 import type { TokenizerSpec } from './tokenizer.js';
 

@@ -7,21 +7,9 @@
 // formula, L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16, which is the identity on gray pixels.
 import sharp from 'sharp';
 import { badInput } from '../errors.js';
+import type { PreprocessingSpec } from './spec.js';
 
-export interface PreprocessingSpec {
-  image_size: [number, number];
-  channels: number;
-  mean: number[];
-  std: number[];
-  scale?: number;
-  layout?: string;
-}
-
-export function checkPreprocessingSpec(spec: PreprocessingSpec): void {
-  const ok = Array.isArray(spec.image_size) && spec.image_size.length === 2 && (spec.channels === 1 || spec.channels === 3)
-    && spec.mean?.length === spec.channels && spec.std?.length === spec.channels && (spec.layout ?? 'NCHW float32') === 'NCHW float32';
-  if (!ok) throw new Error(`unsupported preprocessing spec ${JSON.stringify(spec)}`);
-}
+export type { PreprocessingSpec };
 
 /** Largest decoded image accepted (pixels): a guard against decompression bombs. */
 const MAX_PIXELS = 4096 * 4096;

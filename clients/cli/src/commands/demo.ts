@@ -105,7 +105,7 @@ export function demoCommand(program: Command) {
           // ---- deploy the RIL student and ask it about a few test images over HTTP ----
           const bundle = await db.prisma.artifact.findFirst({ where: { runId: runs[0].id, kind: 'BUNDLE' }, orderBy: { createdAt: 'desc' } });
           if (!bundle) throw new Error('the RIL run produced no bundle artifact');
-          await platform.inference.deploy({ name: 'fashion-student', artifactId: bundle.id, note: `demo ${runs[0].name}` });
+          await platform.deployments.deploy({ name: 'fashion-student', artifactId: bundle.id, note: `demo ${runs[0].name}` });
           const inferKey = (await createApiKey(db.prisma, 'demo-inference', 'INFERENCE')).secret;
           const tests = await db.prisma.example.findMany({ where: { datasetId: dataset.id, split: 'test' }, orderBy: { ordinal: 'asc' }, take: 6 });
           const rows: string[][] = [];
