@@ -1,4 +1,4 @@
-"""Thin CLI: ``python3 -m ril_trainer <train|eval|export|info>``.
+"""Thin CLI: ``python3 -m ril_trainer <train|eval|export|info|worker>``: parses options, calls the library.
 
 stdout carries JSON lines only (one object per line); human-readable logs go to stderr.
 
@@ -10,10 +10,9 @@ stdout carries JSON lines only (one object per line); human-readable logs go to 
 from __future__ import annotations
 
 import argparse
-import os
 import json
 import sys
-from typing import Callable, Dict, List, Optional
+from typing import List, Optional
 
 import torch
 
@@ -22,41 +21,18 @@ from . import log
 from . import tokenizer as tok
 from .config import SIZES, TrainConfig, load_json_config, model_config
 from .runtime import resolve_device, set_threads
-
-# algorithm name -> trainer(cfg, data_dir, out_dir): sft (sft.py), grpo / dr_grpo / ril (rl.py).
-ALGORITHMS: Dict[str, Callable[[TrainConfig, str, str], Dict[str, float]]] = {}
-
-
-def _register_builtin() -> None:
-    from . import rl, sft
-    ALGORITHMS.setdefault("sft", sft.train)
-    for name in rl.ALGORITHMS:  # grpo | dr_grpo | ril: one code path (rl.py)
-        ALGORITHMS.setdefault(name, rl.train)
+from .train import UnsupportedTraining, train
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    _register_builtin()
     cfg = load_json_config(TrainConfig, a.config, device=a.device, max_steps=a.max_steps, seed=a.seed,
                            num_threads=a.threads)
-    if cfg.algorithm not in ALGORITHMS:
-        log.info(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
+    try:
+        train(cfg, a.data, a.out, nproc=a.nproc)
+    except UnsupportedTraining as err:
+        log.info(str(err))
         return 2
-    ranks = a.nproc if "WORLD_SIZE" not in os.environ else int(os.environ["WORLD_SIZE"])
-    if ranks > 1 and cfg.algorithm != "sft":
-        log.info(f"data-parallel training (--nproc / torchrun) is implemented for sft only so far, not {cfg.algorithm}")
-        return 2
-    if a.nproc > 1 and "WORLD_SIZE" not in os.environ:
-        from . import distributed
-        distributed.launch(a.nproc, distributed.run_training, cfg, a.data, a.out)
-    else:
-        _run_train(cfg, a.data, a.out)
     return 0
-
-
-def _run_train(cfg: TrainConfig, data: str, out: str) -> None:
-    """One process's (or one rank's) training."""
-    _register_builtin()
-    ALGORITHMS[cfg.algorithm](cfg, data, out)
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -160,7 +136,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     x.add_argument("--threads", type=int, default=None)
     x.set_defaults(func=cmd_export)
 
-    sub.add_parser("worker", help="claim TRAIN/EVALUATE jobs from the platform (see ril_trainer/worker.py; --help there)",
+    sub.add_parser("worker", help="claim TRAIN/EVALUATE jobs from the platform (see ril_trainer/worker/; --help there)",
                    add_help=False)
 
     i = sub.add_parser("info", help="parameter counts of the named sizes")

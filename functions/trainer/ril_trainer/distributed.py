@@ -3,7 +3,7 @@
 The ranks find each other through the env:// variables (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR,
 MASTER_PORT), which torchrun sets, so a trainer started by torchrun is data-parallel as it is. Where torchrun
 is not usable (Debian's crashes in its elastic agent on Python 3.11), `launch` starts the ranks with
-torch.multiprocessing.spawn and sets the same variables: `python3 -m ril_trainer train ... --nproc 2`.
+torch.multiprocessing.spawn and sets the same variables: `python3 -m ril_trainer train ... --nproc 2` (train.train hands `launch` its `run`).
 
 Conventions: every rank draws the same global batch (same seed) and keeps its slice `shard(...)`; DDP
 averages the gradients, so with equal token counts per slice a step equals the single-process step on the
@@ -86,8 +86,3 @@ def launch(nproc: int, fn: Callable[..., Any], *args: Any) -> None:
     import torch.multiprocessing as mp
     mp.spawn(_entry, args=(nproc, _free_port(), fn, args), nprocs=nproc, join=True)
 
-
-def run_training(cfg: Any, data: str, out: str) -> None:
-    """A rank's entry point for `launch` (importable by name, as spawn requires; __main__ is not)."""
-    from .__main__ import _run_train
-    _run_train(cfg, data, out)

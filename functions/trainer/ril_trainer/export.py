@@ -191,6 +191,8 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
 
 def node_available() -> Optional[str]:
     """None when node + onnxruntime-node can run the check, else the reason they cannot."""
+    if not os.path.exists(NODE_SCRIPT):  # a pip-installed package carries no tools/ (they live in the repository)
+        return f"{NODE_SCRIPT} is missing: the check runs from a checkout of the repository"
     node = shutil.which("node")
     if node is None:
         return "node is not on PATH"

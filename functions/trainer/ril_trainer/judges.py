@@ -10,7 +10,8 @@ ground-truth answer and the generated text, writes an explanation and ends with 
   Rules, in order: numbers (the answer is a number -> the first number in the response equals it
   numerically, "3" = "3.0" = "three"); yes/no (the first yes/no word); otherwise the normalised
   answer as a whole-word phrase of the normalised response, where "-" is a word character
-  ("shirt" is not in "t-shirt"; ``evaluate.is_correct``, same as the TypeScript ``mentionsAnswer``).
+  ("shirt" is not in "t-shirt"; same as the TypeScript ``mentionsAnswer``). The rule itself lives in
+  ``answers.py``, which both this module and ``evaluate`` import.
 - ``LLMJudge`` talks to any OpenAI-compatible ``/chat/completions`` endpoint with the standard
   library only (urllib + a thread pool for bounded concurrency). The prompt below is written in
   the spirit of the paper's (the paper gives its structure; the wording is ours). Verdicts are
@@ -35,34 +36,13 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .evaluate import is_correct, normalise_text
+from .answers import normalise_text, rule_verdict  # noqa: F401 - re-exported: the judge's rule
 
 Item = Tuple[str, str, str]  # (question, ground-truth answer, response)
 
 # ----------------------------------------------------------------------------------------------
 # The rule judge
 # ----------------------------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
-_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
-
-
-def _first_number(text: str) -> Optional[float]:
-    found: List[Tuple[int, float]] = [(m.start(), float(m.group())) for m in _NUMBER_IN_TEXT.finditer(text.lower())]
-    for m in re.finditer(r"[a-z]+", text.lower()):
-        if m.group() in _WORDS:
-            found.append((m.start(), float(_WORDS[m.group()])))
-    return min(found)[1] if found else None
-
-
-def rule_verdict(question: str, answer: str, response: str) -> int:
-    """1 if ``response`` gives ``answer`` (see the module docstring for the rules), else 0."""
-    a = answer.strip()
-    if _NUMBER.match(a):
-        n = _first_number(response)
-        return int(n is not None and abs(n - float(a)) < 1e-9)
-    return int(is_correct(response, answer))
 
 
 class RuleJudge:

@@ -6,7 +6,7 @@ and RIL with both stand-in teachers, over several seeds, each as the platform ru
 (``python3 -m ril_trainer train`` in a subprocess, JSON lines parsed). Then, on the test split,
 greedy answers of every final student are scored:
 
-- accuracy: the rule judge (judges.rule_verdict, the same rule as ``eval``);
+- accuracy: the rule judge (answers.rule_verdict, the same rule as ``eval``);
 - teacher-likeness (D_final): share of answers the run's own final discriminator scores below
   0.5 (RIL rows only: the baselines have no discriminator);
 - teacher-likeness (referee): share scored below 0.5 by ONE referee discriminator, pre-trained
@@ -99,7 +99,7 @@ def score_checkpoint(path: str, data: str, n: int, referee, verbose_grams: set) 
     from .config import SamplingConfig
     from .data import VQADataset, normalise
     from .discriminator import Discriminator, disc_probs
-    from .judges import rule_verdict
+    from .answers import rule_verdict
     from .sampling import generate
     model = load_model(path)
     ds = VQADataset(data, model.cfg, splits=["test"])

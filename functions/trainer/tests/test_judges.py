@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ril_trainer import judges
+from ril_trainer import answers, judges
 from ril_trainer.judges import LLMJudge, RuleJudge, parse_verdict, rule_verdict, triple_key
 
 
@@ -36,7 +36,8 @@ def test_eval_accuracy_grades_with_the_judges_rule(tiny_data, nano, monkeypatch)
     from ril_trainer.evaluate import accuracy
     ds = VQADataset(tiny_data, nano.cfg, splits=["val"])
     idx = ds.split_indices("val")
-    monkeypatch.setattr(judges, "rule_verdict", lambda q, a, o: 1)  # one implementation: eval calls it
+    assert judges.rule_verdict is answers.rule_verdict  # the judge's rule is the one in answers.py
+    monkeypatch.setattr(answers, "rule_verdict", lambda q, a, o: 1)  # one implementation: eval calls it
     assert accuracy(nano, ds, idx, max_new_tokens=4)["accuracy"] == 1.0
 
 

@@ -251,6 +251,6 @@ def test_resumed_ril_run_equals_uninterrupted_run(tiny_data, tmp_path, capsys, s
 
 
 def test_cli_trains_every_rl_algorithm(tiny_data, tmp_path):
-    from ril_trainer.__main__ import ALGORITHMS as CLI, _register_builtin
-    _register_builtin()
+    from ril_trainer.train import ALGORITHMS as CLI, register_builtin
+    register_builtin()
     assert {"sft", "grpo", "dr_grpo", "ril"} <= set(CLI) and CLI["ril"] is rl.train

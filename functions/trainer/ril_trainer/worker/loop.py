@@ -11,7 +11,8 @@ bundle as artifacts -> complete or fail with the error.
 Choices:
 - The trainer runs as a child process (``python3 -m ril_trainer train``) and speaks JSON lines on stdout; the
   worker only relays. The child dies with the worker (PR_SET_PDEATHSIG), so a killed worker leaves no
-  orphan holding the GPU.
+  orphan holding the GPU. It gets an allowlisted environment (child_env.py), never the worker's API key.
+- Artifacts and images move through the API's presigned blob URLs (client.py), never a fixed blob route.
 - Resuming: before starting, the newest CHECKPOINT artifact of the run is downloaded into the run directory;
   the trainer resumes from it exactly (model, optimizer, RNG, data position). Metrics re-emitted for steps
   between that checkpoint and the crash are already stored and are skipped by the API.
@@ -33,13 +34,15 @@ import sys
 import tarfile
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
-from .api_client import ApiClient, ApiError
+from .child_env import child_env, config_env_names
+from .client import ApiClient, ApiError
 
 KINDS = ["TRAIN", "EVALUATE"]
-# the trainer's package root: child processes run `python3 -m ril_trainer ...` from here
-WORKER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the directory holding the ril_trainer package (the source tree, or site-packages when installed): child
+# processes run `python3 -m ril_trainer ...` from here, so they run the same code as this worker
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _log(msg: str) -> None:
@@ -138,9 +141,11 @@ def materialize_dataset(api: ApiClient, dataset_id: str, teachers: List[str], ca
 
 class JobRunner:
     def __init__(self, api: ApiClient, worker_id: str, job: Dict[str, Any], cache: str, python: str,
-                 lease_seconds: int, metric_batch: int = 200, threads: Optional[int] = None, nproc: int = 1):
+                 lease_seconds: int, metric_batch: int = 200, threads: Optional[int] = None, nproc: int = 1,
+                 pass_env: Sequence[str] = ()):
         self.api, self.worker_id, self.job, self.cache, self.python = api, worker_id, job, cache, python
         self.lease_seconds, self.metric_batch, self.threads, self.nproc = lease_seconds, metric_batch, threads, nproc
+        self.pass_env = list(pass_env)
         self.payload: Dict[str, Any] = job["payload"]
         self.pending: List[Dict[str, Any]] = []
         self.step = 0
@@ -225,8 +230,9 @@ class JobRunner:
             cmd += ["--nproc", str(self.nproc)]
         final: Dict[str, Any] = {}
         stderr_tail: List[str] = []
+        env = child_env([*self.pass_env, *config_env_names(config)])
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-                                     cwd=WORKER_DIR, preexec_fn=_die_with_parent)
+                                     cwd=PACKAGE_ROOT, env=env, preexec_fn=_die_with_parent)
 
         def drain_stderr() -> None:
             assert self.proc and self.proc.stderr
@@ -265,7 +271,7 @@ class JobRunner:
         self.flush_metrics()
         bundle_dir = os.path.join(run_dir, "bundle")
         subprocess.run([self.python, "-m", "ril_trainer", "export", "--checkpoint", ckpt_path, "--out", bundle_dir],
-                       check=True, stdout=subprocess.DEVNULL, cwd=WORKER_DIR,
+                       check=True, stdout=subprocess.DEVNULL, cwd=PACKAGE_ROOT, env=child_env(self.pass_env),
                        preexec_fn=_die_with_parent)
         archive = os.path.join(run_dir, "bundle.tar.gz")
         with tarfile.open(archive, "w:gz") as tar:
@@ -296,7 +302,7 @@ class JobRunner:
                         if not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in m.name.split("/"):
                             raise RuntimeError(f"unsafe entry in bundle archive: {m.name}")
                     tar.extractall(bundle_dir)
-            from .evaluate import bundle_accuracy
+            from ..evaluate import bundle_accuracy
             res = bundle_accuracy(bundle_dir, data_dir, split)
             return {"split": split, "accuracy": res["accuracy"], "n": res["n"], "artifactId": p["artifactId"]}
         newest = self.newest_checkpoint()
@@ -304,7 +310,8 @@ class JobRunner:
             raise RuntimeError(f"run {p['runId']} has no checkpoint to evaluate")
         ckpt = self.api.get_blob(newest["blobSha256"], os.path.join(self.cache, "blobs", newest["blobSha256"]))
         cmd = [self.python, "-m", "ril_trainer", "eval", "--checkpoint", ckpt, "--data", data_dir, "--split", split]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=WORKER_DIR, preexec_fn=_die_with_parent)
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=PACKAGE_ROOT, env=child_env(self.pass_env),
+                             preexec_fn=_die_with_parent)
         results = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
         result = next((r for r in results if r.get("event") == "result"), {})
         return {"split": split, "accuracy": result.get("accuracy"), "n": result.get("n"), "checkpointStep": (newest["metadata"] or {}).get("step")}
@@ -355,11 +362,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--poll-seconds", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads for the trainer")
     ap.add_argument("--nproc", type=int, default=1, help="data-parallel ranks per job (DDP: one per GPU; gloo ranks on CPU)")
+    ap.add_argument("--pass-env", default=os.environ.get("RIL_WORKER_PASS_ENV", ""),
+                    help="comma-separated extra environment variables the trainer processes get (env RIL_WORKER_PASS_ENV); "
+                         "by default they get only an allowlist (PATH, HOME, locale, thread counts, CUDA_*, torch.distributed)")
     ap.add_argument("--once", action="store_true", help="exit after one job (or at once if none is queued)")
     ap.add_argument("--exit-when-idle", action="store_true", help="exit when no job is queued")
     a = ap.parse_args(argv)
     if not a.key:
         ap.error("an API key with role WORKER is required (--key or RIL_API_KEY)")
+    pass_env = [n.strip() for n in a.pass_env.split(",") if n.strip()]
+    cache = os.path.abspath(a.cache)  # the children run in PACKAGE_ROOT: hand them absolute paths
     api = ApiClient(a.api, a.key)
     caps = capabilities()
     w = api.gql("""mutation($i: RegisterWorkerInput!) { registerWorker(input: $i) { id } }""",
@@ -375,7 +387,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             time.sleep(a.poll_seconds)
             continue
         _log(f"claimed {job['kind']} job {job['id']} (attempt {job['attempts']})")
-        JobRunner(api, w["id"], job, a.cache, sys.executable, a.lease_seconds, threads=a.threads, nproc=a.nproc).run()
+        JobRunner(api, w["id"], job, cache, sys.executable, a.lease_seconds, threads=a.threads, nproc=a.nproc,
+                  pass_env=pass_env).run()
         if a.once:
             return 0
 

@@ -1,0 +1,54 @@
+"""The training entry: which trainer runs an algorithm, and how many processes run it.
+
+Both the CLI (``__main__``) and the data-parallel launcher need "train this config", so it lives here,
+below both: ``distributed.launch`` is handed ``run`` (a module-level function, picklable by name as
+torch.multiprocessing.spawn requires), and no module imports ``__main__``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Dict
+
+from . import distributed
+from .config import TrainConfig
+
+Trainer = Callable[[TrainConfig, str, str], Dict[str, float]]
+
+# algorithm name -> trainer(cfg, data_dir, out_dir): sft (sft.py), grpo / dr_grpo / ril (rl.py).
+ALGORITHMS: Dict[str, Trainer] = {}
+
+
+class UnsupportedTraining(ValueError):
+    """The config asks for something this trainer cannot do (the CLI exits 2 with the message)."""
+
+
+def register_builtin() -> None:
+    # imported here, not at the top: `info`/`export` should not pay for importing the RL code
+    from . import rl, sft
+    ALGORITHMS.setdefault("sft", sft.train)
+    for name in rl.ALGORITHMS:  # grpo | dr_grpo | ril: one code path (rl.py)
+        ALGORITHMS.setdefault(name, rl.train)
+
+
+def run(cfg: TrainConfig, data: str, out: str) -> None:
+    """One process's (or one rank's) training; the entry point `launch` runs in every rank."""
+    register_builtin()
+    ALGORITHMS[cfg.algorithm](cfg, data, out)
+
+
+def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1) -> None:
+    """Trains `cfg` on `data` into `out`: in this process, or in `nproc` data-parallel ranks spawned here.
+
+    Under torchrun (WORLD_SIZE set) this process is already one rank and `nproc` is ignored."""
+    register_builtin()
+    if cfg.algorithm not in ALGORITHMS:
+        raise UnsupportedTraining(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
+    under_launcher = "WORLD_SIZE" in os.environ
+    ranks = int(os.environ["WORLD_SIZE"]) if under_launcher else nproc
+    if ranks > 1 and cfg.algorithm != "sft":
+        raise UnsupportedTraining(
+            f"data-parallel training (--nproc / torchrun) is implemented for sft only so far, not {cfg.algorithm}")
+    if nproc > 1 and not under_launcher:
+        distributed.launch(nproc, run, cfg, data, out)
+    else:
+        run(cfg, data, out)
