@@ -29,7 +29,9 @@ export interface ClaimerReport {
 }
 
 function note(errors: Record<string, number>, where: string, err: unknown) {
-  const msg = `${where}: ${String((err as Error)?.message ?? err).split('\n').find((l) => l.trim()) ?? 'error'}`.slice(0, 200);
+  const first = String((err as Error)?.message ?? err).split('\n').find((l) => l.trim()) ?? 'error';
+  // ids (cuids) out, so the same error from different jobs counts as one kind
+  const msg = `${where}: ${first.replace(/\bc[a-z0-9]{24}\b/g, '<id>')}`.slice(0, 200);
   errors[msg] = (errors[msg] ?? 0) + 1;
   if (Object.values(errors).reduce((a, b) => a + b, 0) > MAX_ERRORS) throw new Error(`claimer gave up after ${MAX_ERRORS} errors: ${JSON.stringify(errors)}`);
 }
