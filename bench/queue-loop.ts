@@ -26,6 +26,8 @@ export interface ClaimerReport {
   emptyHanded: number;
   /** Error messages (first line) -> how often, from claim and complete. */
   errors: Record<string, number>;
+  /** CPU time (user + system) this process spent in the loop: tells lock waits apart from CPU starvation. */
+  cpuMs: number;
 }
 
 function note(errors: Record<string, number>, where: string, err: unknown) {
@@ -44,7 +46,8 @@ export async function warmUp(db: Database) {
 
 /** Claims and completes jobs until none is QUEUED. */
 export async function claimAndCompleteAll(db: Database, worker: string): Promise<ClaimerReport> {
-  const r: ClaimerReport = { worker, claimed: [], completed: [], claimMs: [], completeMs: [], claimStatements: [], emptyHanded: 0, errors: {} };
+  const r: ClaimerReport = { worker, claimed: [], completed: [], claimMs: [], completeMs: [], claimStatements: [], emptyHanded: 0, errors: {}, cpuMs: 0 };
+  const cpu0 = process.cpuUsage();
   for (;;) {
     const before = db.queryCount();
     const t0 = performance.now();
@@ -79,5 +82,7 @@ export async function claimAndCompleteAll(db: Database, worker: string): Promise
       }
     }
   }
+  const cpu = process.cpuUsage(cpu0);
+  r.cpuMs = (cpu.user + cpu.system) / 1000;
   return r;
 }

@@ -9,8 +9,8 @@
 // Reported: duplicates (a job claimed or completed more than once, or with attempts > 1; must be 0), lost jobs
 // (enqueued but not completed and SUCCEEDED; must be 0), wall time, claims/s (claim + complete), claim latency
 // p50/p99 measured around each successful `claim` call inside the claimers, SQL statements per claim (5 when
-// the compare-and-set wins at once; each lost race adds 3), claims that came back empty-handed while jobs were
-// left, errors, and the concurrent / baseline throughput ratio.
+// the compare-and-set wins at once; each lost race adds 3), the claimers' CPU time per job, claims that came
+// back empty-handed while jobs were left, errors, and the concurrent / baseline throughput ratio.
 //
 // CLI (through bench/run.ts): --jobs N (1000) --claimers N (8) --db sqlite|postgres|both (both) --json.
 // PostgreSQL comes from scripts/pg-start.sh; with --db both a PostgreSQL that cannot start is skipped, said
@@ -56,6 +56,8 @@ export interface PhaseResult extends Tally {
   claimP99Ms: number;
   completeP50Ms: number;
   statementsPerClaim: number;
+  /** Claimer CPU time per completed job (all claimer processes; the database server's not included). */
+  cpuMsPerJob: number;
   emptyHanded: number;
   errors: Record<string, number>;
   /** Jobs completed by each claimer. */
@@ -158,6 +160,7 @@ function summarise(processes: number, jobs: number, reports: ClaimerReport[], wa
     claimP99Ms: percentile(all('claimMs'), 0.99),
     completeP50Ms: percentile(all('completeMs'), 0.5),
     statementsPerClaim: statements.reduce((a, b) => a + b, 0) / Math.max(1, statements.length),
+    cpuMsPerJob: reports.reduce((a, r) => a + r.cpuMs, 0) / Math.max(1, completed),
     emptyHanded: reports.reduce((a, r) => a + r.emptyHanded, 0),
     errors,
     perClaimer: reports.map((r) => r.completed.length),
@@ -208,13 +211,13 @@ const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 function row(r: QueueBenchResult, p: PhaseResult, label: string, ratio: string) {
   const errors = Object.values(p.errors).reduce((a, b) => a + b, 0);
   return [NAMES[r.database], label, String(p.jobs), String(p.duplicates), String(p.lost), f(p.wallMs / 1000, 2), f(p.claimsPerSec, 0),
-    f(p.claimP50Ms, 2), f(p.claimP99Ms, 2), f(p.completeP50Ms, 2), f(p.statementsPerClaim, 2), String(p.emptyHanded), String(errors),
+    f(p.claimP50Ms, 2), f(p.claimP99Ms, 2), f(p.completeP50Ms, 2), f(p.statementsPerClaim, 2), f(p.cpuMsPerJob, 2), String(p.emptyHanded), String(errors),
     `${Math.min(...p.perClaimer)}-${Math.max(...p.perClaimer)}`, ratio];
 }
 
 export function formatTable(results: QueueBenchResult[]): string {
   const head = ['database', 'claimers', 'jobs', 'duplicates', 'lost', 'wall s', 'claims/s', 'claim p50 ms', 'claim p99 ms',
-    'complete p50 ms', 'SQL statements / claim', 'empty-handed claims', 'errors', 'jobs per claimer', 'vs 1 process'];
+    'complete p50 ms', 'SQL statements / claim', 'claimer CPU ms / job', 'empty-handed claims', 'errors', 'jobs per claimer', 'vs 1 process'];
   const rows = results.flatMap((r) => [
     row(r, r.baseline, '1 (this process)', '1.00x'),
     row(r, r.concurrent, `${r.concurrent.processes} processes`, `${f(r.speedup, 2)}x`),

@@ -23,7 +23,7 @@ test('3 claimer processes over 60 jobs: 0 duplicates, 0 lost, all SUCCEEDED; so 
 
 test('the tally counts a job claimed twice as a duplicate, and a job never completed or not SUCCEEDED as lost', () => {
   const report = (worker: string, claimed: string[], completed = claimed): ClaimerReport =>
-    ({ worker, claimed, completed, claimMs: [], completeMs: [], claimStatements: [], emptyHanded: 0, errors: {} });
+    ({ worker, claimed, completed, claimMs: [], completeMs: [], claimStatements: [], emptyHanded: 0, errors: {}, cpuMs: 0 });
   const ok = (id: string) => ({ id, status: 'SUCCEEDED', attempts: 1 });
   const t = tally(
     ['a', 'b', 'c', 'd', 'e'],
