@@ -15,5 +15,4 @@ echo "== TypeScript tests on PostgreSQL =="
 RIL_TEST_PG_URL="$(bash scripts/pg-start.sh)" RIL_TEST_DB=postgres node --import tsx --test --test-reporter=spec "${TS_TESTS[@]}"
 
 echo "== Python trainer tests =="
-PY="$(bash scripts/python.sh)"
-(cd functions/trainer && "$PY" -m pytest -q -p no:cacheprovider tests)
+bash scripts/test-py.sh
