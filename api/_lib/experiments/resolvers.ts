@@ -75,11 +75,6 @@ export const experimentResolvers: Resolvers = {
     startRun: (_p, { input }, { db }) => startRun(db, input),
     cancelRun: (_p, { id }, { db }) => cancelRun(db, id),
     retryRun: (_p, { id }, { db }) => retryRun(db, id),
-    queueTeacherFill: async (_p, { input }, { db }) => {
-      if (!(await db.prisma.dataset.findUnique({ where: { id: input.datasetId } }))) throw notFound(`dataset ${input.datasetId}`);
-      if (!(await db.prisma.teacher.findUnique({ where: { name: input.teacher } }))) throw notFound(`teacher ${input.teacher}`);
-      return enqueue(db, { kind: 'TEACHER_FILL', payload: input });
-    },
     queueEvaluation: async (_p, { input }, { db }) => {
       if ((input.runId == null) === (input.artifactId == null)) throw badInput('give exactly one of runId or artifactId');
       if (input.runId) await getRun(db, input.runId);

@@ -227,20 +227,28 @@ interface Pair {
   sample: number;
 }
 
-export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promise<FillResult> {
-  const { prisma, blobs } = deps;
-  const env = deps.env ?? process.env;
-  const fetchImpl = deps.fetchImpl ?? fetch;
-  const s = validateOptions(opts);
-  opts.signal?.throwIfAborted();
-
+/**
+ * Everything about a fill that can be checked before it runs: the numbers, the dataset, an ENDPOINT teacher with
+ * a usable baseUrl. The mutation that queues a fill calls it so that bad input fails there, not in a worker.
+ * (The API key variable is not checked here: it must be set where the fill runs, which may be another process.)
+ */
+export async function checkFill(prisma: PrismaClient, opts: FillOptions) {
+  const settings = validateOptions(opts);
   const dataset = await prisma.dataset.findUnique({ where: { id: opts.datasetId }, select: { id: true } });
   if (!dataset) throw notFound(`dataset ${opts.datasetId}`);
   const teacher = await prisma.teacher.findUnique({ where: { name: opts.teacher } });
   if (!teacher) throw notFound(`teacher ${opts.teacher}`);
   if (teacher.kind !== 'ENDPOINT') throw badInput(`teacher ${teacher.name} is ${teacher.kind}, not ENDPOINT: only ENDPOINT teachers can be called`);
   if (!teacher.baseUrl) throw badInput(`teacher ${teacher.name} has no baseUrl`);
-  const endpoint = chatCompletionsUrl(teacher.baseUrl);
+  return { settings, dataset, teacher, endpoint: chatCompletionsUrl(teacher.baseUrl) };
+}
+
+export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promise<FillResult> {
+  const { prisma, blobs } = deps;
+  const env = deps.env ?? process.env;
+  const fetchImpl = deps.fetchImpl ?? fetch;
+  const { settings: s, dataset, teacher, endpoint } = await checkFill(prisma, opts);
+  opts.signal?.throwIfAborted();
   let apiKey: string | undefined;
   if (teacher.apiKeyEnv) {
     apiKey = env[teacher.apiKeyEnv];
