@@ -14,9 +14,10 @@ export { fillTeacherCache, type FillProgress, type FillResult } from './teachers
 export { fillOptionsOf, queueTeacherFill } from './teachers/fillJob.js';
 export { createExperiment, startRun } from './experiments/service.js';
 export { finals } from './experiments/metrics.js';
-export { claim, complete, fail, heartbeat, queueOptionsOf, requeueExpired, yieldLease, type QueueOptions } from './jobs/queue.js';
+export { claim, complete, fail, heartbeat, queueOptionsOf, reportJobProgress, requeueExpired, yieldLease, type QueueOptions } from './jobs/queue.js';
 export { localWorker } from './jobs/workers.js';
 export { openCore, type Core } from './core.js';
 export type { Services } from './services.js';
 export { REPO_ROOT, spawnPythonWorker, trainerPython } from './jobs/python.js';
 export { createPlatform, listen, type Platform } from './http/server.js';
+export { dashboardBuilt, NOT_BUILT } from './http/dashboard.js';

@@ -8,7 +8,7 @@
 // whoever claims it next resumes where this one stopped.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  claim, complete, fail, fillOptionsOf, fillTeacherCache, heartbeat, localWorker, queueOptionsOf, yieldLease,
+  claim, complete, fail, fillOptionsOf, fillTeacherCache, heartbeat, localWorker, queueOptionsOf, reportJobProgress, yieldLease,
   type FillProgress, type FillResult, type QueueOptions, type Services,
 } from '../../api/_lib/index.js';
 
@@ -26,6 +26,8 @@ export interface DrainOptions {
   queue?: QueueOptions;
   /** Progress of the job being filled (the CLI's progress bar). */
   onProgress?: (jobId: string, progress: FillProgress) => void;
+  /** Called as each claimed job is settled (before the next claim). */
+  onJobDone?: (job: DrainedJob) => void;
 }
 
 /** What became of one claimed job. PAUSED: left leased for a later drain; LOST: the lease was taken from us. */
@@ -42,6 +44,8 @@ export interface DrainSummary {
 }
 
 const DEFAULT_LEASE_SECONDS = 60;
+/** The job's `result.progress` is written at most this often (watchers poll it). */
+const PROGRESS_EVERY_MS = 1000;
 /** Retries of a failed heartbeat start at this delay and double, for as long as the lease still holds. */
 const HEARTBEAT_RETRY_MS = 250;
 
@@ -67,6 +71,7 @@ export async function drainTeacherFills(opts: DrainOptions): Promise<DrainSummar
     if (!job) return summary('empty');
     const done = await workOne(job, worker.id, stopAt, leaseSeconds, queue, opts);
     jobs.push(done);
+    opts.onJobDone?.(done);
     if (done.outcome === 'PAUSED') return summary(opts.signal?.aborted ? 'signal' : 'budget');
   }
 }
@@ -123,13 +128,24 @@ async function workOne(
     }
   };
 
+  // Progress goes to the job's result for watchers, throttled; a write that fails is only a stale progress bar.
+  let lastWrite = 0;
+  let writing: Promise<unknown> = Promise.resolve();
+  const onProgress = (p: FillProgress) => {
+    opts.onProgress?.(job.id, p);
+    const now = Date.now();
+    if (now - lastWrite < PROGRESS_EVERY_MS && p.done !== p.total && p.done !== 0) return;
+    lastWrite = now;
+    writing = writing.then(() => reportJobProgress(db, job.id, workerId, { ...p })).catch(() => undefined);
+  };
+
   try {
     let result: FillResult;
     try {
-      result = await fillTeacherCache({ prisma: db.prisma, blobs }, {
-        ...fillOptionsOf(job.payload), signal: stop.signal, onProgress: (p) => opts.onProgress?.(job.id, p),
-      });
+      result = await fillTeacherCache({ prisma: db.prisma, blobs }, { ...fillOptionsOf(job.payload), signal: stop.signal, onProgress });
+      await writing;
     } catch (err) {
+      await writing;
       if (why === 'budget' || why === 'signal') {
         return await settle(async () => { await yieldLease(db, job.id, workerId, queue); return { status: 'PAUSED' }; }, {});
       }

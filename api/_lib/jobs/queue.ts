@@ -192,6 +192,18 @@ export async function yieldLease(db: Database, jobId: string, workerId: string, 
   if (count !== 1) throw conflict(`job ${jobId} is not leased to worker ${workerId}`);
 }
 
+/**
+ * Progress of a job in its `result` while it is leased (`{ progress: {...} }`), for watchers such as `ril teachers fill`
+ * against a remote API; the final result replaces it. False when the lease is no longer held (nothing written).
+ */
+export async function reportJobProgress(db: Database, jobId: string, workerId: string, progress: Record<string, number>): Promise<boolean> {
+  const { count } = await db.prisma.job.updateMany({
+    where: { id: jobId, status: 'LEASED', leaseOwner: workerId },
+    data: { result: JSON.stringify({ progress }) },
+  });
+  return count === 1;
+}
+
 /** The queue's backoff settings from the environment (RIL_JOB_BACKOFF_MS, RIL_JOB_BACKOFF_MAX_MS). */
 export const queueOptionsOf = (env: { RIL_JOB_BACKOFF_MS: number; RIL_JOB_BACKOFF_MAX_MS: number }): QueueOptions =>
   ({ backoffBaseMs: env.RIL_JOB_BACKOFF_MS, backoffMaxMs: env.RIL_JOB_BACKOFF_MAX_MS });
