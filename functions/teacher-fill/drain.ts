@@ -49,7 +49,11 @@ const PROGRESS_EVERY_MS = 1000;
 /** Retries of a failed heartbeat start at this delay and double, for as long as the lease still holds. */
 const HEARTBEAT_RETRY_MS = 250;
 
-/** Time kept back from the budget to stop cleanly (abort requests, pause the job): 10% of it, at most 5 s. */
+/**
+ * Time kept back from the budget to stop cleanly: 10% of it, at most 5 s. At budget - reserve no request is started
+ * (those in flight may finish and be cached: they are paid for); at budget - reserve/4 whatever is still in flight is
+ * cancelled, and the rest is left for pausing the job.
+ */
 export const reserveMs = (budgetMs: number) => (Number.isFinite(budgetMs) ? Math.min(5000, budgetMs * 0.1) : 0);
 
 type StopReason = 'budget' | 'signal' | 'cancelled' | 'lost';
@@ -60,6 +64,7 @@ export async function drainTeacherFills(opts: DrainOptions): Promise<DrainSummar
   const queue = opts.queue ?? queueOptionsOf(env);
   const leaseSeconds = opts.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const stopAt = started + opts.budgetMs - reserveMs(opts.budgetMs);
+  const cancelAt = started + opts.budgetMs - reserveMs(opts.budgetMs) / 4;
   const worker = await localWorker(db, opts.workerName, { kinds: ['TEACHER_FILL'], runtime: 'node' });
   const jobs: DrainedJob[] = [];
   const summary = (stoppedBy: DrainSummary['stoppedBy']): DrainSummary => ({ workerId: worker.id, jobs, stoppedBy, elapsedMs: Date.now() - started });
@@ -69,7 +74,7 @@ export async function drainTeacherFills(opts: DrainOptions): Promise<DrainSummar
     if (Date.now() >= stopAt) return summary('budget');
     const job = await claim(db, worker.id, ['TEACHER_FILL'], leaseSeconds, queue);
     if (!job) return summary('empty');
-    const done = await workOne(job, worker.id, stopAt, leaseSeconds, queue, opts);
+    const done = await workOne(job, worker.id, { stopAt, cancelAt }, leaseSeconds, queue, opts);
     jobs.push(done);
     opts.onJobDone?.(done);
     if (done.outcome === 'PAUSED') return summary(opts.signal?.aborted ? 'signal' : 'budget');
@@ -77,19 +82,23 @@ export async function drainTeacherFills(opts: DrainOptions): Promise<DrainSummar
 }
 
 async function workOne(
-  job: { id: string; payload: string }, workerId: string, stopAt: number, leaseSeconds: number, queue: QueueOptions, opts: DrainOptions,
+  job: { id: string; payload: string }, workerId: string, deadlines: { stopAt: number; cancelAt: number }, leaseSeconds: number, queue: QueueOptions, opts: DrainOptions,
 ): Promise<DrainedJob> {
   const { db, blobs } = opts.services;
-  const stop = new AbortController();
+  const stop = new AbortController(); // cancels requests in flight
+  const soft = new AbortController(); // starts no more requests
   let why: StopReason | undefined;
   const halt = (reason: StopReason) => {
-    if (why) return;
+    if (why && why !== 'budget') return;
     why = reason;
     stop.abort(new Error(`teacher fill stopped: ${reason}`));
   };
   const onSignal = () => halt('signal');
   opts.signal?.addEventListener('abort', onSignal, { once: true });
-  const budgetTimer = Number.isFinite(stopAt) ? setTimeout(() => halt('budget'), Math.max(0, stopAt - Date.now())) : undefined;
+  const timers = Number.isFinite(deadlines.stopAt) ? [
+    setTimeout(() => { why ??= 'budget'; soft.abort(new Error('teacher fill stopped: budget')); }, Math.max(0, deadlines.stopAt - Date.now())),
+    setTimeout(() => halt('budget'), Math.max(0, deadlines.cancelAt - Date.now())),
+  ] : [];
 
   // Heartbeats: a failed one is retried with backoff while the lease still holds (a database blip must not cost the
   // job); a CONFLICT means the lease is gone (expired and re-queued, or the job ended), so we stop at once.
@@ -130,25 +139,32 @@ async function workOne(
 
   // Progress goes to the job's result for watchers, throttled; a write that fails is only a stale progress bar.
   let lastWrite = 0;
+  let latest: FillProgress | undefined;
   let writing: Promise<unknown> = Promise.resolve();
+  const writeProgress = (p: FillProgress) => {
+    writing = writing.then(() => reportJobProgress(db, job.id, workerId, { ...p })).catch(() => undefined);
+  };
   const onProgress = (p: FillProgress) => {
     opts.onProgress?.(job.id, p);
+    latest = p;
     const now = Date.now();
     if (now - lastWrite < PROGRESS_EVERY_MS && p.done !== p.total && p.done !== 0) return;
     lastWrite = now;
-    writing = writing.then(() => reportJobProgress(db, job.id, workerId, { ...p })).catch(() => undefined);
+    writeProgress(p);
   };
 
   try {
     let result: FillResult;
     try {
-      result = await fillTeacherCache({ prisma: db.prisma, blobs }, { ...fillOptionsOf(job.payload), signal: stop.signal, onProgress });
+      result = await fillTeacherCache({ prisma: db.prisma, blobs }, { ...fillOptionsOf(job.payload), signal: stop.signal, stopSignal: soft.signal, onProgress });
       await writing;
     } catch (err) {
-      await writing;
       if (why === 'budget' || why === 'signal') {
+        if (latest) writeProgress(latest); // what a watcher sees while the job waits to be resumed
+        await writing;
         return await settle(async () => { await yieldLease(db, job.id, workerId, queue); return { status: 'PAUSED' }; }, {});
       }
+      await writing;
       if (why === 'lost') return { id: job.id, outcome: 'LOST' };
       const message = why === 'cancelled' ? 'cancelled' : (err as Error).message;
       // Bad input (teacher deleted or turned IMPORTED, key variable unset) fails the same way again: not retried.
@@ -164,7 +180,7 @@ async function workOne(
     return await settle(() => complete(db, job.id, workerId, result, queue), { result });
   } finally {
     clearInterval(beats);
-    clearTimeout(budgetTimer);
+    for (const t of timers) clearTimeout(t);
     opts.signal?.removeEventListener('abort', onSignal);
   }
 }

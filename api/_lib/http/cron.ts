@@ -36,6 +36,11 @@ export function cronRoute(env: Env, work: (signal: AbortSignal) => Promise<unkno
     res.once('close', onClose);
     try {
       sendJson(res, 200, await work(abort.signal));
+    } catch (err) {
+      // the database could not be opened (lazyCore): say why, as defineFunction does for its start-up
+      if (!(err as { startup?: boolean }).startup) throw err;
+      console.error('[cron] start-up failed:', (err as Error).message);
+      sendError(res, 'SERVICE_UNAVAILABLE', `the cron function could not start: ${(err as Error).message}`, { 'retry-after': '1' });
     } finally {
       res.off('close', onClose);
     }
