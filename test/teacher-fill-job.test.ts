@@ -13,6 +13,7 @@ import { writeDataset } from './helpers/fixtures.js';
 import { startInProcessWorker } from '../functions/teacher-fill/worker.js';
 import { drainTeacherFills } from '../functions/teacher-fill/drain.js';
 import { claim, enqueue } from '../api/_lib/jobs/queue.js';
+import { runCli } from './helpers/cli.js';
 
 let t: TestServer;
 let seq = 0;
@@ -128,6 +129,53 @@ describe('a drain with a time budget', () => {
     assert.deepEqual([done.result.requested, done.result.alreadyCached, done.result.filled], [90 - cached, cached, 90 - cached]);
     assert.equal(mock.requests.length, 90);
     assert.equal(new Set(asked(mock)).size, 90, 'no (example, sample) was asked twice');
+  });
+});
+
+describe('the CLI', () => {
+  /** The test server's database, for commands that open it directly. */
+  const local = () => ({ RIL_HOME: t.home, DATABASE_URL: t.platform.env.DATABASE_URL, RIL_API_URL: undefined, RIL_JOB_BACKOFF_MS: '0' });
+
+  test('ril teachers fill (local) queues the job and drains it in-process; --no-wait only queues it', async () => {
+    const { mock, datasetId, teacher } = await setup(3);
+    const r = await runCli(['teachers', 'fill', '--dataset', datasetId, '--teacher', teacher, '--samples', '2', '--json'], local());
+    assert.equal(r.code, 0, r.stderr);
+    const job = JSON.parse(r.stdout);
+    assert.equal(job.status, 'SUCCEEDED');
+    assert.deepEqual([job.result.requested, job.result.filled], [6, 6]);
+    assert.equal(mock.requests.length, 6);
+    const queued = await runCli(['teachers', 'fill', '--dataset', datasetId, '--teacher', teacher, '--samples', '3', '--no-wait', '--json'], local());
+    assert.equal(queued.code, 0, queued.stderr);
+    assert.equal(JSON.parse(queued.stdout).status, 'QUEUED');
+    assert.equal(mock.requests.length, 6, 'nothing asked yet');
+
+    // ... and `ril worker --kind teacher-fill` (connected to the database like ril serve) drains it
+    const w = await runCli(['worker', '--kind', 'teacher-fill', '--exit-when-idle'], local());
+    assert.equal(w.code, 0, w.stderr);
+    const done = (await t.gql(JOB, { j: JSON.parse(queued.stdout).id })).data.job;
+    assert.deepEqual([done.status, done.result.requested, done.result.alreadyCached], ['SUCCEEDED', 3, 6]);
+    assert.equal(mock.requests.length, 9);
+    assert.equal(new Set(asked(mock)).size, 9);
+    const bad = await runCli(['worker', '--kind', 'gpu'], local());
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--kind must be one of train, teacher-fill/);
+  });
+
+  test('ril teachers fill against an API queues the job and watches the server drain it', async () => {
+    const { mock, datasetId, teacher } = await setup(4, { latencyMs: 20 });
+    const worker = startInProcessWorker(t.platform, { pollMs: 50, queue: { backoffBaseMs: 0, backoffMaxMs: 0 } });
+    try {
+      const r = await runCli(['teachers', 'fill', '--dataset', datasetId, '--teacher', teacher, '--json'], { RIL_API_URL: t.url, RIL_API_KEY: t.adminKey });
+      assert.equal(r.code, 0, r.stderr);
+      const job = JSON.parse(r.stdout);
+      assert.deepEqual([job.status, job.result.filled, job.result.failed], ['SUCCEEDED', 4, 0]);
+      assert.equal(mock.requests.length, 4);
+      const refused = await runCli(['teachers', 'fill', '--dataset', 'nope', '--teacher', teacher], { RIL_API_URL: t.url, RIL_API_KEY: t.adminKey });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /\[NOT_FOUND\]: dataset nope not found/);
+    } finally {
+      await worker.stop();
+    }
   });
 });
 
