@@ -43,7 +43,8 @@ const schema = z.object({
   /** Job retry backoff: base * 2^(attempt-1), capped (milliseconds). */
   RIL_JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(5000),
   RIL_JOB_BACKOFF_MAX_MS: z.coerce.number().int().min(0).default(300_000),
-  /** How often the in-process TypeScript worker of `ril serve` polls for TEACHER_FILL jobs (0 = no worker). */
+  /** How often `ril serve`'s in-process worker and `ril worker --kind teacher-fill` poll for TEACHER_FILL jobs (0: `ril serve`
+   * runs no worker; the standalone worker then polls every second). */
   RIL_TS_WORKER_POLL_MS: z.coerce.number().int().min(0).default(1000),
   RIL_LOG_SQL: z.enum(['0', '1']).default('0'),
   /** Bearer secret Vercel sends to cron functions (api/cron/*). When set, calls without it get 401; when unset, cron

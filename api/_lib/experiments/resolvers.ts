@@ -5,12 +5,12 @@ import type { Context } from '../graphql/context.js';
 import { badInput, notFound } from '../errors.js';
 import { decodeCursor, idPage, pageSize, toConnection } from '../graphql/pagination.js';
 import { cancelRun, createExperiment, getRun, retryRun, startRun } from './service.js';
-import { claim, complete, enqueue, fail, heartbeat, heldJob, type JobKind, type QueueOptions } from '../jobs/queue.js';
+import { claim, complete, enqueue, fail, heartbeat, heldJob, queueOptionsOf, type JobKind, type QueueOptions } from '../jobs/queue.js';
 import { differingKeys, finals, metricNames, reportMetrics, series } from './metrics.js';
 import { trainerSchema } from './trainerConfig.js';
 import { assertHoldsRun, heldJobIds, ownWorker, registerWorker } from '../jobs/workers.js';
 
-export const queueOptions = (ctx: Pick<Context, 'env'>): QueueOptions => ({ backoffBaseMs: ctx.env.RIL_JOB_BACKOFF_MS, backoffMaxMs: ctx.env.RIL_JOB_BACKOFF_MAX_MS });
+export const queueOptions = (ctx: Pick<Context, 'env'>): QueueOptions => queueOptionsOf(ctx.env);
 const isId = (v: unknown): v is string => typeof v === 'string';
 const json = (text: string | null) => (text == null ? null : JSON.parse(text));
 
