@@ -16,13 +16,14 @@ export interface DrainLoopOptions {
   /** Return once a drain finds the queue empty (`ril worker --exit-when-idle`). */
   exitWhenIdle?: boolean;
   onProgress?: DrainOptions['onProgress'];
+  onJobDone?: DrainOptions['onJobDone'];
 }
 
 export async function runDrainLoop(opts: DrainLoopOptions): Promise<void> {
   while (!opts.signal.aborted) {
     try {
       const summary = await drainTeacherFills({
-        services: opts.services, budgetMs: Infinity, signal: opts.signal, workerName: opts.workerName, queue: opts.queue, onProgress: opts.onProgress,
+        services: opts.services, budgetMs: Infinity, signal: opts.signal, workerName: opts.workerName, queue: opts.queue, onProgress: opts.onProgress, onJobDone: opts.onJobDone,
       });
       for (const j of summary.jobs) if (j.error) console.error(`[teacher-fill] job ${j.id}: ${j.outcome}: ${j.error}`);
       if (opts.exitWhenIdle && summary.stoppedBy === 'empty') return;

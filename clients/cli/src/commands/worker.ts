@@ -55,6 +55,7 @@ async function teacherFillWorker(opts: { exitWhenIdle?: boolean; name?: string }
     await runDrainLoop({
       services: core, workerName, signal: abort.signal, queue: queueOptionsOf(env), exitWhenIdle: opts.exitWhenIdle,
       pollMs: env.RIL_TS_WORKER_POLL_MS > 0 ? env.RIL_TS_WORKER_POLL_MS : 1000,
+      onJobDone: (job) => console.error(`[teacher-fill] job ${job.id}: ${job.outcome}${job.result ? ` (asked ${job.result.requested}, filled ${job.result.filled}, failed ${job.result.failed})` : ''}`),
     });
   } finally {
     await core.close();
