@@ -3,13 +3,22 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import zlib from 'node:zlib';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
 import { png, writeDataset, writeJsonl } from './helpers/fixtures.js';
+import { runCli } from './helpers/cli.js';
+import { TEST_PROVIDER } from './helpers/db.js';
+import { sha256 } from '../api/_lib/blobs/store.js';
+import { loadEnv } from '../api/_lib/env.js';
+import { createPlatform, listen } from '../api/_lib/http/server.js';
+import { RilClient } from '../clients/sdk/src/index.js';
 
 const IMPORT = `mutation($name: String!, $path: String!) { importDataset(input: { name: $name, path: $path }) { id name version exampleCount } }`;
 
 let t: TestServer;
-before(async () => { t = await startTestServer({ RIL_MAX_IMAGE_BYTES: '4096' }); });
+const MAX_UNPACKED = 1_000_000;
+before(async () => { t = await startTestServer({ RIL_MAX_IMAGE_BYTES: '4096', RIL_MAX_UNPACKED_BYTES: String(MAX_UNPACKED) }); });
 after(async () => { await t.close(); });
 
 async function rowCounts() {
@@ -137,5 +146,157 @@ describe('dataset import', () => {
       strip(await p.example.findMany({ where: { datasetId: again.id }, orderBy: { ordinal: 'asc' } })),
       strip(await p.example.findMany({ where: { datasetId: ds.id }, orderBy: { ordinal: 'asc' } })),
     );
+  });
+});
+
+// ---- import from uploaded blobs (what a remote client does: PUT /blobs/<sha256>, then importDataset) ----
+
+const IMPORT_BLOB = `mutation($name: String!, $blob: String!) { importDataset(input: { name: $name, blobSha256: $blob }) { id name version exampleCount } }`;
+
+/** Uploads over real HTTP through the SDK. */
+const upload = (bytes: Buffer, type = 'application/octet-stream') => new RilClient({ url: t.url, apiKey: t.adminKey }).putBlob(new Uint8Array(bytes), type);
+
+async function examplesOf(datasetId: string) {
+  const rows = await t.platform.db.prisma.example.findMany({ where: { datasetId }, orderBy: { ordinal: 'asc' } });
+  return rows.map(({ externalId, split, imageSha256, question, answer }) => ({ externalId, split, imageSha256, question, answer }));
+}
+
+/** What a folder import of `lines` gives: the expected rows of a blob or archive import of the same data. */
+function expectedRows(dir: string, lines: { id: string; image: string; question: string; answer: string; split: string }[]) {
+  return lines.map((l) => ({ externalId: l.id, split: l.split, imageSha256: sha256(fs.readFileSync(path.join(dir, l.image))), question: l.question, answer: l.answer }));
+}
+
+async function expectBlobRejected(blob: string, line: number, pattern: RegExp) {
+  const beforeCounts = await rowCounts();
+  const r = await t.gql(IMPORT_BLOB, { name: 'bad-blob', blob });
+  assert.equal(errorCode(r), 'BAD_USER_INPUT', JSON.stringify(r.errors));
+  const hit = (r.errors![0].extensions!.errors as { line: number; message: string }[]).find((e) => e.line === line);
+  assert.ok(hit, `expected an error on line ${line}, got ${JSON.stringify(r.errors![0].extensions!.errors)}`);
+  assert.match(hit.message, pattern);
+  assert.deepEqual(await rowCounts(), beforeCounts, 'a failed import must write nothing');
+}
+
+/** tar(.gz) of a dataset folder with data.jsonl renamed examples.jsonl; `nested`: the folder itself is the archive's top. */
+function archiveOf(dir: string, opts: { gzip: boolean; nested?: boolean }): Buffer {
+  fs.renameSync(path.join(dir, 'data.jsonl'), path.join(dir, 'examples.jsonl'));
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ril-tar-')), opts.gzip ? 'ds.tar.gz' : 'ds.tar');
+  const args = opts.nested ? ['-C', path.dirname(dir), path.basename(dir)] : ['-C', dir, '.'];
+  execFileSync('tar', [opts.gzip ? '-czf' : '-cf', out, ...args]);
+  return fs.readFileSync(out);
+}
+
+describe('dataset import from an uploaded blob', () => {
+  test('a JSONL whose images are sha256: references to uploaded blobs', async () => {
+    const { dir, lines } = await writeDataset(6, { images: 3 });
+    const refs = new Map<string, string>();
+    for (const l of lines) if (!refs.has(l.image)) refs.set(l.image, await upload(fs.readFileSync(path.join(dir, l.image)), 'image/png'));
+    const jsonl = lines.map((l) => JSON.stringify({ ...l, image: `sha256:${refs.get(l.image)}` })).join('\n') + '\n';
+    const blob = await upload(Buffer.from(jsonl), 'application/x-ndjson');
+    const r = await t.gql(IMPORT_BLOB, { name: 'by-blob', blob });
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    assert.equal(r.data.importDataset.exampleCount, 6);
+    assert.deepEqual(await examplesOf(r.data.importDataset.id), expectedRows(dir, lines));
+  });
+
+  test('a bad JSONL blob is refused line by line and writes nothing', async () => {
+    const { dir, lines } = await writeDataset(4);
+    const good = `sha256:${await upload(fs.readFileSync(path.join(dir, lines[0].image)), 'image/png')}`;
+    const text = await upload(Buffer.from('not an image at all'), 'text/plain');
+    const jsonl = [
+      { ...lines[0], image: good },
+      { ...lines[1], image: lines[1].image }, // a path: an uploaded JSONL has no folder
+      { ...lines[2], image: `sha256:${'0'.repeat(64)}` }, // never uploaded
+      { ...lines[3], image: `sha256:${text}` }, // uploaded, but not an image
+    ].map((l) => JSON.stringify(l)).join('\n');
+    const blob = await upload(Buffer.from(jsonl));
+    await expectBlobRejected(blob, 2, /must be a sha256:<hash> reference/);
+    await expectBlobRejected(blob, 3, /not in the blob store/);
+    await expectBlobRejected(blob, 4, /not an image/);
+  });
+
+  for (const [label, gzip, nested] of [['a .tar.gz', true, false], ['a .tar with one top-level folder', false, true]] as const) {
+    test(`${label} archive holding examples.jsonl and its images`, async () => {
+      const { dir, lines } = await writeDataset(5, { images: 2 });
+      const blob = await upload(archiveOf(dir, { gzip, nested }));
+      const r = await t.gql(IMPORT_BLOB, { name: 'by-archive', blob });
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      assert.deepEqual(await examplesOf(r.data.importDataset.id), expectedRows(dir, lines));
+      for (const sha of new Set(expectedRows(dir, lines).map((e) => e.imageSha256))) {
+        assert.deepEqual(await t.platform.blobs.read(sha), fs.readFileSync(path.join(dir, lines.find((l) => sha256(fs.readFileSync(path.join(dir, l.image))) === sha)!.image)));
+      }
+    });
+  }
+
+  test('an archive with a bad line (an image not in it, one outside it) writes nothing', async () => {
+    const { dir, lines } = await writeDataset(3);
+    writeJsonl(path.join(dir, 'data.jsonl'), [lines[0], { ...lines[1], image: 'img/missing.png' }, { ...lines[2], image: '../../etc/passwd' }]);
+    const blob = await upload(archiveOf(dir, { gzip: true }));
+    await expectBlobRejected(blob, 2, /not in the archive/);
+    await expectBlobRejected(blob, 3, /stay inside the archive/);
+  });
+
+  test('an archive that unpacks past RIL_MAX_UNPACKED_BYTES (a gzip bomb) is refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ril-bomb-'));
+    fs.writeFileSync(path.join(dir, 'examples.jsonl'), '');
+    fs.writeFileSync(path.join(dir, 'zeros.bin'), Buffer.alloc(MAX_UNPACKED * 4));
+    const out = path.join(dir, '..', `${path.basename(dir)}.tar`);
+    execFileSync('tar', ['-cf', out, '-C', dir, '.']);
+    const bomb = zlib.gzipSync(fs.readFileSync(out), { level: 9 });
+    assert.ok(bomb.length < 50_000);
+    const r = await t.gql(IMPORT_BLOB, { name: 'bomb', blob: await upload(bomb) });
+    assert.equal(errorCode(r), 'BAD_USER_INPUT');
+    assert.match(r.errors![0].message, new RegExp(`unpacks to more than ${MAX_UNPACKED} bytes`));
+  });
+
+  test('exactly one of blobSha256 and path; an unknown blob is NOT_FOUND', async () => {
+    const { file } = await writeDataset(1);
+    const both = await t.gql(`mutation($p: String!) { importDataset(input: { name: "x", path: $p, blobSha256: "${'a'.repeat(64)}" }) { id } }`, { p: file });
+    assert.equal(errorCode(both), 'BAD_USER_INPUT');
+    assert.equal(errorCode(await t.gql(`mutation { importDataset(input: { name: "x" }) { id } }`)), 'BAD_USER_INPUT');
+    assert.equal(errorCode(await t.gql(IMPORT_BLOB, { name: 'x', blob: 'f'.repeat(64) })), 'NOT_FOUND');
+    assert.equal(errorCode(await t.gql(IMPORT_BLOB, { name: 'x', blob: 'not-a-hash' })), 'BAD_USER_INPUT');
+  });
+
+  test('path is refused when RIL_DEPLOYMENT=functions (a function\'s disk is not the caller\'s)', { skip: TEST_PROVIDER !== 'postgres' && 'functions mode needs PostgreSQL' }, async () => {
+    const { file } = await writeDataset(2);
+    const platform = await createPlatform(loadEnv({ RIL_HOME: t.home, DATABASE_URL: t.platform.env.DATABASE_URL, RIL_DEPLOYMENT: 'functions' }));
+    const server = await listen(platform, 0);
+    try {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminKey}` },
+        body: JSON.stringify({ query: IMPORT, variables: { name: 'from-path', path: file } }),
+      });
+      const body = await res.json() as any;
+      assert.equal(body.errors[0].extensions.code, 'BAD_USER_INPUT');
+      assert.match(body.errors[0].message, /only for the local CLI.*blobSha256/);
+      assert.equal(await t.platform.db.prisma.dataset.count({ where: { name: 'from-path' } }), 0);
+    } finally {
+      await server.close();
+      await platform.close();
+    }
+  });
+
+  test('path is refused by the resolver whenever its environment says functions (any database)', async () => {
+    const { datasetResolvers } = await import('../api/_lib/datasets/resolvers.js');
+    const { file } = await writeDataset(2);
+    const resolve = datasetResolvers.Mutation!.importDataset as (p: unknown, a: unknown, c: unknown) => Promise<unknown>;
+    const ctx = { db: t.platform.db, blobs: t.platform.blobs, env: { ...t.platform.env, RIL_DEPLOYMENT: 'functions' } };
+    await assert.rejects(async () => resolve({}, { input: { name: 'from-path', path: file } }, ctx), (err: any) => err.extensions?.code === 'BAD_USER_INPUT' && /only for the local CLI/.test(err.message));
+    assert.equal(await t.platform.db.prisma.dataset.count({ where: { name: 'from-path' } }), 0);
+  });
+
+  test('ril datasets import <folder> against an API uploads the images and the JSONL, then imports', async () => {
+    const { dir, lines } = await writeDataset(7, { images: 3 });
+    fs.renameSync(path.join(dir, 'data.jsonl'), path.join(dir, 'examples.jsonl'));
+    const r = await runCli(['datasets', 'import', dir, '--name', 'cli-upload', '--json'], { RIL_API_URL: t.url, RIL_API_KEY: t.adminKey });
+    assert.equal(r.code, 0, r.stderr);
+    const ds = JSON.parse(r.stdout);
+    assert.deepEqual([ds.name, ds.exampleCount], ['cli-upload', 7]);
+    assert.deepEqual(await examplesOf(ds.id), expectedRows(dir, lines));
+    // a bad line is reported with the user's own line number
+    writeJsonl(path.join(dir, 'examples.jsonl'), [lines[0], { ...lines[1], split: 'dev' }]);
+    const bad = await runCli(['datasets', 'import', dir, '--name', 'cli-upload'], { RIL_API_URL: t.url, RIL_API_KEY: t.adminKey });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /\[BAD_USER_INPUT\][\s\S]*line 2: unknown split "dev"/);
   });
 });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadBundle, unpackBundle } from '../api/_lib/inference/bundle.js';
-import { readTar } from '../api/_lib/inference/tar.js';
+import { readTar } from '../api/_lib/archive/tar.js';
 import { findPython, studentBundle, type BundleFixture } from './helpers/bundle.js';
 import { deploy, post, registerBundle, uploadBlob } from './helpers/deploy.js';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';

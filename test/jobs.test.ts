@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { openDatabase, type Database } from '../api/_lib/db/index.js';
-import { claim, complete, enqueue, fail, heartbeat, requeueExpired, type QueueOptions } from '../api/_lib/jobs/queue.js';
+import { claim, complete, enqueue, fail, heartbeat, requeueExpired, yieldLease, type QueueOptions } from '../api/_lib/jobs/queue.js';
 import { createTestDatabaseUrl, openTestDatabase } from './helpers/db.js';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
 import { cacheLines, writeDataset } from './helpers/fixtures.js';
@@ -76,6 +76,28 @@ describe('queue service', () => {
     row = await db.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
     assert.equal(row.status, 'FAILED');
     assert.match(row.error!, /lease expired \(attempt 2 of 2\)/);
+  });
+
+  test('yieldLease (a paused drain): the job is re-queued by the next sweep without using up an attempt, however often it pauses', async () => {
+    const db = await openTestDatabase();
+    conns.push(db);
+    let now = new Date('2030-01-01T00:00:00Z');
+    const opts: QueueOptions = { backoffBaseMs: 0, backoffMaxMs: 0, now: () => now };
+    const job = await enqueue(db, { kind: 'TEACHER_FILL', payload: {}, maxAttempts: 1 });
+    await db.prisma.job.update({ where: { id: job.id }, data: { availableAt: now } });
+    for (let pause = 0; pause < 3; pause++) {
+      assert.equal((await claim(db, 'drain', ['TEACHER_FILL'], 600, opts))?.id, job.id, `claim after pause ${pause}`);
+      await assert.rejects(yieldLease(db, job.id, 'someone-else', opts), (e: any) => e.extensions.code === 'CONFLICT');
+      await yieldLease(db, job.id, 'drain', opts);
+      const row = await db.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+      assert.deepEqual([row.status, row.attempts], ['LEASED', 0], 'still leased (nobody else claims it while paused), the attempt given back');
+      now = new Date(now.getTime() + 1);
+      assert.equal(await requeueExpired(db, opts), 1);
+      assert.equal((await db.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).status, 'QUEUED', 'maxAttempts 1, yet not FAILED');
+    }
+    await claim(db, 'drain', ['TEACHER_FILL'], 600, opts);
+    assert.equal((await complete(db, job.id, 'drain', { ok: true }, opts)).status, 'SUCCEEDED');
+    await assert.rejects(yieldLease(db, job.id, 'drain', opts), (e: any) => e.extensions.code === 'CONFLICT', 'a finished job cannot be paused');
   });
 
   test('fail: retryable goes back to the queue until maxAttempts; a lost lease cannot complete', async () => {

@@ -362,6 +362,28 @@ describe('fillTeacherCache', () => {
     }
   });
 
+  test('a soft stop (stopSignal) starts nothing new, lets the requests in flight finish and be cached, then rejects', async () => {
+    const s = await setup({ latencyMs: 60 }, { count: 8 });
+    try {
+      const soft = new AbortController();
+      const run = fill(s, {
+        concurrency: 3,
+        stopSignal: soft.signal,
+        onProgress: (p) => { if (p.filled === 1) soft.abort(new Error('budget spent')); },
+      });
+      await assert.rejects(run, /budget spent/);
+      const written = await db.prisma.teacherResponse.count({ where: { teacherId: s.teacherId } });
+      assert.equal(written, s.mock.requests.length, 'every request sent was answered and cached');
+      assert.ok(written >= 2 && written < 8, `the two others in flight finished too (${written})`);
+      const rest = await fill(s, { concurrency: 2 });
+      assert.deepEqual(rest, { requested: 8 - written, filled: 8 - written, alreadyCached: written, failed: 0, errors: [] });
+      assert.equal(new Set(s.mock.requests.map((r) => r.text)).size, 8, 'nothing asked twice');
+      assert.equal(s.mock.requests.length, 8);
+    } finally {
+      await s.mock.close();
+    }
+  });
+
   test('a missing image blob fails its pairs without a request', async () => {
     const s = await setup({}, { count: 2 });
     try {

@@ -21,3 +21,22 @@ export async function openCore(env: Env): Promise<Core> {
   const blobs = new BlobStore(env.blobDir, db.prisma, env.RIL_MAX_BLOB_BYTES);
   return { db, env, blobs, close: () => db.close() };
 }
+
+/**
+ * A Core opened on first use, for functions that must answer some calls without a database (the cron functions
+ * refuse an unauthorised call before connecting). A failed opening is not kept: the next call tries again.
+ */
+export function lazyCore(env: Env): { get(): Promise<Core>; close(): Promise<void> } {
+  let core: Promise<Core> | undefined;
+  return {
+    get: () => (core ??= openCore(env).catch((err) => {
+      core = undefined;
+      throw Object.assign(err as Error, { startup: true });
+    })),
+    async close() {
+      const current = core;
+      core = undefined;
+      if (current) await (await current.catch(() => null))?.close();
+    },
+  };
+}

@@ -48,9 +48,20 @@ const schema = z.object({
   /** Job retry backoff: base * 2^(attempt-1), capped (milliseconds). */
   RIL_JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(5000),
   RIL_JOB_BACKOFF_MAX_MS: z.coerce.number().int().min(0).default(300_000),
-  /** How often the in-process TypeScript worker of `ril serve` polls for TEACHER_FILL jobs (0 = no worker). */
+  /** How often `ril serve`'s in-process worker and `ril worker --kind teacher-fill` poll for TEACHER_FILL jobs (0: `ril serve`
+   * runs no worker; the standalone worker then polls every second). */
   RIL_TS_WORKER_POLL_MS: z.coerce.number().int().min(0).default(1000),
   RIL_LOG_SQL: z.enum(['0', '1']).default('0'),
+  /** Bearer secret Vercel sends to cron functions (api/cron/*). When set, calls without it get 401; when unset, cron
+   * functions refuse every call in functions mode (and accept any in embedded mode, for local testing). */
+  CRON_SECRET: z.string().min(1).optional(),
+  /** How long one call of the teacher-fill cron function may drain the queue (ms): keep it under the function's
+   * maxDuration (default 50 000 for a 60 s function); a fill still running then is paused and resumed later. */
+  RIL_CRON_BUDGET_MS: z.coerce.number().int().min(1000).default(50_000),
+  /** Largest unpacked size of a dataset archive (.tar/.tar.gz) given to importDataset (bytes): stops gzip bombs. */
+  RIL_MAX_UNPACKED_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  /** Where `npm run build:web` wrote the dashboard that `ril serve` serves at / (default: public/ in the package). */
+  RIL_PUBLIC_DIR: z.string().optional(),
 });
 
 export type Env = Omit<z.infer<typeof schema>, 'RIL_HOME' | 'RIL_DEPLOYMENT' | 'RIL_DB_POOL_MAX'> & {

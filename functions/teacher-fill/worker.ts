@@ -1,56 +1,49 @@
-// The TypeScript worker that runs inside `ril serve`: it claims TEACHER_FILL jobs from the same queue the
-// GPU workers use (so fills are resumable, retried and visible), heartbeats while it works, and honours
-// cancellation. TRAIN and EVALUATE jobs wait for a Python worker (`ril worker`).
-import type { Platform } from '../../api/_lib/index.js';
-import { claim, complete, fail, heartbeat, type QueueOptions } from '../../api/_lib/index.js';
-import { fillTeacherCache } from '../../api/_lib/index.js';
+// Long-lived drains of the TEACHER_FILL queue: `ril serve`'s in-process worker and `ril worker --kind teacher-fill`.
+// Both call drainTeacherFills (./drain.ts) again and again with no time budget, and wait `pollMs` when the queue is
+// empty. TRAIN and EVALUATE jobs wait for a Python worker (`ril worker`).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Platform, QueueOptions, Services } from '../../api/_lib/index.js';
+import { drainTeacherFills, type DrainOptions } from './drain.js';
 
-export interface InProcessWorker { stop(): Promise<void>; workerId: string }
+export interface DrainLoopOptions {
+  services: Services;
+  workerName: string;
+  /** Wait between drains when the queue is empty. */
+  pollMs: number;
+  /** Aborting pauses the current job (it is resumed by the next drain, here or elsewhere) and ends the loop. */
+  signal: AbortSignal;
+  queue?: QueueOptions;
+  /** Return once a drain finds the queue empty (`ril worker --exit-when-idle`). */
+  exitWhenIdle?: boolean;
+  onProgress?: DrainOptions['onProgress'];
+  onJobDone?: DrainOptions['onJobDone'];
+}
 
-const LEASE_SECONDS = 60;
-
-export async function startInProcessWorker(platform: Platform, opts: { pollMs: number; queue: QueueOptions }): Promise<InProcessWorker> {
-  const { db, blobs } = platform;
-  const worker = await db.prisma.worker.create({ data: { name: `ril-serve-${process.pid}`, keyId: null, capabilities: JSON.stringify({ kinds: ['TEACHER_FILL'], runtime: 'node' }) } });
-  let stopping = false;
-  let current: Promise<void> = Promise.resolve();
-
-  async function runOne(): Promise<boolean> {
-    const job = await claim(db, worker.id, ['TEACHER_FILL'], LEASE_SECONDS, opts.queue);
-    if (!job) return false;
-    const abort = new AbortController();
-    const beat = setInterval(() => {
-      heartbeat(db, job.id, worker.id, { leaseSeconds: LEASE_SECONDS }, opts.queue)
-        .then((r) => { if (r.cancelRequested) abort.abort(new Error('cancelled')); })
-        .catch(() => abort.abort(new Error('lease lost')));
-    }, (LEASE_SECONDS * 1000) / 3);
+export async function runDrainLoop(opts: DrainLoopOptions): Promise<void> {
+  while (!opts.signal.aborted) {
     try {
-      const input = JSON.parse(job.payload);
-      const result = await fillTeacherCache({ prisma: db.prisma, blobs }, {
-        datasetId: input.datasetId, teacher: input.teacher, samplesPerExample: input.samplesPerExample ?? 1,
-        split: input.split ?? undefined, limit: input.limit ?? undefined, concurrency: input.concurrency ?? 4, signal: abort.signal,
+      const summary = await drainTeacherFills({
+        services: opts.services, budgetMs: Infinity, signal: opts.signal, workerName: opts.workerName, queue: opts.queue, onProgress: opts.onProgress, onJobDone: opts.onJobDone,
       });
-      if (result.failed > 0) await fail(db, job.id, worker.id, `${result.failed} of ${result.requested} requests failed: ${result.errors.slice(0, 3).join('; ')}`, true, opts.queue);
-      else await complete(db, job.id, worker.id, result, opts.queue);
+      for (const j of summary.jobs) if (j.error) console.error(`[teacher-fill] job ${j.id}: ${j.outcome}: ${j.error}`);
+      if (opts.exitWhenIdle && summary.stoppedBy === 'empty') return;
     } catch (err) {
-      await fail(db, job.id, worker.id, (err as Error).message, !abort.signal.aborted, opts.queue).catch(() => undefined);
-    } finally {
-      clearInterval(beat);
+      // e.g. the database is unreachable: say so, and try again after the poll interval
+      console.error('[teacher-fill] drain failed:', (err as Error).message);
     }
-    return true;
+    await sleep(opts.pollMs, undefined, { signal: opts.signal }).catch(() => undefined);
   }
+}
 
-  const loop = async () => {
-    while (!stopping) {
-      let worked = false;
-      current = runOne().then((w) => { worked = w; }).catch((err) => console.error('[worker] error:', (err as Error).message));
-      await current;
-      if (!worked && !stopping) await new Promise((r) => setTimeout(r, opts.pollMs));
-    }
-  };
-  void loop();
+export interface InProcessWorker { stop(): Promise<void>; workerName: string }
+
+/** `ril serve`'s worker: the drain loop in the server's process, stopped with the server. */
+export function startInProcessWorker(platform: Platform, opts: { pollMs: number; queue: QueueOptions }): InProcessWorker {
+  const workerName = `ril-serve-${process.pid}`;
+  const abort = new AbortController();
+  const loop = runDrainLoop({ services: platform, workerName, pollMs: opts.pollMs, signal: abort.signal, queue: opts.queue });
   return {
-    workerId: worker.id,
-    async stop() { stopping = true; await current; },
+    workerName,
+    async stop() { abort.abort(); await loop; },
   };
 }

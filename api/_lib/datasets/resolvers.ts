@@ -1,6 +1,6 @@
 // Datasets and examples: resolvers validate arguments and call services; relations go through loaders.
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
-import { notFound } from '../errors.js';
+import { badInput, notFound } from '../errors.js';
 import { decodeCursor, idPage, pageSize, toConnection } from '../graphql/pagination.js';
 import { getDatasetOrThrow, importDataset, splitCounts, topAnswers } from './service.js';
 import { coverage } from '../teachers/service.js';
@@ -24,8 +24,17 @@ export const datasetResolvers: Resolvers = {
     example: (_p, { id }, { loaders }) => loaders.exampleById.load(id),
   },
   Mutation: {
-    importDataset: (_p, { input }, { db, blobs, env }) =>
-      importDataset(db, blobs, { name: input.name, path: input.path, description: input.description, maxImageBytes: env.RIL_MAX_IMAGE_BYTES }),
+    importDataset: (_p, { input }, { db, blobs, env }) => {
+      if ((input.path == null) === (input.blobSha256 == null)) throw badInput('give exactly one of blobSha256 or path');
+      // A function's disk is its own, read-only and gone after the call: a path names nothing the caller can put there.
+      if (input.path != null && env.RIL_DEPLOYMENT === 'functions') {
+        throw badInput('path imports read the server\'s disk and are only for the local CLI; upload the dataset (PUT /blobs/<sha256>) and pass blobSha256');
+      }
+      return importDataset(db, blobs, {
+        name: input.name, path: input.path, blobSha256: input.blobSha256, description: input.description,
+        maxImageBytes: env.RIL_MAX_IMAGE_BYTES, maxUnpackedBytes: env.RIL_MAX_UNPACKED_BYTES,
+      });
+    },
   },
   Dataset: {
     examples: async (dataset, { first, after, split }, { loaders }) => {

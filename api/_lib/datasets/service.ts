@@ -2,20 +2,29 @@
 // Import policy: every line is checked before anything is written; if any line is bad the import fails with
 // BAD_USER_INPUT listing each bad line, and no row is written. Image bytes go to the content-addressed store
 // first (idempotent and unreferenced until the transaction commits), then all rows in one transaction.
+//
+// Three sources, one validation: a JSONL file on this machine (`path`, images relative to it: the local CLI), an
+// uploaded JSONL blob (images are `sha256:` references to uploaded blobs), or an uploaded .tar/.tar.gz archive
+// (examples.jsonl + the image files it names). Images are checked from their headers with image-size, so the
+// GraphQL function does not load sharp's native library.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
-import sharp from 'sharp';
+import { imageSize } from 'image-size';
 import type { Database } from '../db/index.js';
 import { placeholders, rawQuery, toInt } from '../db/sql.js';
 import { badInput, notFound } from '../errors.js';
 import { SHA256_RE, sha256, type BlobStore } from '../blobs/store.js';
+import { looksLikeTar, readTar, safePath } from '../archive/tar.js';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
-const IMAGE_FORMATS: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif' };
+/** image-size's type names -> content types: the formats the trainer and the teachers' chat endpoints all read. */
+const IMAGE_FORMATS: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif' };
 const MAX_REPORTED_ERRORS = 200;
+/** The JSONL file an archive must hold (at its root, or in its one top-level folder). */
+export const ARCHIVE_JSONL = 'examples.jsonl';
 
 export interface LineError { line: number; message: string }
 
@@ -29,6 +38,13 @@ interface ParsedExample {
 }
 
 interface ImageInfo { sha256: string; bytes?: Buffer; contentType: string; size: number }
+
+/** Where an import's lines and its (non-`sha256:`) image files come from. */
+interface ImportSource {
+  lines(): AsyncIterable<string>;
+  /** The bytes of the image file `ref` names, or why there are none. */
+  imageFile(ref: string, maxBytes: number): Promise<Buffer | string>;
+}
 
 function parseLine(text: string, line: number): ParsedExample | LineError {
   let obj: unknown;
@@ -49,69 +65,148 @@ function parseLine(text: string, line: number): ParsedExample | LineError {
   return { line, id: o.id as string, imageRef: o.image as string, question: o.question as string, answer: o.answer as string, split: o.split as SplitName };
 }
 
-async function loadImage(ref: string, baseDir: string, blobs: BlobStore, maxBytes: number): Promise<ImageInfo | string> {
-  if (ref.startsWith('sha256:')) {
-    const hash = ref.slice(7);
-    if (!SHA256_RE.test(hash)) return `image "${ref}" is not a valid sha256 reference`;
-    if (!blobs.has(hash)) return `image blob ${hash} is not in the blob store`;
-    const bytes = await blobs.read(hash);
-    const format = await imageFormat(bytes);
-    if (!format) return `image blob ${hash} is not an image`;
-    return { sha256: hash, contentType: format, size: bytes.length };
-  }
-  if (path.isAbsolute(ref)) return `image path "${ref}" must be relative to the JSONL file`;
-  const resolved = path.resolve(baseDir, ref);
-  const rel = path.relative(baseDir, resolved);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return `image path "${ref}" escapes the dataset folder`;
-  let stat: fs.Stats;
+/** The content type of an image, from its header (format, and both dimensions present); undefined if not one. */
+export function imageContentType(bytes: Uint8Array): string | undefined {
   try {
-    // realpath as well: a symlink inside the folder must not lead outside it
-    const real = await fsp.realpath(resolved);
-    const realRel = path.relative(await fsp.realpath(baseDir), real);
-    if (realRel.startsWith('..') || path.isAbsolute(realRel)) return `image path "${ref}" escapes the dataset folder`;
-    stat = await fsp.stat(real);
-  } catch {
-    return `image file "${ref}" not found`;
-  }
-  if (!stat.isFile()) return `image path "${ref}" is not a file`;
-  if (stat.size > maxBytes) return `image "${ref}" is ${stat.size} bytes; the limit is ${maxBytes}`;
-  const bytes = await fsp.readFile(resolved);
-  const format = await imageFormat(bytes);
-  if (!format) return `"${ref}" is not an image (PNG, JPEG, WebP or GIF)`;
-  return { sha256: sha256(bytes), bytes, contentType: format, size: bytes.length };
-}
-
-async function imageFormat(bytes: Buffer): Promise<string | undefined> {
-  try {
-    const meta = await sharp(bytes).metadata();
-    return meta.format ? IMAGE_FORMATS[meta.format] : undefined;
+    const { type, width, height } = imageSize(bytes);
+    if (!type || !width || !height) return undefined;
+    return IMAGE_FORMATS[type];
   } catch {
     return undefined;
   }
 }
 
-export interface ImportOptions {
-  name: string;
-  path: string;
-  description?: string | null;
-  maxImageBytes: number;
+async function loadImage(ref: string, source: ImportSource, blobs: BlobStore, maxBytes: number): Promise<ImageInfo | string> {
+  if (ref.startsWith('sha256:')) {
+    const hash = ref.slice(7);
+    if (!SHA256_RE.test(hash)) return `image "${ref}" is not a valid sha256 reference`;
+    let bytes: Buffer;
+    try {
+      bytes = await blobs.read(hash);
+    } catch (err) {
+      if ((err as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') return `image blob ${hash} is not in the blob store`;
+      throw err;
+    }
+    if (bytes.length > maxBytes) return `image blob ${hash} is ${bytes.length} bytes; the limit is ${maxBytes}`;
+    const type = imageContentType(bytes);
+    if (!type) return `image blob ${hash} is not an image (PNG, JPEG, WebP or GIF)`;
+    return { sha256: hash, contentType: type, size: bytes.length };
+  }
+  const bytes = await source.imageFile(ref, maxBytes);
+  if (typeof bytes === 'string') return bytes;
+  if (bytes.length > maxBytes) return `image "${ref}" is ${bytes.length} bytes; the limit is ${maxBytes}`;
+  const type = imageContentType(bytes);
+  if (!type) return `"${ref}" is not an image (PNG, JPEG, WebP or GIF)`;
+  return { sha256: sha256(bytes), bytes, contentType: type, size: bytes.length };
 }
 
-/** Imports a JSONL dataset file. Returns the new Dataset row (a new version if the name exists). */
+/** A JSONL file on this machine; its images are files relative to it, never outside its folder. */
+function fileSource(file: string): ImportSource {
+  const baseDir = path.dirname(file);
+  return {
+    lines: () => readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity }),
+    async imageFile(ref, maxBytes) {
+      if (path.isAbsolute(ref)) return `image path "${ref}" must be relative to the JSONL file`;
+      const resolved = path.resolve(baseDir, ref);
+      const rel = path.relative(baseDir, resolved);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) return `image path "${ref}" escapes the dataset folder`;
+      let stat: fs.Stats;
+      try {
+        // realpath as well: a symlink inside the folder must not lead outside it
+        const real = await fsp.realpath(resolved);
+        const realRel = path.relative(await fsp.realpath(baseDir), real);
+        if (realRel.startsWith('..') || path.isAbsolute(realRel)) return `image path "${ref}" escapes the dataset folder`;
+        stat = await fsp.stat(real);
+      } catch {
+        return `image file "${ref}" not found`;
+      }
+      if (!stat.isFile()) return `image path "${ref}" is not a file`;
+      if (stat.size > maxBytes) return `image "${ref}" is ${stat.size} bytes; the limit is ${maxBytes}`;
+      return fsp.readFile(resolved);
+    },
+  };
+}
+
+async function* textLines(text: string): AsyncIterable<string> {
+  yield* text.split(/\r?\n/);
+}
+
+/** An uploaded JSONL blob: there is no folder, so every image must be an uploaded blob (`sha256:<hash>`). */
+function jsonlBlobSource(text: string): ImportSource {
+  return {
+    lines: () => textLines(text),
+    imageFile: async (ref) => `image "${ref}" must be a sha256:<hash> reference to an uploaded blob (an uploaded JSONL has no folder to read files from)`,
+  };
+}
+
+/** An uploaded archive: examples.jsonl at its root (or in its one top-level folder) and the files it names. */
+function archiveSource(archive: Buffer, maxUnpackedBytes: number): ImportSource {
+  let entries;
+  try {
+    entries = readTar(archive, { maxUnpackedBytes });
+  } catch (err) {
+    throw badInput(`dataset archive: ${(err as Error).message}`);
+  }
+  const files = new Map(entries.map((e) => [e.path, e.data]));
+  const jsonl = files.has(ARCHIVE_JSONL) ? ARCHIVE_JSONL
+    : (() => {
+      const nested = [...files.keys()].filter((p) => p.split('/').length === 2 && p.endsWith(`/${ARCHIVE_JSONL}`));
+      return nested.length === 1 ? nested[0] : undefined;
+    })();
+  if (!jsonl) throw badInput(`dataset archive: no ${ARCHIVE_JSONL} at its root (or in its one top-level folder)`);
+  const base = path.posix.dirname(jsonl);
+  return {
+    lines: () => textLines(files.get(jsonl)!.toString('utf8')),
+    async imageFile(ref) {
+      let inside: string;
+      try {
+        if (ref.startsWith('/')) throw new Error('absolute');
+        inside = safePath(base === '.' ? ref : `${base}/${ref}`);
+      } catch {
+        return `image path "${ref}" must be relative to ${ARCHIVE_JSONL} and stay inside the archive`;
+      }
+      return files.get(inside) ?? `image file "${ref}" is not in the archive`;
+    },
+  };
+}
+
+export interface ImportOptions {
+  name: string;
+  /** A JSONL file on this machine (the local CLI). */
+  path?: string | null;
+  /** An uploaded blob: a JSONL whose images are sha256: refs, or a .tar/.tar.gz with examples.jsonl and its images. */
+  blobSha256?: string | null;
+  description?: string | null;
+  maxImageBytes: number;
+  /** Largest unpacked archive (bytes; default: no limit beyond the blob's own). */
+  maxUnpackedBytes?: number;
+}
+
+async function openSource(blobs: BlobStore, opts: ImportOptions): Promise<ImportSource> {
+  if ((opts.path == null) === (opts.blobSha256 == null)) throw badInput('give exactly one of blobSha256 or path');
+  if (opts.path != null) {
+    const file = path.resolve(opts.path);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw badInput(`dataset file not found: ${opts.path}`);
+    return fileSource(file);
+  }
+  const hash = opts.blobSha256!.replace(/^sha256:/, '');
+  if (!SHA256_RE.test(hash)) throw badInput(`blobSha256 is not a sha256: ${opts.blobSha256}`);
+  const bytes = await blobs.read(hash); // NOT_FOUND if it was never uploaded
+  return looksLikeTar(bytes) ? archiveSource(bytes, opts.maxUnpackedBytes ?? Infinity) : jsonlBlobSource(bytes.toString('utf8'));
+}
+
+/** Imports a JSONL dataset. Returns the new Dataset row (a new version if the name exists). */
 export async function importDataset(db: Database, blobs: BlobStore, opts: ImportOptions) {
   const name = opts.name.trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) throw badInput('dataset name: 1-100 of letters, digits, ".", "_", "-"');
-  const file = path.resolve(opts.path);
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw badInput(`dataset file not found: ${opts.path}`);
-  const baseDir = path.dirname(file);
+  const source = await openSource(blobs, opts);
 
   // ---- validate every line (nothing written yet) ----
   const errors: LineError[] = [];
   const examples: ParsedExample[] = [];
   const seen = new Map<string, number>();
-  const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let lineNo = 0;
-  for await (const text of lines) {
+  for await (const text of source.lines()) {
     lineNo += 1;
     if (!text.trim()) continue;
     const parsed = parseLine(text, lineNo);
@@ -123,7 +218,7 @@ export async function importDataset(db: Database, blobs: BlobStore, opts: Import
   }
   const images = new Map<string, ImageInfo | string>();
   for (const ex of examples) {
-    if (!images.has(ex.imageRef)) images.set(ex.imageRef, await loadImage(ex.imageRef, baseDir, blobs, opts.maxImageBytes));
+    if (!images.has(ex.imageRef)) images.set(ex.imageRef, await loadImage(ex.imageRef, source, blobs, opts.maxImageBytes));
     const img = images.get(ex.imageRef)!;
     if (typeof img === 'string') errors.push({ line: ex.line, message: img });
   }

@@ -5,12 +5,12 @@ import type { Context } from '../graphql/context.js';
 import { badInput, notFound } from '../errors.js';
 import { decodeCursor, idPage, pageSize, toConnection } from '../graphql/pagination.js';
 import { cancelRun, createExperiment, getRun, retryRun, startRun } from './service.js';
-import { claim, complete, enqueue, fail, heartbeat, heldJob, type JobKind, type QueueOptions } from '../jobs/queue.js';
+import { claim, complete, enqueue, fail, heartbeat, heldJob, queueOptionsOf, type JobKind, type QueueOptions } from '../jobs/queue.js';
 import { differingKeys, finals, metricNames, reportMetrics, series } from './metrics.js';
 import { trainerSchema } from './trainerConfig.js';
 import { assertHoldsRun, heldJobIds, ownWorker, registerWorker } from '../jobs/workers.js';
 
-export const queueOptions = (ctx: Pick<Context, 'env'>): QueueOptions => ({ backoffBaseMs: ctx.env.RIL_JOB_BACKOFF_MS, backoffMaxMs: ctx.env.RIL_JOB_BACKOFF_MAX_MS });
+export const queueOptions = (ctx: Pick<Context, 'env'>): QueueOptions => queueOptionsOf(ctx.env);
 const isId = (v: unknown): v is string => typeof v === 'string';
 const json = (text: string | null) => (text == null ? null : JSON.parse(text));
 
@@ -75,11 +75,6 @@ export const experimentResolvers: Resolvers = {
     startRun: (_p, { input }, { db }) => startRun(db, input),
     cancelRun: (_p, { id }, { db }) => cancelRun(db, id),
     retryRun: (_p, { id }, { db }) => retryRun(db, id),
-    queueTeacherFill: async (_p, { input }, { db }) => {
-      if (!(await db.prisma.dataset.findUnique({ where: { id: input.datasetId } }))) throw notFound(`dataset ${input.datasetId}`);
-      if (!(await db.prisma.teacher.findUnique({ where: { name: input.teacher } }))) throw notFound(`teacher ${input.teacher}`);
-      return enqueue(db, { kind: 'TEACHER_FILL', payload: input });
-    },
     queueEvaluation: async (_p, { input }, { db }) => {
       if ((input.runId == null) === (input.artifactId == null)) throw badInput('give exactly one of runId or artifactId');
       if (input.runId) await getRun(db, input.runId);

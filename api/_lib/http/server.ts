@@ -4,7 +4,7 @@
 //   GET  /healthz            ./health.ts
 //   GET|PUT /blobs/<sha256>  ./blobs.ts
 //   POST /v1/infer, POST /v1/chat/completions, GET /v1/models   ./infer.ts
-//   GET  /, /app.js, /app.css   the dashboard (./dashboard.ts)
+//   GET  /, /app.js, /app.css   the dashboard, as built by `npm run build:web` (./dashboard.ts)
 import http from 'node:http';
 import { openCore } from '../core.js';
 import { DeploymentService } from '../deployments/service.js';
@@ -12,7 +12,7 @@ import { InferenceService } from '../inference/service.js';
 import { loadEnv, type Env } from '../env.js';
 import type { Services } from '../services.js';
 import { createBlobRoute } from './blobs.js';
-import { DASHBOARD_PATHS, dashboardRoute } from './dashboard.js';
+import { createDashboardRoute, DASHBOARD_PATHS } from './dashboard.js';
 import { createGraphqlRoute } from './graphql.js';
 import { createHealthRoute } from './health.js';
 import { createInferRoutes } from './infer.js';
@@ -41,13 +41,14 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
     ['/v1/models', infer.models],
   ]);
   const blob = createBlobRoute(core);
+  const dashboard = createDashboardRoute(env);
 
   async function handler(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       const route = exact.get(url.pathname)
         ?? (/^\/blobs\/[^/]+$/.test(url.pathname) ? blob : undefined)
-        ?? ((req.method === 'GET' || req.method === 'HEAD') && DASHBOARD_PATHS.has(url.pathname) ? dashboardRoute : undefined);
+        ?? ((req.method === 'GET' || req.method === 'HEAD') && DASHBOARD_PATHS.has(url.pathname) ? dashboard : undefined);
       if (!route) return sendError(res, 'NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
       await route(req, res, url);
     } catch (err) {

@@ -8,7 +8,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { badInput } from '../errors.js';
 import { checkPreprocessingSpec, type PreprocessingSpec } from './spec.js';
-import { readTar } from './tar.js';
+import { readTar } from '../archive/tar.js';
 import type { TokenizerSpec } from './tokenizer.js';
 
 export const BUNDLE_FORMAT = 'ril-student-bundle';

@@ -176,6 +176,38 @@ export async function fail(db: Database, jobId: string, workerId: string, error:
   return finish(db, jobId, workerId, 'FAILED', { error: message }, now);
 }
 
+/**
+ * The holder stops working on a job without failing it (its time budget ran out, or it is shutting down): the job
+ * stays LEASED, its lease made to expire now, so the next claim or sweep (requeueExpired) puts it back in the queue,
+ * and the attempt it used is given back (a pause is not a failure). What the job had done is kept by the job's own
+ * work (a teacher fill's answers are in the cache), so whoever claims it next resumes it.
+ */
+export async function yieldLease(db: Database, jobId: string, workerId: string, opts: QueueOptions = DEFAULT_QUEUE) {
+  const now = opts.now?.() ?? new Date();
+  const { count } = await db.prisma.job.updateMany({
+    where: { id: jobId, status: 'LEASED', leaseOwner: workerId, attempts: { gt: 0 } },
+    // requeueExpired takes leases that expired strictly before its `now`
+    data: { leaseExpiresAt: new Date(now.getTime() - 1), attempts: { decrement: 1 } },
+  });
+  if (count !== 1) throw conflict(`job ${jobId} is not leased to worker ${workerId}`);
+}
+
+/**
+ * Progress of a job in its `result` while it is leased (`{ progress: {...} }`), for watchers such as `ril teachers fill`
+ * against a remote API; the final result replaces it. False when the lease is no longer held (nothing written).
+ */
+export async function reportJobProgress(db: Database, jobId: string, workerId: string, progress: Record<string, number>): Promise<boolean> {
+  const { count } = await db.prisma.job.updateMany({
+    where: { id: jobId, status: 'LEASED', leaseOwner: workerId },
+    data: { result: JSON.stringify({ progress }) },
+  });
+  return count === 1;
+}
+
+/** The queue's backoff settings from the environment (RIL_JOB_BACKOFF_MS, RIL_JOB_BACKOFF_MAX_MS). */
+export const queueOptionsOf = (env: { RIL_JOB_BACKOFF_MS: number; RIL_JOB_BACKOFF_MAX_MS: number }): QueueOptions =>
+  ({ backoffBaseMs: env.RIL_JOB_BACKOFF_MS, backoffMaxMs: env.RIL_JOB_BACKOFF_MAX_MS });
+
 /** Cancels a queued job at once; a leased one is flagged and ends at its worker's next heartbeat. */
 export async function requestCancel(db: Database, jobId: string, opts: QueueOptions = DEFAULT_QUEUE) {
   const now = opts.now?.() ?? new Date();

@@ -13,6 +13,16 @@ export async function registerWorker(db: Database, principal: Principal, input: 
   return db.prisma.worker.create({ data: { name, keyId: principal.keyId, capabilities: JSON.stringify(caps) } });
 }
 
+/**
+ * The Worker row of a process that reaches the database directly (no API key): `ril serve`'s loop, `ril worker
+ * --kind teacher-fill`, the cron function. Found by name so that a cron function called every minute keeps one row.
+ */
+export async function localWorker(db: Database, name: string, capabilities: Record<string, unknown>) {
+  const existing = await db.prisma.worker.findFirst({ where: { name, keyId: null }, orderBy: { createdAt: 'asc' } });
+  if (existing) return db.prisma.worker.update({ where: { id: existing.id }, data: { lastSeenAt: new Date(), capabilities: JSON.stringify(capabilities) } });
+  return db.prisma.worker.create({ data: { name, keyId: null, capabilities: JSON.stringify(capabilities) } });
+}
+
 /** The worker, if the caller's key registered it. Unknown and foreign workers look the same (FORBIDDEN). */
 export async function ownWorker(db: Database, principal: Principal, workerId: string) {
   const worker = await db.prisma.worker.findUnique({ where: { id: workerId } });

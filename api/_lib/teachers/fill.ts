@@ -73,6 +73,9 @@ export interface FillOptions {
   /** Aborting stops new requests, cancels those in flight and rejects with the signal's reason; what was
    *  written stays written, so the next fill resumes. */
   signal?: AbortSignal;
+  /** A gentler stop (a time budget running out): no request is started after it aborts, those in flight finish and
+   *  are cached, then the fill rejects with its reason (or resolves, if nothing was left). Nothing paid for is lost. */
+  stopSignal?: AbortSignal;
 }
 
 export interface FillResult {
@@ -227,20 +230,28 @@ interface Pair {
   sample: number;
 }
 
-export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promise<FillResult> {
-  const { prisma, blobs } = deps;
-  const env = deps.env ?? process.env;
-  const fetchImpl = deps.fetchImpl ?? fetch;
-  const s = validateOptions(opts);
-  opts.signal?.throwIfAborted();
-
+/**
+ * Everything about a fill that can be checked before it runs: the numbers, the dataset, an ENDPOINT teacher with
+ * a usable baseUrl. The mutation that queues a fill calls it so that bad input fails there, not in a worker.
+ * (The API key variable is not checked here: it must be set where the fill runs, which may be another process.)
+ */
+export async function checkFill(prisma: PrismaClient, opts: FillOptions) {
+  const settings = validateOptions(opts);
   const dataset = await prisma.dataset.findUnique({ where: { id: opts.datasetId }, select: { id: true } });
   if (!dataset) throw notFound(`dataset ${opts.datasetId}`);
   const teacher = await prisma.teacher.findUnique({ where: { name: opts.teacher } });
   if (!teacher) throw notFound(`teacher ${opts.teacher}`);
   if (teacher.kind !== 'ENDPOINT') throw badInput(`teacher ${teacher.name} is ${teacher.kind}, not ENDPOINT: only ENDPOINT teachers can be called`);
   if (!teacher.baseUrl) throw badInput(`teacher ${teacher.name} has no baseUrl`);
-  const endpoint = chatCompletionsUrl(teacher.baseUrl);
+  return { settings, dataset, teacher, endpoint: chatCompletionsUrl(teacher.baseUrl) };
+}
+
+export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promise<FillResult> {
+  const { prisma, blobs } = deps;
+  const env = deps.env ?? process.env;
+  const fetchImpl = deps.fetchImpl ?? fetch;
+  const { settings: s, dataset, teacher, endpoint } = await checkFill(prisma, opts);
+  opts.signal?.throwIfAborted();
   let apiKey: string | undefined;
   if (teacher.apiKeyEnv) {
     apiKey = env[teacher.apiKeyEnv];
@@ -391,8 +402,9 @@ export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promi
       const attempts = tries + 1;
       if (!outcome.retry) return fail(p, `${outcome.reason} (not retried)`);
       if (tries >= s.maxRetries) return fail(p, `${outcome.reason} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
-      await sleep(backoff(tries, outcome.retryAfterMs), undefined, { signal: stop.signal }).catch(() => {
-        throw stop.signal.reason;
+      // a soft stop ends the wait for a retry too: the pair stays missing and is asked by the next fill
+      await sleep(backoff(tries, outcome.retryAfterMs), undefined, { signal: untilStopped }).catch(() => {
+        throw stop.signal.aborted ? stop.signal.reason : new SoftStop();
       });
     }
   };
@@ -400,13 +412,17 @@ export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promi
   // --- A small promise pool: `concurrency` workers take pairs in order. ---
   let next = 0;
   let fatal: { error: unknown } | undefined;
+  const softStopped = () => opts.stopSignal?.aborted === true;
+  const untilStopped = opts.stopSignal ? AbortSignal.any([stop.signal, opts.stopSignal]) : stop.signal;
+  let unfinished = false;
   const worker = async () => {
-    while (next < pairs.length && !stop.signal.aborted) {
+    while (next < pairs.length && !stop.signal.aborted && !softStopped()) {
       const p = pairs[next++];
       try {
         await runPair(p);
         progress();
       } catch (error) {
+        if (error instanceof SoftStop) { unfinished = true; return; }
         if (!fatal) fatal = { error: stop.signal.aborted ? stop.signal.reason : error };
         if (!stop.signal.aborted) stop.abort(error);
         return;
@@ -420,8 +436,12 @@ export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promi
   }
   if (fatal) throw fatal.error;
   if (stop.signal.aborted) throw stop.signal.reason;
+  if (softStopped() && (unfinished || next < pairs.length)) throw opts.stopSignal!.reason;
   return result;
 }
+
+/** A pair given up because of a soft stop (not a failure: it is asked again by the next fill). */
+class SoftStop extends Error {}
 
 /** A failure of one pair that is not worth retrying and must not stop the fill. */
 class PairError extends Error {}

@@ -1,7 +1,7 @@
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import { badInput, notFound } from '../errors.js';
 import { getDatasetOrThrow } from '../datasets/service.js';
-import { fillTeacherCache } from './fill.js';
+import { queueTeacherFill } from './fillJob.js';
 import { coverage, getTeacherByName, importTeacherResponses, readCacheFile, registerTeacher } from './service.js';
 
 export const teacherResolvers: Resolvers = {
@@ -18,11 +18,8 @@ export const teacherResolvers: Resolvers = {
       const teachers = await db.prisma.teacher.findMany({ where: { id: { in: result.teacherIds } }, orderBy: { name: 'asc' } });
       return { imported: result.imported, teachers };
     },
-    fillTeacherCache: (_p, { input }, { db, blobs }) =>
-      fillTeacherCache({ prisma: db.prisma, blobs }, {
-        datasetId: input.datasetId, teacher: input.teacher, samplesPerExample: input.samplesPerExample ?? 1,
-        split: input.split ?? undefined, limit: input.limit ?? undefined, concurrency: input.concurrency ?? 4,
-      }),
+    fillTeacherCache: (_p, { input }, { db }) => queueTeacherFill(db, input),
+    queueTeacherFill: (_p, { input }, { db }) => queueTeacherFill(db, input),
   },
   Teacher: {
     kind: (t) => t.kind as 'IMPORTED' | 'ENDPOINT',

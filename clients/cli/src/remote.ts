@@ -17,3 +17,9 @@ export function remote(opts: RemoteOptions = {}): RilClient {
   if (!apiKey) throw Object.assign(new Error('no API key: set RIL_API_KEY (or pass --api-key)'), { extensions: { code: 'UNAUTHENTICATED' } });
   return new RilClient({ url, apiKey });
 }
+
+/**
+ * Commands that work on either side (`datasets import`, `teachers fill`) go through the API only when one is named
+ * (--api-url or RIL_API_URL); otherwise they open this machine's database like the other local commands.
+ */
+export const namesRemote = (opts: RemoteOptions = {}): boolean => Boolean(opts.apiUrl ?? process.env.RIL_API_URL);

@@ -272,15 +272,6 @@ export type FillTeacherCacheInput = {
   teacher: Scalars['String']['input'];
 };
 
-export type FillTeacherCacheResult = {
-  __typename?: 'FillTeacherCacheResult';
-  alreadyCached: Scalars['Int']['output'];
-  errors: Array<Scalars['String']['output']>;
-  failed: Scalars['Int']['output'];
-  filled: Scalars['Int']['output'];
-  requested: Scalars['Int']['output'];
-};
-
 export type FinalMetric = {
   __typename?: 'FinalMetric';
   name: Scalars['String']['output'];
@@ -302,11 +293,18 @@ export type HeartbeatResult = {
   leaseExpiresAt: Scalars['DateTime']['output'];
 };
 
+/** Give exactly one of `blobSha256` and `path`. */
 export type ImportDatasetInput = {
+  /**
+   * An uploaded blob (PUT /blobs/<sha256>): a JSONL file whose images are `sha256:<hash>` references to uploaded
+   * blobs, or a .tar / .tar.gz archive holding `examples.jsonl` and the image files it references (paths relative
+   * to it).
+   */
+  blobSha256?: InputMaybe<Scalars['String']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   name: Scalars['String']['input'];
-  /** Path of the JSONL file, readable by the server. */
-  path: Scalars['String']['input'];
+  /** Path of a JSONL file on the server's disk: for the local CLI only; refused when RIL_DEPLOYMENT=functions. */
+  path?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type ImportTeacherResponsesInput = {
@@ -438,8 +436,13 @@ export type Mutation = {
   deploy: Deployment;
   /** Fail the job; a retryable failure goes back to the queue (with backoff) until maxAttempts. */
   failJob: Job;
-  /** Fill a teacher cache by calling the teacher's OpenAI-compatible endpoint; resumable, runs to completion. */
-  fillTeacherCache: FillTeacherCacheResult;
+  /**
+   * Queue a TEACHER_FILL job that fills a teacher cache by calling the teacher's OpenAI-compatible endpoint; the
+   * input is checked here. The job is drained by `ril serve`, `ril worker --kind teacher-fill` or the cron function
+   * (resumable: what is cached is never asked again). Its `result` is
+   * { requested, filled, alreadyCached, failed, errors } once it succeeds.
+   */
+  fillTeacherCache: Job;
   /** Extend the lease and report progress. Answers whether cancellation was requested. */
   heartbeat: HeartbeatResult;
   /**
@@ -451,7 +454,10 @@ export type Mutation = {
   importTeacherResponses: ImportTeacherResponsesResult;
   /** Queue an EVALUATE job: score a run's newest checkpoint (or a bundle artifact) on a split with the trainer's judge. */
   queueEvaluation: Job;
-  /** Queue a TEACHER_FILL job (run by the TypeScript worker inside `ril serve`). */
+  /**
+   * Queue a TEACHER_FILL job: the same as fillTeacherCache.
+   * @deprecated use fillTeacherCache, which now queues the job
+   */
   queueTeacherFill: Job;
   /**
    * Record an uploaded blob (PUT /blobs/<sha256> first) as an artifact. A BUNDLE must be a (gzipped) tar of a
@@ -1011,7 +1017,6 @@ export type ResolversTypes = ResolversObject<{
   ExperimentEdge: ResolverTypeWrapper<Omit<ExperimentEdge, 'node'> & { node: ResolversTypes['Experiment'] }>;
   FailJobInput: FailJobInput;
   FillTeacherCacheInput: FillTeacherCacheInput;
-  FillTeacherCacheResult: ResolverTypeWrapper<FillTeacherCacheResult>;
   FinalMetric: ResolverTypeWrapper<FinalMetric>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   HeartbeatInput: HeartbeatInput;
@@ -1089,7 +1094,6 @@ export type ResolversParentTypes = ResolversObject<{
   ExperimentEdge: Omit<ExperimentEdge, 'node'> & { node: ResolversParentTypes['Experiment'] };
   FailJobInput: FailJobInput;
   FillTeacherCacheInput: FillTeacherCacheInput;
-  FillTeacherCacheResult: FillTeacherCacheResult;
   FinalMetric: FinalMetric;
   Float: Scalars['Float']['output'];
   HeartbeatInput: HeartbeatInput;
@@ -1272,14 +1276,6 @@ export type ExperimentEdgeResolvers<ContextType = Context, ParentType extends Re
   node?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType>;
 }>;
 
-export type FillTeacherCacheResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FillTeacherCacheResult'] = ResolversParentTypes['FillTeacherCacheResult']> = ResolversObject<{
-  alreadyCached?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  errors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  filled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  requested?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-}>;
-
 export type FinalMetricResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FinalMetric'] = ResolversParentTypes['FinalMetric']> = ResolversObject<{
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   step?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1364,7 +1360,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   createExperiment?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
   deploy?: Resolver<ResolversTypes['Deployment'], ParentType, ContextType, RequireFields<MutationDeployArgs, 'input'>>;
   failJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationFailJobArgs, 'input'>>;
-  fillTeacherCache?: Resolver<ResolversTypes['FillTeacherCacheResult'], ParentType, ContextType, RequireFields<MutationFillTeacherCacheArgs, 'input'>>;
+  fillTeacherCache?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationFillTeacherCacheArgs, 'input'>>;
   heartbeat?: Resolver<ResolversTypes['HeartbeatResult'], ParentType, ContextType, RequireFields<MutationHeartbeatArgs, 'input'>>;
   importDataset?: Resolver<ResolversTypes['Dataset'], ParentType, ContextType, RequireFields<MutationImportDatasetArgs, 'input'>>;
   importTeacherResponses?: Resolver<ResolversTypes['ImportTeacherResponsesResult'], ParentType, ContextType, RequireFields<MutationImportTeacherResponsesArgs, 'input'>>;
@@ -1520,7 +1516,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Experiment?: ExperimentResolvers<ContextType>;
   ExperimentConnection?: ExperimentConnectionResolvers<ContextType>;
   ExperimentEdge?: ExperimentEdgeResolvers<ContextType>;
-  FillTeacherCacheResult?: FillTeacherCacheResultResolvers<ContextType>;
   FinalMetric?: FinalMetricResolvers<ContextType>;
   HeartbeatResult?: HeartbeatResultResolvers<ContextType>;
   ImportTeacherResponsesResult?: ImportTeacherResponsesResultResolvers<ContextType>;

@@ -1,21 +1,30 @@
 import type { Command } from 'commander';
 import { exportDataset, importDataset, splitCounts } from '../../../../api/_lib/index.js';
-import { fail, print, table } from '../output.js';
+import { fail, print, progressBar, table } from '../output.js';
+import { namesRemote, remote, remoteOptions } from '../remote.js';
+import { datasetFile, uploadAndImport } from './datasetUpload.js';
 import { withLocal } from '../local.js';
 
 export function datasetsCommand(program: Command) {
   const datasets = program.command('datasets').description('import, list and export datasets');
 
-  datasets.command('import <file>').description('import a JSONL dataset (blueprint format; images relative to the file)')
+  remoteOptions(datasets.command('import <file>')
+    .description('import a JSONL dataset (blueprint format; images relative to the file), or a folder holding examples.jsonl; '
+      + 'against an API (--api-url / RIL_API_URL) the images and the JSONL are uploaded first')
     .requiredOption('--name <name>', 'dataset name (a re-import makes a new version)')
     .option('--description <text>')
-    .option('--json', 'JSON output')
-    .action(async (file: string, opts) => {
+    .option('--json', 'JSON output'))
+    .action(async (arg: string, opts) => {
+      const bar = progressBar(opts, `upload ${opts.name}`);
       try {
-        const ds = await withLocal(({ db, blobs, env }) =>
-          importDataset(db, blobs, { name: opts.name, path: file, description: opts.description, maxImageBytes: env.RIL_MAX_IMAGE_BYTES }));
+        const file = datasetFile(arg);
+        const ds = namesRemote(opts)
+          ? await uploadAndImport(remote(opts), file, { name: opts.name, description: opts.description }, bar)
+          : await withLocal(({ db, blobs, env }) =>
+            importDataset(db, blobs, { name: opts.name, path: file, description: opts.description, maxImageBytes: env.RIL_MAX_IMAGE_BYTES }));
+        bar.stop();
         print(opts, ds, () => `imported ${ds.name} v${ds.version}: ${ds.exampleCount} examples (id ${ds.id})`);
-      } catch (err) { fail(err); }
+      } catch (err) { bar.stop(); fail(err); }
     });
 
   datasets.command('list').description('list datasets with their splits').option('--json', 'JSON output')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadEnv } from '../../../../api/_lib/index.js';
 import { createPlatform, listen } from '../../../../api/_lib/index.js';
-import { ensureBootstrapAdmin } from '../../../../api/_lib/index.js';
+import { dashboardBuilt, ensureBootstrapAdmin, NOT_BUILT, queueOptionsOf } from '../../../../api/_lib/index.js';
 import { fail } from '../output.js';
 import { startInProcessWorker } from '../../../../functions/teacher-fill/worker.js';
 
@@ -11,8 +11,10 @@ export async function startServer(opts: { port?: number; host?: string; quiet?: 
   const platform = await createPlatform(env);
   const bootstrapKey = await ensureBootstrapAdmin(platform.db.prisma);
   const http = await listen(platform, opts.port ?? env.PORT, opts.host ?? env.RIL_HOST);
+  // TEACHER_FILL jobs are drained in this process (the same drain as `ril worker --kind teacher-fill` and the cron
+  // function); a fill interrupted by shutdown is paused and resumed by the next drain.
   const worker = env.RIL_TS_WORKER_POLL_MS > 0
-    ? await startInProcessWorker(platform, { pollMs: env.RIL_TS_WORKER_POLL_MS, queue: { backoffBaseMs: env.RIL_JOB_BACKOFF_MS, backoffMaxMs: env.RIL_JOB_BACKOFF_MAX_MS } })
+    ? startInProcessWorker(platform, { pollMs: env.RIL_TS_WORKER_POLL_MS, queue: queueOptionsOf(env) })
     : null;
   const shutdown = async () => { await worker?.stop(); await http.close(); await platform.close(); process.exit(0); };
   process.once('SIGINT', shutdown);
@@ -20,6 +22,7 @@ export async function startServer(opts: { port?: number; host?: string; quiet?: 
   if (!opts.quiet) {
     console.log(`RIL platform on ${http.url} (database: ${platform.db.provider}, home: ${env.home})`);
     console.log(`  GraphQL  POST ${http.url}/graphql\n  health   GET  ${http.url}/healthz`);
+    console.log(dashboardBuilt(env) ? `  dashboard GET  ${http.url}/` : `  dashboard: ${NOT_BUILT}`);
     if (bootstrapKey) console.log(`\nAdmin key (shown once, store it now):\n  ${bootstrapKey}\n`);
   }
   return { platform, http, bootstrapKey, env };

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { FillTeacherCacheDocument } from '../../../sdk/src/index.js';
 import { coverage, importTeacherResponses, readCacheFile, registerTeacher } from '../../../../api/_lib/index.js';
-import { fillTeacherCache } from '../../../../api/_lib/index.js';
+import { queueTeacherFill } from '../../../../api/_lib/index.js';
 import { fail, print, progressBar, table, intOption } from '../output.js';
 import { withLocal } from '../local.js';
+import { namesRemote, remote, remoteOptions } from '../remote.js';
+import { drainLocally, watchRemotely, type FillJobView } from './teacherFillJob.js';
 
 
 export function teachersCommand(program: Command) {
@@ -37,25 +40,34 @@ export function teachersCommand(program: Command) {
       } catch (err) { fail(err); }
     });
 
-  teachers.command('fill').description("ask an ENDPOINT teacher for the responses missing from the cache (resumable)")
+  remoteOptions(teachers.command('fill')
+    .description('queue a TEACHER_FILL job that asks an ENDPOINT teacher for the responses missing from the cache (resumable); '
+      + 'locally it is drained in this process, against an API (--api-url / RIL_API_URL) the server drains it and this command watches')
     .requiredOption('--dataset <id>').requiredOption('--teacher <name>')
     .option('--samples <k>', 'samples per example', intOption, 1)
     .option('--split <split>', 'train | val | test')
     .option('--limit <n>', 'at most n examples', intOption)
     .option('--concurrency <n>', 'requests in flight', intOption, 4)
-    .option('--json', 'JSON output')
+    .option('--no-wait', 'queue the job and return (ril serve, `ril worker --kind teacher-fill` or the cron function drains it)')
+    .option('--json', 'JSON output'))
     .action(async (opts) => {
+      const input = { datasetId: opts.dataset, teacher: opts.teacher, samplesPerExample: opts.samples, split: opts.split, limit: opts.limit, concurrency: opts.concurrency };
       const bar = progressBar(opts, `fill ${opts.teacher}`);
       try {
-        const r = await withLocal(({ db, blobs }) => fillTeacherCache({ prisma: db.prisma, blobs }, {
-          datasetId: opts.dataset, teacher: opts.teacher, samplesPerExample: opts.samples, split: opts.split,
-          limit: opts.limit, concurrency: opts.concurrency,
-          onProgress: (p) => bar.update(p.done, p.total, `filled ${p.filled} failed ${p.failed}`),
-        }));
+        let job: FillJobView;
+        if (namesRemote(opts)) {
+          const client = remote(opts);
+          const queued = (await client.request(FillTeacherCacheDocument, { input })).fillTeacherCache;
+          job = opts.wait ? await watchRemotely(client, queued.id, bar) : queued;
+        } else {
+          job = await withLocal(async (local) => {
+            const queued = await queueTeacherFill(local.db, input);
+            return opts.wait ? drainLocally(local, queued.id, bar) : { ...queued, result: null };
+          });
+        }
         bar.stop();
-        print(opts, r, () => `asked ${r.requested}, filled ${r.filled}, already cached ${r.alreadyCached}, failed ${r.failed}` +
-          (r.errors.length ? `\n${r.errors.slice(0, 10).join('\n')}` : ''));
-        if (r.failed > 0) process.exitCode = 1;
+        print(opts, job, () => describeJob(job));
+        if (opts.wait && job.status !== 'SUCCEEDED') process.exitCode = 1;
       } catch (err) { bar.stop(); fail(err); }
     });
 
@@ -71,4 +83,11 @@ export function teachersCommand(program: Command) {
         print(opts, rows, () => table(['teacher', `covered (>= ${opts.minSamples})`, 'examples', 'responses'], rows.map((r) => [r.teacher, r.covered, r.total, r.responses])));
       } catch (err) { fail(err); }
     });
+}
+
+function describeJob(job: FillJobView): string {
+  const r = job.result as { requested?: number; filled?: number; alreadyCached?: number; failed?: number; errors?: string[] } | null;
+  if (job.status === 'SUCCEEDED' && r) return `job ${job.id} SUCCEEDED: asked ${r.requested}, filled ${r.filled}, already cached ${r.alreadyCached}, failed ${r.failed}`;
+  if (job.status === 'QUEUED' || job.status === 'LEASED') return `job ${job.id} ${job.status}${job.error ? ` (${job.error})` : ''}: it is drained by ril serve, \`ril worker --kind teacher-fill\` or the cron function`;
+  return `job ${job.id} ${job.status}${job.error ? `: ${job.error}` : ''}`;
 }

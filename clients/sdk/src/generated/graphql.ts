@@ -44,6 +44,34 @@ export type DeploymentStatus =
   | 'LIVE'
   | 'STANDBY';
 
+export type FillTeacherCacheInput = {
+  concurrency?: number | null | undefined;
+  datasetId: string | number;
+  limit?: number | null | undefined;
+  samplesPerExample?: number | null | undefined;
+  split?: Split | null | undefined;
+  teacher: string;
+};
+
+/** Give exactly one of `blobSha256` and `path`. */
+export type ImportDatasetInput = {
+  /**
+   * An uploaded blob (PUT /blobs/<sha256>): a JSONL file whose images are `sha256:<hash>` references to uploaded
+   * blobs, or a .tar / .tar.gz archive holding `examples.jsonl` and the image files it references (paths relative
+   * to it).
+   */
+  blobSha256?: string | null | undefined;
+  description?: string | null | undefined;
+  name: string;
+  /** Path of a JSONL file on the server's disk: for the local CLI only; refused when RIL_DEPLOYMENT=functions. */
+  path?: string | null | undefined;
+};
+
+export type JobKind =
+  | 'EVALUATE'
+  | 'TEACHER_FILL'
+  | 'TRAIN';
+
 export type JobStatus =
   | 'CANCELLED'
   | 'FAILED'
@@ -221,6 +249,27 @@ export type RollbackDeploymentMutationVariables = Exact<{
 
 
 export type RollbackDeploymentMutation = { rollbackDeployment: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } };
+
+export type ImportDatasetMutationVariables = Exact<{
+  input: ImportDatasetInput;
+}>;
+
+
+export type ImportDatasetMutation = { importDataset: { id: string, name: string, version: number, exampleCount: number } };
+
+export type FillTeacherCacheMutationVariables = Exact<{
+  input: FillTeacherCacheInput;
+}>;
+
+
+export type FillTeacherCacheMutation = { fillTeacherCache: { id: string, kind: JobKind, status: JobStatus, attempts: number, maxAttempts: number, error: string | null, result: unknown } };
+
+export type JobQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type JobQuery = { job: { id: string, kind: JobKind, status: JobStatus, attempts: number, maxAttempts: number, error: string | null, result: unknown, leaseExpiresAt: string | null, heartbeatAt: string | null, createdAt: string, finishedAt: string | null } | null };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -758,3 +807,43 @@ export const RollbackDeploymentDocument = new TypedDocumentString(`
     decodeTokensPerSecond
   }
 }`) as unknown as TypedDocumentString<RollbackDeploymentMutation, RollbackDeploymentMutationVariables>;
+export const ImportDatasetDocument = new TypedDocumentString(`
+    mutation ImportDataset($input: ImportDatasetInput!) {
+  importDataset(input: $input) {
+    id
+    name
+    version
+    exampleCount
+  }
+}
+    `) as unknown as TypedDocumentString<ImportDatasetMutation, ImportDatasetMutationVariables>;
+export const FillTeacherCacheDocument = new TypedDocumentString(`
+    mutation FillTeacherCache($input: FillTeacherCacheInput!) {
+  fillTeacherCache(input: $input) {
+    id
+    kind
+    status
+    attempts
+    maxAttempts
+    error
+    result
+  }
+}
+    `) as unknown as TypedDocumentString<FillTeacherCacheMutation, FillTeacherCacheMutationVariables>;
+export const JobDocument = new TypedDocumentString(`
+    query Job($id: ID!) {
+  job(id: $id) {
+    id
+    kind
+    status
+    attempts
+    maxAttempts
+    error
+    result
+    leaseExpiresAt
+    heartbeatAt
+    createdAt
+    finishedAt
+  }
+}
+    `) as unknown as TypedDocumentString<JobQuery, JobQueryVariables>;

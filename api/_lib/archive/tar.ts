@@ -1,6 +1,7 @@
 // A minimal reader for tar archives (ustar/GNU/pax as written by GNU tar, bsdtar and Python's tarfile),
 // optionally gzip-compressed. Regular files and directories only; links, devices and unsafe paths
-// (absolute, `..`) are refused. Enough for student bundles; not a general-purpose tar library.
+// (absolute, `..`) are refused. Enough for student bundles and dataset archives; not a general-purpose tar
+// library. `maxUnpackedBytes` caps the decompressed size, so a small gzip bomb cannot exhaust memory.
 import zlib from 'node:zlib';
 
 export interface TarEntry {
@@ -44,9 +45,24 @@ export function safePath(name: string): string {
   return parts.join('/');
 }
 
+export const isGzip = (bytes: Uint8Array) => bytes[0] === 0x1f && bytes[1] === 0x8b;
+
+/** A (gzipped) tar archive, by its magic bytes: gzip's, or "ustar" at offset 257 of the first header. */
+export const looksLikeTar = (bytes: Buffer) => isGzip(bytes) || (bytes.length >= 512 && bytes.subarray(257, 262).toString('latin1') === 'ustar');
+
+export class TarTooLargeError extends Error {}
+
 /** Reads every regular file of a (gzipped) tar archive. Throws on anything that is not a well-formed tar. */
-export function readTar(archive: Buffer): TarEntry[] {
-  const buf = archive[0] === 0x1f && archive[1] === 0x8b ? zlib.gunzipSync(archive) : archive;
+export function readTar(archive: Buffer, opts: { maxUnpackedBytes?: number } = {}): TarEntry[] {
+  const max = opts.maxUnpackedBytes ?? Infinity;
+  let buf: Buffer;
+  try {
+    buf = isGzip(archive) ? zlib.gunzipSync(archive, Number.isFinite(max) ? { maxOutputLength: max } : {}) : archive;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TarTooLargeError(`the archive unpacks to more than ${max} bytes`);
+    throw new Error(`not a gzip archive: ${(err as Error).message}`);
+  }
+  if (buf.length > max) throw new TarTooLargeError(`the archive is more than ${max} bytes`);
   if (buf.length < BLOCK || buf.length % BLOCK !== 0) throw new Error('not a tar archive (length is not a multiple of 512 bytes)');
   const entries: TarEntry[] = [];
   let off = 0;

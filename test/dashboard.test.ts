@@ -1,0 +1,48 @@
+// The dashboard is built once (`npm run build:web` -> scripts/build-web.mjs) and `ril serve` serves the built files
+// as they are; without them, / explains how to build them and the API still works.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { REPO } from './helpers/python.js';
+
+let built: TestServer;
+let missing: TestServer;
+let out: string;
+
+before(async () => {
+  out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ril-web-')), 'public');
+  execFileSync(process.execPath, [path.join(REPO, 'scripts', 'build-web.mjs'), '--out', out], { stdio: 'pipe' });
+  built = await startTestServer({ RIL_PUBLIC_DIR: out });
+  missing = await startTestServer({ RIL_PUBLIC_DIR: path.join(out, '..', 'not-built') });
+});
+after(async () => { await built.close(); await missing.close(); });
+
+test('build:web writes index.html, app.js and app.css; the server answers exactly those bytes', async () => {
+  for (const [route, file, type] of [['/', 'index.html', 'text/html'], ['/app.js', 'app.js', 'text/javascript'], ['/app.css', 'app.css', 'text/css']]) {
+    const res = await fetch(`${built.url}${route}`);
+    assert.equal(res.status, 200, route);
+    assert.match(res.headers.get('content-type') ?? '', new RegExp(type));
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), fs.readFileSync(path.join(out, file)), route);
+  }
+  assert.match(fs.readFileSync(path.join(out, 'index.html'), 'utf8'), /<script type="module" src="\/app.js">/);
+  assert.ok(fs.statSync(path.join(out, 'app.js')).size > 10_000, 'the bundle holds the app and uPlot');
+  // served as built: a change to the file is what the next request gets (nothing is bundled at request time)
+  fs.appendFileSync(path.join(out, 'app.css'), '\n/* rebuilt */\n');
+  assert.match(await (await fetch(`${built.url}/app.css`)).text(), /\/\* rebuilt \*\/\n$/);
+  assert.equal((await fetch(`${built.url}/nope.js`)).status, 404);
+});
+
+test('without a build, / is a page that says to run npm run build:web (503); the API still answers', async () => {
+  const page = await fetch(`${missing.url}/`);
+  assert.equal(page.status, 503);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await page.text(), /npm run build:web/);
+  const js = await fetch(`${missing.url}/app.js`);
+  assert.equal(js.status, 503);
+  assert.match((await js.json() as any).error.message, /npm run build:web/);
+  assert.equal((await missing.gql('{ me { role } }')).data.me.role, 'ADMIN');
+});

@@ -1,0 +1,20 @@
+// Runs the `ril` bin as a child process (asynchronously: the test process may be serving the API it talks to).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { REPO } from './python.js';
+
+export interface CliResult { code: number | null; stdout: string; stderr: string }
+
+/** `env` is added to this process's environment; a value of undefined removes the variable. */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  const merged: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k]; else merged[k] = v;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO, 'clients', 'cli', 'bin', 'ril.js'), ...args], { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
