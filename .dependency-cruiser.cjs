@@ -19,9 +19,9 @@ module.exports = {
     {
       name: 'clients-use-the-facade',
       severity: 'error',
-      comment: 'clients/ may import from api/ only the facade api/_lib/index.ts (export what is missing there).',
+      comment: 'clients/ may import from api/ only the facades api/_lib/index.ts and api/_lib/server.ts (the embedded server).',
       from: { path: '^clients/' },
-      to: { path: '^api/', pathNot: '^api/_lib/index\\.ts$' },
+      to: { path: '^api/', pathNot: '^api/_lib/(index|server)\\.ts$' },
     },
     {
       name: 'functions-use-the-facade',

@@ -7,6 +7,7 @@ bash scripts/ensure-deps.sh
 export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
 TS_TESTS=(test/*.test.ts)
 npm run --silent check:boundaries
+npm run --silent check:functions
 
 echo "== TypeScript tests on SQLite =="
 RIL_TEST_DB=sqlite node --import tsx --test --test-reporter=spec "${TS_TESTS[@]}"

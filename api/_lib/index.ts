@@ -1,6 +1,7 @@
-// The platform library's one facade for code outside api/ (the `ril` CLI, the worker functions under
-// functions/, benchmarks): everything they may use is exported here, so the internals behind it can move
-// without breaking them. Route handlers under api/ and tests may import internals directly. The boundary
+// The platform library's facade for code outside api/ (the `ril` CLI, the worker functions under functions/,
+// benchmarks): everything they may use is exported here, so the internals behind it can move without breaking
+// them. The embedded HTTP server (Apollo, onnxruntime-node, sharp) is NOT exported here but from ./server.ts, so a
+// worker function that imports this facade does not carry the inference runtime. Route handlers under api/ and tests may import internals directly. The boundary
 // check (npm run check:boundaries, .dependency-cruiser.cjs) enforces this.
 export { loadEnv, type Env } from './env.js';
 export { openDatabase, type Database } from './db/index.js';
@@ -19,5 +20,4 @@ export { localWorker } from './jobs/workers.js';
 export { openCore, type Core } from './core.js';
 export type { Services } from './services.js';
 export { REPO_ROOT, spawnPythonWorker, trainerPython } from './jobs/python.js';
-export { createPlatform, listen, type Platform } from './http/server.js';
 export { dashboardBuilt, NOT_BUILT } from './http/dashboard.js';

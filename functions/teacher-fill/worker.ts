@@ -2,7 +2,7 @@
 // Both call drainTeacherFills (./drain.ts) again and again with no time budget, and wait `pollMs` when the queue is
 // empty. TRAIN and EVALUATE jobs wait for a Python worker (`ril worker`).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Platform, QueueOptions, Services } from '../../api/_lib/index.js';
+import type { QueueOptions, Services } from '../../api/_lib/index.js';
 import { drainTeacherFills, type DrainOptions } from './drain.js';
 
 export interface DrainLoopOptions {
@@ -38,7 +38,7 @@ export async function runDrainLoop(opts: DrainLoopOptions): Promise<void> {
 export interface InProcessWorker { stop(): Promise<void>; workerName: string }
 
 /** `ril serve`'s worker: the drain loop in the server's process, stopped with the server. */
-export function startInProcessWorker(platform: Platform, opts: { pollMs: number; queue: QueueOptions }): InProcessWorker {
+export function startInProcessWorker(platform: Services, opts: { pollMs: number; queue: QueueOptions }): InProcessWorker {
   const workerName = `ril-serve-${process.pid}`;
   const abort = new AbortController();
   const loop = runDrainLoop({ services: platform, workerName, pollMs: opts.pollMs, signal: abort.signal, queue: opts.queue });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadEnv } from '../../../../api/_lib/index.js';
-import { createPlatform, listen } from '../../../../api/_lib/index.js';
+import { createPlatform, listen } from '../../../../api/_lib/server.js';
 import { dashboardBuilt, ensureBootstrapAdmin, NOT_BUILT, queueOptionsOf } from '../../../../api/_lib/index.js';
 import { fail } from '../output.js';
 import { startInProcessWorker } from '../../../../functions/teacher-fill/worker.js';

@@ -1,0 +1,4 @@
+// The embedded server's facade, for `ril serve` / `ril demo` (clients/cli): every route group on one node:http
+// server, with the inference runtime in the same process. Kept apart from ./index.ts so that worker functions,
+// which import only that facade, never load Apollo, onnxruntime-node or sharp.
+export { createPlatform, listen, type Platform } from './http/server.js';
