@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
+import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import type { Database } from '../db/index.js';
 import { placeholders, rawQuery, toInt } from '../db/sql.js';
@@ -53,8 +54,13 @@ async function loadImage(ref: string, baseDir: string, blobs: BlobStore, maxByte
   if (ref.startsWith('sha256:')) {
     const hash = ref.slice(7);
     if (!SHA256_RE.test(hash)) return `image "${ref}" is not a valid sha256 reference`;
-    if (!blobs.has(hash)) return `image blob ${hash} is not in the blob store`;
-    const bytes = await blobs.read(hash);
+    let bytes: Buffer;
+    try {
+      bytes = await blobs.read(hash);
+    } catch (err) {
+      if ((err as { extensions?: { code?: unknown } }).extensions?.code === 'NOT_FOUND') return `image blob ${hash} is not in the blob store`;
+      throw err;
+    }
     const format = await imageFormat(bytes);
     if (!format) return `image blob ${hash} is not an image`;
     return { sha256: hash, contentType: format, size: bytes.length };
@@ -142,7 +148,7 @@ export async function importDataset(db: Database, blobs: BlobStore, opts: Import
   const blobRows = new Map<string, { sha256: string; size: number; contentType: string }>();
   for (const img of images.values()) {
     const info = img as ImageInfo;
-    if (info.bytes) await blobs.writeFile(info.bytes);
+    if (info.bytes) await blobs.writeFile(info.bytes, info.contentType);
     blobRows.set(info.sha256, { sha256: info.sha256, size: info.size, contentType: info.contentType });
   }
   return db.prisma.$transaction(async (tx) => {
@@ -186,7 +192,14 @@ export async function exportDataset(db: Database, blobs: BlobStore, id: string, 
   const fileOf = (sha: string) => `images/${sha}.${(types.get(sha) ?? 'image/png').split('/')[1]}`;
   for (const sha of shas) {
     const dest = path.join(out, fileOf(sha));
-    if (!fs.existsSync(dest)) await fsp.copyFile(blobs.pathOf(sha), dest);
+    if (fs.existsSync(dest)) continue;
+    const tmp = `${dest}.${process.pid}.tmp`;
+    try {
+      await pipeline(await blobs.openRead(sha), fs.createWriteStream(tmp));
+      await fsp.rename(tmp, dest);
+    } finally {
+      await fsp.rm(tmp, { force: true });
+    }
   }
   const byId = new Map(examples.map((e) => [e.id, e]));
   await fsp.writeFile(path.join(out, 'examples.jsonl'), examples.map((e) =>
