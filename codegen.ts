@@ -27,6 +27,7 @@ const config: CodegenConfig = {
           Run: '../mappers.js#RunModel',
           Job: '../mappers.js#JobModel',
           Worker: '../mappers.js#WorkerModel',
+          Blob: '../mappers.js#BlobModel',
         },
         scalars: { DateTime: 'Date', JSON: 'unknown' },
         enumsAsTypes: true,

@@ -34,7 +34,7 @@ test('api/graphql.ts answers GraphQL and api/healthz.ts health checks', async ()
   }
 });
 
-test('a function whose start-up fails answers 503 with the reason (no PostgreSQL; pending migrations), and starts once fixed', async () => {
+test('a function whose start-up fails answers 503 with the reason (no PostgreSQL; pending migrations; no URL-signing secret), and starts once fixed', async () => {
   const { home, databaseUrl } = await createTestDatabaseUrl();
   const saved = { ...process.env };
   process.env.RIL_HOME = home;
@@ -57,6 +57,10 @@ test('a function whose start-up fails answers 503 with the reason (no PostgreSQL
       const { applyMigrations } = await import('../api/_lib/db/migrate.js');
       assert.ok((await applyMigrations('postgres', databaseUrl)).length > 0);
       assert.deepEqual(await applyMigrations('postgres', databaseUrl), [], 'migrating twice is a no-op');
+      const unsigned = await fetch(`${s.url}/healthz`);
+      assert.equal(unsigned.status, 503, 'functions need a shared URL-signing secret');
+      assert.match((await unsigned.json() as any).error.message, /RIL_URL_SIGNING_SECRET is required/);
+      process.env.RIL_URL_SIGNING_SECRET = 'a'.repeat(64);
       assert.equal((await fetch(`${s.url}/healthz`)).status, 200, 'the failed start-up is not cached');
     }
   } finally {

@@ -2,9 +2,9 @@
 // database provider (RIL_TEST_DB=sqlite|postgres). Each test seeds its own dataset and teacher.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import path from 'node:path';
 import sharp from 'sharp';
-import { BlobStore } from '../api/_lib/blobs/store.js';
+import { createBlobStore, type BlobStore } from '../api/_lib/blobs/index.js';
+import { loadEnv } from '../api/_lib/env.js';
 import { fillTeacherCache, type FillOptions, type FillProgress } from '../api/_lib/teachers/fill.js';
 import { openTestDatabase, type TestDatabase } from './helpers/db.js';
 import { defaultRespond, startOpenAIMock, type MockRequest, type OpenAIMock, type OpenAIMockOptions } from './helpers/openaiMock.js';
@@ -20,7 +20,7 @@ let seq = 0;
 
 before(async () => {
   db = await openTestDatabase();
-  blobs = new BlobStore(path.join(db.home, 'blobs'), db.prisma, 1 << 20);
+  blobs = await createBlobStore(loadEnv({ RIL_HOME: db.home, RIL_MAX_BLOB_BYTES: String(1 << 20) }), db.prisma);
   pngs = await Promise.all(['#ff0000', '#0000ff', '#00ff00'].map((background) =>
     sharp({ create: { width: 2, height: 2, channels: 3, background } }).png().toBuffer()));
 });

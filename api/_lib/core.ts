@@ -1,8 +1,8 @@
-// Opens what every entry point shares: the database (SQLite or PostgreSQL) and the blob store.
+// Opens what every entry point shares: the database (SQLite or PostgreSQL) and the blob store (local or S3).
 import { openDatabase } from './db/index.js';
 import { providerFor } from './db/provider.js';
 import type { Env } from './env.js';
-import { BlobStore } from './blobs/store.js';
+import { createBlobStore } from './blobs/index.js';
 import type { Services } from './services.js';
 
 export interface Core extends Services { close(): Promise<void> }
@@ -18,8 +18,11 @@ export async function openCore(env: Env): Promise<Core> {
     databaseUrl: env.DATABASE_URL, home: env.home, logSql: env.RIL_LOG_SQL === '1',
     migrate: functions ? 'check' : 'apply', poolMax: env.RIL_DB_POOL_MAX,
   });
-  const blobs = new BlobStore(env.blobDir, db.prisma, env.RIL_MAX_BLOB_BYTES);
-  return { db, env, blobs, close: () => db.close() };
+  const blobs = await createBlobStore(env, db.prisma).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
+  });
+  return { db, env, blobs, close: async () => { blobs.close(); await db.close(); } };
 }
 
 /**

@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** An optional setting: unset or empty means "not set". */
+const optional = <T extends z.ZodTypeAny>(type: T) => z.preprocess((v) => (v === '' ? undefined : v), type.optional());
+
 const schema = z.object({
   /** Where the embedded defaults live: the SQLite file, the blob store, worker caches. Default ./.ril, and
    * $TMPDIR/ril in functions mode (a function's only writable directory is /tmp: unpacked bundles go there). */
@@ -21,8 +24,28 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   /** Interface `ril serve` listens on (0.0.0.0 to accept remote workers). */
   RIL_HOST: z.string().default('127.0.0.1'),
-  /** Largest blob accepted by PUT /blobs/<sha256> (bytes). */
+  /** Largest blob accepted by PUT /blobs/<sha256> and createBlobUpload (bytes). */
   RIL_MAX_BLOB_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+  /** Where blob bytes live: `local` ($RIL_HOME/blobs; one machine) or `s3` (an S3-compatible bucket, RIL_S3_*). */
+  RIL_BLOB_STORE: z.enum(['local', 's3']).default('local'),
+  /** The bucket (required with RIL_BLOB_STORE=s3). */
+  RIL_S3_BUCKET: optional(z.string()),
+  RIL_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Endpoint of an S3-compatible server (MinIO, R2, ...); unset = AWS S3. Presigned URLs point here, so clients
+   * must be able to reach it. */
+  RIL_S3_ENDPOINT: optional(z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s):// URL')),
+  /** `1`: path-style URLs (http://host/bucket/key), which MinIO and most S3-compatible servers need. */
+  RIL_S3_FORCE_PATH_STYLE: z.enum(['0', '1']).default('0'),
+  /** Key prefix of every object the platform writes: blobs at <prefix><sha256>, direct uploads staged under
+   * <prefix>uploads/. */
+  RIL_S3_PREFIX: z.string().refine((p) => !p.startsWith('/'), 'must not start with "/"').default('blobs/'),
+  /** Static credentials (both or neither); unset = the AWS SDK's default chain (AWS_* variables, profiles, roles). */
+  RIL_S3_ACCESS_KEY_ID: optional(z.string()),
+  RIL_S3_SECRET_ACCESS_KEY: optional(z.string()),
+  /** HMAC key of the short-lived blob URLs (GET /blobs/<sha>?exp=..&sig=..) and of the S3 staging keys. Required
+   * when RIL_DEPLOYMENT=functions (every instance must agree); otherwise generated once into
+   * $RIL_HOME/url-signing.key (mode 0600). */
+  RIL_URL_SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')),
   /** Largest image accepted in a dataset import (bytes). */
   RIL_MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
   /** GraphQL query depth and cost limits. */

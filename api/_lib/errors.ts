@@ -26,6 +26,7 @@ export function httpStatus(code: string | undefined): number {
     case 'FORBIDDEN': return 403;
     case 'NOT_FOUND': return 404;
     case 'CONFLICT': return 409;
+    case 'LENGTH_REQUIRED': return 411;
     case 'PAYLOAD_TOO_LARGE': return 413;
     case 'TOO_MANY_REQUESTS': return 429;
     case 'SERVICE_UNAVAILABLE': return 503;

@@ -57,6 +57,10 @@ export const ACCESS: Record<string, readonly Role[]> = {
   'Mutation.reportMetrics': WORKER_ONLY,
   'Mutation.completeJob': WORKER_ONLY,
   'Mutation.failJob': WORKER_ONLY,
+  // blobs: uploads by those who write artifacts; short-lived download URLs for every reader
+  'Mutation.createBlobUpload': ARTIFACT_WRITE,
+  'Mutation.completeBlobUpload': ARTIFACT_WRITE,
+  'Query.blobDownloadUrl': READ,
   'Mutation.createApiKey': ADMIN_ONLY,
   'Mutation.revokeApiKey': ADMIN_ONLY,
 };

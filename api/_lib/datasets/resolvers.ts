@@ -55,7 +55,8 @@ export const datasetResolvers: Resolvers = {
   },
   Example: {
     split: (e) => e.split as 'train' | 'val' | 'test',
-    imageUrl: (e) => `/blobs/${e.imageSha256}`,
+    // signed, short-lived: an <img src> sends no key (no row lookup: the import recorded the image's blob)
+    imageUrl: async (e, _a, { blobs }) => (await blobs.downloadUrl(e.imageSha256)).url,
     dataset: async (e, _a, { loaders }) => (await loaders.datasetById.load(e.datasetId)) ?? Promise.reject(notFound('dataset')),
     teacherResponses: (e, { teacher }, { loaders }) => loaders.responsesByExample.load({ exampleId: e.id, teacher: teacher ?? null }),
   },

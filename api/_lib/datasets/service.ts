@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
+import { pipeline } from 'node:stream/promises';
 import { imageSize } from 'image-size';
 import type { Database } from '../db/index.js';
 import { placeholders, rawQuery, toInt } from '../db/sql.js';
@@ -237,7 +238,7 @@ export async function importDataset(db: Database, blobs: BlobStore, opts: Import
   const blobRows = new Map<string, { sha256: string; size: number; contentType: string }>();
   for (const img of images.values()) {
     const info = img as ImageInfo;
-    if (info.bytes) await blobs.writeFile(info.bytes);
+    if (info.bytes) await blobs.writeFile(info.bytes, info.contentType);
     blobRows.set(info.sha256, { sha256: info.sha256, size: info.size, contentType: info.contentType });
   }
   return db.prisma.$transaction(async (tx) => {
@@ -281,7 +282,14 @@ export async function exportDataset(db: Database, blobs: BlobStore, id: string, 
   const fileOf = (sha: string) => `images/${sha}.${(types.get(sha) ?? 'image/png').split('/')[1]}`;
   for (const sha of shas) {
     const dest = path.join(out, fileOf(sha));
-    if (!fs.existsSync(dest)) await fsp.copyFile(blobs.pathOf(sha), dest);
+    if (fs.existsSync(dest)) continue;
+    const tmp = `${dest}.${process.pid}.tmp`;
+    try {
+      await pipeline(await blobs.openRead(sha), fs.createWriteStream(tmp));
+      await fsp.rename(tmp, dest);
+    } finally {
+      await fsp.rm(tmp, { force: true });
+    }
   }
   const byId = new Map(examples.map((e) => [e.id, e]));
   await fsp.writeFile(path.join(out, 'examples.jsonl'), examples.map((e) =>

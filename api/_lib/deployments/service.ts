@@ -27,7 +27,7 @@ export async function registerArtifact(deps: Deps, input: { blobSha256: string; 
   if (!(ARTIFACT_KINDS as readonly string[]).includes(input.kind)) throw badInput(`unknown artifact kind ${input.kind}`);
   if (!input.name.trim()) throw badInput('an artifact needs a name');
   const blob = await deps.db.prisma.blob.findUnique({ where: { sha256: input.blobSha256 } });
-  if (!blob || !deps.blobs.has(input.blobSha256)) throw badInput(`blob ${input.blobSha256} is not uploaded; PUT /blobs/<sha256> first`);
+  if (!blob || !(await deps.blobs.has(input.blobSha256))) throw badInput(`blob ${input.blobSha256} is not uploaded; upload it first (createBlobUpload + completeBlobUpload, or PUT /blobs/<sha256>)`);
   let metadata: Record<string, unknown> = input.metadata && typeof input.metadata === 'object' ? { ...(input.metadata as object) } : {};
   if (input.kind === 'BUNDLE') {
     const manifest = inspectArchive(await deps.blobs.read(input.blobSha256), input.blobSha256.slice(0, 12));

@@ -1,5 +1,5 @@
 // GraphQL type -> the backing model each resolver receives as its parent (used by codegen's `mappers`).
-import type { ApiKey, Artifact, Dataset, Deployment, DeploymentRevision, Example, Experiment, Job, Run, Teacher, TeacherResponse, Worker } from '../../../generated/sqlite/index.js';
+import type { ApiKey, Artifact, Blob, Dataset, Deployment, DeploymentRevision, Example, Experiment, Job, Run, Teacher, TeacherResponse, Worker } from '../../../generated/sqlite/index.js';
 
 export type DatasetModel = Dataset;
 export type ExampleModel = Pick<Example, 'id' | 'datasetId' | 'externalId' | 'ordinal' | 'split' | 'imageSha256' | 'question' | 'answer'>;
@@ -15,3 +15,4 @@ export type ExperimentModel = Experiment;
 export type RunModel = Run;
 export type JobModel = Job;
 export type WorkerModel = Worker;
+export type BlobModel = Blob;

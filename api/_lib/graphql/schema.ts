@@ -9,6 +9,7 @@ import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import { ACCESS } from '../auth/access.js';
 import type { Context } from './context.js';
 import { requireRole } from '../auth/keys.js';
+import { blobResolvers } from '../blobs/resolvers.js';
 import { datasetResolvers } from '../datasets/resolvers.js';
 import { deploymentResolvers } from '../deployments/resolvers.js';
 import { experimentResolvers } from '../experiments/resolvers.js';
@@ -19,7 +20,7 @@ import { DateTime, JSONScalar } from './scalars.js';
 export const SCHEMA_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'schema.graphql');
 
 type ResolverMap = Record<string, Record<string, unknown>>;
-const MODULES: ResolverMap[] = [datasetResolvers, teacherResolvers, keyResolvers, deploymentResolvers, experimentResolvers] as unknown as ResolverMap[];
+const MODULES: ResolverMap[] = [datasetResolvers, teacherResolvers, keyResolvers, deploymentResolvers, experimentResolvers, blobResolvers] as unknown as ResolverMap[];
 
 function mergeResolvers(modules: ResolverMap[]): ResolverMap {
   const merged: ResolverMap = {};

@@ -1,7 +1,14 @@
 // GET|HEAD|PUT /blobs/<sha256>: content-addressed bytes, hash- and size-checked on upload.
+// GET/HEAD: a key with role EDITOR, VIEWER or WORKER (Authorization: Bearer), or a signed URL
+// (?exp=..&sig=.., from blobDownloadUrl / Example.imageUrl) that authorises that one blob until it expires.
+// API keys in the query string (?key=) are not accepted: they leak into logs and browser history.
+// On the S3 store a GET answers 302 to a presigned S3 URL (the bytes never pass through the API).
+// PUT: EDITOR or WORKER keys. Large uploads should use createBlobUpload (presigned, no body limit).
 import type http from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { authenticate, requireRole } from '../auth/keys.js';
 import { SHA256_RE } from '../blobs/store.js';
+import { forbidden } from '../errors.js';
 import type { Services } from '../services.js';
 import { keyOf, sendError, sendJson, type Route } from './respond.js';
 
@@ -9,24 +16,41 @@ import { keyOf, sendError, sendJson, type Route } from './respond.js';
 export function createBlobRoute({ db, blobs }: Services): Route {
   return async function blob(req: http.IncomingMessage, res: http.ServerResponse, url: URL) {
     const hash = url.pathname.split('/').pop() ?? '';
-    const principal = await authenticate(db.prisma, keyOf(req, url));
     if (req.method === 'GET' || req.method === 'HEAD') {
-      requireRole(principal, ['EDITOR', 'VIEWER', 'WORKER']);
+      const key = keyOf(req);
+      const signed = !key && (url.searchParams.has('sig') || url.searchParams.has('exp'));
+      if (signed) {
+        if (!blobs.verifySignedUrl(hash, url.searchParams.get('exp'), url.searchParams.get('sig'))) throw forbidden('the signed URL is invalid or has expired');
+      } else {
+        requireRole(await authenticate(db.prisma, key), ['EDITOR', 'VIEWER', 'WORKER']);
+      }
       if (!SHA256_RE.test(hash)) return sendError(res, 'BAD_USER_INPUT', 'not a sha256');
       const row = await db.prisma.blob.findUnique({ where: { sha256: hash } });
-      if (!row || !blobs.has(hash)) return sendError(res, 'NOT_FOUND', `blob ${hash} not found`);
-      res.writeHead(200, { 'content-type': row.contentType, 'content-length': row.size, 'cache-control': 'private, max-age=31536000, immutable', etag: `"${hash}"` });
-      if (req.method === 'HEAD') return void res.end();
-      const { createReadStream } = await import('node:fs');
-      createReadStream(blobs.pathOf(hash)).pipe(res);
+      if (!row) return sendError(res, 'NOT_FOUND', `blob ${hash} not found`);
+      const headers = { 'content-type': row.contentType, 'content-length': String(row.size), etag: `"${hash}"` };
+      if (blobs.kind === 's3') {
+        if (req.method === 'HEAD') return void res.writeHead(200, { ...headers, 'cache-control': 'private, no-cache' }).end();
+        const { url: location } = await blobs.downloadUrl(hash, row.contentType);
+        return void res.writeHead(302, { location, 'cache-control': 'private, no-store' }).end();
+      }
+      const body = await blobs.openRead(hash); // NOT_FOUND (404) when the row's file is missing
+      res.writeHead(200, { ...headers, 'cache-control': 'private, max-age=31536000, immutable' });
+      if (req.method === 'HEAD') return void (body.destroy(), res.end());
+      try {
+        await pipeline(body, res);
+      } catch (err) {
+        // the status is sent: all that is left is to cut the response short (the client sees a truncated body)
+        if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') console.error(`[blobs] reading ${hash} failed:`, (err as Error).message);
+        res.destroy();
+      }
       return;
     }
     if (req.method === 'PUT') {
-      requireRole(principal, ['EDITOR', 'WORKER']);
+      requireRole(await authenticate(db.prisma, keyOf(req)), ['EDITOR', 'WORKER']);
       if (!SHA256_RE.test(hash)) return sendError(res, 'BAD_USER_INPUT', 'not a sha256');
-      const declared = Number(req.headers['content-length'] ?? NaN);
-      if (Number.isFinite(declared) && declared > blobs.maxBytes) return sendError(res, 'PAYLOAD_TOO_LARGE', `blob exceeds the limit of ${blobs.maxBytes} bytes`);
-      const stored = await blobs.putStream(hash, req, String(req.headers['content-type'] ?? 'application/octet-stream'));
+      const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+      if (declared !== undefined && declared > blobs.maxBytes) return sendError(res, 'PAYLOAD_TOO_LARGE', `blob exceeds the limit of ${blobs.maxBytes} bytes`);
+      const stored = await blobs.putStream(hash, req, String(req.headers['content-type'] ?? 'application/octet-stream'), Number.isSafeInteger(declared) ? declared : undefined);
       return sendJson(res, stored.created ? 201 : 200, stored);
     }
     return sendError(res, 'BAD_USER_INPUT', `method ${req.method} not allowed on /blobs`);

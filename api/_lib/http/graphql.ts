@@ -50,7 +50,7 @@ export async function createGraphqlRoute(services: Services, inference: Inferenc
   async function route(req: http.IncomingMessage, res: http.ServerResponse, url: URL) {
     let principal;
     try {
-      principal = await authenticate(db.prisma, keyOf(req, url));
+      principal = await authenticate(db.prisma, keyOf(req));
     } catch (err) {
       return sendJson(res, 401, { errors: [{ message: (err as Error).message, extensions: { code: 'UNAUTHENTICATED' } }] });
     }

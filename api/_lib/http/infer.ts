@@ -218,9 +218,9 @@ export function createInferRoutes(services: Services, inference: InferencePort):
 
   /** One error policy for the OpenAI-style routes: 4xx in the OpenAI error shape, with retry-after on 429. */
   const openAiRoute = (fn: (req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) => Promise<void>): Route =>
-    async (req, res, url) => {
+    async (req, res) => {
       try {
-        await fn(req, res, () => authenticate(db.prisma, keyOf(req, url)));
+        await fn(req, res, () => authenticate(db.prisma, keyOf(req)));
       } catch (err) {
         const code = (err as AppError).extensions?.code as string | undefined;
         if (!code || httpStatus(code) >= 500 || res.headersSent) throw err;

@@ -29,9 +29,10 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
   return Buffer.concat(chunks);
 }
 
-/** The key from `Authorization: Bearer ...`, or `?key=` (for <img src> in the dashboard). */
-export function keyOf(req: http.IncomingMessage, url: URL): string | undefined {
-  return req.headers.authorization ?? url.searchParams.get('key') ?? undefined;
+/** The key from `Authorization: Bearer ...`. Never from the URL (`?key=` would leak into logs and browser
+ * history): an <img src> gets a signed blob URL instead (blobDownloadUrl, Example.imageUrl). */
+export function keyOf(req: http.IncomingMessage): string | undefined {
+  return req.headers.authorization ?? undefined;
 }
 
 /** The answer to an error a route threw: its code's 4xx and message, or a masked 500 (logged here, once). */

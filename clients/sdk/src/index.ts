@@ -8,7 +8,7 @@
 // Failures are RilError with `code` (extensions.code: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
 // CONFLICT, ...; NETWORK_ERROR when the server could not be reached). Network errors are retried with backoff:
 // queries always, mutations only when the connection was refused (the request never reached the server).
-import type { TypedDocumentString } from './generated/graphql.js';
+import { BlobDownloadUrlDocument, CompleteBlobUploadDocument, CreateBlobUploadDocument, type TypedDocumentString } from './generated/graphql.js';
 
 export * from './generated/graphql.js';
 
@@ -80,6 +80,9 @@ function hex(buf: ArrayBuffer): string {
   return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Whether a URL the API returned is absolute (presigned, elsewhere) rather than relative to the API. */
+const isAbsolute = (url: string) => /^[a-z][a-z0-9+.-]*:/i.test(url);
+
 /** True when the connection was refused: nothing reached the server, so even a mutation may be sent again. */
 function refused(err: unknown): boolean {
   const cause = (err as { cause?: { code?: string } })?.cause;
@@ -105,12 +108,17 @@ export class RilClient {
     return { ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}), ...extra };
   }
 
-  /** fetch with retries on network errors (and 502/503/504 when `idempotent`). */
+  /** A URL the API returned, made absolute: relative ones are relative to the API's base URL. */
+  resolveUrl(url: string): string {
+    return isAbsolute(url) ? url : `${this.url}${url.startsWith('/') ? '' : '/'}${url}`;
+  }
+
+  /** fetch (of a path of the API, or an absolute URL) with retries on network errors (and 502/503/504 when `idempotent`). */
   private async send(path: string, init: RequestInit, idempotent: boolean): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
-        res = await this.fetchImpl(`${this.url}${path}`, init);
+        res = await this.fetchImpl(this.resolveUrl(path), init);
       } catch (err) {
         if ((err as Error)?.name === 'AbortError') throw err;
         if (attempt < this.retries && (idempotent || refused(err))) {
@@ -152,16 +160,33 @@ export class RilClient {
     return body.data;
   }
 
-  /** The URL of a blob for <img src> (the key travels as ?key=). */
-  blobUrl(sha256: string): string {
-    return `${this.url}/blobs/${sha256}${this.apiKey ? `?key=${encodeURIComponent(this.apiKey)}` : ''}`;
+  /**
+   * A short-lived URL (about an hour) that serves a blob without a key, for <img src> or a plain fetch
+   * (blobDownloadUrl; an Example's `imageUrl` is the same for its image). API keys never travel in URLs.
+   */
+  async blobUrl(sha256: string): Promise<string> {
+    const { blobDownloadUrl } = await this.request(BlobDownloadUrlDocument, { sha256 });
+    return this.resolveUrl(blobDownloadUrl.url);
   }
 
-  /** Uploads bytes to the content-addressed blob store; resolves to their sha256. */
+  /**
+   * Uploads bytes to the content-addressed blob store; resolves to their sha256. createBlobUpload says where
+   * to send them (the API's PUT /blobs/<sha256>, or a presigned URL of the S3 store, so large blobs never
+   * pass through the API), then completeBlobUpload verifies and records them. Nothing is sent when the
+   * blob is already stored.
+   */
   async putBlob(bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<string> {
     const sha = hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-    const res = await this.send(`/blobs/${sha}`, { method: 'PUT', headers: this.headers({ 'content-type': contentType }), body: bytes as Uint8Array<ArrayBuffer> }, true);
-    if (res.status >= 300) throw await this.httpError(res);
+    const { createBlobUpload: up } = await this.request(CreateBlobUploadDocument, { input: { sha256: sha, size: bytes.byteLength, contentType } });
+    if (!up.alreadyExists) {
+      if (!up.url) throw new RilError('INTERNAL_SERVER_ERROR', `createBlobUpload gave no URL for ${sha}`);
+      // the API's own URL takes the key; a presigned one must not get it (and must not see it)
+      const headers = { ...(up.headers as Record<string, string>), ...(isAbsolute(up.url) ? {} : this.headers()) };
+      const res = await this.send(up.url, { method: up.method, headers, body: bytes as Uint8Array<ArrayBuffer> }, true);
+      if (res.status >= 300) throw await this.httpError(res);
+      await res.arrayBuffer().catch(() => undefined);
+    }
+    await this.request(CompleteBlobUploadDocument, { sha256: sha });
     return sha;
   }
 

@@ -101,7 +101,7 @@ async function datasetPage(id: string, params: URLSearchParams) {
       dataset.teacherCoverage.map((c) => `${c.teacher.name} (${c.teacher.model}: ${c.covered}/${c.total} covered, ${c.responses} responses)`).join('; ') || 'none'),
     h('div', { class: 'row' }, 'split:', ['', 'train', 'val', 'test'].map((s) => h('a', { href: `#/datasets/${id}${s ? `?split=${s}` : ''}` }, s || 'all'))),
     h('div', { class: 'examples' }, ex.edges.map(({ node: e }) => h('div', { class: 'card example', 'data-example': e.externalId },
-      h('img', { src: ril().blobUrl(e.imageSha256), alt: e.question, loading: 'lazy' }),
+      h('img', { src: ril().resolveUrl(e.imageUrl), alt: e.question, loading: 'lazy' }),
       h('div', {},
         h('div', {}, h('b', {}, 'Q '), e.question),
         h('div', {}, h('b', {}, 'A '), e.answer, h('span', { class: 'muted' }, ` · ${e.split} · ${e.externalId}`)),

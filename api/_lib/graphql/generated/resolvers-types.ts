@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel, ApiKeyModel, TeacherCoverageModel, DatasetStatsModel, ArtifactModel, DeploymentModel, DeploymentRevisionModel, ExperimentModel, RunModel, JobModel, WorkerModel } from '../mappers.js';
+import type { DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel, ApiKeyModel, TeacherCoverageModel, DatasetStatsModel, ArtifactModel, DeploymentModel, DeploymentRevisionModel, ExperimentModel, RunModel, JobModel, WorkerModel, BlobModel } from '../mappers.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -57,6 +57,37 @@ export type ArtifactKind =
   | 'DISCRIMINATOR'
   | 'OTHER';
 
+/** A content-addressed blob: bytes identified by their sha256. */
+export type Blob = {
+  __typename?: 'Blob';
+  contentType: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  sha256: Scalars['String']['output'];
+  size: Scalars['Int']['output'];
+};
+
+export type BlobDownload = {
+  __typename?: 'BlobDownload';
+  expiresAt: Scalars['DateTime']['output'];
+  /** GET it (no key needed). Relative URLs are relative to the API. */
+  url: Scalars['String']['output'];
+};
+
+/**
+ * Where to send a blob's bytes: `method` them to `url` with `headers`, then call completeBlobUpload.
+ * alreadyExists = nothing to send. A relative `url` is the API's own (send your key as Authorization: Bearer);
+ * an absolute one is presigned (send no Authorization header) and expires at `expiresAt`.
+ */
+export type BlobUpload = {
+  __typename?: 'BlobUpload';
+  alreadyExists: Scalars['Boolean']['output'];
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  headers: Scalars['JSON']['output'];
+  method: Scalars['String']['output'];
+  sha256: Scalars['String']['output'];
+  url?: Maybe<Scalars['String']['output']>;
+};
+
 export type ClaimJobInput = {
   kinds: Array<JobKind>;
   leaseSeconds?: InputMaybe<Scalars['Int']['input']>;
@@ -85,6 +116,14 @@ export type ConfigDifference = {
 export type CreateApiKeyInput = {
   name: Scalars['String']['input'];
   role: Role;
+};
+
+export type CreateBlobUploadInput = {
+  contentType?: InputMaybe<Scalars['String']['input']>;
+  /** sha256 of the bytes (64 lowercase hex digits) */
+  sha256: Scalars['String']['input'];
+  /** exact length in bytes */
+  size: Scalars['Int']['input'];
 };
 
 export type CreateExperimentInput = {
@@ -204,7 +243,7 @@ export type Example = {
   externalId: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   imageSha256: Scalars['String']['output'];
-  /** Relative URL of the image blob: GET /blobs/<sha256> */
+  /** A short-lived URL of the image (signed; see Query.blobDownloadUrl): relative to the API, or absolute on S3. */
   imageUrl: Scalars['String']['output'];
   question: Scalars['String']['output'];
   split: Split;
@@ -423,9 +462,19 @@ export type Mutation = {
   cancelRun: Run;
   /** Atomically lease the next available job of the given kinds, or null. */
   claimJob?: Maybe<Job>;
+  /**
+   * Step 2: verifies what was sent (sha256 and size) and records the blob; BAD_USER_INPUT (and nothing stored)
+   * when the bytes do not match or nothing was sent. Idempotent.
+   */
+  completeBlobUpload: Blob;
   completeJob: Job;
   /** Create an API key. The secret is returned once and stored only as a hash. */
   createApiKey: CreatedApiKey;
+  /**
+   * Step 1 of an upload (EDITOR or WORKER keys): checks the hash, the size (at most RIL_MAX_BLOB_BYTES) and the
+   * content type, and says where to send the bytes. alreadyExists: the blob is stored, nothing to send.
+   */
+  createBlobUpload: BlobUpload;
   /** Create an experiment. The config is validated against the trainer's schema; defaults are filled in. */
   createExperiment: Experiment;
   /**
@@ -460,8 +509,8 @@ export type Mutation = {
    */
   queueTeacherFill: Job;
   /**
-   * Record an uploaded blob (PUT /blobs/<sha256> first) as an artifact. A BUNDLE must be a (gzipped) tar of a
-   * student bundle directory; its manifest and sha256s are checked here and summarised in `metadata`.
+   * Record an uploaded blob (createBlobUpload + completeBlobUpload, or PUT /blobs/<sha256>, first) as an artifact.
+   * A BUNDLE must be a (gzipped) tar of a student bundle directory; its manifest and sha256s are checked here and summarised in `metadata`.
    */
   registerArtifact: Artifact;
   /** Register (or update the endpoint settings of) a teacher. */
@@ -489,6 +538,11 @@ export type MutationClaimJobArgs = {
 };
 
 
+export type MutationCompleteBlobUploadArgs = {
+  sha256: Scalars['String']['input'];
+};
+
+
 export type MutationCompleteJobArgs = {
   input: CompleteJobInput;
 };
@@ -496,6 +550,11 @@ export type MutationCompleteJobArgs = {
 
 export type MutationCreateApiKeyArgs = {
   input: CreateApiKeyInput;
+};
+
+
+export type MutationCreateBlobUploadArgs = {
+  input: CreateBlobUploadInput;
 };
 
 
@@ -595,6 +654,11 @@ export type Query = {
   apiKeys: Array<ApiKey>;
   artifact?: Maybe<Artifact>;
   artifacts: Array<Artifact>;
+  /**
+   * A short-lived URL that serves a blob's bytes to whoever holds it (no key needed: for <img src>, or downloads
+   * too large for the API's body limits). Relative URLs are relative to the API. NOT_FOUND for an unknown blob.
+   */
+  blobDownloadUrl: BlobDownload;
   /** Aligned metric series and a table of final metrics for several runs, with the config keys that differ. */
   compareRuns: RunComparison;
   dataset?: Maybe<Dataset>;
@@ -634,6 +698,11 @@ export type QueryArtifactArgs = {
 export type QueryArtifactsArgs = {
   kind?: InputMaybe<ArtifactKind>;
   runId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryBlobDownloadUrlArgs = {
+  sha256: Scalars['String']['input'];
 };
 
 
@@ -992,12 +1061,16 @@ export type ResolversTypes = ResolversObject<{
   ApiKey: ResolverTypeWrapper<ApiKeyModel>;
   Artifact: ResolverTypeWrapper<ArtifactModel>;
   ArtifactKind: ArtifactKind;
+  Blob: ResolverTypeWrapper<BlobModel>;
+  BlobDownload: ResolverTypeWrapper<BlobDownload>;
+  BlobUpload: ResolverTypeWrapper<BlobUpload>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ClaimJobInput: ClaimJobInput;
   ComparedSeries: ResolverTypeWrapper<ComparedSeries>;
   CompleteJobInput: CompleteJobInput;
   ConfigDifference: ResolverTypeWrapper<ConfigDifference>;
   CreateApiKeyInput: CreateApiKeyInput;
+  CreateBlobUploadInput: CreateBlobUploadInput;
   CreateExperimentInput: CreateExperimentInput;
   CreatedApiKey: ResolverTypeWrapper<Omit<CreatedApiKey, 'key'> & { key: ResolversTypes['ApiKey'] }>;
   Dataset: ResolverTypeWrapper<DatasetModel>;
@@ -1070,12 +1143,16 @@ export type ResolversParentTypes = ResolversObject<{
   AnswerCount: AnswerCount;
   ApiKey: ApiKeyModel;
   Artifact: ArtifactModel;
+  Blob: BlobModel;
+  BlobDownload: BlobDownload;
+  BlobUpload: BlobUpload;
   Boolean: Scalars['Boolean']['output'];
   ClaimJobInput: ClaimJobInput;
   ComparedSeries: ComparedSeries;
   CompleteJobInput: CompleteJobInput;
   ConfigDifference: ConfigDifference;
   CreateApiKeyInput: CreateApiKeyInput;
+  CreateBlobUploadInput: CreateBlobUploadInput;
   CreateExperimentInput: CreateExperimentInput;
   CreatedApiKey: Omit<CreatedApiKey, 'key'> & { key: ResolversParentTypes['ApiKey'] };
   Dataset: DatasetModel;
@@ -1160,6 +1237,27 @@ export type ArtifactResolvers<ContextType = Context, ParentType extends Resolver
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   runId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type BlobResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Blob'] = ResolversParentTypes['Blob']> = ResolversObject<{
+  contentType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type BlobDownloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BlobDownload'] = ResolversParentTypes['BlobDownload']> = ResolversObject<{
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type BlobUploadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BlobUpload'] = ResolversParentTypes['BlobUpload']> = ResolversObject<{
+  alreadyExists?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  headers?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type ComparedSeriesResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ComparedSeries'] = ResolversParentTypes['ComparedSeries']> = ResolversObject<{
@@ -1355,8 +1453,10 @@ export type MetricSeriesResolvers<ContextType = Context, ParentType extends Reso
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCancelRunArgs, 'id'>>;
   claimJob?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType, RequireFields<MutationClaimJobArgs, 'input'>>;
+  completeBlobUpload?: Resolver<ResolversTypes['Blob'], ParentType, ContextType, RequireFields<MutationCompleteBlobUploadArgs, 'sha256'>>;
   completeJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationCompleteJobArgs, 'input'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
+  createBlobUpload?: Resolver<ResolversTypes['BlobUpload'], ParentType, ContextType, RequireFields<MutationCreateBlobUploadArgs, 'input'>>;
   createExperiment?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
   deploy?: Resolver<ResolversTypes['Deployment'], ParentType, ContextType, RequireFields<MutationDeployArgs, 'input'>>;
   failJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationFailJobArgs, 'input'>>;
@@ -1385,6 +1485,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   artifact?: Resolver<Maybe<ResolversTypes['Artifact']>, ParentType, ContextType, RequireFields<QueryArtifactArgs, 'id'>>;
   artifacts?: Resolver<Array<ResolversTypes['Artifact']>, ParentType, ContextType, Partial<QueryArtifactsArgs>>;
+  blobDownloadUrl?: Resolver<ResolversTypes['BlobDownload'], ParentType, ContextType, RequireFields<QueryBlobDownloadUrlArgs, 'sha256'>>;
   compareRuns?: Resolver<ResolversTypes['RunComparison'], ParentType, ContextType, RequireFields<QueryCompareRunsArgs, 'ids' | 'points'>>;
   dataset?: Resolver<Maybe<ResolversTypes['Dataset']>, ParentType, ContextType, RequireFields<QueryDatasetArgs, 'id'>>;
   datasets?: Resolver<ResolversTypes['DatasetConnection'], ParentType, ContextType, RequireFields<QueryDatasetsArgs, 'first'>>;
@@ -1500,6 +1601,9 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   AnswerCount?: AnswerCountResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   Artifact?: ArtifactResolvers<ContextType>;
+  Blob?: BlobResolvers<ContextType>;
+  BlobDownload?: BlobDownloadResolvers<ContextType>;
+  BlobUpload?: BlobUploadResolvers<ContextType>;
   ComparedSeries?: ComparedSeriesResolvers<ContextType>;
   ConfigDifference?: ConfigDifferenceResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;

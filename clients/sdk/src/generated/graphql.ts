@@ -16,6 +16,14 @@ export type ArtifactKind =
   | 'DISCRIMINATOR'
   | 'OTHER';
 
+export type CreateBlobUploadInput = {
+  contentType?: string | null | undefined;
+  /** sha256 of the bytes (64 lowercase hex digits) */
+  sha256: string;
+  /** exact length in bytes */
+  size: number;
+};
+
 export type CreateExperimentInput = {
   algorithm: Algorithm;
   /** Trainer config overrides (see trainerConfigSchema); unknown keys and out-of-range values are rejected. */
@@ -270,6 +278,27 @@ export type JobQueryVariables = Exact<{
 
 
 export type JobQuery = { job: { id: string, kind: JobKind, status: JobStatus, attempts: number, maxAttempts: number, error: string | null, result: unknown, leaseExpiresAt: string | null, heartbeatAt: string | null, createdAt: string, finishedAt: string | null } | null };
+
+export type CreateBlobUploadMutationVariables = Exact<{
+  input: CreateBlobUploadInput;
+}>;
+
+
+export type CreateBlobUploadMutation = { createBlobUpload: { sha256: string, alreadyExists: boolean, url: string | null, method: string, headers: unknown, expiresAt: string | null } };
+
+export type CompleteBlobUploadMutationVariables = Exact<{
+  sha256: string;
+}>;
+
+
+export type CompleteBlobUploadMutation = { completeBlobUpload: { sha256: string, size: number, contentType: string, createdAt: string } };
+
+export type BlobDownloadUrlQueryVariables = Exact<{
+  sha256: string;
+}>;
+
+
+export type BlobDownloadUrlQuery = { blobDownloadUrl: { url: string, expiresAt: string } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -847,3 +876,33 @@ export const JobDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<JobQuery, JobQueryVariables>;
+export const CreateBlobUploadDocument = new TypedDocumentString(`
+    mutation CreateBlobUpload($input: CreateBlobUploadInput!) {
+  createBlobUpload(input: $input) {
+    sha256
+    alreadyExists
+    url
+    method
+    headers
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<CreateBlobUploadMutation, CreateBlobUploadMutationVariables>;
+export const CompleteBlobUploadDocument = new TypedDocumentString(`
+    mutation CompleteBlobUpload($sha256: String!) {
+  completeBlobUpload(sha256: $sha256) {
+    sha256
+    size
+    contentType
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<CompleteBlobUploadMutation, CompleteBlobUploadMutationVariables>;
+export const BlobDownloadUrlDocument = new TypedDocumentString(`
+    query BlobDownloadUrl($sha256: String!) {
+  blobDownloadUrl(sha256: $sha256) {
+    url
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<BlobDownloadUrlQuery, BlobDownloadUrlQueryVariables>;
