@@ -78,7 +78,8 @@ const BLOCKS: [string, net.BlockList][] = RANGES.map(([label, cidrs]) => {
 });
 
 /** The name of the refused range `address` (an IP literal) falls in, or undefined if it is a public address. */
-export function blockedRange(address: string): string | undefined {
+export function blockedRange(ip: string): string | undefined {
+  const address = ip.split('%')[0]; // an IPv6 zone id (fe80::1%eth0) says which interface, not which range
   const family = net.isIP(address);
   if (family === 0) return 'invalid';
   const type = family === 6 ? 'ipv6' : 'ipv4';
