@@ -20,7 +20,8 @@ let seq = 0;
 const mocks: OpenAIMock[] = [];
 
 before(async () => {
-  t = await startTestServer({ RIL_JOB_BACKOFF_MS: '0', RIL_JOB_BACKOFF_MAX_MS: '0' });
+  // the mock teachers listen on 127.0.0.1, which outbound calls may reach only when the operator allows it
+  t = await startTestServer({ RIL_JOB_BACKOFF_MS: '0', RIL_JOB_BACKOFF_MAX_MS: '0', RIL_OUTBOUND_ALLOW_HOSTS: '127.0.0.1' });
 });
 after(async () => {
   for (const m of mocks) await m.close();
@@ -134,7 +135,7 @@ describe('a drain with a time budget', () => {
 
 describe('the CLI', () => {
   /** The test server's database, for commands that open it directly. */
-  const local = () => ({ RIL_HOME: t.home, DATABASE_URL: t.platform.env.DATABASE_URL, RIL_API_URL: undefined, RIL_JOB_BACKOFF_MS: '0' });
+  const local = () => ({ RIL_HOME: t.home, DATABASE_URL: t.platform.env.DATABASE_URL, RIL_API_URL: undefined, RIL_JOB_BACKOFF_MS: '0', RIL_OUTBOUND_ALLOW_HOSTS: '127.0.0.1' });
 
   test('ril teachers fill (local) queues the job and drains it in-process; --no-wait only queues it', async () => {
     const { mock, datasetId, teacher } = await setup(3);
@@ -202,7 +203,7 @@ describe('cron functions', () => {
     // the functions read their configuration from the environment: the test server's database
     process.env.RIL_HOME = t.home;
     if (t.platform.env.DATABASE_URL) process.env.DATABASE_URL = t.platform.env.DATABASE_URL; else delete process.env.DATABASE_URL;
-    Object.assign(process.env, { CRON_SECRET: SECRET, RIL_JOB_BACKOFF_MS: '0', RIL_JOB_BACKOFF_MAX_MS: '0', RIL_CRON_BUDGET_MS: '20000' });
+    Object.assign(process.env, { CRON_SECRET: SECRET, RIL_JOB_BACKOFF_MS: '0', RIL_JOB_BACKOFF_MAX_MS: '0', RIL_CRON_BUDGET_MS: '20000', RIL_OUTBOUND_ALLOW_HOSTS: '127.0.0.1' });
     fill = (await import('../api/cron/teacher-fill.js')).default as Fn;
     sweep = (await import('../api/cron/sweep-leases.js')).default as Fn;
     const f = await serve(fill);

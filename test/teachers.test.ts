@@ -6,7 +6,7 @@ import { cacheLines, writeDataset } from './helpers/fixtures.js';
 let t: TestServer;
 let datasetId: string;
 before(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ RIL_SECRET_ENV_ALLOWLIST: 'TEACHER_KEY' });
   const { file } = await writeDataset(6);
   datasetId = (await t.gql(`mutation($p: String!) { importDataset(input: { name: "tt", path: $p }) { id } }`, { p: file })).data.importDataset.id;
 });
@@ -34,8 +34,9 @@ describe('teachers and teacher caches', () => {
     assert.equal(errorCode(await reg('name: "e", model: "m", kind: ENDPOINT, baseUrl: "ftp://x"')), 'BAD_USER_INPUT');
     assert.equal(errorCode(await reg('name: "e", model: "m", kind: ENDPOINT, baseUrl: "http://u:p@h/v1"')), 'BAD_USER_INPUT');
     assert.equal(errorCode(await reg('name: "e", model: "m", kind: ENDPOINT, baseUrl: "http://h/v1", apiKeyEnv: "sk-live-123"')), 'BAD_USER_INPUT');
-    const ok = await reg('name: "e", model: "qwen-vl", kind: ENDPOINT, baseUrl: "http://127.0.0.1:9/v1", apiKeyEnv: "TEACHER_KEY"');
-    assert.deepEqual(ok.data.registerTeacher, { name: 'e', kind: 'ENDPOINT', baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'TEACHER_KEY' });
+    assert.equal(errorCode(await reg('name: "e", model: "m", kind: ENDPOINT, baseUrl: "http://h/v1", apiKeyEnv: "OTHER_KEY"')), 'BAD_USER_INPUT', 'not allowlisted');
+    const ok = await reg('name: "e", model: "qwen-vl", kind: ENDPOINT, baseUrl: "http://teacher.example:8000/v1", apiKeyEnv: "TEACHER_KEY"');
+    assert.deepEqual(ok.data.registerTeacher, { name: 'e', kind: 'ENDPOINT', baseUrl: 'http://teacher.example:8000/v1', apiKeyEnv: 'TEACHER_KEY' });
   });
 
   test('imports a cache for two teachers and reports coverage', async () => {

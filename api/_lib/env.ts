@@ -6,6 +6,11 @@ import { z } from 'zod';
 /** An optional setting: unset or empty means "not set". */
 const optional = <T extends z.ZodTypeAny>(type: T) => z.preprocess((v) => (v === '' ? undefined : v), type.optional());
 
+/** A comma-separated list (blanks ignored), each entry matching `re`. */
+const csv = (re: RegExp, what: string) => z.string().default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .refine((items) => items.every((x) => re.test(x)), { message: `every entry must be ${what}` });
+
 const schema = z.object({
   /** Where the embedded defaults live: the SQLite file, the blob store, worker caches. Default ./.ril, and
    * $TMPDIR/ril in functions mode (a function's only writable directory is /tmp: unpacked bundles go there). */
@@ -83,6 +88,18 @@ const schema = z.object({
   RIL_CRON_BUDGET_MS: z.coerce.number().int().min(1000).default(50_000),
   /** Largest unpacked size of a dataset archive (.tar/.tar.gz) given to importDataset (bytes): stops gzip bombs. */
   RIL_MAX_UNPACKED_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  /** Names of the environment variables that may be sent to an endpoint as its bearer key (a teacher's apiKeyEnv, a
+   * training config's judge_api_key_env), comma-separated. Default empty: no endpoint keys at all until the operator
+   * names them (otherwise a caller could name DATABASE_URL and receive its value at a URL of their choosing). */
+  RIL_SECRET_ENV_ALLOWLIST: csv(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
+  /** Hosts that outbound calls (teachers, judges) may reach although they resolve to loopback, private, link-local,
+   * CGNAT or other non-public addresses: exact `host` or `host:port` entries (IPv6 in brackets), comma-separated.
+   * Default empty: only public addresses. */
+  RIL_OUTBOUND_ALLOW_HOSTS: csv(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'a host or host:port'),
+  /** Largest response body an outbound call (teacher, judge) reads, in bytes; a larger one fails that request. */
+  RIL_OUTBOUND_MAX_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  /** Longest one outbound request may take, connect to last byte (ms); a teacher fill's own timeout is capped by it. */
+  RIL_OUTBOUND_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   /** Where `npm run build:web` wrote the dashboard that `ril serve` serves at / (default: public/ in the package). */
   RIL_PUBLIC_DIR: z.string().optional(),
 });

@@ -156,7 +156,8 @@ async function workOne(
   try {
     let result: FillResult;
     try {
-      result = await fillTeacherCache({ prisma: db.prisma, blobs }, { ...fillOptionsOf(job.payload), signal: stop.signal, stopSignal: soft.signal, onProgress });
+      // the operator's key and host allowlists of this process's configuration: the guard applies where the requests are made
+      result = await fillTeacherCache({ prisma: db.prisma, blobs, settings: opts.services.env }, { ...fillOptionsOf(job.payload), signal: stop.signal, stopSignal: soft.signal, onProgress });
       await writing;
     } catch (err) {
       if (why === 'budget' || why === 'signal') {

@@ -32,6 +32,8 @@ export const ACCESS: Record<string, readonly Role[]> = {
   'Mutation.deploy': WRITE,
   'Mutation.rollbackDeployment': WRITE,
   'Mutation.registerTeacher': WRITE,
+  // re-pointing a teacher sends its real key to the new URL: ADMIN only (EDITORs may only create teachers)
+  'Mutation.updateTeacherEndpoint': ADMIN_ONLY,
   'Mutation.importTeacherResponses': WRITE,
   'Mutation.fillTeacherCache': WRITE,
   'Query.experiments': READ,

@@ -71,7 +71,7 @@ export const experimentResolvers: Resolvers = {
     },
   },
   Mutation: {
-    createExperiment: (_p, { input }, { db }) => createExperiment(db, input),
+    createExperiment: (_p, { input }, { db, env }) => createExperiment(db, input, env),
     startRun: (_p, { input }, { db }) => startRun(db, input),
     cancelRun: (_p, { id }, { db }) => cancelRun(db, id),
     retryRun: (_p, { id }, { db }) => retryRun(db, id),

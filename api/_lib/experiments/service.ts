@@ -3,7 +3,7 @@ import type { Database } from '../db/index.js';
 import { badInput, conflict, notFound } from '../errors.js';
 import { enqueue, requestCancel } from '../jobs/queue.js';
 import { coverage } from '../teachers/service.js';
-import { trainerSchema, validateConfig } from './trainerConfig.js';
+import { checkOutboundConfig, trainerSchema, validateConfig, type OutboundConfigSettings } from './trainerConfig.js';
 
 export const ALGORITHMS = ['SFT', 'GRPO', 'DR_GRPO', 'RIL'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
@@ -17,7 +17,8 @@ export interface CreateExperiment {
   config?: unknown;
 }
 
-export async function createExperiment(db: Database, input: CreateExperiment) {
+/** `env`: the operator's allowlists, which a config's judge endpoint and key variable are checked against. */
+export async function createExperiment(db: Database, input: CreateExperiment, env: OutboundConfigSettings) {
   const name = input.name.trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) throw badInput('experiment name: 1-100 of letters, digits, ".", "_", "-"');
   if (!(ALGORITHMS as readonly string[]).includes(input.algorithm)) throw badInput(`algorithm must be one of ${ALGORITHMS.join(', ')}`);
@@ -25,6 +26,7 @@ export async function createExperiment(db: Database, input: CreateExperiment) {
   const sizes = schema.sizes ?? (schema.fields.model?.enum as string[] | undefined) ?? ['nano', 'small', 'base'];
   if (!sizes.includes(input.studentSize)) throw badInput(`studentSize must be one of ${sizes.join(', ')}`);
   const config = validateConfig(schema.fields, input.config ?? {}, schema.platformKeys);
+  checkOutboundConfig(config, env);
   const dataset = await db.prisma.dataset.findUnique({ where: { id: input.datasetId } });
   if (!dataset) throw notFound(`dataset ${input.datasetId}`);
   const teachers = [...new Set(input.teachers ?? [])];

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { badInput } from '../errors.js';
+import { checkOutboundUrl, OutboundError, outboundPolicyOf, type OutboundSettings } from '../net/outbound.js';
+import { checkSecretEnvName, type SecretSettings } from '../net/secrets.js';
 
 export interface FieldSpec {
   type: 'integer' | 'number' | 'boolean' | 'string' | 'array' | 'object';
@@ -92,4 +94,25 @@ function fill(fields: Record<string, FieldSpec>, overrides: unknown, forbidden: 
     out[key] = v;
   }
   return out;
+}
+
+export type OutboundConfigSettings = SecretSettings & OutboundSettings;
+
+/**
+ * The judge's endpoint and key variable, checked against the operator's allowlists: a config is written by an API
+ * caller, and the trainer sends the named variable's value to the named URL. The trainer checks both again where it
+ * makes the request (ril_trainer/outbound.py: DNS, pinned address, no redirects, caps); this is the early error.
+ */
+export function checkOutboundConfig(config: Record<string, unknown>, env: OutboundConfigSettings): void {
+  const keyEnv = config.judge_api_key_env;
+  if (typeof keyEnv === 'string' && keyEnv) checkSecretEnvName('judge_api_key_env', keyEnv, env);
+  const endpoint = config.judge_endpoint;
+  if (typeof endpoint === 'string' && endpoint) {
+    try {
+      checkOutboundUrl(endpoint, outboundPolicyOf(env));
+    } catch (err) {
+      if (err instanceof OutboundError) throw badInput(`judge_endpoint: ${err.message}`);
+      throw err;
+    }
+  }
 }

@@ -11,15 +11,24 @@
 //     unusable 200s (non-JSON, no choices, empty content) are retried with exponential backoff and jitter.
 //     Other 4xx (bad request, bad key, unknown model) would fail the same way again, so they are not.
 //     A pair that runs out of attempts is counted as failed with a message, and the fill goes on.
-//   - Secrets: the API key is read from the env var the teacher names, sent only as a bearer token, and
-//     scrubbed from every message we produce (some servers echo the key back in their 401 body).
+//   - Secrets: the API key is read from the env var the teacher names, which must be one the operator allows
+//     (RIL_SECRET_ENV_ALLOWLIST, checked here too: the row may predate the list), sent only as a bearer token, and
+//     scrubbed from every message we produce. Remote bodies are never quoted in errors (a server can echo
+//     anything into them): a failed request is described by its status and our own reason.
+//   - Outbound rules (api/_lib/net/outbound.ts): every request goes through the guard, here in the process that
+//     makes it (a fill runs wherever its job is drained): DNS-checked and pinned destination, no redirects,
+//     size and time caps. A teacher whose host resolves to a refused address fails the fill before any request.
 //
 // Invariants of the result: filled + failed === requested (unless the fill is aborted, which rejects);
 // requested + alreadyCached === examples covered x samplesPerExample.
+import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrismaClient } from '../db/index.js';
 import { badInput, notFound } from '../errors.js';
 import type { BlobStore } from '../blobs/store.js';
+import { loadEnv } from '../env.js';
+import { OutboundError, outboundPolicyOf, outboundRequest, resolveDestination, type OutboundFailure, type OutboundSettings } from '../net/outbound.js';
+import { checkSecretEnvName, type SecretSettings } from '../net/secrets.js';
 
 export interface FillProgress {
   /** Pairs finished so far (filled + failed). */
@@ -35,8 +44,8 @@ export interface FillDeps {
   blobs: BlobStore;
   /** Where the teacher's API key variable is looked up (default: process.env). */
   env?: NodeJS.ProcessEnv;
-  /** Injected for tests or proxies (default: the global fetch). */
-  fetchImpl?: typeof fetch;
+  /** The operator's allowlists and caps (default: loaded from `env`). A drain passes its services' Env. */
+  settings?: SecretSettings & OutboundSettings;
 }
 
 export interface FillOptions {
@@ -147,7 +156,8 @@ function validateOptions(opts: FillOptions): Settings {
   };
 }
 
-/** `${baseUrl}/chat/completions`, tolerating a trailing slash; baseUrl must be http(s). */
+/** `${baseUrl}/chat/completions`, tolerating a trailing slash; baseUrl must be http(s). (The address checks are
+ * the outbound guard's, where the request is made.) */
 export function chatCompletionsUrl(baseUrl: string): string {
   let url: URL;
   try {
@@ -204,19 +214,8 @@ type Attempt =
 
 const RETRYABLE_STATUS = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500;
 
-/** A short, single-line, key-free description of an error body. */
-function describeErrorBody(raw: string, redact: (s: string) => string): string {
-  let message = raw;
-  try {
-    const parsed = JSON.parse(raw) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof parsed.error === 'string' ? parsed.error : parsed.error?.message ?? parsed.message;
-    if (typeof m === 'string') message = m;
-  } catch {
-    // not JSON: use the raw text
-  }
-  message = redact(message).replace(/\s+/g, ' ').trim();
-  return message.length > 200 ? `${message.slice(0, 200)}...` : message;
-}
+/** Guard failures that would fail the same way again. */
+const FINAL_FAILURES: readonly OutboundFailure[] = ['url', 'blocked', 'redirect', 'too-large'];
 
 // ---------------------------------------------------------------------------------------------------------
 // The fill
@@ -249,16 +248,27 @@ export async function checkFill(prisma: PrismaClient, opts: FillOptions) {
 export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promise<FillResult> {
   const { prisma, blobs } = deps;
   const env = deps.env ?? process.env;
-  const fetchImpl = deps.fetchImpl ?? fetch;
+  const settings = deps.settings ?? loadEnv(env);
+  const policy = outboundPolicyOf(settings);
   const { settings: s, dataset, teacher, endpoint } = await checkFill(prisma, opts);
   opts.signal?.throwIfAborted();
   let apiKey: string | undefined;
   if (teacher.apiKeyEnv) {
+    checkSecretEnvName(`teacher ${teacher.name}'s apiKeyEnv`, teacher.apiKeyEnv, settings);
     apiKey = env[teacher.apiKeyEnv];
     // Name the variable, never a value.
     if (!apiKey) throw badInput(`teacher ${teacher.name} needs its API key in the environment variable ${teacher.apiKeyEnv}, which is not set`);
   }
   const redact = (text: string) => (apiKey ? text.split(apiKey).join('***') : text);
+  // A refused destination fails the whole fill now, before any request (BAD_USER_INPUT: a drain does not retry
+  // it). Each request checks again: the answer to this lookup is not trusted to hold.
+  try {
+    await resolveDestination(new URL(endpoint), policy);
+  } catch (err) {
+    if (err instanceof OutboundError && (err.failure === 'blocked' || err.failure === 'url')) throw badInput(`teacher ${teacher.name}: ${err.message}`);
+    if (!(err instanceof OutboundError)) throw err;
+    // DNS trouble may pass: the requests retry it
+  }
 
   // --- Work list: examples covered (split, first `limit` by ordinal) x samples, minus what is cached. ---
   const examples = await prisma.example.findMany({
@@ -325,26 +335,22 @@ export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promi
     return dataUrl;
   };
 
-  /** One HTTP attempt; throws only on the caller's abort (or stop). */
+  /** One HTTP attempt through the outbound guard; throws only on the caller's abort (or stop). */
   const attempt = async (body: string): Promise<Attempt> => {
     stop.signal.throwIfAborted();
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, s.timeoutMs);
-    const onStop = () => controller.abort(stop.signal.reason);
-    stop.signal.addEventListener('abort', onStop, { once: true });
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
       if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-      const res = await fetchImpl(endpoint, { method: 'POST', headers, body, signal: controller.signal });
-      const raw = await res.text(); // read under the same timeout: a server may stall mid-body
-      if (!res.ok) {
-        const reason = `HTTP ${res.status}${raw ? `: ${describeErrorBody(raw, redact)}` : ''}`;
-        return { ok: false, retry: RETRYABLE_STATUS(res.status), reason, retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after')) : undefined };
+      const res = await outboundRequest(endpoint, { method: 'POST', headers, body, signal: stop.signal, timeoutMs: s.timeoutMs }, policy);
+      if (res.status < 200 || res.status >= 300) {
+        // status and its standard name only: the body is the remote's words, not ours to pass on
+        const reason = `HTTP ${res.status}${STATUS_CODES[res.status] ? ` ${STATUS_CODES[res.status]}` : ''}`;
+        const retryAfter = res.status === 429 || res.status === 503 ? headerValue(res.headers['retry-after']) : null;
+        return { ok: false, retry: RETRYABLE_STATUS(res.status), reason, retryAfterMs: parseRetryAfter(retryAfter) };
       }
       let parsed: unknown;
       try {
-        parsed = JSON.parse(raw);
+        parsed = JSON.parse(res.body.toString('utf8'));
       } catch {
         return { ok: false, retry: true, reason: 'response is not JSON' };
       }
@@ -353,13 +359,8 @@ export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promi
       return { ok: true, text };
     } catch (err) {
       if (stop.signal.aborted) throw stop.signal.reason;
-      if (timedOut) return { ok: false, retry: true, reason: `timed out after ${s.timeoutMs} ms` };
-      const cause = (err as { cause?: { code?: unknown; message?: unknown } })?.cause;
-      const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (err as Error)?.message ?? String(err);
-      return { ok: false, retry: true, reason: `network error: ${redact(String(detail))}` };
-    } finally {
-      clearTimeout(timer);
-      stop.signal.removeEventListener('abort', onStop);
+      if (err instanceof OutboundError) return { ok: false, retry: !FINAL_FAILURES.includes(err.failure), reason: err.message };
+      return { ok: false, retry: true, reason: 'network error' };
     }
   };
 
@@ -439,6 +440,8 @@ export async function fillTeacherCache(deps: FillDeps, opts: FillOptions): Promi
   if (softStopped() && (unfinished || next < pairs.length)) throw opts.stopSignal!.reason;
   return result;
 }
+
+const headerValue = (v: string | string[] | undefined): string | null => (Array.isArray(v) ? v[0] : v) ?? null;
 
 /** A pair given up because of a soft stop (not a failure: it is asked again by the next fill). */
 class SoftStop extends Error {}

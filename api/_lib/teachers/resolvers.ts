@@ -2,7 +2,7 @@ import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import { badInput, notFound } from '../errors.js';
 import { getDatasetOrThrow } from '../datasets/service.js';
 import { queueTeacherFill } from './fillJob.js';
-import { coverage, getTeacherByName, importTeacherResponses, readCacheFile, registerTeacher } from './service.js';
+import { coverage, getTeacherByName, importTeacherResponses, readCacheFile, registerTeacher, updateTeacherEndpoint } from './service.js';
 
 export const teacherResolvers: Resolvers = {
   Query: {
@@ -10,7 +10,8 @@ export const teacherResolvers: Resolvers = {
     teacher: (_p, { name }, { loaders }) => loaders.teacherByName.load(name),
   },
   Mutation: {
-    registerTeacher: (_p, { input }, { db }) => registerTeacher(db, input),
+    registerTeacher: (_p, { input }, { db, env }) => registerTeacher(db, input, env),
+    updateTeacherEndpoint: (_p, { input }, { db, env }) => updateTeacherEndpoint(db, input, env),
     importTeacherResponses: async (_p, { input }, { db }) => {
       if ((input.path == null) === (input.jsonl == null)) throw badInput('give exactly one of path or jsonl');
       const text = input.jsonl ?? readCacheFile(input.path!);

@@ -1,34 +1,84 @@
 // Teachers and their cached responses. A teacher cache import is validated whole before anything is written:
 // every line must name an existing example of the dataset, and a (teacher, example, sample) may appear once,
 // in the file and in the cache. Unknown teacher names are registered as IMPORTED teachers.
+// A teacher's endpoint settings (baseUrl, apiKeyEnv) are checked against the operator's allowlists, and once it
+// exists only an ADMIN may change them (updateTeacherEndpoint).
 import fs from 'node:fs';
 import type { Database } from '../db/index.js';
 import { rawQuery, toInt } from '../db/sql.js';
-import { badInput, notFound } from '../errors.js';
+import { badInput, conflict, notFound } from '../errors.js';
+import { checkOutboundUrl, OutboundError, outboundPolicyOf, type OutboundSettings } from '../net/outbound.js';
+import { checkSecretEnvName, type SecretSettings } from '../net/secrets.js';
 import type { LineError } from '../datasets/service.js';
 
 export const TEACHER_KINDS = ['IMPORTED', 'ENDPOINT'] as const;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const ENV_RE = /^[A-Z_][A-Z0-9_]*$/;
 
 export interface RegisterTeacher { name: string; model: string; kind: string; baseUrl?: string | null; apiKeyEnv?: string | null }
+export interface UpdateTeacherEndpoint { name: string; baseUrl: string; apiKeyEnv?: string | null }
 
-export async function registerTeacher(db: Database, input: RegisterTeacher) {
+/** What registering and re-pointing a teacher are checked against: the operator's key and host allowlists. */
+export type TeacherSettings = SecretSettings & OutboundSettings;
+
+/** Where and with which key a teacher is called: the settings only an ADMIN may change once a teacher exists. */
+interface EndpointSettings { kind: string; baseUrl: string | null; apiKeyEnv: string | null }
+
+function checkEndpoint(settings: EndpointSettings, env: TeacherSettings): void {
+  if (settings.kind === 'ENDPOINT' && !settings.baseUrl) {
+    throw badInput('an ENDPOINT teacher needs baseUrl (an OpenAI-compatible base URL, e.g. http://host:8000/v1)');
+  }
+  if (settings.baseUrl) {
+    try {
+      checkOutboundUrl(settings.baseUrl, outboundPolicyOf(env));
+    } catch (err) {
+      // our own words (scheme, credentials, a refused address range), never the URL's secrets
+      if (err instanceof OutboundError) throw badInput(`baseUrl: ${err.message}`);
+      throw err;
+    }
+  }
+  if (settings.apiKeyEnv) checkSecretEnvName('apiKeyEnv', settings.apiKeyEnv, env);
+}
+
+const sameEndpoint = (a: EndpointSettings, b: EndpointSettings) => a.kind === b.kind && a.baseUrl === b.baseUrl && a.apiKeyEnv === b.apiKeyEnv;
+
+/**
+ * Creates a teacher. Registering an existing name again is allowed (idempotent; the model name may change) only
+ * with the same endpoint settings: re-pointing a teacher would send its real key to the new URL, so that is
+ * updateTeacherEndpoint's job, which only an ADMIN may call. A different endpoint gets CONFLICT.
+ */
+export async function registerTeacher(db: Database, input: RegisterTeacher, env: TeacherSettings) {
   if (!NAME_RE.test(input.name)) throw badInput('teacher name: 1-100 of letters, digits, ".", "_", "-"');
   if (!(TEACHER_KINDS as readonly string[]).includes(input.kind)) throw badInput(`teacher kind must be IMPORTED or ENDPOINT`);
   if (!input.model.trim()) throw badInput('teacher model must not be empty');
-  if (input.kind === 'ENDPOINT') {
-    if (!input.baseUrl) throw badInput('an ENDPOINT teacher needs baseUrl (an OpenAI-compatible base URL, e.g. http://host:8000/v1)');
-    let url: URL;
-    try { url = new URL(input.baseUrl); } catch { throw badInput(`baseUrl is not a URL: ${input.baseUrl}`); }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badInput('baseUrl must be http(s)');
-    if (url.username || url.password) throw badInput('baseUrl must not carry credentials; name an env var in apiKeyEnv instead');
+  const endpoint: EndpointSettings = { kind: input.kind, baseUrl: input.baseUrl ?? null, apiKeyEnv: input.apiKeyEnv ?? null };
+  checkEndpoint(endpoint, env);
+  const model = input.model.trim();
+  const existing = async () => {
+    const teacher = await db.prisma.teacher.findUnique({ where: { name: input.name } });
+    if (!teacher) return undefined;
+    if (!sameEndpoint(teacher, endpoint)) {
+      throw conflict(`teacher ${input.name} already exists with other endpoint settings; an ADMIN changes them with updateTeacherEndpoint`);
+    }
+    return teacher.model === model ? teacher : db.prisma.teacher.update({ where: { id: teacher.id }, data: { model } });
+  };
+  const found = await existing();
+  if (found) return found;
+  try {
+    return await db.prisma.teacher.create({ data: { name: input.name, model, ...endpoint } });
+  } catch (err) {
+    // a concurrent registration of the same name won the race: the same rules apply to its row
+    if ((err as { code?: unknown })?.code === 'P2002') return (await existing())!;
+    throw err;
   }
-  if (input.apiKeyEnv && !ENV_RE.test(input.apiKeyEnv)) {
-    throw badInput('apiKeyEnv is the NAME of an environment variable (e.g. OPENAI_API_KEY), not the key');
-  }
-  const data = { model: input.model.trim(), kind: input.kind, baseUrl: input.baseUrl ?? null, apiKeyEnv: input.apiKeyEnv ?? null };
-  return db.prisma.teacher.upsert({ where: { name: input.name }, create: { name: input.name, ...data }, update: data });
+}
+
+/** Points an existing teacher at another endpoint and/or key variable (ADMIN only, see ACCESS); it becomes ENDPOINT. */
+export async function updateTeacherEndpoint(db: Database, input: UpdateTeacherEndpoint, env: TeacherSettings) {
+  const endpoint: EndpointSettings = { kind: 'ENDPOINT', baseUrl: input.baseUrl, apiKeyEnv: input.apiKeyEnv ?? null };
+  checkEndpoint(endpoint, env);
+  const teacher = await db.prisma.teacher.findUnique({ where: { name: input.name } });
+  if (!teacher) throw notFound(`teacher ${input.name}`);
+  return db.prisma.teacher.update({ where: { id: teacher.id }, data: endpoint });
 }
 
 export async function getTeacherByName(db: Database, name: string) {

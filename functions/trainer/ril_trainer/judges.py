@@ -13,13 +13,16 @@ ground-truth answer and the generated text, writes an explanation and ends with 
   ("shirt" is not in "t-shirt"; same as the TypeScript ``mentionsAnswer``). The rule itself lives in
   ``answers.py``, which both this module and ``evaluate`` import.
 - ``LLMJudge`` talks to any OpenAI-compatible ``/chat/completions`` endpoint with the standard
-  library only (urllib + a thread pool for bounded concurrency). The prompt below is written in
+  library only (http.client via outbound.py + a thread pool for bounded concurrency). The prompt below is written in
   the spirit of the paper's (the paper gives its structure; the wording is ours). Verdicts are
   cached by sha256 of the (question, ground truth, response) triple (in memory, and in a JSONL file
   when ``cache_path`` is set). Transport errors and HTTP 429/5xx are retried with exponential
   backoff; a reply without a parseable ``<answer>0|1</answer>`` counts as 0 and is counted in
   ``stats["unparseable"]`` (logged as ``judge/unparseable``); a request that still fails after the
   retries raises (a silent 0 would poison the rewards).
+- The endpoint and the key are chosen by whoever wrote the training config (an API caller), so every request goes
+  through ``outbound.py`` (allowlisted key variable, DNS-checked and pinned address, no redirects, size and time
+  caps, no remote body in errors), with the operator settings the worker passes to the trainer.
 
 Run: a judge is picked by the training config (``judge: rule | llm``, ``judge_endpoint``, ...).
 """
@@ -31,12 +34,11 @@ import os
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .answers import normalise_text, rule_verdict  # noqa: F401 - re-exported: the judge's rule
+from .outbound import OutboundError, OutboundPolicy, check_url, post, secret_env_allowlist
 
 Item = Tuple[str, str, str]  # (question, ground-truth answer, response)
 
@@ -91,11 +93,17 @@ class LLMJudge:
     kind = "llm"
 
     def __init__(self, endpoint: str, model: str = "judge", api_key: Optional[str] = None, concurrency: int = 4,
-                 retries: int = 3, timeout_s: float = 60.0, backoff_s: float = 0.5, cache_path: Optional[str] = None):
+                 retries: int = 3, timeout_s: float = 60.0, backoff_s: float = 0.5, cache_path: Optional[str] = None,
+                 policy: Optional[OutboundPolicy] = None):
         if not endpoint:
             raise ValueError("judge 'llm' needs judge_endpoint (an OpenAI-compatible base URL, e.g. http://host/v1)")
         base = endpoint.rstrip("/")
         self.url = base if base.endswith("/chat/completions") else base + "/chat/completions"
+        self.policy = policy or OutboundPolicy.from_env()
+        try:
+            self.host = check_url(self.url, self.policy).netloc  # early error; DNS is checked at each request
+        except OutboundError as e:
+            raise ValueError(f"judge_endpoint: {e}") from None
         self.model, self.api_key = model, api_key
         self.concurrency, self.retries, self.timeout_s, self.backoff_s = max(1, concurrency), retries, timeout_s, backoff_s
         self.cache: Dict[str, int] = {}
@@ -118,16 +126,20 @@ class LLMJudge:
             headers["Authorization"] = f"Bearer {self.api_key}"
         for attempt in range(self.retries + 1):
             try:
-                req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-                with urllib.request.urlopen(req, timeout=self.timeout_s) as r:
-                    reply = json.loads(r.read().decode("utf-8"))
-                return reply["choices"][0]["message"]["content"] or ""
-            except urllib.error.HTTPError as e:
-                if e.code not in (408, 409, 429) and e.code < 500 or attempt == self.retries:
-                    raise RuntimeError(f"judge endpoint {self.url}: HTTP {e.code}") from e
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-                if attempt == self.retries:
-                    raise RuntimeError(f"judge endpoint {self.url}: {e}") from e
+                status, raw = post(self.url, body, headers, self.policy, self.timeout_s)
+            except OutboundError as e:
+                # a refused address, a redirect or an oversized reply fails the same way again
+                if e.failure in ("url", "blocked", "redirect", "too-large") or attempt == self.retries:
+                    raise RuntimeError(f"judge endpoint {self.host}: {e}") from None
+            else:
+                if 200 <= status < 300:
+                    try:
+                        return json.loads(raw.decode("utf-8"))["choices"][0]["message"]["content"] or ""
+                    except (ValueError, KeyError, IndexError, TypeError):
+                        raise RuntimeError(f"judge endpoint {self.host}: the reply is not a chat completion") from None
+                # the status only: the body is the remote's words (it may echo the key or internal details)
+                if status not in (408, 409, 429) and status < 500 or attempt == self.retries:
+                    raise RuntimeError(f"judge endpoint {self.host}: HTTP {status}")
             with self._lock:
                 self.stats["retries"] += 1
             time.sleep(self.backoff_s * (2 ** attempt))
@@ -167,6 +179,10 @@ def make_judge(kind: str, endpoint: Optional[str] = None, model: str = "judge", 
     if kind == "rule":
         return RuleJudge()
     if kind == "llm":
+        if api_key_env and api_key_env not in secret_env_allowlist():
+            # the config's author also picks the endpoint: only variables the operator listed may be sent there
+            raise ValueError(f"judge_api_key_env {api_key_env} is not one of the variables the operator allows as "
+                             "endpoint keys (RIL_SECRET_ENV_ALLOWLIST)")
         key = os.environ.get(api_key_env) if api_key_env else None
         return LLMJudge(endpoint or "", model, key, concurrency, retries, cache_path=cache_path)
     raise ValueError(f"unknown judge {kind!r} (rule | llm)")

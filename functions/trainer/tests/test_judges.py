@@ -104,7 +104,9 @@ class ChatServer:
 
 
 @pytest.fixture
-def server():
+def server(monkeypatch):
+    # the operator allows the local judge's host (outbound calls may not reach loopback otherwise)
+    monkeypatch.setenv("RIL_OUTBOUND_ALLOW_HOSTS", "127.0.0.1")
     s = ChatServer()
     yield s
     s.close()
@@ -112,6 +114,7 @@ def server():
 
 def test_llm_judge_against_a_local_endpoint(server, tmp_path, monkeypatch):
     monkeypatch.setenv("JUDGE_KEY", "sekrit")
+    monkeypatch.setenv("RIL_SECRET_ENV_ALLOWLIST", "JUDGE_KEY")
     cache = str(tmp_path / "verdicts.jsonl")
     judge = judges.make_judge("llm", server.url, "judge-model", "JUDGE_KEY", concurrency=2, retries=3, cache_path=cache)
     judge.backoff_s = 0.01

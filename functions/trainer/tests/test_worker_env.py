@@ -12,6 +12,7 @@ HOST_ENV = {
     "NCCL_DEBUG": "INFO", "MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "29500", "WORLD_SIZE": "1",
     "RIL_API_KEY": "ril_worker_secret", "RIL_API_URL": "http://api", "AWS_SECRET_ACCESS_KEY": "aws",
     "DATABASE_URL": "postgres://u:p@h/db", "JUDGE_KEY": "judge-secret", "OPERATOR_VAR": "op",
+    "RIL_SECRET_ENV_ALLOWLIST": "JUDGE_KEY,RIL_API_KEY", "RIL_OUTBOUND_ALLOW_HOSTS": "judge.lan:8000",
 }
 
 
@@ -19,12 +20,12 @@ def test_only_the_allowlist_passes():
     env = child_env(source=HOST_ENV)
     assert set(env) == {"PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                         "OPENBLAS_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "NCCL_DEBUG", "MASTER_ADDR", "MASTER_PORT",
-                        "WORLD_SIZE"}
+                        "WORLD_SIZE", "RIL_SECRET_ENV_ALLOWLIST", "RIL_OUTBOUND_ALLOW_HOSTS"}
     assert env["CUDA_VISIBLE_DEVICES"] == "0,1"
 
 
 def test_names_from_the_config_and_the_operator_pass_when_set():
-    names = ["OPERATOR_VAR", *config_env_names({"judge": "llm", "judge_api_key_env": "JUDGE_KEY"}), "UNSET_VAR"]
+    names = ["OPERATOR_VAR", *config_env_names({"judge": "llm", "judge_api_key_env": "JUDGE_KEY"}, HOST_ENV), "UNSET_VAR"]
     env = child_env(names, source=HOST_ENV)
     assert env["JUDGE_KEY"] == "judge-secret" and env["OPERATOR_VAR"] == "op" and "UNSET_VAR" not in env
     assert "RIL_API_KEY" not in env
@@ -32,7 +33,7 @@ def test_names_from_the_config_and_the_operator_pass_when_set():
 
 def test_a_config_cannot_name_a_platform_variable():
     # the config's author also chooses the judge endpoint: naming RIL_API_KEY would ship the key there
-    assert config_env_names({"judge_api_key_env": "RIL_API_KEY"}) == []
+    assert config_env_names({"judge_api_key_env": "RIL_API_KEY"}, HOST_ENV) == [], "not even when allowlisted"
     assert config_env_names({"judge_api_key_env": None}) == [] and config_env_names({}) == []
 
 

@@ -513,7 +513,12 @@ export type Mutation = {
    * A BUNDLE must be a (gzipped) tar of a student bundle directory; its manifest and sha256s are checked here and summarised in `metadata`.
    */
   registerArtifact: Artifact;
-  /** Register (or update the endpoint settings of) a teacher. */
+  /**
+   * Register a teacher. Registering an existing name again succeeds only with the same kind, baseUrl and apiKeyEnv
+   * (the model name may change); other endpoint settings get CONFLICT: use updateTeacherEndpoint (ADMIN).
+   * baseUrl must be http(s) and not a loopback/private/link-local address unless the operator allows the host
+   * (RIL_OUTBOUND_ALLOW_HOSTS); apiKeyEnv must be listed in RIL_SECRET_ENV_ALLOWLIST (else BAD_USER_INPUT).
+   */
   registerTeacher: Teacher;
   registerWorker: Worker;
   /** Write metric points; idempotent per (run, name, step): a replay writes nothing twice. */
@@ -525,6 +530,8 @@ export type Mutation = {
   rollbackDeployment: Deployment;
   /** Queue a run of an experiment (a TRAIN job). */
   startRun: Run;
+  /** Point an existing teacher at another endpoint and/or key variable; it becomes an ENDPOINT teacher. ADMIN only. */
+  updateTeacherEndpoint: Teacher;
 };
 
 
@@ -641,6 +648,11 @@ export type MutationRollbackDeploymentArgs = {
 
 export type MutationStartRunArgs = {
   input: StartRunInput;
+};
+
+
+export type MutationUpdateTeacherEndpointArgs = {
+  input: UpdateTeacherEndpointInput;
 };
 
 export type PageInfo = {
@@ -973,6 +985,14 @@ export type TeacherResponseEdge = {
   node: TeacherResponse;
 };
 
+export type UpdateTeacherEndpointInput = {
+  /** Name of the environment variable that holds the endpoint's key (listed in RIL_SECRET_ENV_ALLOWLIST); null: no key. */
+  apiKeyEnv?: InputMaybe<Scalars['String']['input']>;
+  /** OpenAI-compatible base URL, e.g. https://host/v1 (the same checks as registerTeacher) */
+  baseUrl: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+};
+
 export type Worker = {
   __typename?: 'Worker';
   capabilities: Scalars['JSON']['output'];
@@ -1135,6 +1155,7 @@ export type ResolversTypes = ResolversObject<{
   TeacherResponse: ResolverTypeWrapper<TeacherResponseModel>;
   TeacherResponseConnection: ResolverTypeWrapper<Omit<TeacherResponseConnection, 'edges'> & { edges: Array<ResolversTypes['TeacherResponseEdge']> }>;
   TeacherResponseEdge: ResolverTypeWrapper<Omit<TeacherResponseEdge, 'node'> & { node: ResolversTypes['TeacherResponse'] }>;
+  UpdateTeacherEndpointInput: UpdateTeacherEndpointInput;
   Worker: ResolverTypeWrapper<WorkerModel>;
 }>;
 
@@ -1210,6 +1231,7 @@ export type ResolversParentTypes = ResolversObject<{
   TeacherResponse: TeacherResponseModel;
   TeacherResponseConnection: Omit<TeacherResponseConnection, 'edges'> & { edges: Array<ResolversParentTypes['TeacherResponseEdge']> };
   TeacherResponseEdge: Omit<TeacherResponseEdge, 'node'> & { node: ResolversParentTypes['TeacherResponse'] };
+  UpdateTeacherEndpointInput: UpdateTeacherEndpointInput;
   Worker: WorkerModel;
 }>;
 
@@ -1474,6 +1496,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   rollbackDeployment?: Resolver<ResolversTypes['Deployment'], ParentType, ContextType, RequireFields<MutationRollbackDeploymentArgs, 'name'>>;
   startRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationStartRunArgs, 'input'>>;
+  updateTeacherEndpoint?: Resolver<ResolversTypes['Teacher'], ParentType, ContextType, RequireFields<MutationUpdateTeacherEndpointArgs, 'input'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{

@@ -76,7 +76,7 @@ export function demoCommand(program: Command) {
           const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
           const runs: { name: string; id: string }[] = [];
           for (const e of demoExperiments(opts.steps)) {
-            const exp = await createExperiment(db, { name: `demo-${e.suffix}-${stamp}`, datasetId: dataset.id, studentSize: e.studentSize, algorithm: e.algorithm, teachers: e.teachers, config: e.config });
+            const exp = await createExperiment(db, { name: `demo-${e.suffix}-${stamp}`, datasetId: dataset.id, studentSize: e.studentSize, algorithm: e.algorithm, teachers: e.teachers, config: e.config }, env);
             runs.push({ name: exp.name, id: (await startRun(db, { experimentId: exp.id, seed: 0 })).id });
           }
           console.log(`\ntraining ${runs.map((r) => r.name).join(' and ')} (a local Python worker runs them one after the other)`);

@@ -19,7 +19,7 @@ export function teachersCommand(program: Command) {
     .option('--json', 'JSON output')
     .action(async (opts) => {
       try {
-        const t = await withLocal(({ db }) => registerTeacher(db, { name: opts.name, model: opts.model, kind: opts.kind, baseUrl: opts.baseUrl, apiKeyEnv: opts.apiKeyEnv }));
+        const t = await withLocal(({ db, env }) => registerTeacher(db, { name: opts.name, model: opts.model, kind: opts.kind, baseUrl: opts.baseUrl, apiKeyEnv: opts.apiKeyEnv }, env));
         print(opts, t, () => `teacher ${t.name} (${t.kind}, model ${t.model})`);
       } catch (err) { fail(err); }
     });
