@@ -191,7 +191,7 @@ describe('clients: SDK, CLI and dashboard against a server with two trained runs
     const { artifacts } = await sdk.request(ArtifactsDocument, { kind: 'BUNDLE', runId: runs[0] });
     const bundleFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ril-cli-bundle-')), 'bundle.tar.gz');
     fs.writeFileSync(bundleFile, Buffer.from(await (await fetch(await sdk.blobUrl(artifacts[0].blobSha256))).arrayBuffer()));
-    const registered = json(await cli(['deploy', 'register', bundleFile, '--name', 'cli-bundle', '--run', runs[0], '--json']));
+    const registered = json(await cli(['deploy', 'register', bundleFile, '--name', 'cli-bundle', '--json']));
     assert.equal(registered.kind, 'BUNDLE');
     assert.equal(registered.blobSha256, artifacts[0].blobSha256);
 

@@ -153,9 +153,9 @@ describe('experiments, runs and the worker protocol over GraphQL', () => {
     const w = await t.gql(`mutation { registerWorker(input: { name: "${name}", capabilities: { device: "cpu" } }) { id } }`, {}, key);
     return { key, id: w.data.registerWorker.id as string };
   }
-  const CLAIM = `mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [TRAIN], leaseSeconds: 30 }) { id kind payload run { id status } } }`;
-  const HEARTBEAT = `mutation($j: ID!, $w: ID!, $s: Int) { heartbeat(input: { jobId: $j, workerId: $w, step: $s }) { cancelRequested } }`;
-  const REPORT = `mutation($r: ID!, $w: ID!, $p: [MetricInput!]!) { reportMetrics(input: { runId: $r, workerId: $w, points: $p }) { written duplicates } }`;
+  const CLAIM = `mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [TRAIN], leaseSeconds: 30 }) { id kind payload attempts run { id status } } }`;
+  const HEARTBEAT = `mutation($j: ID!, $w: ID!, $s: Int, $a: Int = 1) { heartbeat(input: { jobId: $j, workerId: $w, step: $s, attempt: $a }) { cancelRequested } }`;
+  const REPORT = `mutation($r: ID!, $w: ID!, $p: [MetricInput!]!, $a: Int = 1) { reportMetrics(input: { runId: $r, workerId: $w, points: $p, attempt: $a }) { written duplicates } }`;
 
   test('a run goes QUEUED -> RUNNING -> SUCCEEDED; metrics are idempotent; another key sees and touches nothing', async () => {
     const run = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e, seed: 7 }) { id status totalSteps } }`, { e: experimentId })).data.startRun;
@@ -187,7 +187,7 @@ describe('experiments, runs and the worker protocol over GraphQL', () => {
     const mid = await t.gql(`query($r: ID!) { run(id: $r) { step progress metrics(names: ["reward/total"]) { name points { step value } } } }`, { r: run.id });
     assert.deepEqual(mid.data.run.metrics, [{ name: 'reward/total', points: [{ step: 1, value: 0.5 }, { step: 2, value: 0.75 }, { step: 3, value: 1 }] }]);
     assert.equal(mid.data.run.progress, 0.5);
-    const done = await t.gql(`mutation($j: ID!, $w: ID!) { completeJob(input: { jobId: $j, workerId: $w, result: { ok: true } }) { status } }`, { j: job.id, w: a.id }, a.key);
+    const done = await t.gql(`mutation($j: ID!, $w: ID!) { completeJob(input: { jobId: $j, workerId: $w, attempt: 1, result: { ok: true } }) { status } }`, { j: job.id, w: a.id }, a.key);
     assert.equal(done.data.completeJob.status, 'SUCCEEDED');
     const final = await t.gql(`query($r: ID!) { run(id: $r) { status step finishedAt } }`, { r: run.id });
     assert.deepEqual([final.data.run.status, final.data.run.step], ['SUCCEEDED', 40]);
@@ -202,7 +202,7 @@ describe('experiments, runs and the worker protocol over GraphQL', () => {
     assert.equal(job.run.id, running.id);
     assert.equal((await t.gql(`mutation($r: ID!) { cancelRun(id: $r) { status } }`, { r: running.id })).data.cancelRun.status, 'RUNNING');
     assert.deepEqual((await t.gql(HEARTBEAT, { j: job.id, w: w.id }, w.key)).data.heartbeat, { cancelRequested: true });
-    const ack = await t.gql(`mutation($j: ID!, $w: ID!) { failJob(input: { jobId: $j, workerId: $w, error: "stopped on request" }) { status } }`, { j: job.id, w: w.id }, w.key);
+    const ack = await t.gql(`mutation($j: ID!, $w: ID!) { failJob(input: { jobId: $j, workerId: $w, attempt: 1, error: "stopped on request" }) { status } }`, { j: job.id, w: w.id }, w.key);
     assert.equal(ack.data.failJob.status, 'CANCELLED');
     assert.equal((await t.gql(`query($r: ID!) { run(id: $r) { status } }`, { r: running.id })).data.run.status, 'CANCELLED');
     const retried = await t.gql(`mutation($r: ID!) { retryRun(id: $r) { status job { id status attempts } } }`, { r: running.id });

@@ -1,7 +1,7 @@
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import { badInput, notFound } from '../errors.js';
 import { registerArtifact } from './service.js';
-import { assertKeyHoldsRun } from '../jobs/workers.js';
+import { artifactLease } from '../jobs/workers.js';
 
 export const deploymentResolvers: Resolvers = {
   Query: {
@@ -22,8 +22,9 @@ export const deploymentResolvers: Resolvers = {
   },
   Mutation: {
     registerArtifact: async (_p, { input }, deps) => {
-      await assertKeyHoldsRun(deps.db, deps.principal!, input.runId);
-      return registerArtifact(deps, input);
+      const { workerId, attempt, ...artifact } = input;
+      const lease = await artifactLease(deps.db, deps.principal!, { ...artifact, workerId, attempt });
+      return registerArtifact(deps, artifact, lease);
     },
     deploy: (_p, { input }, { deployments }) => deployments.deploy(input),
     rollbackDeployment: (_p, { name, revision }, { deployments }) => deployments.rollback(name, revision),

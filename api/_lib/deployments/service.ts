@@ -9,6 +9,8 @@
 // rollback) changes one pointer; inference instances pick it up within RIL_DEPLOYMENT_REFRESH_MS.
 import { badInput, notFound } from '../errors.js';
 import { inspectArchive, manifestSummary } from '../inference/bundle.js';
+import { lockLease } from '../jobs/queue.js';
+import type { ArtifactLease } from '../jobs/workers.js';
 import type { Services } from '../services.js';
 
 export const ARTIFACT_KINDS = ['CHECKPOINT', 'BUNDLE', 'DISCRIMINATOR', 'OTHER'] as const;
@@ -23,7 +25,13 @@ const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 // Artifacts
 // ----------------------------------------------------------------------------------------------------------
 
-export async function registerArtifact(deps: Deps, input: { blobSha256: string; kind: string; name: string; runId?: string | null; metadata?: unknown }) {
+/**
+ * Records an artifact. With `lease` (a run's CHECKPOINT or BUNDLE, or anything a worker attaches to its run:
+ * see artifactLease in jobs/workers.ts) the row is written in the same transaction that re-checks and locks
+ * the lease, so a worker that lost its lease a moment ago cannot commit one, and its createdAt is made later
+ * than every earlier artifact of the run: the server's order, not client metadata, says which is newest.
+ */
+export async function registerArtifact(deps: Deps, input: { blobSha256: string; kind: string; name: string; runId?: string | null; metadata?: unknown }, lease?: ArtifactLease | null) {
   if (!(ARTIFACT_KINDS as readonly string[]).includes(input.kind)) throw badInput(`unknown artifact kind ${input.kind}`);
   if (!input.name.trim()) throw badInput('an artifact needs a name');
   const blob = await deps.db.prisma.blob.findUnique({ where: { sha256: input.blobSha256 } });
@@ -33,9 +41,21 @@ export async function registerArtifact(deps: Deps, input: { blobSha256: string; 
     const manifest = inspectArchive(await deps.blobs.read(input.blobSha256), input.blobSha256.slice(0, 12));
     metadata = { ...metadata, bundle: manifestSummary(manifest) };
   }
-  return deps.db.prisma.artifact.create({
-    data: { kind: input.kind, name: input.name.trim(), blobSha256: input.blobSha256, size: blob.size, runId: input.runId ?? null, metadata: JSON.stringify(metadata) },
+  const data = { kind: input.kind, name: input.name.trim(), blobSha256: input.blobSha256, size: blob.size, runId: input.runId ?? null, metadata: JSON.stringify(metadata) };
+  if (!lease) return deps.db.prisma.artifact.create({ data });
+  return deps.db.prisma.$transaction(async (tx) => {
+    const now = new Date();
+    await lockLease(tx, lease.jobId, lease.workerId, lease.attempt, now);
+    const last = await tx.artifact.findFirst({ where: { runId: lease.runId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], select: { createdAt: true } });
+    // strictly increasing per run (the lease lock serialises its writers), so "newest" never ties on a millisecond
+    const createdAt = last && last.createdAt >= now ? new Date(last.createdAt.getTime() + 1) : now;
+    return tx.artifact.create({ data: { ...data, runId: lease.runId, createdAt } });
   });
+}
+
+/** The checkpoint a run resumes from: the one registered last under a lease of the run (server order). */
+export function latestCheckpoint(deps: Pick<Deps, 'db'>, runId: string) {
+  return deps.db.prisma.artifact.findFirst({ where: { runId, kind: 'CHECKPOINT' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
 }
 
 // ----------------------------------------------------------------------------------------------------------

@@ -19,39 +19,26 @@ export async function reportMetrics(db: Database, runId: string, points: { name:
     if (!seen.has(key)) { seen.add(key); unique.push(p); }
   }
   if (unique.length === 0) return { written: 0, duplicates: points.length };
-  // which of these already exist (one query), then insert the rest in one transaction
-  const existing = await db.prisma.metric.findMany({
-    where: { runId, OR: [...groupByName(unique)].map(([name, steps]) => ({ name, step: { in: steps } })) },
-    select: { name: true, step: true },
-  });
-  const have = new Set(existing.map((m) => `${m.name}|${m.step}`));
-  const fresh = unique.filter((p) => !have.has(`${p.name}|${p.step}`)).map((p) => ({ runId, name: p.name, step: p.step, value: p.value }));
+  // One statement per chunk that skips what is already stored. Not createMany + catch P2002: on PostgreSQL a
+  // unique violation aborts the surrounding transaction, so no fallback inside it can run; and Prisma's
+  // skipDuplicates is not available on SQLite. `ON CONFLICT DO NOTHING` means the same on both databases, is
+  // atomic per statement and race-free against a concurrent replay; the count is what it really inserted.
   let written = 0;
-  if (fresh.length) {
-    written = await db.prisma.$transaction(async (tx) => {
-      let n = 0;
-      for (let i = 0; i < fresh.length; i += 500) {
-        try {
-          n += (await tx.metric.createMany({ data: fresh.slice(i, i + 500) })).count;
-        } catch (err) {
-          // a concurrent replay inserted some of them between our read and write: fall back to one by one
-          if ((err as { code?: string }).code !== 'P2002') throw err;
-          for (const row of fresh.slice(i, i + 500)) {
-            const present = await tx.metric.findUnique({ where: { runId_name_step: { runId, name: row.name, step: row.step } } });
-            if (!present) { await tx.metric.create({ data: row }); n += 1; }
-          }
-        }
-      }
-      return n;
-    });
+  for (let i = 0; i < unique.length; i += 500) {
+    const chunk = unique.slice(i, i + 500);
+    written += await db.prisma.$executeRawUnsafe(
+      sqlFor(db, `INSERT INTO "Metric" ("runId", "name", "step", "value") VALUES ${chunk.map(() => '(?, ?, ?, CAST(? AS DOUBLE PRECISION))').join(', ')} ON CONFLICT DO NOTHING`),
+      // the value goes as its shortest round-trip text: raw number parameters lose the 17th digit on SQLite
+      ...chunk.flatMap((p) => [runId, p.name, p.step, String(p.value)]),
+    );
   }
   return { written, duplicates: points.length - written };
 }
 
-function groupByName(points: { name: string; step: number }[]) {
-  const m = new Map<string, number[]>();
-  for (const p of points) m.set(p.name, [...(m.get(p.name) ?? []), p.step]);
-  return m;
+/** `?` placeholders as the provider wants them (PostgreSQL: $1..$n), as in db/sql.ts. */
+function sqlFor(db: Pick<Database, 'provider'>, sql: string) {
+  let i = 0;
+  return db.provider === 'postgres' ? sql.replace(/\?/g, () => `$${++i}`) : sql;
 }
 
 /**

@@ -8,11 +8,21 @@ import { cancelRun, createExperiment, getRun, retryRun, startRun } from './servi
 import { claim, complete, enqueue, fail, heartbeat, heldJob, queueOptionsOf, type JobKind, type QueueOptions } from '../jobs/queue.js';
 import { differingKeys, finals, metricNames, reportMetrics, series } from './metrics.js';
 import { trainerSchema } from './trainerConfig.js';
-import { assertHoldsRun, heldJobIds, ownWorker, registerWorker } from '../jobs/workers.js';
+import { assertHoldsRun, heldJobIds, ownWorker, registerWorker, visibleWorkers } from '../jobs/workers.js';
+import { latestCheckpoint } from '../deployments/service.js';
+import type { Principal } from '../auth/keys.js';
 
 export const queueOptions = (ctx: Pick<Context, 'env'>): QueueOptions => queueOptionsOf(ctx.env);
 const isId = (v: unknown): v is string => typeof v === 'string';
 const json = (text: string | null) => (text == null ? null : JSON.parse(text));
+
+// The jobs a WORKER key holds, read once per request (Run.job asks for every run of a list).
+const heldByRequest = new WeakMap<object, Promise<Set<string>>>();
+function heldJobsOf(ctx: Pick<Context, 'db' | 'principal'>): Promise<Set<string>> {
+  let held = heldByRequest.get(ctx);
+  if (!held) { held = heldJobIds(ctx.db, ctx.principal as Principal).then((ids) => new Set(ids)); heldByRequest.set(ctx, held); }
+  return held;
+}
 
 export const experimentResolvers: Resolvers = {
   Query: {
@@ -57,7 +67,7 @@ export const experimentResolvers: Resolvers = {
       if (principal!.role === 'WORKER' && !(await heldJobIds(db, principal!)).includes(id)) throw notFound(`job ${id}`);
       return db.prisma.job.findUnique({ where: { id } });
     },
-    workers: (_p, _a, { db }) => db.prisma.worker.findMany({ orderBy: { lastSeenAt: 'desc' } }),
+    workers: (_p, _a, { db, principal }) => db.prisma.worker.findMany({ where: visibleWorkers(principal!), orderBy: { lastSeenAt: 'desc' } }),
     trainerConfigSchema: () => trainerSchema(),
     teacherResponses: async (_p, { datasetId, teachers, first, after }, { db }) => {
       const take = pageSize(first, 5000);
@@ -90,20 +100,20 @@ export const experimentResolvers: Resolvers = {
     },
     heartbeat: async (_p, { input }, ctx) => {
       await ownWorker(ctx.db, ctx.principal!, input.workerId);
-      return heartbeat(ctx.db, input.jobId, input.workerId, { step: input.step, totalSteps: input.totalSteps, leaseSeconds: input.leaseSeconds ?? 60 }, queueOptions(ctx));
+      return heartbeat(ctx.db, input.jobId, input.workerId, { step: input.step, totalSteps: input.totalSteps, leaseSeconds: input.leaseSeconds ?? 60, attempt: input.attempt }, queueOptions(ctx));
     },
     reportMetrics: async (_p, { input }, { db, principal }) => {
-      await assertHoldsRun(db, principal!, input.workerId, input.runId);
+      await assertHoldsRun(db, principal!, input.workerId, input.runId, input.attempt);
       return reportMetrics(db, input.runId, input.points);
     },
     completeJob: async (_p, { input }, ctx) => {
       await ownWorker(ctx.db, ctx.principal!, input.workerId);
-      return complete(ctx.db, input.jobId, input.workerId, input.result, queueOptions(ctx));
+      return complete(ctx.db, input.jobId, input.workerId, input.result, queueOptions(ctx), input.attempt);
     },
     failJob: async (_p, { input }, ctx) => {
       await ownWorker(ctx.db, ctx.principal!, input.workerId);
-      await heldJob(ctx.db, input.jobId, input.workerId);
-      return fail(ctx.db, input.jobId, input.workerId, input.error, input.retryable ?? true, queueOptions(ctx));
+      await heldJob(ctx.db, input.jobId, input.workerId, input.attempt);
+      return fail(ctx.db, input.jobId, input.workerId, input.error, input.retryable ?? true, queueOptions(ctx), input.attempt);
     },
   },
   Experiment: {
@@ -117,8 +127,14 @@ export const experimentResolvers: Resolvers = {
     status: (r) => r.status as 'QUEUED',
     progress: (r) => (r.totalSteps > 0 ? Math.min(1, r.step / r.totalSteps) : 0),
     experiment: async (r, _a, { loaders }) => (await loaders.experimentById.load(r.experimentId)) ?? Promise.reject(notFound('experiment')),
-    job: (r, _a, { loaders }) => (r.jobId ? loaders.jobById.load(r.jobId) : null),
+    job: async (r, _a, ctx) => {
+      if (!r.jobId) return null;
+      // #11: a job's payload, result and error are other tenants' business to a WORKER key unless it holds it
+      if (ctx.principal?.role === 'WORKER' && !(await heldJobsOf(ctx)).has(r.jobId)) return null;
+      return ctx.loaders.jobById.load(r.jobId);
+    },
     artifacts: (r, { kind }, { db }) => db.prisma.artifact.findMany({ where: { runId: r.id, ...(kind ? { kind } : {}) }, orderBy: { createdAt: 'desc' } }),
+    latestCheckpoint: (r, _a, { db }) => latestCheckpoint({ db }, r.id),
     metricNames: (r, _a, { db }) => metricNames(db, r.id),
     metrics: async (r, { names, fromStep, toStep, points }, { db }) => {
       const byName = (await series(db, [r.id], { names, fromStep, toStep, points: points ?? 500 })).get(r.id)!;

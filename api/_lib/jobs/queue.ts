@@ -15,7 +15,7 @@ export const JOB_KINDS = ['TRAIN', 'TEACHER_FILL', 'EVALUATE'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 export type JobStatus = 'QUEUED' | 'LEASED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 
 const RUN_STATUS: Record<JobStatus, RunStatus> = {
   QUEUED: 'QUEUED', LEASED: 'RUNNING', SUCCEEDED: 'SUCCEEDED', FAILED: 'FAILED', CANCELLED: 'CANCELLED',
@@ -29,6 +29,20 @@ export interface QueueOptions {
 }
 
 export const DEFAULT_QUEUE: QueueOptions = { backoffBaseMs: 5_000, backoffMaxMs: 300_000 };
+
+/** The longest lease a claim or a heartbeat may ask for: a worker that dies is noticed within this. */
+export const MAX_LEASE_SECONDS = 3600;
+
+function checkLeaseSeconds(leaseSeconds: number) {
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > MAX_LEASE_SECONDS) throw badInput(`leaseSeconds must be 1..${MAX_LEASE_SECONDS}`);
+}
+
+/**
+ * The fencing token of a lease is the job's `attempts` at claim time: every claim increments it, so a worker
+ * whose lease expired and was claimed again (even by the same worker) holds a stale token and is refused.
+ * Callers outside this process must give it; the in-process worker may omit it (`undefined`: owner only).
+ */
+const leaseGuard = (workerId: string, attempt?: number) => ({ status: 'LEASED', leaseOwner: workerId, ...(attempt !== undefined ? { attempts: attempt } : {}) });
 
 export function backoffMs(attempts: number, opts: QueueOptions): number {
   return Math.min(opts.backoffMaxMs, opts.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
@@ -85,7 +99,7 @@ export async function requeueExpired(db: Database, opts: QueueOptions = DEFAULT_
 /** Atomically leases the next available job of `kinds` to `workerId`, or returns null. */
 export async function claim(db: Database, workerId: string, kinds: readonly JobKind[], leaseSeconds: number, opts: QueueOptions = DEFAULT_QUEUE): Promise<Job | null> {
   if (kinds.length === 0) throw badInput('claim needs at least one job kind');
-  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 3600) throw badInput('leaseSeconds must be 1..3600');
+  checkLeaseSeconds(leaseSeconds);
   await requeueExpired(db, opts);
   for (let attempt = 0; attempt < 20; attempt++) {
     const now = opts.now?.() ?? new Date();
@@ -109,22 +123,34 @@ export async function claim(db: Database, workerId: string, kinds: readonly JobK
   return null; // heavy contention: the caller polls again
 }
 
-/** The job, if `workerId` holds its lease; CONFLICT otherwise (lease lost or never held). */
-export async function heldJob(db: Database, jobId: string, workerId: string): Promise<Job> {
+/** The job, if `workerId` holds its lease (with fencing token `attempt` when given); CONFLICT otherwise (lease lost or never held). */
+export async function heldJob(db: Database, jobId: string, workerId: string, attempt?: number): Promise<Job> {
   const job = await db.prisma.job.findUnique({ where: { id: jobId } });
   if (!job) throw notFound(`job ${jobId}`);
   if (job.status !== 'LEASED' || job.leaseOwner !== workerId) throw conflict(`job ${jobId} is not leased to worker ${workerId} (status ${job.status})`);
+  if (attempt !== undefined && job.attempts !== attempt) throw conflict(`job ${jobId}: the lease of attempt ${attempt} was lost (the job is on attempt ${job.attempts})`);
   return job;
 }
 
-export async function heartbeat(db: Database, jobId: string, workerId: string, input: { step?: number | null; totalSteps?: number | null; leaseSeconds: number }, opts: QueueOptions = DEFAULT_QUEUE) {
+/**
+ * Re-checks the lease inside a transaction and locks the job's row until it commits (a write: PostgreSQL
+ * holds the row lock, SQLite the database write lock), so nothing the lease holder writes in `tx` can commit
+ * after the lease moved to someone else. CONFLICT when the lease is no longer (owner, attempt)'s.
+ */
+export async function lockLease(tx: Tx, jobId: string, workerId: string, attempt: number | undefined, now: Date) {
+  const { count } = await tx.job.updateMany({ where: { id: jobId, ...leaseGuard(workerId, attempt) }, data: { heartbeatAt: now } });
+  if (count !== 1) throw conflict(`job ${jobId} is not leased to worker ${workerId}${attempt !== undefined ? ` (attempt ${attempt})` : ''}: the lease expired or the job ended`);
+}
+
+export async function heartbeat(db: Database, jobId: string, workerId: string, input: { step?: number | null; totalSteps?: number | null; leaseSeconds: number; attempt?: number }, opts: QueueOptions = DEFAULT_QUEUE) {
+  checkLeaseSeconds(input.leaseSeconds);
   const now = opts.now?.() ?? new Date();
   const leaseExpiresAt = addMs(now, input.leaseSeconds * 1000);
   const { count } = await db.prisma.job.updateMany({
-    where: { id: jobId, status: 'LEASED', leaseOwner: workerId },
+    where: { id: jobId, ...leaseGuard(workerId, input.attempt) },
     data: { heartbeatAt: now, leaseExpiresAt },
   });
-  if (count !== 1) throw conflict(`job ${jobId} is not leased to worker ${workerId}: the lease expired or the job ended`);
+  if (count !== 1) throw conflict(`job ${jobId} is not leased to worker ${workerId}${input.attempt !== undefined ? ` (attempt ${input.attempt})` : ''}: the lease expired or the job ended`);
   const job = await db.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
   if (job.runId) {
     await db.prisma.run.updateMany({
@@ -136,10 +162,10 @@ export async function heartbeat(db: Database, jobId: string, workerId: string, i
   return { cancelRequested: job.cancelRequested, leaseExpiresAt };
 }
 
-async function finish(db: Database, jobId: string, workerId: string, status: JobStatus, data: { error?: string | null; result?: string | null; availableAt?: Date }, now: Date) {
+async function finish(db: Database, jobId: string, workerId: string, attempt: number | undefined, status: JobStatus, data: { error?: string | null; result?: string | null; availableAt?: Date }, now: Date) {
   return db.prisma.$transaction(async (tx) => {
     const { count } = await tx.job.updateMany({
-      where: { id: jobId, status: 'LEASED', leaseOwner: workerId },
+      where: { id: jobId, ...leaseGuard(workerId, attempt) },
       data: {
         status, leaseOwner: null, leaseExpiresAt: null,
         ...(data.error !== undefined ? { error: data.error } : {}),
@@ -158,22 +184,22 @@ async function finish(db: Database, jobId: string, workerId: string, status: Job
   });
 }
 
-export async function complete(db: Database, jobId: string, workerId: string, result: unknown, opts: QueueOptions = DEFAULT_QUEUE) {
+export async function complete(db: Database, jobId: string, workerId: string, result: unknown, opts: QueueOptions = DEFAULT_QUEUE, attempt?: number) {
   const now = opts.now?.() ?? new Date();
-  const job = await heldJob(db, jobId, workerId);
-  if (job.cancelRequested) return finish(db, jobId, workerId, 'CANCELLED', { error: 'cancelled' }, now);
-  return finish(db, jobId, workerId, 'SUCCEEDED', { result: JSON.stringify(result ?? null), error: null }, now);
+  const job = await heldJob(db, jobId, workerId, attempt);
+  if (job.cancelRequested) return finish(db, jobId, workerId, attempt, 'CANCELLED', { error: 'cancelled' }, now);
+  return finish(db, jobId, workerId, attempt, 'SUCCEEDED', { result: JSON.stringify(result ?? null), error: null }, now);
 }
 
-export async function fail(db: Database, jobId: string, workerId: string, error: string, retryable: boolean, opts: QueueOptions = DEFAULT_QUEUE) {
+export async function fail(db: Database, jobId: string, workerId: string, error: string, retryable: boolean, opts: QueueOptions = DEFAULT_QUEUE, attempt?: number) {
   const now = opts.now?.() ?? new Date();
   const message = error.trim().slice(0, 10_000) || 'failed without a message';
-  const job = await heldJob(db, jobId, workerId);
-  if (job.cancelRequested) return finish(db, jobId, workerId, 'CANCELLED', { error: 'cancelled' }, now);
+  const job = await heldJob(db, jobId, workerId, attempt);
+  if (job.cancelRequested) return finish(db, jobId, workerId, attempt, 'CANCELLED', { error: 'cancelled' }, now);
   if (retryable && job.attempts < job.maxAttempts) {
-    return finish(db, jobId, workerId, 'QUEUED', { error: message, availableAt: addMs(now, backoffMs(job.attempts, opts)) }, now);
+    return finish(db, jobId, workerId, attempt, 'QUEUED', { error: message, availableAt: addMs(now, backoffMs(job.attempts, opts)) }, now);
   }
-  return finish(db, jobId, workerId, 'FAILED', { error: message }, now);
+  return finish(db, jobId, workerId, attempt, 'FAILED', { error: message }, now);
 }
 
 /**

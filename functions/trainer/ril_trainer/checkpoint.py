@@ -4,13 +4,22 @@ A checkpoint is one ``torch.save`` file written to ``<path>.tmp`` and moved into
 ``os.replace`` (atomic on POSIX), so a crash never leaves a half-written checkpoint behind.
 Resuming restores every RNG (python, numpy, torch CPU, CUDA when present) and the data position
 (epoch, index into that epoch's permutation), so a resumed run repeats the uninterrupted one.
+
+Checkpoints travel between machines through the platform, so loading one must never run code: it is read
+with ``torch.load(weights_only=True)``, whose unpickler builds only tensors and plain containers and refuses
+any other class (a pickle with a malicious ``__reduce__`` raises instead of running). torch 1.13's restricted
+unpickler knows even fewer opcodes than 2.x's (no floats, no numpy), so the file holds just two things that
+every supported torch accepts: a list of tensors, and a JSON text describing everything else (numbers,
+strings, tuples, the numpy RNG state, int-keyed optimizer dicts) with ``{"$t": i}`` standing for tensor i.
+JSON writes floats with ``repr`` precision, so every value comes back bit-identical and resuming stays exact.
 """
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import random
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -19,7 +28,13 @@ from .config import ModelConfig, from_dict, to_dict
 from .model import StudentVLM
 from . import tokenizer as tok
 
-FORMAT = "ril-trainer-checkpoint-v1"
+# v1 was a plain pickle of the payload (numpy arrays, tuples, floats): loadable only with weights_only=False.
+FORMAT = "ril-trainer-checkpoint-v2"
+_LEGACY_FORMAT = "ril-trainer-checkpoint-v1"
+
+
+class UnsafeCheckpointError(ValueError):
+    """The file is not a checkpoint this trainer can load without running code from it."""
 
 
 def rng_state() -> Dict[str, Any]:
@@ -35,6 +50,69 @@ def set_rng_state(state: Dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+# ----------------------------------------------------------------------------------------------
+# The safe file layout: {"format", "structure": JSON text, "tensors": [Tensor]}
+# ----------------------------------------------------------------------------------------------
+
+def _encode(value: Any, tensors: List[torch.Tensor]) -> Any:
+    """`value` as JSON data; tensors are appended to `tensors` and replaced by {"$t": index}."""
+    if isinstance(value, torch.Tensor):
+        tensors.append(value.detach().cpu())
+        return {"$t": len(tensors) - 1}
+    if isinstance(value, np.ndarray):  # only the numpy RNG state (624 words): small enough for JSON
+        return {"$nd": value.tolist(), "dtype": str(value.dtype), "shape": list(value.shape)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple):
+        return {"$tuple": [_encode(v, tensors) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, tensors) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("$") for k in value):
+            return {k: _encode(v, tensors) for k, v in value.items()}
+        # optimizer state is keyed by parameter index (int): keep the key types
+        return {"$dict": [[_encode(k, tensors), _encode(v, tensors)] for k, v in value.items()]}
+    raise TypeError(f"a checkpoint cannot hold a {type(value).__name__}")
+
+
+def _decode(value: Any, tensors: List[torch.Tensor]) -> Any:
+    if isinstance(value, list):
+        return [_decode(v, tensors) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "$t" in value:
+        return tensors[value["$t"]]
+    if "$nd" in value:
+        return np.asarray(value["$nd"], dtype=np.dtype(value["dtype"])).reshape(value["shape"])
+    if "$tuple" in value:
+        return tuple(_decode(v, tensors) for v in value["$tuple"])
+    if "$dict" in value:
+        return {_decode(k, tensors): _decode(v, tensors) for k, v in value["$dict"]}
+    return {k: _decode(v, tensors) for k, v in value.items()}
+
+
+def pack(payload: Dict[str, Any]) -> Dict[str, Any]:
+    """The payload in the form torch.load(weights_only=True) reads on every supported torch."""
+    tensors: List[torch.Tensor] = []
+    structure = json.dumps(_encode(payload, tensors), allow_nan=True)
+    return {"format": FORMAT, "structure": structure, "tensors": tensors}
+
+
+def unpack(stored: Any, source: str = "checkpoint") -> Dict[str, Any]:
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
+        found = stored.get("format") if isinstance(stored, dict) else None
+        if found == _LEGACY_FORMAT:
+            raise UnsafeCheckpointError(f"{source} is a {_LEGACY_FORMAT} file; re-train it with this trainer")
+        raise UnsafeCheckpointError(f"{source} is not a {FORMAT} file")
+    tensors = stored.get("tensors")
+    if not isinstance(stored.get("structure"), str) or not isinstance(tensors, list) \
+            or not all(isinstance(t, torch.Tensor) for t in tensors):
+        raise UnsafeCheckpointError(f"{source} is a malformed {FORMAT} file")
+    return _decode(json.loads(stored["structure"]), tensors)
 
 
 def save(path: str, model: StudentVLM, optimizer: Optional[torch.optim.Optimizer] = None, step: int = 0,
@@ -55,21 +133,25 @@ def save(path: str, model: StudentVLM, optimizer: Optional[torch.optim.Optimizer
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
-        torch.save(payload, f)
+        torch.save(pack(payload), f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
 def load(path: str, map_location: str = "cpu") -> Dict[str, Any]:
-    # torch >= 2.6 defaults to weights_only=True, which refuses the pickled RNG states.
-    kwargs: Dict[str, Any] = {"map_location": map_location}
-    if "weights_only" in inspect.signature(torch.load).parameters:
-        kwargs["weights_only"] = False
-    payload = torch.load(path, **kwargs)
-    if payload.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a {FORMAT} file")
-    return payload
+    """Reads a checkpoint without executing anything from it: weights_only=True on every torch (a torch
+    without that option is refused rather than unpickling the file)."""
+    if "weights_only" not in inspect.signature(torch.load).parameters:
+        raise RuntimeError(f"torch {torch.__version__} cannot load checkpoints safely (weights_only); use torch >= 1.13")
+    try:
+        stored = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, ValueError, EOFError, KeyError, AttributeError, TypeError) as err:
+        # torch's restricted unpickler raises (Runtime|Unpickling)Error for classes and opcodes it refuses
+        raise UnsafeCheckpointError(f"{path} cannot be loaded safely: {err}") from None
+    except Exception as err:  # noqa: BLE001 - pickle.UnpicklingError and friends: refused, never run
+        raise UnsafeCheckpointError(f"{path} cannot be loaded safely: {err}") from None
+    return unpack(stored, path)
 
 
 def load_model(path: str, device: str = "cpu") -> StudentVLM:

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ril_trainer import checkpoint as ckpt
+
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -44,8 +46,8 @@ def test_two_gloo_ranks_match_one_process(tmp_path):
                                   "checkpoint_every": 4, "log_every": 1}))
     single = _train(data, str(tmp_path / "one"), str(config))
     ddp = _train(data, str(tmp_path / "two"), str(config), "--nproc", "2")
-    a = torch.load(tmp_path / "one" / "checkpoint.pt", map_location="cpu")["model"]
-    b = torch.load(tmp_path / "two" / "checkpoint.pt", map_location="cpu")["model"]
+    a = ckpt.load(str(tmp_path / "one" / "checkpoint.pt"))["model"]
+    b = ckpt.load(str(tmp_path / "two" / "checkpoint.pt"))["model"]
     assert a.keys() == b.keys()
     worst = max(float((a[k] - b[k]).abs().max()) for k in a)
     assert worst < 1e-5, f"largest weight difference {worst}"

@@ -101,6 +101,8 @@ export type ComparedSeries = {
 };
 
 export type CompleteJobInput = {
+  /** The lease's fencing token: Job.attempts as claimJob returned it. */
+  attempt: Scalars['Int']['input'];
   jobId: Scalars['ID']['input'];
   result?: InputMaybe<Scalars['JSON']['input']>;
   workerId: Scalars['ID']['input'];
@@ -296,6 +298,8 @@ export type ExperimentEdge = {
 };
 
 export type FailJobInput = {
+  /** The lease's fencing token: Job.attempts as claimJob returned it. */
+  attempt: Scalars['Int']['input'];
   error: Scalars['String']['input'];
   jobId: Scalars['ID']['input'];
   retryable?: InputMaybe<Scalars['Boolean']['input']>;
@@ -319,7 +323,10 @@ export type FinalMetric = {
 };
 
 export type HeartbeatInput = {
+  /** The lease's fencing token: Job.attempts as claimJob returned it. */
+  attempt: Scalars['Int']['input'];
   jobId: Scalars['ID']['input'];
+  /** 1..3600, like claimJob's. */
   leaseSeconds?: InputMaybe<Scalars['Int']['input']>;
   step?: InputMaybe<Scalars['Int']['input']>;
   totalSteps?: InputMaybe<Scalars['Int']['input']>;
@@ -460,7 +467,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a run: a queued job is cancelled at once, a running one at its worker's next heartbeat. */
   cancelRun: Run;
-  /** Atomically lease the next available job of the given kinds, or null. */
+  /** Atomically lease the next available job of the given kinds, or null. Job.attempts is the lease's fencing token: the worker sends it back with every call under this lease. */
   claimJob?: Maybe<Job>;
   /**
    * Step 2: verifies what was sent (sha256 and size) and records the blob; BAD_USER_INPUT (and nothing stored)
@@ -698,6 +705,7 @@ export type Query = {
   teachers: Array<Teacher>;
   /** The trainer's config fields with their defaults (the paper's), ranges and docs. */
   trainerConfigSchema: Scalars['JSON']['output'];
+  /** Registered workers. A WORKER key sees only the workers its own key registered. */
   workers: Array<Worker>;
 };
 
@@ -808,11 +816,18 @@ export type QueueEvaluationInput = {
 };
 
 export type RegisterArtifactInput = {
+  /** The lease's fencing token: Job.attempts as claimJob returned it (a lease lost and claimed again is refused: CONFLICT). */
+  attempt?: InputMaybe<Scalars['Int']['input']>;
   blobSha256: Scalars['String']['input'];
   kind: ArtifactKind;
   metadata?: InputMaybe<Scalars['JSON']['input']>;
   name: Scalars['String']['input'];
   runId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * The worker holding the run's current lease, registered by the calling key. Required for a CHECKPOINT, for a
+   * BUNDLE with a runId, and for any artifact a WORKER key attaches to a run; no other caller may register those.
+   */
+  workerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type RegisterTeacherInput = {
@@ -832,6 +847,8 @@ export type RegisterWorkerInput = {
 };
 
 export type ReportMetricsInput = {
+  /** The lease's fencing token: Job.attempts as claimJob returned it. */
+  attempt: Scalars['Int']['input'];
   points: Array<MetricInput>;
   runId: Scalars['ID']['input'];
   workerId: Scalars['ID']['input'];
@@ -858,7 +875,10 @@ export type Run = {
   experiment: Experiment;
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
+  /** The run's current job. A WORKER key sees it only while one of its workers holds the lease (else null). */
   job?: Maybe<Job>;
+  /** The CHECKPOINT registered last (server order) by the worker holding the run's lease: what a resumed run starts from. */
+  latestCheckpoint?: Maybe<Artifact>;
   metricNames: Array<Scalars['String']['output']>;
   /** Series by name (all when names is empty), within a step range, downsampled to at most `points` per series (keeping each bucket's extremes). */
   metrics: Array<MetricSeries>;
@@ -1543,6 +1563,7 @@ export type RunResolvers<ContextType = Context, ParentType extends ResolversPare
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  latestCheckpoint?: Resolver<Maybe<ResolversTypes['Artifact']>, ParentType, ContextType>;
   metricNames?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   metrics?: Resolver<Array<ResolversTypes['MetricSeries']>, ParentType, ContextType, RequireFields<RunMetricsArgs, 'points'>>;
   progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;

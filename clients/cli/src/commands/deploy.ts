@@ -42,13 +42,12 @@ export function deployCommand(program: Command) {
 
   remoteOptions(deploy.command('register <bundle>').description('upload a student bundle (directory or .tar.gz) and register it as a BUNDLE artifact'))
     .requiredOption('--name <name>', 'artifact name')
-    .option('--run <id>', 'the run that trained it')
     .option('--json', 'JSON output')
     .action(async (file: string, opts) => {
       try {
         const ril = remote(opts);
         const sha = await ril.putBlob(bundleBytes(file), 'application/gzip');
-        const { registerArtifact: a } = await ril.request(RegisterArtifactDocument, { input: { blobSha256: sha, kind: 'BUNDLE', name: opts.name, runId: opts.run } });
+        const { registerArtifact: a } = await ril.request(RegisterArtifactDocument, { input: { blobSha256: sha, kind: 'BUNDLE', name: opts.name } });
         print(opts, a, () => `registered bundle ${a.name} (artifact ${a.id}, ${a.size} bytes, sha256 ${a.blobSha256.slice(0, 12)}); deploy it with: ril deploy create <name> --artifact ${a.id}`);
       } catch (err) { fail(err); }
     });

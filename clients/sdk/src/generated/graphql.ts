@@ -88,11 +88,18 @@ export type JobStatus =
   | 'SUCCEEDED';
 
 export type RegisterArtifactInput = {
+  /** The lease's fencing token: Job.attempts as claimJob returned it (a lease lost and claimed again is refused: CONFLICT). */
+  attempt?: number | null | undefined;
   blobSha256: string;
   kind: ArtifactKind;
   metadata?: unknown;
   name: string;
   runId?: string | number | null | undefined;
+  /**
+   * The worker holding the run's current lease, registered by the calling key. Required for a CHECKPOINT, for a
+   * BUNDLE with a runId, and for any artifact a WORKER key attaches to a run; no other caller may register those.
+   */
+  workerId?: string | number | null | undefined;
 };
 
 export type Role =

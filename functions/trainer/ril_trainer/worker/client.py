@@ -1,6 +1,8 @@
 """A small client for the platform's GraphQL API and its blobs, standard library only (a GPU box anywhere
-needs nothing but HTTPS). Errors carry the API's ``extensions.code``; network errors and 5xx are retried
-with backoff, everything else is raised at once.
+needs nothing but HTTPS). Errors carry the API's ``extensions.code``; network errors, 5xx and 429 are
+retried with jittered exponential backoff (honouring ``Retry-After``) for up to ``retry_seconds``, as is a
+GraphQL answer whose error code says the service is unavailable: a database that restarts under the API
+answers 503 for a while, and that must delay the job, not fail it. Everything else is raised at once.
 
 Blobs move through presigned URLs the API hands out, never through a fixed route:
 - upload: ``createBlobUpload`` -> unless ``alreadyExists``, send the bytes with ``method`` to ``url`` with
@@ -43,12 +45,37 @@ def _origin(url: str) -> tuple:
     return scheme, (u.hostname or "").lower(), u.port or {"http": 80, "https": 443}.get(scheme)
 
 
+# GraphQL error codes that mean "the API is up but cannot serve right now": retried like an HTTP 503
+UNAVAILABLE_CODES = {"SERVICE_UNAVAILABLE", "UNAVAILABLE"}
+RETRY_STATUSES = {429}  # and every 5xx
+
+
+class _Retry(Exception):
+    def __init__(self, error: "ApiError", retry_after: Optional[float] = None):
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    """Seconds from a Retry-After header (delta-seconds form; an HTTP date is ignored)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
 class ApiClient:
-    def __init__(self, url: str, key: str, timeout: float = 60.0, retries: int = 5):
+    def __init__(self, url: str, key: str, timeout: float = 60.0, retries: int = 30,
+                 retry_seconds: Optional[float] = None, backoff_s: float = 0.5):
+        """`retries` bounds the number of retries and `retry_seconds` (default $RIL_WORKER_RETRY_S, 300) the
+        time spent retrying one call, whichever ends first; `backoff_s` is the first delay (doubling, max 30 s)."""
         self.url = url.rstrip("/")
         self.key = key
         self.timeout = timeout
         self.retries = retries
+        self.retry_seconds = float(os.environ.get("RIL_WORKER_RETRY_S", "300")) if retry_seconds is None else retry_seconds
+        self.backoff_s = backoff_s
 
     # -- transport -----------------------------------------------------------------------------
     def resolve(self, url: str) -> str:
@@ -58,37 +85,55 @@ class ApiClient:
     def is_api_origin(self, url: str) -> bool:
         return _origin(url) == _origin(self.url)
 
-    def _send(self, method: str, url: str, body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None) -> bytes:
-        """One HTTP exchange with retries; the bearer key is attached only when `url` is on the API's origin."""
+    def _with_retries(self, call):
+        """Runs `call` until it returns, raises a final error, or the retry budget (count and time) is spent."""
+        deadline = time.monotonic() + self.retry_seconds
         for attempt in range(self.retries + 1):
-            req = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
-            if self.is_api_origin(url):
-                # "unredirected": urllib copies ordinary headers onto a redirect, which may lead to another host
-                req.add_unredirected_header("Authorization", f"Bearer {self.key}")
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as res:
-                    return res.read()
-            except urllib.error.HTTPError as err:
-                payload = err.read()
-                if err.code >= 500 and attempt < self.retries:
-                    time.sleep(min(30.0, 0.5 * 2 ** attempt) * (0.5 + random.random()))
-                    continue
-                raise _http_error(err.code, payload) from None
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
-                if attempt < self.retries:
-                    time.sleep(min(30.0, 0.5 * 2 ** attempt) * (0.5 + random.random()))
-                    continue
-                raise ApiError(f"{method} {_redact(url)}: {err}") from None
+                return call()
+            except _Retry as r:
+                delay = r.retry_after if r.retry_after is not None else \
+                    min(30.0, self.backoff_s * 2 ** attempt) * (0.5 + random.random())
+                delay = min(delay, 60.0)
+                if attempt >= self.retries or time.monotonic() + delay > deadline:
+                    raise r.error from None
+                time.sleep(delay)
         raise AssertionError("unreachable")
 
+    def _send_once(self, method: str, url: str, body: Optional[bytes], headers: Optional[Dict[str, str]]) -> bytes:
+        req = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+        if self.is_api_origin(url):
+            # "unredirected": urllib copies ordinary headers onto a redirect, which may lead to another host
+            req.add_unredirected_header("Authorization", f"Bearer {self.key}")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as res:
+                return res.read()
+        except urllib.error.HTTPError as err:
+            payload = err.read()
+            error = _http_error(err.code, payload)
+            if err.code >= 500 or err.code in RETRY_STATUSES:
+                raise _Retry(error, _retry_after(err.headers.get("Retry-After") if err.headers else None)) from None
+            raise error from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+            raise _Retry(ApiError(f"{method} {_redact(url)}: {err}")) from None
+
+    def _send(self, method: str, url: str, body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None) -> bytes:
+        """One HTTP exchange with retries; the bearer key is attached only when `url` is on the API's origin."""
+        return self._with_retries(lambda: self._send_once(method, url, body, headers))
+
     def gql(self, query: str, variables: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        raw = self._send("POST", self.url + "/graphql", json.dumps({"query": query, "variables": variables or {}}).encode(),
-                         {"content-type": "application/json"})
-        doc = json.loads(raw)
-        if doc.get("errors"):
-            first = doc["errors"][0]
-            raise ApiError(first.get("message", "GraphQL error"), (first.get("extensions") or {}).get("code"))
-        return doc["data"]
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+
+        def once() -> Dict[str, Any]:
+            doc = json.loads(self._send_once("POST", self.url + "/graphql", body, {"content-type": "application/json"}))
+            if doc.get("errors"):
+                first = doc["errors"][0]
+                error = ApiError(first.get("message", "GraphQL error"), (first.get("extensions") or {}).get("code"))
+                if error.code in UNAVAILABLE_CODES:
+                    raise _Retry(error)
+                raise error
+            return doc["data"]
+        return self._with_retries(once)
 
     # -- blobs ---------------------------------------------------------------------------------
     def put_blob(self, data: bytes, content_type: str = "application/octet-stream") -> str:

@@ -13,9 +13,14 @@ Choices:
   worker only relays. The child dies with the worker (PR_SET_PDEATHSIG), so a killed worker leaves no
   orphan holding the GPU. It gets an allowlisted environment (child_env.py), never the worker's API key.
 - Artifacts and images move through the API's presigned blob URLs (client.py), never a fixed blob route.
-- Resuming: before starting, the newest CHECKPOINT artifact of the run is downloaded into the run directory;
-  the trainer resumes from it exactly (model, optimizer, RNG, data position). Metrics re-emitted for steps
-  between that checkpoint and the crash are already stored and are skipped by the API.
+- Leases are fenced: claimJob's ``attempts`` is the lease's token, sent with every heartbeat, metric batch,
+  artifact and the final complete/fail. A worker whose lease expired and was claimed again (even by itself)
+  gets CONFLICT and stops, so it can never write over the run's new holder.
+- Resuming: before starting, the run's ``latestCheckpoint`` (the one the API registered last under a lease of
+  the run: server order, never a step number a client wrote) is downloaded into the run directory; the
+  trainer resumes from it exactly (model, optimizer, RNG, data position) and loads it with
+  ``weights_only=True``, so a checkpoint file can never run code. Metrics re-emitted for steps between that
+  checkpoint and the crash are already stored and are skipped by the API.
 - Metrics up to a checkpoint are flushed before the checkpoint is registered, so a resumed run never lacks
   a step.
 """
@@ -147,6 +152,7 @@ class JobRunner:
         self.lease_seconds, self.metric_batch, self.threads, self.nproc = lease_seconds, metric_batch, threads, nproc
         self.pass_env = list(pass_env)
         self.payload: Dict[str, Any] = job["payload"]
+        self.attempt: int = int(job["attempts"])  # the lease's fencing token
         self.pending: List[Dict[str, Any]] = []
         self.step = 0
         self.total: Optional[int] = None
@@ -159,7 +165,7 @@ class JobRunner:
     def heartbeat(self) -> None:
         try:
             r = self.api.gql("""mutation($i: HeartbeatInput!) { heartbeat(input: $i) { cancelRequested } }""",
-                             {"i": {"jobId": self.job["id"], "workerId": self.worker_id, "step": self.step,
+                             {"i": {"jobId": self.job["id"], "workerId": self.worker_id, "attempt": self.attempt, "step": self.step,
                                     "totalSteps": self.total, "leaseSeconds": self.lease_seconds}})
             if r["heartbeat"]["cancelRequested"] and not self.cancelled.is_set():
                 _log(f"job {self.job['id']}: cancellation requested")
@@ -182,21 +188,23 @@ class JobRunner:
             batch, self.pending = self.pending, []
         for i in range(0, len(batch), 1000):
             self.api.gql("""mutation($i: ReportMetricsInput!) { reportMetrics(input: $i) { written duplicates } }""",
-                         {"i": {"runId": self.payload["runId"], "workerId": self.worker_id, "points": batch[i:i + 1000]}})
+                         {"i": {"runId": self.payload["runId"], "workerId": self.worker_id, "attempt": self.attempt,
+                                "points": batch[i:i + 1000]}})
 
     def upload_artifact(self, path: str, kind: str, name: str, metadata: Dict[str, Any], content_type: str) -> str:
         with open(path, "rb") as f:
             data = f.read()
         sha = self.api.put_blob(data, content_type)
         r = self.api.gql("""mutation($i: RegisterArtifactInput!) { registerArtifact(input: $i) { id } }""",
-                         {"i": {"blobSha256": sha, "kind": kind, "name": name, "runId": self.payload["runId"], "metadata": metadata}})
+                         {"i": {"blobSha256": sha, "kind": kind, "name": name, "runId": self.payload["runId"], "metadata": metadata,
+                                "workerId": self.worker_id, "attempt": self.attempt}})
         return r["registerArtifact"]["id"]
 
     def newest_checkpoint(self) -> Optional[Dict[str, Any]]:
-        r = self.api.gql("""query($r: ID!) { run(id: $r) { artifacts(kind: CHECKPOINT) { id blobSha256 metadata createdAt } } }""",
+        """The checkpoint the API registered last for the run (its order; metadata is only informational)."""
+        r = self.api.gql("""query($r: ID!) { run(id: $r) { latestCheckpoint { id blobSha256 metadata createdAt } } }""",
                          {"r": self.payload["runId"]})
-        arts = (r["run"] or {}).get("artifacts") or []
-        return max(arts, key=lambda a: (a["metadata"] or {}).get("step", -1)) if arts else None
+        return (r["run"] or {}).get("latestCheckpoint")
 
     def _stop_child(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -255,8 +263,16 @@ class JobRunner:
                 self.step = max(self.step, int(ev["step"]))
             elif kind == "checkpoint":
                 self.step = int(ev["step"])
-                self.flush_metrics()  # every metric up to the checkpoint is stored before it can be resumed from
-                self.upload_artifact(ev["path"], "CHECKPOINT", f"checkpoint-{ev['step']:08d}", {"step": ev["step"]}, "application/octet-stream")
+                try:
+                    self.flush_metrics()  # every metric up to the checkpoint is stored before it can be resumed from
+                    self.upload_artifact(ev["path"], "CHECKPOINT", f"checkpoint-{ev['step']:08d}", {"step": ev["step"]}, "application/octet-stream")
+                except ApiError as err:
+                    if err.code != "CONFLICT":
+                        raise
+                    _log(f"job {self.job['id']}: lease lost ({err}); stopping")
+                    self.lease_lost.set()
+                    self._stop_child()
+                    continue
                 self.heartbeat()
             elif kind == "done":
                 final = {k: v for k, v in ev.items() if k != "event"}
@@ -328,10 +344,11 @@ class JobRunner:
             if self.cancelled.is_set():
                 self.flush_metrics()
                 self.api.gql("""mutation($i: FailJobInput!) { failJob(input: $i) { status } }""",
-                             {"i": {"jobId": jid, "workerId": self.worker_id, "error": "cancelled on request", "retryable": False}})
+                             {"i": {"jobId": jid, "workerId": self.worker_id, "attempt": self.attempt, "error": "cancelled on request",
+                                    "retryable": False}})
                 return
             self.api.gql("""mutation($i: CompleteJobInput!) { completeJob(input: $i) { status } }""",
-                         {"i": {"jobId": jid, "workerId": self.worker_id, "result": result}})
+                         {"i": {"jobId": jid, "workerId": self.worker_id, "attempt": self.attempt, "result": result}})
             _log(f"job {jid} succeeded")
         except Exception as err:  # noqa: BLE001 - every failure is reported to the API with its message
             _log(f"job {jid} failed: {err}")
@@ -339,7 +356,8 @@ class JobRunner:
                 try:
                     self.flush_metrics()
                     self.api.gql("""mutation($i: FailJobInput!) { failJob(input: $i) { status } }""",
-                                 {"i": {"jobId": jid, "workerId": self.worker_id, "error": str(err)[:5000], "retryable": True}})
+                                 {"i": {"jobId": jid, "workerId": self.worker_id, "attempt": self.attempt, "error": str(err)[:5000],
+                                        "retryable": True}})
                 except ApiError as e2:
                     _log(f"could not report the failure: {e2}")
         finally:
