@@ -8,6 +8,8 @@ export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
 TS_TESTS=(test/*.test.ts)
 npm run --silent check:boundaries
 npm run --silent check:functions
+# the dashboard the browser tests load is the built one: rebuild it from the sources under test
+npm run --silent build:web >/dev/null
 
 echo "== TypeScript tests on SQLite =="
 RIL_TEST_DB=sqlite node --import tsx --test --test-reporter=spec "${TS_TESTS[@]}"
