@@ -81,8 +81,9 @@ export async function withRequestLog(req: http.IncomingMessage, res: http.Server
 
 /** The route template of a platform path (for the `route` field). */
 export function routeOf(url: URL): string {
-  const p = url.pathname;
-  if (/^\/(api\/)?blobs\/[^/]+$/.test(p)) return '/blobs/:sha256';
+  // a Vercel function sees the rewritten path (/api/graphql for /graphql): one template for both
+  const p = url.pathname.replace(/^\/api(?=\/(graphql|healthz|blobs|v1)(\/|$))/, '');
+  if (/^\/blobs\/[^/]+$/.test(p)) return '/blobs/:sha256';
   if (['/graphql', '/healthz', '/v1/infer', '/v1/chat/completions', '/v1/models'].includes(p)) return p;
   if (p.startsWith('/api/')) return p.length > 100 ? `${p.slice(0, 100)}…` : p;
   return p === '/' || /^\/[\w.-]+\.(js|css|html|ico|svg|png)$/.test(p) ? 'static' : 'other';
