@@ -78,11 +78,10 @@ after(async () => { await t?.close(); });
 /** Row counts of every model, through Prisma. */
 async function rowCounts(): Promise<Record<string, number>> {
   const prisma = t.platform.db.prisma as unknown as Record<string, { count?: () => Promise<number> }>;
-  const out: Record<string, number> = {};
-  for (const name of Object.keys(prisma).filter((k) => !k.startsWith('$') && !k.startsWith('_')).sort()) {
-    if (typeof prisma[name]?.count === 'function') out[name] = await prisma[name].count!();
-  }
-  return out;
+  const names = Object.keys(prisma).filter((k) => !k.startsWith('$') && !k.startsWith('_') && typeof prisma[k]?.count === 'function').sort();
+  // one batch (one round trip) per snapshot: the fuzz takes a snapshot after every mutation
+  const counts = await t.platform.db.prisma.$transaction(names.map((n) => prisma[n].count!()) as never) as unknown as number[];
+  return Object.fromEntries(names.map((n, i) => [n, counts[i]]));
 }
 
 const HUGE_STRING = 'A'.repeat(64_000);
