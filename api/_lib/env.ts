@@ -72,13 +72,13 @@ const schema = z.object({
   /** How long a server trusts its cached view of a deployment's live revision (ms) before re-reading it, so a
    * deploy/rollback made by another instance is picked up; deploys made by this instance switch at once. */
   RIL_DEPLOYMENT_REFRESH_MS: z.coerce.number().int().min(0).default(2000),
-  /** Log SQL queries to stderr (debugging). */
   /** Job retry backoff: base * 2^(attempt-1), capped (milliseconds). */
   RIL_JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(5000),
   RIL_JOB_BACKOFF_MAX_MS: z.coerce.number().int().min(0).default(300_000),
   /** How often `ril serve`'s in-process worker and `ril worker --kind teacher-fill` poll for TEACHER_FILL jobs (0: `ril serve`
    * runs no worker; the standalone worker then polls every second). */
   RIL_TS_WORKER_POLL_MS: z.coerce.number().int().min(0).default(1000),
+  /** Log SQL queries to stderr (debugging). */
   RIL_LOG_SQL: z.enum(['0', '1']).default('0'),
   /** Bearer secret Vercel sends to cron functions (api/cron/*). When set, calls without it get 401; when unset, cron
    * functions refuse every call in functions mode (and accept any in embedded mode, for local testing). */
@@ -102,6 +102,9 @@ const schema = z.object({
   RIL_OUTBOUND_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   /** Where `npm run build:web` wrote the dashboard that `ril serve` serves at / (default: public/ in the package). */
   RIL_PUBLIC_DIR: z.string().optional(),
+  /** One JSON line per HTTP request on stdout (route, method, role, status, duration ms, request id; never keys,
+   * query strings or bodies). 1 (default) on, 0 off. */
+  RIL_LOG_REQUESTS: z.enum(['0', '1']).default('1'),
 });
 
 export type Env = Omit<z.infer<typeof schema>, 'RIL_HOME' | 'RIL_DEPLOYMENT' | 'RIL_DB_POOL_MAX'> & {

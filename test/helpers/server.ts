@@ -26,7 +26,8 @@ export interface TestServer {
 export async function startTestServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
   const { home, databaseUrl } = await createTestDatabaseUrl();
   const s3: TestS3 | undefined = process.env.RIL_TEST_BLOB_STORE === 's3' && !extraEnv.RIL_BLOB_STORE ? await startS3() : undefined;
-  const env = loadEnv({ RIL_HOME: home, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(s3?.env ?? {}), ...extraEnv });
+  // request logs off unless a test asks for them: they would drown the test reporter's output
+  const env = loadEnv({ RIL_HOME: home, RIL_LOG_REQUESTS: '0', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(s3?.env ?? {}), ...extraEnv });
   const platform = await createPlatform(env);
   const http = await listen(platform, 0);
   const adminKey = (await createApiKey(platform.db.prisma, 'test-admin', 'ADMIN')).secret;

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import type { PrismaClient } from '../db/index.js';
 import { badInput, forbidden, unauthenticated } from '../errors.js';
+import { noteCaller } from '../log.js';
 
 export const ROLES = ['ADMIN', 'EDITOR', 'VIEWER', 'WORKER', 'INFERENCE'] as const;
 export type Role = (typeof ROLES)[number];
@@ -36,13 +37,18 @@ export async function authenticate(prisma: PrismaClient, header: string | undefi
   const secret = header.replace(/^Bearer\s+/i, '').trim();
   if (!secret) return null;
   const key = await prisma.apiKey.findUnique({ where: { hash: hashSecret(secret) } });
-  if (!key || key.revokedAt || !isRole(key.role)) throw unauthenticated('invalid or revoked API key');
+  if (!key || key.revokedAt || !isRole(key.role)) {
+    noteCaller('invalid');
+    throw unauthenticated('invalid or revoked API key');
+  }
+  noteCaller(key.role);
   return { keyId: key.id, name: key.name, role: key.role };
 }
 
 /** Throws unless the caller holds one of `roles` (ADMIN always passes). */
 export function requireRole(principal: Principal | null, roles: readonly Role[]): Principal {
   if (!principal) throw unauthenticated();
+  noteCaller(principal.role); // the request log's role, also for callers served from an auth cache
   if (principal.role !== 'ADMIN' && !roles.includes(principal.role)) {
     throw forbidden(`role ${principal.role} may not do this (needs ${['ADMIN', ...roles].join(' or ')})`);
   }

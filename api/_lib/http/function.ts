@@ -3,6 +3,7 @@
 // the next request tries again instead of the instance failing until it is recycled.
 import type http from 'node:http';
 import { loadEnv, type Env } from '../env.js';
+import { routeOf, withRequestLog } from '../log.js';
 import { sendError, sendFailure, type Route } from './respond.js';
 
 export interface FunctionInstance { route: Route; close(): Promise<void> }
@@ -15,14 +16,22 @@ export interface VercelFunction {
 
 export function defineFunction(name: string, init: (env: Env) => Promise<FunctionInstance>): VercelFunction {
   let instance: Promise<FunctionInstance> | undefined;
+  // request logs follow RIL_LOG_REQUESTS once the env has loaded; before (or when it cannot load) they stay on
+  let logRequests = true;
   const start = () => {
-    instance ??= (async () => init(loadEnv()))().catch((err) => {
+    instance ??= (async () => {
+      const env = loadEnv();
+      logRequests = env.RIL_LOG_REQUESTS === '1';
+      return init(env);
+    })().catch((err) => {
       instance = undefined;
       throw Object.assign(err as Error, { startup: true });
     });
     return instance;
   };
-  const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) =>
+    withRequestLog(req, res, { enabled: logRequests, route: routeOf }, () => handle(req, res));
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let route: Route;
     try {

@@ -10,6 +10,7 @@ import { openCore } from '../core.js';
 import { DeploymentService } from '../deployments/service.js';
 import { InferenceService } from '../inference/service.js';
 import { loadEnv, type Env } from '../env.js';
+import { routeOf, withRequestLog } from '../log.js';
 import type { Services } from '../services.js';
 import { createBlobRoute } from './blobs.js';
 import { createDashboardRoute, DASHBOARD_PATHS } from './dashboard.js';
@@ -43,7 +44,13 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
   const blob = createBlobRoute(core);
   const dashboard = createDashboardRoute(env);
 
+  const logOptions = { enabled: env.RIL_LOG_REQUESTS === '1', route: routeOf };
+
   async function handler(req: http.IncomingMessage, res: http.ServerResponse) {
+    await withRequestLog(req, res, logOptions, () => dispatch(req, res));
+  }
+
+  async function dispatch(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       const route = exact.get(url.pathname)
