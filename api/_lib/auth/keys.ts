@@ -38,6 +38,13 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 export const databaseUnavailable = () =>
   Object.assign(new AppError('SERVICE_UNAVAILABLE' as never, 'the service is temporarily unavailable; retry shortly'), { retryAfter: 1 });
 
+/** A database error in one log line: the driver's last line ("Can't reach database server at host:port"), without
+ * the source excerpt Prisma prepends. For the server's log only; clients get databaseUnavailable's text. */
+export function faultSummary(err: unknown): string {
+  const lines = String((err as Error)?.message ?? err).split('\n').map((l) => l.trim()).filter((l) => l && !/^\d+\s|^→/.test(l));
+  return `${(err as { code?: string })?.code ? `${(err as { code: string }).code} ` : ''}${lines.at(-1) ?? 'unknown error'}`.slice(0, 300);
+}
+
 /** Resolves `Authorization: Bearer <key>` (or a bare key) to a principal; null when absent. Only a key that is
  * unknown or revoked is UNAUTHENTICATED (401); a database fault while looking it up is SERVICE_UNAVAILABLE (503,
  * the raw error logged here and never sent), so an outage neither reads as "your key is bad" nor leaks internals. */
@@ -49,7 +56,7 @@ export async function authenticate(prisma: PrismaClient, header: string | undefi
   try {
     key = await prisma.apiKey.findUnique({ where: { hash: hashSecret(secret) } });
   } catch (err) {
-    console.error('[auth] key lookup failed:', (err as Error).message);
+    console.error('[auth] key lookup failed:', faultSummary(err));
     throw databaseUnavailable();
   }
   if (!key || key.revokedAt || !isRole(key.role)) throw unauthenticated('invalid or revoked API key');
@@ -64,7 +71,7 @@ async function touchKey(prisma: PrismaClient, id: string, now: Date) {
   try {
     await prisma.apiKey.updateMany({ where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: stale } }] }, data: { lastUsedAt: now } });
   } catch (err) {
-    console.error('[auth] recording lastUsedAt failed:', (err as Error).message);
+    console.error('[auth] recording lastUsedAt failed:', faultSummary(err));
   }
 }
 

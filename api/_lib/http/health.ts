@@ -1,5 +1,5 @@
 // GET /healthz: the database answers (200), or it does not (503, without the driver's message: it names hosts).
-import { databaseUnavailable } from '../auth/keys.js';
+import { databaseUnavailable, faultSummary } from '../auth/keys.js';
 import type { Services } from '../services.js';
 import { sendJson, type Route } from './respond.js';
 
@@ -8,7 +8,7 @@ export function createHealthRoute({ db }: Services): Route {
     try {
       await db.prisma.$queryRawUnsafe('SELECT 1');
     } catch (err) {
-      console.error('[healthz] database check failed:', (err as Error).message);
+      console.error('[healthz] database check failed:', faultSummary(err));
       throw databaseUnavailable();
     }
     sendJson(res, 200, { ok: true, database: db.provider });

@@ -2,6 +2,7 @@
 // where an error thrown by a route becomes an HTTP answer (4xx with its message; 503 when the database is down;
 // anything else 500, masked).
 import type http from 'node:http';
+import { faultSummary } from '../auth/keys.js';
 import { httpStatus } from '../errors.js';
 
 /** A route group's handler: the platform's router and the Vercel functions call it the same way. */
@@ -59,7 +60,7 @@ export function sendFailure(res: http.ServerResponse, err: unknown) {
   }
   const unavailable = code === 'SERVICE_UNAVAILABLE' || isDatabaseFault(err);
   if (unavailable) {
-    if (code !== 'SERVICE_UNAVAILABLE') console.error('[http] database unavailable:', (err as Error).message);
+    if (code !== 'SERVICE_UNAVAILABLE') console.error('[http] database unavailable:', faultSummary(err));
     if (!res.headersSent) return sendError(res, 'SERVICE_UNAVAILABLE', 'the service is temporarily unavailable; retry shortly', { 'retry-after': '1' });
     return void res.destroy();
   }
