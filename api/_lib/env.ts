@@ -53,6 +53,19 @@ const schema = z.object({
   RIL_URL_SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')),
   /** Largest image accepted in a dataset import (bytes). */
   RIL_MAX_IMAGE_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+  /** Largest request body a caller without an API key may send (bytes; GraphQL): an anonymous caller can do nothing
+   * but be refused, so it gets no room to make the server parse megabytes. Larger gets 413. */
+  RIL_ANON_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024),
+  /** Most lexical tokens in a GraphQL document from a caller without an API key; more is refused (400) before the
+   * document is parsed further. */
+  RIL_ANON_MAX_TOKENS: z.coerce.number().int().positive().default(2000),
+  /** The folder whose files importDataset / importTeacherResponses may read by server `path` over the API (embedded
+   * mode). Unset (default): server paths are refused over the API; upload instead (blobSha256 / jsonl). Files must be
+   * regular files whose real path (symlinks resolved) stays inside it. The local CLI commands read what their user
+   * points at, with the same regular-file and size checks. */
+  RIL_IMPORT_ROOT: optional(z.string()),
+  /** Largest file read by a server-path import (the JSONL itself; images have RIL_MAX_IMAGE_BYTES), in bytes. */
+  RIL_MAX_IMPORT_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
   /** GraphQL query depth and cost limits. */
   RIL_MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
   RIL_MAX_QUERY_COST: z.coerce.number().int().positive().default(250_000),
@@ -66,9 +79,6 @@ const schema = z.object({
   RIL_INFER_RATE_LIMIT: z.coerce.number().min(0).default(50),
   /** ... and the bucket size (requests allowed in a burst). Over the limit: 429 with retry-after. */
   RIL_INFER_RATE_BURST: z.coerce.number().int().min(1).default(100),
-  /** How long the inference routes remember an authenticated key (ms; 0 = look it up on every request).
-   * A revoked key keeps working on inference for at most this long. */
-  RIL_INFER_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   /** How long a server trusts its cached view of a deployment's live revision (ms) before re-reading it, so a
    * deploy/rollback made by another instance is picked up; deploys made by this instance switch at once. */
   RIL_DEPLOYMENT_REFRESH_MS: z.coerce.number().int().min(0).default(2000),

@@ -1,6 +1,7 @@
 // Starts the real platform over real HTTP on a fresh database (sqlite or postgres, see ./db.ts) and gives
 // one-line helpers: `await t.gql(query, vars)` returns { status, data, errors }. With RIL_TEST_BLOB_STORE=s3
 // (and no RIL_BLOB_STORE in extraEnv) the blobs go to an s3rver of its own (./s3.ts) instead of RIL_HOME.
+import os from 'node:os';
 import { loadEnv } from '../../api/_lib/env.js';
 import { createPlatform, listen, type Platform } from '../../api/_lib/http/server.js';
 import { createApiKey, type Role } from '../../api/_lib/auth/keys.js';
@@ -26,8 +27,9 @@ export interface TestServer {
 export async function startTestServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
   const { home, databaseUrl } = await createTestDatabaseUrl();
   const s3: TestS3 | undefined = process.env.RIL_TEST_BLOB_STORE === 's3' && !extraEnv.RIL_BLOB_STORE ? await startS3() : undefined;
-  // request logs off unless a test asks for them: they would drown the test reporter's output
-  const env = loadEnv({ RIL_HOME: home, RIL_LOG_REQUESTS: '0', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(s3?.env ?? {}), ...extraEnv });
+  // Request logs off unless a test asks for them (they would drown the reporter's output). Test fixtures are written
+  // under the system temp folder: that is the import root for server-path imports (RIL_IMPORT_ROOT; #5's tests override it).
+  const env = loadEnv({ RIL_HOME: home, RIL_LOG_REQUESTS: '0', RIL_IMPORT_ROOT: os.tmpdir(), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(s3?.env ?? {}), ...extraEnv });
   const platform = await createPlatform(env);
   const http = await listen(platform, 0);
   const adminKey = (await createApiKey(platform.db.prisma, 'test-admin', 'ADMIN')).secret;

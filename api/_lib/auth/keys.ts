@@ -3,7 +3,7 @@
 // and lookups by hash stay one indexed query per request.
 import crypto from 'node:crypto';
 import type { PrismaClient } from '../db/index.js';
-import { badInput, forbidden, unauthenticated } from '../errors.js';
+import { AppError, badInput, conflict, forbidden, unauthenticated } from '../errors.js';
 import { noteCaller } from '../log.js';
 
 export const ROLES = ['ADMIN', 'EDITOR', 'VIEWER', 'WORKER', 'INFERENCE'] as const;
@@ -31,18 +31,53 @@ export async function createApiKey(prisma: PrismaClient, name: string, role: str
   return { key, secret };
 }
 
-/** Resolves `Authorization: Bearer <key>` (or a bare key) to a principal; null when absent. */
-export async function authenticate(prisma: PrismaClient, header: string | undefined | null): Promise<Principal | null> {
+/** How stale `lastUsedAt` may get: it is written at most once per this interval per key (a conditional UPDATE
+ * that also holds across instances), so recording use costs no write on almost every request. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The database could not answer: 503 with a generic message. The caller may retry; the key was not judged. */
+export const databaseUnavailable = () =>
+  Object.assign(new AppError('SERVICE_UNAVAILABLE' as never, 'the service is temporarily unavailable; retry shortly'), { retryAfter: 1 });
+
+/** A database error in one log line: the driver's last line ("Can't reach database server at host:port"), without
+ * the source excerpt Prisma prepends. For the server's log only; clients get databaseUnavailable's text. */
+export function faultSummary(err: unknown): string {
+  const lines = String((err as Error)?.message ?? err).split('\n').map((l) => l.trim()).filter((l) => l && !/^\d+\s|^→/.test(l));
+  return `${(err as { code?: string })?.code ? `${(err as { code: string }).code} ` : ''}${lines.at(-1) ?? 'unknown error'}`.slice(0, 300);
+}
+
+/** Resolves `Authorization: Bearer <key>` (or a bare key) to a principal; null when absent. Only a key that is
+ * unknown or revoked is UNAUTHENTICATED (401); a database fault while looking it up is SERVICE_UNAVAILABLE (503,
+ * the raw error logged here and never sent), so an outage neither reads as "your key is bad" nor leaks internals. */
+export async function authenticate(prisma: PrismaClient, header: string | undefined | null, now = new Date()): Promise<Principal | null> {
   if (!header) return null;
   const secret = header.replace(/^Bearer\s+/i, '').trim();
   if (!secret) return null;
-  const key = await prisma.apiKey.findUnique({ where: { hash: hashSecret(secret) } });
+  let key;
+  try {
+    key = await prisma.apiKey.findUnique({ where: { hash: hashSecret(secret) } });
+  } catch (err) {
+    console.error('[auth] key lookup failed:', faultSummary(err));
+    throw databaseUnavailable();
+  }
   if (!key || key.revokedAt || !isRole(key.role)) {
     noteCaller('invalid');
     throw unauthenticated('invalid or revoked API key');
   }
   noteCaller(key.role);
+  if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) await touchKey(prisma, key.id, now);
   return { keyId: key.id, name: key.name, role: key.role };
+}
+
+/** Records a use; conditional, so concurrent requests on several instances write it once per interval. A failure
+ * is logged and ignored: bookkeeping must not refuse a valid key. */
+async function touchKey(prisma: PrismaClient, id: string, now: Date) {
+  const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+  try {
+    await prisma.apiKey.updateMany({ where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: stale } }] }, data: { lastUsedAt: now } });
+  } catch (err) {
+    console.error('[auth] recording lastUsedAt failed:', faultSummary(err));
+  }
 }
 
 /** Throws unless the caller holds one of `roles` (ADMIN always passes). */
@@ -55,9 +90,24 @@ export function requireRole(principal: Principal | null, roles: readonly Role[])
   return principal;
 }
 
-/** Creates the first admin key if the database has none; returns its secret (to print once) or null. */
+/** Creates the first admin key on an EMPTY key table (a fresh installation); returns its secret (to print once) or
+ * null. Never on a database that has keys, even if every admin key was revoked: a server restart must not mint and
+ * print a new admin secret (into logs) — the operator runs `ril keys bootstrap` for that. */
 export async function ensureBootstrapAdmin(prisma: PrismaClient): Promise<string | null> {
-  const existing = await prisma.apiKey.count({ where: { role: 'ADMIN', revokedAt: null } });
-  if (existing > 0) return null;
+  if ((await prisma.apiKey.count()) > 0) return null;
   return (await createApiKey(prisma, 'bootstrap-admin', 'ADMIN')).secret;
+}
+
+/** Whether some non-revoked ADMIN key exists. */
+export async function hasActiveAdmin(prisma: PrismaClient): Promise<boolean> {
+  return (await prisma.apiKey.count({ where: { role: 'ADMIN', revokedAt: null } })) > 0;
+}
+
+/** `ril keys bootstrap`: a new ADMIN key, made explicitly by an operator on the server (direct database access).
+ * Refused (CONFLICT) while an active admin key exists, unless `force` (a lost admin secret). */
+export async function bootstrapAdmin(prisma: PrismaClient, opts: { force?: boolean; name?: string } = {}) {
+  if (!opts.force && await hasActiveAdmin(prisma)) {
+    throw conflict('an active ADMIN key exists: create keys with it (createApiKey), or pass --force to make another one anyway');
+  }
+  return createApiKey(prisma, opts.name ?? 'bootstrap-admin', 'ADMIN');
 }

@@ -4,6 +4,7 @@ import { badInput, notFound } from '../errors.js';
 import { decodeCursor, idPage, pageSize, toConnection } from '../graphql/pagination.js';
 import { getDatasetOrThrow, importDataset, splitCounts, topAnswers } from './service.js';
 import { coverage } from '../teachers/service.js';
+import { apiPathPolicy } from './serverFiles.js';
 
 const isOrdinal = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= -1;
 const isId = (v: unknown): v is string => typeof v === 'string';
@@ -32,7 +33,7 @@ export const datasetResolvers: Resolvers = {
       }
       return importDataset(db, blobs, {
         name: input.name, path: input.path, blobSha256: input.blobSha256, description: input.description,
-        maxImageBytes: env.RIL_MAX_IMAGE_BYTES, maxUnpackedBytes: env.RIL_MAX_UNPACKED_BYTES,
+        maxImageBytes: env.RIL_MAX_IMAGE_BYTES, maxUnpackedBytes: env.RIL_MAX_UNPACKED_BYTES, pathPolicy: apiPathPolicy(env),
       });
     },
   },

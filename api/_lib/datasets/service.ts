@@ -3,7 +3,8 @@
 // BAD_USER_INPUT listing each bad line, and no row is written. Image bytes go to the content-addressed store
 // first (idempotent and unreferenced until the transaction commits), then all rows in one transaction.
 //
-// Three sources, one validation: a JSONL file on this machine (`path`, images relative to it: the local CLI), an
+// Three sources, one validation: a JSONL file on this machine (`path`, images relative to it: the local CLI, or
+// an API caller inside RIL_IMPORT_ROOT, see serverFiles.ts), an
 // uploaded JSONL blob (images are `sha256:` references to uploaded blobs), or an uploaded .tar/.tar.gz archive
 // (examples.jsonl + the image files it names). Images are checked from their headers with image-size, so the
 // GraphQL function does not load sharp's native library.
@@ -18,6 +19,7 @@ import { placeholders, rawQuery, toInt } from '../db/sql.js';
 import { badInput, notFound } from '../errors.js';
 import { SHA256_RE, sha256, type BlobStore } from '../blobs/store.js';
 import { looksLikeTar, readTar, safePath } from '../archive/tar.js';
+import { openImportFile, openRegular, readAll, type ImportFile, type PathPolicy } from './serverFiles.js';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
@@ -51,8 +53,9 @@ function parseLine(text: string, line: number): ParsedExample | LineError {
   let obj: unknown;
   try {
     obj = JSON.parse(text);
-  } catch (err) {
-    return { line, message: `invalid JSON: ${(err as Error).message}` };
+  } catch {
+    // never the parser's message: it quotes the start of the line, i.e. of whatever file the path named
+    return { line, message: 'invalid JSON: each line must hold one JSON object' };
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return { line, message: 'expected a JSON object' };
   const o = obj as Record<string, unknown>;
@@ -101,29 +104,35 @@ async function loadImage(ref: string, source: ImportSource, blobs: BlobStore, ma
   return { sha256: sha256(bytes), bytes, contentType: type, size: bytes.length };
 }
 
-/** A JSONL file on this machine; its images are files relative to it, never outside its folder. */
-function fileSource(file: string): ImportSource {
-  const baseDir = path.dirname(file);
+/** A JSONL file on this machine (opened and checked by openImportFile); its images are regular files relative to
+ * it, never outside its folder, read the same checked way. */
+function fileSource(file: ImportFile): ImportSource {
+  const baseDir = path.dirname(file.realPath);
   return {
-    lines: () => readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity }),
+    lines: () => {
+      if (file.size === 0) { void file.handle.close(); return textLines(''); }
+      // at most the bytes that were checked against the cap, even if the file grows meanwhile
+      return readline.createInterface({ input: file.handle.createReadStream({ encoding: 'utf8', start: 0, end: file.size - 1, autoClose: true }), crlfDelay: Infinity });
+    },
     async imageFile(ref, maxBytes) {
       if (path.isAbsolute(ref)) return `image path "${ref}" must be relative to the JSONL file`;
       const resolved = path.resolve(baseDir, ref);
       const rel = path.relative(baseDir, resolved);
       if (rel.startsWith('..') || path.isAbsolute(rel)) return `image path "${ref}" escapes the dataset folder`;
-      let stat: fs.Stats;
+      let real: string;
       try {
         // realpath as well: a symlink inside the folder must not lead outside it
-        const real = await fsp.realpath(resolved);
-        const realRel = path.relative(await fsp.realpath(baseDir), real);
-        if (realRel.startsWith('..') || path.isAbsolute(realRel)) return `image path "${ref}" escapes the dataset folder`;
-        stat = await fsp.stat(real);
+        real = await fsp.realpath(resolved);
       } catch {
         return `image file "${ref}" not found`;
       }
-      if (!stat.isFile()) return `image path "${ref}" is not a file`;
-      if (stat.size > maxBytes) return `image "${ref}" is ${stat.size} bytes; the limit is ${maxBytes}`;
-      return fsp.readFile(resolved);
+      const realRel = path.relative(baseDir, real);
+      if (realRel.startsWith('..') || path.isAbsolute(realRel)) return `image path "${ref}" escapes the dataset folder`;
+      try {
+        return await readAll(await openRegular(real, maxBytes, `image "${ref}"`, ref));
+      } catch (err) {
+        return (err as Error).message;
+      }
     },
   };
 }
@@ -173,7 +182,7 @@ function archiveSource(archive: Buffer, maxUnpackedBytes: number): ImportSource 
 
 export interface ImportOptions {
   name: string;
-  /** A JSONL file on this machine (the local CLI). */
+  /** A JSONL file on the server: the local CLI, or an API caller within RIL_IMPORT_ROOT (see pathPolicy). */
   path?: string | null;
   /** An uploaded blob: a JSONL whose images are sha256: refs, or a .tar/.tar.gz with examples.jsonl and its images. */
   blobSha256?: string | null;
@@ -181,14 +190,14 @@ export interface ImportOptions {
   maxImageBytes: number;
   /** Largest unpacked archive (bytes; default: no limit beyond the blob's own). */
   maxUnpackedBytes?: number;
+  /** Where `path` may point and how large it may be (serverFiles.ts). Default: server paths refused. */
+  pathPolicy?: PathPolicy;
 }
 
 async function openSource(blobs: BlobStore, opts: ImportOptions): Promise<ImportSource> {
   if ((opts.path == null) === (opts.blobSha256 == null)) throw badInput('give exactly one of blobSha256 or path');
   if (opts.path != null) {
-    const file = path.resolve(opts.path);
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw badInput(`dataset file not found: ${opts.path}`);
-    return fileSource(file);
+    return fileSource(await openImportFile(opts.path, opts.pathPolicy ?? { root: undefined, maxBytes: 0 }, 'dataset file'));
   }
   const hash = opts.blobSha256!.replace(/^sha256:/, '');
   if (!SHA256_RE.test(hash)) throw badInput(`blobSha256 is not a sha256: ${opts.blobSha256}`);

@@ -4,7 +4,7 @@
 import type http from 'node:http';
 import { loadEnv, type Env } from '../env.js';
 import { routeOf, withRequestLog } from '../log.js';
-import { sendError, sendFailure, type Route } from './respond.js';
+import { isDatabaseFault, sendError, sendFailure, type Route } from './respond.js';
 
 export interface FunctionInstance { route: Route; close(): Promise<void> }
 
@@ -37,9 +37,11 @@ export function defineFunction(name: string, init: (env: Env) => Promise<Functio
     try {
       route = (await start()).route;
     } catch (err) {
-      // Configuration and start-up faults name what to fix (an env var, `ril migrate`); they hold no secrets.
+      // Configuration and start-up faults name what to fix (an env var, `ril migrate`); they hold no secrets. A
+      // database that cannot be reached is not configuration: its driver message names hosts, so it stays in the log.
       console.error(`[${name}] start-up failed:`, (err as Error).message);
-      return sendError(res, 'SERVICE_UNAVAILABLE', `the ${name} function could not start: ${(err as Error).message}`, { 'retry-after': '1' });
+      const reason = isDatabaseFault(err) ? 'the database is unavailable' : (err as Error).message;
+      return sendError(res, 'SERVICE_UNAVAILABLE', `the ${name} function could not start: ${reason}`, { 'retry-after': '1' });
     }
     try {
       await route(req, res, url);

@@ -2,7 +2,7 @@
 // (formatError) and a fresh context (caller, DataLoaders) per request.
 import type http from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Lexer, Source, TokenKind } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
 import { authenticate } from '../auth/keys.js';
 import { formatError } from '../errors.js';
@@ -16,6 +16,17 @@ import type { InferencePort } from '../inference/port.js';
 import { keyOf, readBody, sendJson, type Route } from './respond.js';
 
 const MAX_GRAPHQL_BODY = 16 * 1024 * 1024;
+
+/** Whether `source` lexes to more than `max` tokens; stops at max + 1, so the cost is bounded by the limit. */
+function tooManyTokens(source: string, max: number): boolean {
+  const lexer = new Lexer(new Source(source));
+  try {
+    for (let n = 0; n <= max; n += 1) if (lexer.advance().kind === TokenKind.EOF) return false;
+  } catch {
+    return false; // a syntax error: Apollo reports it (the document is within the limit so far)
+  }
+  return true;
+}
 
 function costLimit(maxCost: number): ApolloServerPlugin<Context> {
   return {
@@ -52,17 +63,35 @@ export async function createGraphqlRoute(services: Services, inference: Inferenc
     try {
       principal = await authenticate(db.prisma, keyOf(req));
     } catch (err) {
-      return sendJson(res, 401, { errors: [{ message: (err as Error).message, extensions: { code: 'UNAUTHENTICATED' } }] });
+      const code = (err as { extensions?: { code?: string } }).extensions?.code;
+      // only a bad key is 401; a database fault is 503 with a generic message (authenticate logged the cause)
+      if (code === 'UNAUTHENTICATED') return sendJson(res, 401, { errors: [{ message: (err as Error).message, extensions: { code } }] });
+      return sendJson(res, 503, { errors: [{ message: 'the service is temporarily unavailable; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }, { 'retry-after': '1' });
     }
+    // A caller without a key can only be refused, so it gets a small body and a small document (RIL_ANON_*).
+    const anonymous = principal === null;
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     let body: unknown;
     if (req.method === 'POST') {
-      const raw = await readBody(req, MAX_GRAPHQL_BODY);
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, anonymous ? env.RIL_ANON_MAX_BODY_BYTES : MAX_GRAPHQL_BODY);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'PAYLOAD_TOO_LARGE') throw err;
+        res.setHeader('connection', 'close'); // the rest of the body is not read
+        return sendJson(res, 413, { errors: [{ message: anonymous ? `${(err as Error).message} (callers without an API key)` : (err as Error).message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      }
       try {
         body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
       } catch {
         return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    }
+    if (anonymous) {
+      const query = req.method === 'POST' ? (body as { query?: unknown } | null)?.query : url.searchParams.get('query');
+      if (typeof query === 'string' && tooManyTokens(query, env.RIL_ANON_MAX_TOKENS)) {
+        return sendJson(res, 400, { errors: [{ message: `the document has more than ${env.RIL_ANON_MAX_TOKENS} tokens, the limit for callers without an API key`, extensions: { code: 'BAD_REQUEST' } }] });
       }
     }
     const result = await apollo.executeHTTPGraphQLRequest({

@@ -2,36 +2,20 @@
 // POST /v1/chat/completions (the OpenAI-compatible subset: messages with text and image_url data URLs,
 // model = deployment name, max_tokens, temperature, top_p, seed, stream). Both call the same
 // InferenceService as the GraphQL `infer` field. Authorisation: a key with role INFERENCE or EDITOR (or
-// ADMIN), see api/access.ts INFER; per-key token-bucket rate limit (RIL_INFER_RATE_LIMIT/_BURST) -> 429.
+// ADMIN), see api/access.ts INFER; per-key token-bucket rate limit (RIL_INFER_RATE_LIMIT/_BURST) -> 429,
+// kept in the database so it holds across instances.
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { INFER } from '../auth/access.js';
 import type { Env } from '../env.js';
 import { AppError, badInput, httpStatus } from '../errors.js';
 import { authenticate, requireRole, type Principal } from '../auth/keys.js';
+import { RateLimiter } from '../auth/rateLimit.js';
 import type { InferencePort, InferRequest, InferResult } from '../inference/port.js';
 import type { Services } from '../services.js';
 import { keyOf, sendJson, type Route } from './respond.js';
 
-/** A token bucket per API key. */
-export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(private readonly perSecond: number, private readonly burst: number) {}
-
-  /** 0 when allowed, else the seconds to wait. */
-  take(key: string, now = performance.now()): number {
-    if (this.perSecond <= 0) return 0;
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
-    b.at = now;
-    this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return (1 - b.tokens) / this.perSecond;
-  }
-}
+export { RateLimiter } from '../auth/rateLimit.js';
 
 const tooMany = (message: string) => new AppError('TOO_MANY_REQUESTS' as never, message);
 const tooLarge = (message: string) => new AppError('PAYLOAD_TOO_LARGE' as never, message);
@@ -102,27 +86,15 @@ export interface InferRoutes {
 
 export function createInferRoutes(services: Services, inference: InferencePort): InferRoutes {
   const { env, db } = services;
-  const limiter = new RateLimiter(env.RIL_INFER_RATE_LIMIT, env.RIL_INFER_RATE_BURST);
-
-  // Authenticated keys are remembered for RIL_INFER_AUTH_CACHE_MS (a database round trip per request would
-  // be most of the endpoint's overhead); a revoked key is refused at most that long after revocation.
-  const principals = new Map<string, { principal: Principal; until: number }>();
-  async function cachedPrincipal(req: http.IncomingMessage, principalOf: () => Promise<Principal | null>) {
-    const header = req.headers.authorization;
-    const hit = header ? principals.get(header) : undefined;
-    if (hit && hit.until > Date.now()) return hit.principal;
-    const principal = await principalOf();
-    if (header && principal && env.RIL_INFER_AUTH_CACHE_MS > 0) {
-      if (principals.size > 10_000) principals.clear();
-      principals.set(header, { principal, until: Date.now() + env.RIL_INFER_AUTH_CACHE_MS });
-    }
-    return principal;
-  }
+  // Shared by every instance on the database (api/_lib/auth/rateLimit.ts), keyed by the API key's id.
+  const limiter = new RateLimiter(db, env.RIL_INFER_RATE_LIMIT, env.RIL_INFER_RATE_BURST);
+  // No per-process cache of authenticated keys: a revoked key must be refused by every instance at once, and the
+  // lookup is one indexed read by hash (see docs/security.md for the measurement).
 
   async function admit(req: http.IncomingMessage, principalOf: () => Promise<Principal | null>) {
     if (req.method !== 'POST') throw badInput(`method ${req.method} not allowed; use POST`);
-    const principal = requireRole(await cachedPrincipal(req, principalOf), INFER);
-    const wait = limiter.take(principal.keyId);
+    const principal = requireRole(await principalOf(), INFER);
+    const wait = await limiter.take(`infer:${principal.keyId}`);
     if (wait > 0) throw Object.assign(tooMany(`rate limit of ${env.RIL_INFER_RATE_LIMIT} requests/s per key exceeded; retry in ${wait.toFixed(2)} s`), { retryAfter: Math.ceil(wait) });
     return readJson(req, env.RIL_INFER_MAX_BODY_BYTES);
   }
@@ -232,7 +204,7 @@ export function createInferRoutes(services: Services, inference: InferencePort):
 
   async function models(req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) {
     if (req.method !== 'GET') throw badInput(`method ${req.method} not allowed; use GET`);
-    requireRole(await cachedPrincipal(req, principalOf), INFER);
+    requireRole(await principalOf(), INFER);
     const live = await db.prisma.deployment.findMany({ where: { liveRevisionId: { not: null } }, orderBy: { name: 'asc' } });
     sendJson(res, 200, { object: 'list', data: live.map((d) => ({ id: d.name, object: 'model', created: Math.floor(d.createdAt.getTime() / 1000), owned_by: 'ril' })) });
   }

@@ -1,6 +1,8 @@
 // Small helpers every route shares: JSON answers, bounded body reads, the caller's key, and the one place
-// where an error thrown by a route becomes an HTTP answer (4xx with its message; anything else 500, masked).
+// where an error thrown by a route becomes an HTTP answer (4xx with its message; 503 when the database is down;
+// anything else 500, masked).
 import type http from 'node:http';
+import { faultSummary } from '../auth/keys.js';
 import { httpStatus } from '../errors.js';
 
 /** A route group's handler: the platform's router and the Vercel functions call it the same way. */
@@ -35,11 +37,31 @@ export function keyOf(req: http.IncomingMessage): string | undefined {
   return req.headers.authorization ?? undefined;
 }
 
-/** The answer to an error a route threw: its code's 4xx and message, or a masked 500 (logged here, once). */
+/** Whether `err` is the database failing (unreachable, connection lost, pool exhausted), not a bad request. Such
+ * an error says nothing about the caller's input, and its text names hosts and ports: 503, generic message. */
+export function isDatabaseFault(err: unknown): boolean {
+  const e = err as { name?: string; code?: unknown; cause?: unknown; errorCode?: unknown };
+  if (!e || typeof e !== 'object') return false;
+  if (e.name === 'PrismaClientInitializationError' || e.name === 'PrismaClientRustPanicError') return true;
+  // P1001 can't reach, P1002 timed out, P1008 operation timed out, P1017 server closed the connection, P2024 pool timeout
+  if (typeof e.code === 'string' && ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(e.code)) return true;
+  // driver adapters: the socket's own errors
+  if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001'].includes(e.code)) return true;
+  return e.cause !== undefined && e.cause !== err && isDatabaseFault(e.cause);
+}
+
+/** The answer to an error a route threw: its code's 4xx and message; 503 (retry-after, generic message) when the
+ * service is unavailable (a database fault, during authentication or after); otherwise a masked 500. Logged here, once. */
 export function sendFailure(res: http.ServerResponse, err: unknown) {
   const code = (err as { extensions?: { code?: string }; code?: string }).extensions?.code ?? (err as { code?: string }).code;
   if (code && httpStatus(code) < 500) {
     if (!res.headersSent) return sendError(res, code, (err as Error).message);
+    return void res.destroy();
+  }
+  const unavailable = code === 'SERVICE_UNAVAILABLE' || isDatabaseFault(err);
+  if (unavailable) {
+    if (code !== 'SERVICE_UNAVAILABLE') console.error('[http] database unavailable:', faultSummary(err));
+    if (!res.headersSent) return sendError(res, 'SERVICE_UNAVAILABLE', 'the service is temporarily unavailable; retry shortly', { 'retry-after': '1' });
     return void res.destroy();
   }
   console.error('[http] internal error:', err);

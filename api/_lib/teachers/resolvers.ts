@@ -1,6 +1,7 @@
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import { badInput, notFound } from '../errors.js';
 import { getDatasetOrThrow } from '../datasets/service.js';
+import { apiPathPolicy } from '../datasets/serverFiles.js';
 import { queueTeacherFill } from './fillJob.js';
 import { coverage, getTeacherByName, importTeacherResponses, readCacheFile, registerTeacher, updateTeacherEndpoint } from './service.js';
 
@@ -12,9 +13,9 @@ export const teacherResolvers: Resolvers = {
   Mutation: {
     registerTeacher: (_p, { input }, { db, env }) => registerTeacher(db, input, env),
     updateTeacherEndpoint: (_p, { input }, { db, env }) => updateTeacherEndpoint(db, input, env),
-    importTeacherResponses: async (_p, { input }, { db }) => {
+    importTeacherResponses: async (_p, { input }, { db, env }) => {
       if ((input.path == null) === (input.jsonl == null)) throw badInput('give exactly one of path or jsonl');
-      const text = input.jsonl ?? readCacheFile(input.path!);
+      const text = input.jsonl ?? await readCacheFile(input.path!, apiPathPolicy(env));
       const result = await importTeacherResponses(db, input.datasetId, text);
       const teachers = await db.prisma.teacher.findMany({ where: { id: { in: result.teacherIds } }, orderBy: { name: 'asc' } });
       return { imported: result.imported, teachers };

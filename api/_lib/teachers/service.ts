@@ -3,13 +3,13 @@
 // in the file and in the cache. Unknown teacher names are registered as IMPORTED teachers.
 // A teacher's endpoint settings (baseUrl, apiKeyEnv) are checked against the operator's allowlists, and once it
 // exists only an ADMIN may change them (updateTeacherEndpoint).
-import fs from 'node:fs';
 import type { Database } from '../db/index.js';
 import { rawQuery, toInt } from '../db/sql.js';
 import { badInput, conflict, notFound } from '../errors.js';
 import { checkOutboundUrl, OutboundError, outboundPolicyOf, type OutboundSettings } from '../net/outbound.js';
 import { checkSecretEnvName, type SecretSettings } from '../net/secrets.js';
 import type { LineError } from '../datasets/service.js';
+import { openImportFile, readAll, type PathPolicy } from '../datasets/serverFiles.js';
 
 export const TEACHER_KINDS = ['IMPORTED', 'ENDPOINT'] as const;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -91,7 +91,8 @@ interface CacheLine { line: number; example: string; teacher: string; sample: nu
 
 function parseCacheLine(text: string, line: number): CacheLine | LineError {
   let o: Record<string, unknown>;
-  try { o = JSON.parse(text); } catch (err) { return { line, message: `invalid JSON: ${(err as Error).message}` }; }
+  // never the parser's message: it quotes the start of the line, i.e. of whatever file the path named
+  try { o = JSON.parse(text); } catch { return { line, message: 'invalid JSON: each line must hold one JSON object' }; }
   if (!o || typeof o !== 'object' || Array.isArray(o)) return { line, message: 'expected a JSON object' };
   for (const f of ['example', 'teacher', 'text']) {
     if (!(f in o)) return { line, message: `missing field "${f}"` };
@@ -159,9 +160,10 @@ export async function importTeacherResponses(db: Database, datasetId: string, js
   }, { timeout: 300_000, maxWait: 30_000 });
 }
 
-export function readCacheFile(path: string): string {
-  if (!fs.existsSync(path)) throw badInput(`teacher cache file not found: ${path}`);
-  return fs.readFileSync(path, 'utf8');
+/** A teacher cache JSONL named by a server path, read under `policy` (regular file, size cap, import root for API
+ * callers; see datasets/serverFiles.ts). Default: server paths refused. */
+export async function readCacheFile(path: string, policy: PathPolicy = { root: undefined, maxBytes: 0 }): Promise<string> {
+  return (await readAll(await openImportFile(path, policy, 'teacher cache file'))).toString('utf8');
 }
 
 export interface CoverageRow { teacherId: string; datasetId: string; covered: number; total: number; responses: number }

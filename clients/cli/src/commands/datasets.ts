@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { exportDataset, importDataset, splitCounts } from '../../../../api/_lib/index.js';
+import { exportDataset, importDataset, localPathPolicy, splitCounts } from '../../../../api/_lib/index.js';
 import { fail, print, progressBar, table } from '../output.js';
 import { namesRemote, remote, remoteOptions } from '../remote.js';
 import { datasetFile, uploadAndImport } from './datasetUpload.js';
@@ -21,7 +21,7 @@ export function datasetsCommand(program: Command) {
         const ds = namesRemote(opts)
           ? await uploadAndImport(remote(opts), file, { name: opts.name, description: opts.description }, bar)
           : await withLocal(({ db, blobs, env }) =>
-            importDataset(db, blobs, { name: opts.name, path: file, description: opts.description, maxImageBytes: env.RIL_MAX_IMAGE_BYTES }));
+            importDataset(db, blobs, { name: opts.name, path: file, description: opts.description, maxImageBytes: env.RIL_MAX_IMAGE_BYTES, pathPolicy: localPathPolicy(env) }));
         bar.stop();
         print(opts, ds, () => `imported ${ds.name} v${ds.version}: ${ds.exampleCount} examples (id ${ds.id})`);
       } catch (err) { bar.stop(); fail(err); }

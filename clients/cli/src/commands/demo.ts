@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadEnv } from '../../../../api/_lib/index.js';
 import { buildFashionMnistVqa, DATASET_NAME } from '../data/fashionMnist/index.js';
-import { importDataset } from '../../../../api/_lib/index.js';
+import { importDataset, localPathPolicy } from '../../../../api/_lib/index.js';
 import { coverage, importTeacherResponses } from '../../../../api/_lib/index.js';
 import { createApiKey } from '../../../../api/_lib/index.js';
 import { createExperiment, startRun } from '../../../../api/_lib/index.js';
@@ -52,7 +52,7 @@ export function demoCommand(program: Command) {
         const { db, blobs } = platform;
         let dataset = await db.prisma.dataset.findFirst({ where: { name: DATASET_NAME }, orderBy: { version: 'desc' } });
         if (!dataset) {
-          dataset = await importDataset(db, blobs, { name: DATASET_NAME, path: path.join(dataDir, 'examples.jsonl'), maxImageBytes: env.RIL_MAX_IMAGE_BYTES, description: 'Fashion-MNIST VQA (demo)' });
+          dataset = await importDataset(db, blobs, { name: DATASET_NAME, path: path.join(dataDir, 'examples.jsonl'), maxImageBytes: env.RIL_MAX_IMAGE_BYTES, pathPolicy: localPathPolicy(env), description: 'Fashion-MNIST VQA (demo)' });
           for (const file of fs.readdirSync(path.join(dataDir, 'teachers')).sort()) {
             await importTeacherResponses(db, dataset.id, fs.readFileSync(path.join(dataDir, 'teachers', file), 'utf8'));
           }

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { loadEnv } from '../../../../api/_lib/index.js';
 import { createPlatform, listen } from '../../../../api/_lib/server.js';
-import { dashboardBuilt, ensureBootstrapAdmin, NOT_BUILT, queueOptionsOf } from '../../../../api/_lib/index.js';
+import { dashboardBuilt, ensureBootstrapAdmin, hasActiveAdmin, NOT_BUILT, queueOptionsOf } from '../../../../api/_lib/index.js';
 import { fail } from '../output.js';
 import { startInProcessWorker } from '../../../../functions/teacher-fill/worker.js';
 
-/** Starts the platform; returns once it listens. Prints the bootstrap admin key on a fresh RIL_HOME. */
+/** Starts the platform; returns once it listens. Prints the bootstrap admin key on an empty key table (a fresh
+ * installation) only; with keys but no active admin it says how to make one (`ril keys bootstrap`). */
 export async function startServer(opts: { port?: number; host?: string; quiet?: boolean } = {}) {
   const env = loadEnv();
   const platform = await createPlatform(env);
@@ -24,6 +25,7 @@ export async function startServer(opts: { port?: number; host?: string; quiet?: 
     console.log(`  GraphQL  POST ${http.url}/graphql\n  health   GET  ${http.url}/healthz`);
     console.log(dashboardBuilt(env) ? `  dashboard GET  ${http.url}/` : `  dashboard: ${NOT_BUILT}`);
     if (bootstrapKey) console.log(`\nAdmin key (shown once, store it now):\n  ${bootstrapKey}\n`);
+    else if (!(await hasActiveAdmin(platform.db.prisma))) console.log('\nNo active ADMIN key: run `ril keys bootstrap` on this server to make one.\n');
   }
   return { platform, http, bootstrapKey, env };
 }

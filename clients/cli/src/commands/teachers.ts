@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { FillTeacherCacheDocument } from '../../../sdk/src/index.js';
-import { coverage, importTeacherResponses, readCacheFile, registerTeacher } from '../../../../api/_lib/index.js';
+import { coverage, importTeacherResponses, localPathPolicy, readCacheFile, registerTeacher } from '../../../../api/_lib/index.js';
 import { queueTeacherFill } from '../../../../api/_lib/index.js';
 import { fail, print, progressBar, table, intOption } from '../output.js';
 import { withLocal } from '../local.js';
@@ -35,7 +35,7 @@ export function teachersCommand(program: Command) {
     .requiredOption('--dataset <id>').option('--json', 'JSON output')
     .action(async (file: string, opts) => {
       try {
-        const r = await withLocal(({ db }) => importTeacherResponses(db, opts.dataset, readCacheFile(file)));
+        const r = await withLocal(async ({ db, env }) => importTeacherResponses(db, opts.dataset, await readCacheFile(file, localPathPolicy(env))));
         print(opts, r, () => `imported ${r.imported} responses`);
       } catch (err) { fail(err); }
     });

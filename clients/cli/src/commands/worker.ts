@@ -2,13 +2,15 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { loadEnv, openCore, queueOptionsOf, spawnPythonWorker, trainerPython } from '../../../../api/_lib/index.js';
 import { fail } from '../output.js';
+import { workerKey } from '../keyFile.js';
 import { runDrainLoop } from '../../../../functions/teacher-fill/worker.js';
 
 const KINDS = ['train', 'teacher-fill'] as const;
 
 /**
  * `ril worker`: `--kind train` (default) starts the Python training worker (python3 -m ril_trainer worker), which
- * claims TRAIN/EVALUATE jobs over the API with a WORKER key. `--kind teacher-fill` drains TEACHER_FILL jobs in this
+ * claims TRAIN/EVALUATE jobs over the API with a WORKER key
+ * (from RIL_API_KEY or --key-file; it reaches the Python worker in its environment, never on its command line). `--kind teacher-fill` drains TEACHER_FILL jobs in this
  * process, connected to the database directly like `ril serve` (RIL_HOME / DATABASE_URL), with the same drain as the
  * server's in-process worker and the cron function.
  */
@@ -16,7 +18,8 @@ export function workerCommand(program: Command) {
   program.command('worker').description('start a worker: Python training (TRAIN/EVALUATE over the API) or teacher fills (TEACHER_FILL, on the database)')
     .option('--kind <kind>', `${KINDS.join(' | ')}`, 'train')
     .option('--api <url>', 'train: API base URL (default $RIL_API_URL or http://127.0.0.1:$PORT)')
-    .option('--key <key>', 'train: a WORKER key (default $RIL_API_KEY)')
+    .option('--key-file <file>', 'train: a file holding a WORKER key (mode 600; default: $RIL_API_KEY)')
+    .option('--key <key>', 'train: a WORKER key (deprecated: visible to other users in ps; use RIL_API_KEY or --key-file)')
     .option('--once', 'train: exit after one job')
     .option('--exit-when-idle', 'exit when the queue is empty')
     .option('--threads <n>', 'train: torch CPU threads')
@@ -28,8 +31,8 @@ export function workerCommand(program: Command) {
         if (opts.kind === 'teacher-fill') return await teacherFillWorker(opts);
         const python = trainerPython();
         const api = opts.api ?? process.env.RIL_API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 4000}`;
-        const key = opts.key ?? process.env.RIL_API_KEY;
-        if (!key) throw new Error('a WORKER key is needed: --key or RIL_API_KEY (create one with `ril keys create --role WORKER`)');
+        const key = workerKey(opts);
+        if (!key) throw new Error('a WORKER key is needed: RIL_API_KEY or --key-file (create one with `ril keys create --role WORKER`)');
         const args = [...(opts.once ? ['--once'] : []), ...(opts.exitWhenIdle ? ['--exit-when-idle'] : []),
           ...(opts.threads ? ['--threads', String(opts.threads)] : []), ...cmd.args];
         const child = spawnPythonWorker(python, api, key, args, 'inherit');

@@ -1,6 +1,6 @@
 """The worker function: claims TRAIN and EVALUATE jobs from the platform over GraphQL and runs them.
 
-    python3 -m ril_trainer worker --api http://host:4000 --key $RIL_API_KEY     (or RIL_API_URL / RIL_API_KEY)
+    RIL_API_KEY=... python3 -m ril_trainer worker --api http://host:4000     (or --key-file FILE; RIL_API_URL)
 
 Protocol (the blueprint's): register -> claim -> fetch the job's spec, the dataset manifest and the teacher
 responses (paginated) -> download images once into a local cache by sha256 -> run the trainer as a child
@@ -43,6 +43,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .child_env import child_env, config_env_names
 from .client import ApiClient, ApiError
+from .credentials import KeyFileError, resolve_api_key
 
 KINDS = ["TRAIN", "EVALUATE"]
 # the directory holding the ril_trainer package (the source tree, or site-packages when installed): child
@@ -372,7 +373,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m ril_trainer worker", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--api", default=os.environ.get("RIL_API_URL", "http://127.0.0.1:4000"), help="API base URL (env RIL_API_URL)")
-    ap.add_argument("--key", default=os.environ.get("RIL_API_KEY"), help="a WORKER key (env RIL_API_KEY)")
+    ap.add_argument("--key-file", default=None, help="a file holding a WORKER key, mode 600 (default: env RIL_API_KEY)")
+    ap.add_argument("--key", default=None, help="a WORKER key (deprecated: visible to other users in ps; use RIL_API_KEY or --key-file)")
     ap.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}")
     ap.add_argument("--kinds", default=",".join(KINDS), help="job kinds to claim")
     ap.add_argument("--cache", default=os.environ.get("RIL_WORKER_CACHE", os.path.join(os.environ.get("RIL_HOME", ".ril"), "worker")))
@@ -386,8 +388,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--once", action="store_true", help="exit after one job (or at once if none is queued)")
     ap.add_argument("--exit-when-idle", action="store_true", help="exit when no job is queued")
     a = ap.parse_args(argv)
+    try:
+        a.key = resolve_api_key(a.key, a.key_file)
+    except KeyFileError as e:
+        ap.error(str(e))
     if not a.key:
-        ap.error("an API key with role WORKER is required (--key or RIL_API_KEY)")
+        ap.error("an API key with role WORKER is required (RIL_API_KEY or --key-file)")
     pass_env = [n.strip() for n in a.pass_env.split(",") if n.strip()]
     cache = os.path.abspath(a.cache)  # the children run in PACKAGE_ROOT: hand them absolute paths
     api = ApiClient(a.api, a.key)
