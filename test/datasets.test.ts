@@ -259,7 +259,7 @@ describe('dataset import from an uploaded blob', () => {
 
   test('path is refused when RIL_DEPLOYMENT=functions (a function\'s disk is not the caller\'s)', { skip: TEST_PROVIDER !== 'postgres' && 'functions mode needs PostgreSQL' }, async () => {
     const { file } = await writeDataset(2);
-    const platform = await createPlatform(loadEnv({ RIL_HOME: t.home, DATABASE_URL: t.platform.env.DATABASE_URL, RIL_DEPLOYMENT: 'functions' }));
+    const platform = await createPlatform(loadEnv({ RIL_HOME: t.home, DATABASE_URL: t.platform.env.DATABASE_URL, RIL_DEPLOYMENT: 'functions', RIL_URL_SIGNING_SECRET: 'a-test-signing-secret-of-32-bytes!!' }));
     const server = await listen(platform, 0);
     try {
       const res = await fetch(`${server.url}/graphql`, {
