@@ -31,8 +31,9 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
   const core = await openCore(env);
   const inference = new InferenceService(core);
   const deployments = new DeploymentService(core, inference.bundleCheck());
-  const graphql = await createGraphqlRoute(core, inference, deployments);
   const infer = createInferRoutes(core, inference);
+  // Query.infer runs in this process too: the same per-key rate limit as /v1/* (and the same admission gate)
+  const graphql = await createGraphqlRoute(core, inference, deployments, { limitInference: infer.limitKey });
   const exact = new Map<string, Route>([
     ['/graphql', graphql.route],
     ['/healthz', createHealthRoute(core)],
