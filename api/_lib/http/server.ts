@@ -12,7 +12,7 @@ import { InferenceService } from '../inference/service.js';
 import { loadEnv, type Env } from '../env.js';
 import type { Services } from '../services.js';
 import { createBlobRoute } from './blobs.js';
-import { createDashboardRoute, DASHBOARD_PATHS } from './dashboard.js';
+import { blobOriginOf, createDashboardRoute, DASHBOARD_PATHS } from './dashboard.js';
 import { createGraphqlRoute } from './graphql.js';
 import { createHealthRoute } from './health.js';
 import { createInferRoutes } from './infer.js';
@@ -42,7 +42,7 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
     ['/v1/models', infer.models],
   ]);
   const blob = createBlobRoute(core);
-  const dashboard = createDashboardRoute(env);
+  const dashboard = createDashboardRoute(env, await blobOriginOf(core.blobs));
 
   async function handler(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://localhost');
