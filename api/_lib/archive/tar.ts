@@ -60,9 +60,10 @@ export class TarTooLargeError extends Error {}
 export async function unpackedBytes(source: Buffer | Readable, max = Infinity): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let tooLarge: TarTooLargeError | undefined;
   const take = (chunk: Buffer) => {
     size += chunk.length;
-    if (size > max) throw new TarTooLargeError(`the archive unpacks to more than ${max} bytes`);
+    if (size > max) throw (tooLarge = new TarTooLargeError(`the archive unpacks to more than ${max} bytes`));
     chunks.push(chunk);
   };
   const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
@@ -86,7 +87,7 @@ export async function unpackedBytes(source: Buffer | Readable, max = Infinity): 
     try {
       await pipeline(rest, zlib.createGunzip(), async (out: AsyncIterable<Buffer>) => { for await (const chunk of out) take(chunk); });
     } catch (err) {
-      if (err instanceof TarTooLargeError) throw err;
+      if (tooLarge) throw tooLarge; // the pipeline may report the abort of its source instead
       throw new Error(`not a gzip archive: ${(err as Error).message}`);
     }
     return Buffer.concat(chunks);
