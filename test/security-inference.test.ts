@@ -289,6 +289,20 @@ describe('security: runtimes, archives and errors', { skip: reason }, () => {
     assert.deepEqual(t.platform.inference.loadedRuntimes(), [shaA]);
   });
 
+  test('#3 Query.infer counts against the same per-key rate limit as /v1/infer', async () => {
+    const ok = await registerBundle(t, fx.archive, 'rl');
+    assert.equal((await deploy(t, 'rl', ok.data.registerArtifact.id)).errors, undefined);
+    const key = await t.keyFor('INFERENCE');
+    const ex = fx.torch[0];
+    const img = fs.readFileSync(path.join(fx.data, ex.image)).toString('base64');
+    assert.equal((await post(t, '/v1/infer', { deployment: 'rl', image: img, question: ex.question, max_tokens: 4 }, key)).status, 200);
+    const q = { i: { deployment: 'rl', image: img, question: ex.question, maxTokens: 4 } };
+    assert.equal((await t.gql(INFER_Q, q, key)).errors, undefined);
+    const third = await t.gql(INFER_Q, q, key); // the burst of 2 is spent, whichever path spent it
+    assert.equal(third.errors?.[0].extensions?.code, 'TOO_MANY_REQUESTS', JSON.stringify(third));
+    assert.equal((await post(t, '/v1/infer', { deployment: 'rl', image: img, question: ex.question, max_tokens: 4 }, key)).status, 429);
+  });
+
   test('#9 a deploy whose transaction fails releases the runtime it loaded', async () => {
     const { prisma, provider } = t.platform.db;
     if (provider === 'sqlite') {
