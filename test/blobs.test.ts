@@ -155,7 +155,9 @@ describe('direct uploads and signed downloads (local store)', () => {
     assert.ok(left > 55 * 60_000 && left <= 3600_000, `valid for about an hour (${left} ms)`);
     const got = await fetch(`${t.url}${url}`);
     assert.equal(got.status, 200);
-    assert.equal(got.headers.get('content-type'), 'text/plain');
+    // not an image or archive type: served as a sandboxed attachment (security item #4)
+    assert.equal(got.headers.get('content-type'), 'application/octet-stream');
+    assert.equal(got.headers.get('content-disposition'), 'attachment');
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), body);
     assert.equal((await fetch(`${t.url}${url}`, { method: 'HEAD' })).status, 200);
     assert.equal((await t.gql(DOWNLOAD, { s: hash })).data.blobDownloadUrl.url, url, 'stable within its window (cacheable)');

@@ -32,9 +32,9 @@ describe('deployments', { skip: reason }, () => {
   });
   after(async () => { await t?.close(); });
 
-  test('the tar reader reads GNU tar archives, gzipped or not, with a top-level folder', () => {
+  test('the tar reader reads GNU tar archives, gzipped or not, with a top-level folder', async () => {
     for (const gz of [true, false]) {
-      const names = readTar(archiveOf(fx, undefined, gz)).map((e) => e.path).sort();
+      const names = (await readTar(archiveOf(fx, undefined, gz))).map((e) => e.path).sort();
       assert.deepEqual(names, ['student/decode.onnx', 'student/manifest.json', 'student/prefill.onnx', 'student/tokenizer.json']);
     }
   });

@@ -21,7 +21,7 @@ describe('inference endpoint', { skip: reason }, () => {
 
   before(async () => {
     fx = await studentBundle();
-    t = await startTestServer({ RIL_INFER_RATE_LIMIT: '1000', RIL_INFER_RATE_BURST: '1000', RIL_INFER_MAX_BODY_BYTES: '200000' });
+    t = await startTestServer({ RIL_INFER_RATE_LIMIT: '1000', RIL_INFER_RATE_BURST: '1000', RIL_INFER_MAX_BODY_BYTES: '200000', RIL_INFER_QUEUE: '100' });
     const art = await registerBundle(t, fx.archive);
     assert.equal(art.errors, undefined, JSON.stringify(art.errors));
     assert.equal(art.data.registerArtifact.metadata.bundle.size, 'nano');

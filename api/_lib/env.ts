@@ -73,6 +73,16 @@ const schema = z.object({
   RIL_INFER_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   /** Largest inference request body (bytes; the base64 image is most of it): larger gets 413. */
   RIL_INFER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  /** Inference requests that run at once in this process, on every inference path (/v1/infer, /v1/chat/completions,
+   * Query.infer): the rest wait in a queue ... */
+  RIL_INFER_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  /** ... of at most this many; beyond it a request is refused at once with 503 and Retry-After (0 = no queue). */
+  RIL_INFER_QUEUE: z.coerce.number().int().min(0).default(32),
+  /** Student runtimes (loaded bundles) one process keeps: beyond it the least recently used idle one is released
+   * (and loaded again on its next request); one with requests in flight is never released. */
+  RIL_INFER_MAX_RUNTIMES: z.coerce.number().int().min(1).default(4),
+  /** Largest size a student bundle archive may unpack to (bytes): a larger one (a gzip bomb) is refused. */
+  RIL_MAX_BUNDLE_BYTES: z.coerce.number().int().positive().default(1024 * 1024 * 1024),
   /** Most tokens one inference request may ask for (max_tokens above it gets 400). */
   RIL_INFER_MAX_TOKENS: z.coerce.number().int().positive().default(256),
   /** Per-API-key rate limit on inference: sustained requests per second (token bucket; 0 = no limit) ... */

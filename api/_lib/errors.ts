@@ -43,7 +43,9 @@ export function translatePrismaError(err: unknown): AppError | undefined {
   return undefined;
 }
 
-const EXPECTED = new Set(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT',
+// TOO_MANY_REQUESTS and SERVICE_UNAVAILABLE: the inference limits (a key's rate, the process's admission gate);
+// their messages are ours and say when to retry.
+const EXPECTED = new Set(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE',
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {

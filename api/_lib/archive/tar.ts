@@ -1,7 +1,10 @@
 // A minimal reader for tar archives (ustar/GNU/pax as written by GNU tar, bsdtar and Python's tarfile),
 // optionally gzip-compressed. Regular files and directories only; links, devices and unsafe paths
 // (absolute, `..`) are refused. Enough for student bundles and dataset archives; not a general-purpose tar
-// library. `maxUnpackedBytes` caps the decompressed size, so a small gzip bomb cannot exhaust memory.
+// library. The archive is gunzipped as a stream on zlib's thread pool (never *Sync on the event loop) and
+// `maxUnpackedBytes` caps what it may unpack to: a small gzip bomb is cut off at the cap, not after it.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 
 export interface TarEntry {
@@ -52,17 +55,54 @@ export const looksLikeTar = (bytes: Buffer) => isGzip(bytes) || (bytes.length >=
 
 export class TarTooLargeError extends Error {}
 
-/** Reads every regular file of a (gzipped) tar archive. Throws on anything that is not a well-formed tar. */
-export function readTar(archive: Buffer, opts: { maxUnpackedBytes?: number } = {}): TarEntry[] {
-  const max = opts.maxUnpackedBytes ?? Infinity;
-  let buf: Buffer;
+/** The bytes of a tar archive, gunzipped (streamed, off the event loop) when they start with gzip's magic.
+ * Throws TarTooLargeError as soon as the output passes `max` bytes, without unpacking the rest. */
+export async function unpackedBytes(source: Buffer | Readable, max = Infinity): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge: TarTooLargeError | undefined;
+  const take = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > max) throw (tooLarge = new TarTooLargeError(`the archive unpacks to more than ${max} bytes`));
+    chunks.push(chunk);
+  };
+  const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
   try {
-    buf = isGzip(archive) ? zlib.gunzipSync(archive, Number.isFinite(max) ? { maxOutputLength: max } : {}) : archive;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TarTooLargeError(`the archive unpacks to more than ${max} bytes`);
-    throw new Error(`not a gzip archive: ${(err as Error).message}`);
+    const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    let head = Buffer.alloc(0);
+    let ended = false;
+    while (head.length < 2 && !ended) {
+      const n = await it.next();
+      if (n.done) ended = true; else head = Buffer.concat([head, n.value]);
+    }
+    const rest = Readable.from((async function* () {
+      if (head.length) yield head;
+      if (ended) return;
+      for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+    })());
+    if (!isGzip(head)) {
+      for await (const chunk of rest) take(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+    try {
+      await pipeline(rest, zlib.createGunzip(), async (out: AsyncIterable<Buffer>) => { for await (const chunk of out) take(chunk); });
+    } catch (err) {
+      if (tooLarge) throw tooLarge; // the pipeline may report the abort of its source instead
+      throw new Error(`not a gzip archive: ${(err as Error).message}`);
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    input.destroy();
   }
-  if (buf.length > max) throw new TarTooLargeError(`the archive is more than ${max} bytes`);
+}
+
+/** Reads every regular file of a (gzipped) tar archive. Throws on anything that is not a well-formed tar. */
+export async function readTar(archive: Buffer | Readable, opts: { maxUnpackedBytes?: number } = {}): Promise<TarEntry[]> {
+  return parseTar(await unpackedBytes(archive, opts.maxUnpackedBytes ?? Infinity));
+}
+
+/** Parses an uncompressed tar archive already in memory. */
+export function parseTar(buf: Buffer): TarEntry[] {
   if (buf.length < BLOCK || buf.length % BLOCK !== 0) throw new Error('not a tar archive (length is not a multiple of 512 bytes)');
   const entries: TarEntry[] = [];
   let off = 0;

@@ -150,10 +150,10 @@ function jsonlBlobSource(text: string): ImportSource {
 }
 
 /** An uploaded archive: examples.jsonl at its root (or in its one top-level folder) and the files it names. */
-function archiveSource(archive: Buffer, maxUnpackedBytes: number): ImportSource {
+async function archiveSource(archive: Buffer, maxUnpackedBytes: number): Promise<ImportSource> {
   let entries;
   try {
-    entries = readTar(archive, { maxUnpackedBytes });
+    entries = await readTar(archive, { maxUnpackedBytes });
   } catch (err) {
     throw badInput(`dataset archive: ${(err as Error).message}`);
   }

@@ -1,5 +1,6 @@
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
-import { badInput, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
+import { checkInferTextSize, decodeImageInput } from '../inference/input.js';
 import { registerArtifact } from './service.js';
 import { artifactLease } from '../jobs/workers.js';
 
@@ -10,13 +11,11 @@ export const deploymentResolvers: Resolvers = {
     artifact: (_p, { id }, { loaders }) => loaders.artifactById.load(id),
     deployments: (_p, _a, { db }) => db.prisma.deployment.findMany({ orderBy: { name: 'asc' } }),
     deployment: (_p, { name }, { db }) => db.prisma.deployment.findUnique({ where: { name } }),
-    infer: async (_p, { input }, { inference, authorization }) => {
-      let image: Buffer;
-      try {
-        image = Buffer.from(input.image.replace(/^data:image\/[a-z0-9.+-]+;base64,/i, ''), 'base64');
-      } catch {
-        throw badInput('image is not valid base64');
-      }
+    infer: async (_p, { input }, { inference, authorization, principal, limitInference, env }) => {
+      // the same rate limit and size cap as POST /v1/infer (one infer per operation: api/_lib/graphql/cost.ts)
+      if (limitInference && principal) await limitInference(principal);
+      checkInferTextSize(input.image, input.question, env.RIL_INFER_MAX_BODY_BYTES);
+      const image = decodeImageInput(input.image, 'image');
       return inference.infer({ ...input, image }, { authorization });
     },
   },

@@ -38,7 +38,7 @@ export async function registerArtifact(deps: Deps, input: { blobSha256: string; 
   if (!blob || !(await deps.blobs.has(input.blobSha256))) throw badInput(`blob ${input.blobSha256} is not uploaded; upload it first (createBlobUpload + completeBlobUpload, or PUT /blobs/<sha256>)`);
   let metadata: Record<string, unknown> = input.metadata && typeof input.metadata === 'object' ? { ...(input.metadata as object) } : {};
   if (input.kind === 'BUNDLE') {
-    const manifest = inspectArchive(await deps.blobs.read(input.blobSha256), input.blobSha256.slice(0, 12));
+    const manifest = await inspectArchive(await deps.blobs.openRead(input.blobSha256), input.blobSha256.slice(0, 12), deps.env.RIL_MAX_BUNDLE_BYTES);
     metadata = { ...metadata, bundle: manifestSummary(manifest) };
   }
   const data = { kind: input.kind, name: input.name.trim(), blobSha256: input.blobSha256, size: blob.size, runId: input.runId ?? null, metadata: JSON.stringify(metadata) };
@@ -68,12 +68,15 @@ export interface BundleCheck {
   check(sha256: string): Promise<void>;
   /** Called after a deployment's live revision changed in the database. */
   switched?(name: string, live: { revisionId: string; revision: number; sha256: string }): void;
+  /** Called when a checked bundle did not go live after all (the switch failed): what `check` loaded for it may
+   * be released. */
+  abandoned?(sha256: string): void;
 }
 
 /** The check of a process that does not run students itself: the archive's manifest and every file's sha256. */
 export const archiveCheck = (deps: Deps): BundleCheck => ({
   async check(sha256) {
-    inspectArchive(await deps.blobs.read(sha256), sha256.slice(0, 12));
+    await inspectArchive(await deps.blobs.openRead(sha256), sha256.slice(0, 12), deps.env.RIL_MAX_BUNDLE_BYTES);
   },
 });
 
@@ -88,7 +91,7 @@ export class DeploymentService {
     if (!artifact) throw notFound(`artifact ${input.artifactId}`);
     if (artifact.kind !== 'BUNDLE') throw badInput(`artifact ${artifact.id} is a ${artifact.kind}; only BUNDLE artifacts can be deployed`);
     await this.bundles.check(artifact.blobSha256); // refuses a bad bundle before anything is written
-    const rev = await prisma.$transaction(async (tx) => {
+    const rev = await this.orAbandon(artifact.blobSha256, () => prisma.$transaction(async (tx) => {
       const dep = await tx.deployment.upsert({ where: { name: input.name }, create: { name: input.name, status: 'LIVE' }, update: {} });
       const last = await tx.deploymentRevision.findFirst({ where: { deploymentId: dep.id }, orderBy: { revision: 'desc' } });
       const created = await tx.deploymentRevision.create({
@@ -96,9 +99,19 @@ export class DeploymentService {
       });
       await tx.deployment.update({ where: { id: dep.id }, data: { liveRevisionId: created.id, status: 'LIVE' } });
       return created;
-    });
+    }));
     this.bundles.switched?.(input.name, { revisionId: rev.id, revision: rev.revision, sha256: artifact.blobSha256 });
     return prisma.deployment.findUniqueOrThrow({ where: { name: input.name } });
+  }
+
+  /** Runs the switch; when it fails, tells the check that the bundle it loaded is not going live. */
+  private async orAbandon<T>(sha256: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      this.bundles.abandoned?.(sha256);
+      throw err;
+    }
   }
 
   /** Makes `revision` (default: the newest revision older than the live one) live again. */
@@ -114,7 +127,8 @@ export class DeploymentService {
       });
     if (!target) throw revision != null ? notFound(`revision ${revision} of deployment ${name}`) : badInput(`deployment ${name} has no revision before the live one to roll back to`);
     await this.bundles.check(target.artifact.blobSha256);
-    const updated = await prisma.deployment.update({ where: { id: dep.id }, data: { liveRevisionId: target.id, status: 'LIVE' } });
+    const updated = await this.orAbandon(target.artifact.blobSha256,
+      () => prisma.deployment.update({ where: { id: dep.id }, data: { liveRevisionId: target.id, status: 'LIVE' } }));
     this.bundles.switched?.(name, { revisionId: target.id, revision: target.revision, sha256: target.artifact.blobSha256 });
     return updated;
   }

@@ -13,5 +13,8 @@ export interface Context extends Services {
   /** The caller's Authorization header, forwarded when inference runs in another process. */
   authorization?: string;
   principal: Principal | null;
+  /** The per-key inference rate limit of this process's /v1/* routes, applied to Query.infer too (unset where
+   * Query.infer is forwarded to /v1/infer, which applies it there). */
+  limitInference?: (principal: Principal) => Promise<void>;
   loaders: Loaders;
 }

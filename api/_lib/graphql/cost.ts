@@ -8,6 +8,41 @@ import {
 
 const DEFAULT_LIST_SIZE = 10;
 
+/** Root fields that run a model: an operation may select each at most once (aliases and fragments included),
+ * since one GraphQL request must not start more than one inference. */
+export const ONCE_PER_OPERATION: Record<string, readonly string[]> = { query: ['infer'], mutation: [], subscription: [] };
+
+/** How many times the operation's root selection runs `fieldName` (through aliases, inline fragments and fragment
+ * spreads; a field under @skip/@include is counted, conservatively). */
+export function rootFieldCount(document: DocumentNode, operationName: string | null | undefined, fieldName: string): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const op = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName));
+  if (!op || op.kind !== Kind.OPERATION_DEFINITION) return 0;
+  const count = (set: SelectionSetNode, seen: Set<string>): number => {
+    let n = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) n += sel.name.value === fieldName ? 1 : 0;
+      else if (sel.kind === Kind.INLINE_FRAGMENT) n += count(sel.selectionSet, seen);
+      else if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        const frag = fragments.get(sel.name.value);
+        if (frag && !seen.has(frag.name.value)) n += count(frag.selectionSet, new Set([...seen, frag.name.value]));
+      }
+    }
+    return n;
+  };
+  return count(op.selectionSet, new Set());
+}
+
+/** The first root field the operation selects more than once although ONCE_PER_OPERATION says it may not. */
+export function repeatedOnceField(document: DocumentNode, operationName: string | null | undefined, operation: string): { field: string; count: number } | undefined {
+  for (const field of ONCE_PER_OPERATION[operation] ?? []) {
+    const count = rootFieldCount(document, operationName, field);
+    if (count > 1) return { field, count };
+  }
+  return undefined;
+}
+
 function argValue(node: { arguments?: readonly { name: { value: string }; value: any }[] }, name: string, variables: Record<string, unknown>): unknown {
   const arg = node.arguments?.find((a) => a.name.value === name);
   if (!arg) return undefined;

@@ -4,6 +4,9 @@
 // API keys in the query string (?key=) are not accepted: they leak into logs and browser history.
 // On the S3 store a GET answers 302 to a presigned S3 URL (the bytes never pass through the API).
 // PUT: EDITOR or WORKER keys. Large uploads should use createBlobUpload (presigned, no body limit).
+// The uploader names a blob's content type, and blobs share the dashboard's origin: only image and archive types
+// are served as themselves (INLINE_TYPES); anything else (text/html, image/svg+xml, ...) is served as an
+// attachment of type application/octet-stream in a CSP sandbox, so a stored page or script never runs here.
 import type http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { authenticate, requireRole } from '../auth/keys.js';
@@ -11,6 +14,21 @@ import { SHA256_RE } from '../blobs/store.js';
 import { forbidden } from '../errors.js';
 import type { Services } from '../services.js';
 import { keyOf, sendError, sendJson, type Route } from './respond.js';
+
+/** Content types a blob is served as (inline); every other type is served as an attachment. */
+export const INLINE_TYPES: ReadonlySet<string> = new Set([
+  'image/png', 'image/jpeg', 'image/webp', 'application/gzip', 'application/x-tar', 'application/octet-stream',
+]);
+
+/** The headers that say how a blob of this (uploader-chosen) content type is served. */
+export function blobTypeHeaders(contentType: string): Record<string, string> {
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  if (INLINE_TYPES.has(type)) return { 'content-type': type, 'x-content-type-options': 'nosniff' };
+  return {
+    'content-type': 'application/octet-stream', 'x-content-type-options': 'nosniff',
+    'content-disposition': 'attachment', 'content-security-policy': 'sandbox',
+  };
+}
 
 /** The hash is the last path segment, so the route works under /blobs/<sha> and under a function's own path. */
 export function createBlobRoute({ db, blobs }: Services): Route {
@@ -24,14 +42,16 @@ export function createBlobRoute({ db, blobs }: Services): Route {
       } else {
         requireRole(await authenticate(db.prisma, key), ['EDITOR', 'VIEWER', 'WORKER']);
       }
-      if (!SHA256_RE.test(hash)) return sendError(res, 'BAD_USER_INPUT', 'not a sha256');
+      if (!SHA256_RE.test(hash)) return sendError(res, 'BAD_USER_INPUT', 'not a sha256', { 'x-content-type-options': 'nosniff' });
       const row = await db.prisma.blob.findUnique({ where: { sha256: hash } });
-      if (!row) return sendError(res, 'NOT_FOUND', `blob ${hash} not found`);
-      const headers = { 'content-type': row.contentType, 'content-length': String(row.size), etag: `"${hash}"` };
+      if (!row) return sendError(res, 'NOT_FOUND', `blob ${hash} not found`, { 'x-content-type-options': 'nosniff' });
+      const typeHeaders = blobTypeHeaders(row.contentType);
+      const headers = { ...typeHeaders, 'content-length': String(row.size), etag: `"${hash}"` };
       if (blobs.kind === 's3') {
         if (req.method === 'HEAD') return void res.writeHead(200, { ...headers, 'cache-control': 'private, no-cache' }).end();
-        const { url: location } = await blobs.downloadUrl(hash, row.contentType);
-        return void res.writeHead(302, { location, 'cache-control': 'private, no-store' }).end();
+        // the presigned URL overrides the stored type with the one served here (octet-stream unless allowlisted)
+        const { url: location } = await blobs.downloadUrl(hash, typeHeaders['content-type']);
+        return void res.writeHead(302, { location, 'cache-control': 'private, no-store', 'x-content-type-options': 'nosniff' }).end();
       }
       const body = await blobs.openRead(hash); // NOT_FOUND (404) when the row's file is missing
       res.writeHead(200, { ...headers, 'cache-control': 'private, max-age=31536000, immutable' });

@@ -8,7 +8,7 @@ import { authenticate } from '../auth/keys.js';
 import { formatError } from '../errors.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { buildSchema } from '../graphql/schema.js';
-import { queryCost } from '../graphql/cost.js';
+import { queryCost, repeatedOnceField } from '../graphql/cost.js';
 import type { Context } from '../graphql/context.js';
 import type { Services } from '../services.js';
 import type { DeploymentService } from '../deployments/service.js';
@@ -32,7 +32,13 @@ function costLimit(maxCost: number): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, operationName, request, schema }) {
+        async didResolveOperation({ document, operationName, request, schema, operation }) {
+          const repeated = repeatedOnceField(document, operationName, operation?.operation ?? 'query');
+          if (repeated) {
+            throw new GraphQLError(`an operation may select ${repeated.field} once (this one selects it ${repeated.count} times); send one request per ${repeated.field}`, {
+              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+            });
+          }
           const cost = queryCost(schema, document, operationName, (request.variables ?? {}) as Record<string, unknown>);
           if (cost > maxCost) {
             throw new GraphQLError(`query cost ${cost} exceeds the limit of ${maxCost}; ask for smaller pages`, {
@@ -47,7 +53,12 @@ function costLimit(maxCost: number): ApolloServerPlugin<Context> {
 
 export interface GraphqlRoute { route: Route; stop(): Promise<void> }
 
-export async function createGraphqlRoute(services: Services, inference: InferencePort, deployments: DeploymentService): Promise<GraphqlRoute> {
+export interface GraphqlOptions {
+  /** The per-key inference rate limit of this process's /v1/* routes, for Query.infer (see Context). */
+  limitInference?: Context['limitInference'];
+}
+
+export async function createGraphqlRoute(services: Services, inference: InferencePort, deployments: DeploymentService, options: GraphqlOptions = {}): Promise<GraphqlRoute> {
   const { db, env } = services;
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(),
@@ -96,7 +107,7 @@ export async function createGraphqlRoute(services: Services, inference: Inferenc
     }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({ ...services, inference, deployments, principal, loaders: createLoaders(db), authorization: req.headers.authorization }),
+      context: async () => ({ ...services, inference, deployments, principal, loaders: createLoaders(db), authorization: req.headers.authorization, limitInference: options.limitInference }),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;

@@ -2,8 +2,10 @@
 // POST /v1/chat/completions (the OpenAI-compatible subset: messages with text and image_url data URLs,
 // model = deployment name, max_tokens, temperature, top_p, seed, stream). Both call the same
 // InferenceService as the GraphQL `infer` field. Authorisation: a key with role INFERENCE or EDITOR (or
-// ADMIN), see api/access.ts INFER; per-key token-bucket rate limit (RIL_INFER_RATE_LIMIT/_BURST) -> 429,
-// kept in the database so it holds across instances.
+// ADMIN), see api/access.ts INFER; per-key token-bucket rate limit (RIL_INFER_RATE_LIMIT/_BURST) -> 429, kept in
+// the database so it holds across instances; the process's admission gate (RIL_INFER_CONCURRENCY/_QUEUE, in the
+// InferenceService) -> 503, both with Retry-After. An error after a stream started is sent as an SSE `error` event:
+// our code and message for an expected error, a generic message for anything else (logged here), never an internal one.
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { INFER } from '../auth/access.js';
@@ -11,6 +13,7 @@ import type { Env } from '../env.js';
 import { AppError, badInput, httpStatus } from '../errors.js';
 import { authenticate, requireRole, type Principal } from '../auth/keys.js';
 import { RateLimiter } from '../auth/rateLimit.js';
+import { decodeImageInput, payloadTooLarge } from '../inference/input.js';
 import type { InferencePort, InferRequest, InferResult } from '../inference/port.js';
 import type { Services } from '../services.js';
 import { keyOf, sendJson, type Route } from './respond.js';
@@ -18,7 +21,17 @@ import { keyOf, sendJson, type Route } from './respond.js';
 export { RateLimiter } from '../auth/rateLimit.js';
 
 const tooMany = (message: string) => new AppError('TOO_MANY_REQUESTS' as never, message);
-const tooLarge = (message: string) => new AppError('PAYLOAD_TOO_LARGE' as never, message);
+const tooLarge = payloadTooLarge;
+
+/** What a client may see of an error that ended a stream: expected errors keep their code and message; anything
+ * else is logged here and becomes a generic INTERNAL_SERVER_ERROR. */
+export function streamError(err: unknown): { code: string; message: string } {
+  const code = (err as AppError).extensions?.code;
+  if (typeof code === 'string' && httpStatus(code) < 500) return { code, message: (err as Error).message };
+  if (code === 'SERVICE_UNAVAILABLE') return { code, message: (err as Error).message };
+  console.error('[infer] a streamed request failed:', err);
+  return { code: 'INTERNAL_SERVER_ERROR', message: 'internal server error' };
+}
 
 async function readJson(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -40,18 +53,7 @@ async function readJson(req: http.IncomingMessage, limit: number): Promise<Recor
   return body as Record<string, unknown>;
 }
 
-const DATA_URL = /^data:image\/[a-z0-9.+-]+;base64,/i;
-const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
-
-/** Image bytes from base64 or a base64 data URL. */
-function imageBytes(value: unknown, where: string): Buffer {
-  if (typeof value !== 'string' || !value) throw badInput(`${where} is required: base64 (or a data: URL) of a PNG, JPEG or WebP`);
-  const b64 = value.replace(DATA_URL, '');
-  if (b64 === value && value.startsWith('data:')) throw badInput(`${where} must be a base64 image data URL (data:image/...;base64,...)`);
-  if (/^https?:/i.test(value)) throw badInput(`${where}: remote image URLs are not fetched; send a data: URL`);
-  if (!BASE64.test(b64)) throw badInput(`${where} is not valid base64`);
-  return Buffer.from(b64, 'base64');
-}
+const imageBytes = decodeImageInput;
 
 function optNumber(body: Record<string, unknown>, key: string): number | undefined {
   const v = body[key];
@@ -82,6 +84,9 @@ export interface InferRoutes {
   chat: Route;
   /** GET /v1/models: the deployments with a live revision, in the OpenAI list format. */
   models: Route;
+  /** The per-key rate limit of these routes, for the other inference path of this process (Query.infer): throws
+   * TOO_MANY_REQUESTS (with retryAfter) when the key is over it. */
+  limitKey(principal: Principal): Promise<void>;
 }
 
 export function createInferRoutes(services: Services, inference: InferencePort): InferRoutes {
@@ -91,11 +96,15 @@ export function createInferRoutes(services: Services, inference: InferencePort):
   // No per-process cache of authenticated keys: a revoked key must be refused by every instance at once, and the
   // lookup is one indexed read by hash (see docs/security.md for the measurement).
 
+  async function limitKey(principal: Principal) {
+    const wait = await limiter.take(`infer:${principal.keyId}`);
+    if (wait > 0) throw Object.assign(tooMany(`rate limit of ${env.RIL_INFER_RATE_LIMIT} requests/s per key exceeded; retry in ${wait.toFixed(2)} s`), { retryAfter: Math.ceil(wait) });
+  }
+
   async function admit(req: http.IncomingMessage, principalOf: () => Promise<Principal | null>) {
     if (req.method !== 'POST') throw badInput(`method ${req.method} not allowed; use POST`);
     const principal = requireRole(await principalOf(), INFER);
-    const wait = await limiter.take(`infer:${principal.keyId}`);
-    if (wait > 0) throw Object.assign(tooMany(`rate limit of ${env.RIL_INFER_RATE_LIMIT} requests/s per key exceeded; retry in ${wait.toFixed(2)} s`), { retryAfter: Math.ceil(wait) });
+    await limitKey(principal);
     return readJson(req, env.RIL_INFER_MAX_BODY_BYTES);
   }
 
@@ -129,7 +138,7 @@ export function createInferRoutes(services: Services, inference: InferencePort):
       res.end();
     } catch (err) {
       if (!started) throw err;
-      sse(res, { error: { code: (err as AppError).extensions?.code ?? 'INTERNAL_SERVER_ERROR', message: (err as Error).message } }, 'error');
+      sse(res, { error: streamError(err) }, 'error');
       res.end();
     }
   }
@@ -183,21 +192,23 @@ export function createInferRoutes(services: Services, inference: InferencePort):
       res.end();
     } catch (err) {
       if (!started) throw err;
-      sse(res, { error: { code: (err as AppError).extensions?.code ?? 'INTERNAL_SERVER_ERROR', message: (err as Error).message } });
+      sse(res, { error: streamError(err) });
       res.end();
     }
   }
 
-  /** One error policy for the OpenAI-style routes: 4xx in the OpenAI error shape, with retry-after on 429. */
+  /** One error policy for the OpenAI-style routes: 4xx and 503 in the OpenAI error shape, with retry-after on 429
+   * and 503; anything else is rethrown (a masked 500). */
   const openAiRoute = (fn: (req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) => Promise<void>): Route =>
     async (req, res) => {
       try {
         await fn(req, res, () => authenticate(db.prisma, keyOf(req)));
       } catch (err) {
         const code = (err as AppError).extensions?.code as string | undefined;
-        if (!code || httpStatus(code) >= 500 || res.headersSent) throw err;
+        if (!code || (httpStatus(code) >= 500 && code !== 'SERVICE_UNAVAILABLE') || res.headersSent) throw err;
         const retryAfter = (err as { retryAfter?: number }).retryAfter;
-        sendJson(res, httpStatus(code), { error: { code, message: (err as Error).message, type: code === 'TOO_MANY_REQUESTS' ? 'rate_limit_exceeded' : 'invalid_request_error' } },
+        const type = code === 'TOO_MANY_REQUESTS' ? 'rate_limit_exceeded' : code === 'SERVICE_UNAVAILABLE' ? 'server_overloaded' : 'invalid_request_error';
+        sendJson(res, httpStatus(code), { error: { code, message: (err as Error).message, type } },
           retryAfter ? { 'retry-after': String(retryAfter) } : {});
       }
     };
@@ -209,5 +220,5 @@ export function createInferRoutes(services: Services, inference: InferencePort):
     sendJson(res, 200, { object: 'list', data: live.map((d) => ({ id: d.name, object: 'model', created: Math.floor(d.createdAt.getTime() / 1000), owned_by: 'ril' })) });
   }
 
-  return { infer: openAiRoute(infer), chat: openAiRoute(chat), models: openAiRoute(models) };
+  return { infer: openAiRoute(infer), chat: openAiRoute(chat), models: openAiRoute(models), limitKey };
 }

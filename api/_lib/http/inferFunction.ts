@@ -7,7 +7,7 @@ import type { Env } from '../env.js';
 import { defineFunction, type VercelFunction } from './function.js';
 import { createInferRoutes, type InferRoutes } from './infer.js';
 
-export function inferFunction(name: string, pick: (routes: InferRoutes) => InferRoutes[keyof InferRoutes]): VercelFunction {
+export function inferFunction(name: string, pick: (routes: InferRoutes) => InferRoutes['infer' | 'chat' | 'models']): VercelFunction {
   return defineFunction(name, async (env: Env) => {
     const core = await openCore(env);
     const inference = new InferenceService(core);

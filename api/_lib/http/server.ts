@@ -13,7 +13,7 @@ import { loadEnv, type Env } from '../env.js';
 import { routeOf, withRequestLog } from '../log.js';
 import type { Services } from '../services.js';
 import { createBlobRoute } from './blobs.js';
-import { createDashboardRoute, DASHBOARD_PATHS } from './dashboard.js';
+import { blobOriginOf, createDashboardRoute, DASHBOARD_PATHS } from './dashboard.js';
 import { createGraphqlRoute } from './graphql.js';
 import { createHealthRoute } from './health.js';
 import { createInferRoutes } from './infer.js';
@@ -32,8 +32,9 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
   const core = await openCore(env);
   const inference = new InferenceService(core);
   const deployments = new DeploymentService(core, inference.bundleCheck());
-  const graphql = await createGraphqlRoute(core, inference, deployments);
   const infer = createInferRoutes(core, inference);
+  // Query.infer runs in this process too: the same per-key rate limit as /v1/* (and the same admission gate)
+  const graphql = await createGraphqlRoute(core, inference, deployments, { limitInference: infer.limitKey });
   const exact = new Map<string, Route>([
     ['/graphql', graphql.route],
     ['/healthz', createHealthRoute(core)],
@@ -42,7 +43,7 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
     ['/v1/models', infer.models],
   ]);
   const blob = createBlobRoute(core);
-  const dashboard = createDashboardRoute(env);
+  const dashboard = createDashboardRoute(env, await blobOriginOf(core.blobs));
 
   const logOptions = { enabled: env.RIL_LOG_REQUESTS === '1', route: routeOf };
 

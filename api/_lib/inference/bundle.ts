@@ -1,14 +1,16 @@
 // Student bundles on disk: a BUNDLE artifact is one blob, a (gzipped) tar of the bundle directory
 // (manifest.json, prefill.onnx, decode.onnx, tokenizer.json; see ril_trainer/export.py). It is unpacked
 // once into $RIL_HOME/bundles/<blob sha256>/ (temp dir + rename, so a reader never sees half a bundle),
-// and every load re-checks the manifest's sha256 of each file: a bundle that fails is refused.
+// and every load re-checks the manifest's sha256 of each file: a bundle that fails is refused. Archives are
+// gunzipped as streams with their unpacked size capped (RIL_MAX_BUNDLE_BYTES): a gzip bomb is refused at the cap.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { badInput } from '../errors.js';
 import { checkPreprocessingSpec, type PreprocessingSpec } from './spec.js';
-import { readTar } from '../archive/tar.js';
+import { readTar, TarTooLargeError } from '../archive/tar.js';
 import type { TokenizerSpec } from './tokenizer.js';
 
 export const BUNDLE_FORMAT = 'ril-student-bundle';
@@ -66,12 +68,19 @@ export function manifestSummary(m: BundleManifest) {
   };
 }
 
+/** RIL_MAX_BUNDLE_BYTES's default: the most a bundle archive may unpack to. */
+export const DEFAULT_MAX_BUNDLE_BYTES = 1024 * 1024 * 1024;
+
+/** A bundle archive: its bytes, or a stream of them (a blob read from the store). */
+export type ArchiveSource = Buffer | Readable;
+
 /** Reads the archive's entries, stripping one common top-level folder (`bundle/manifest.json`). */
-export function bundleEntries(archive: Buffer, what: string): Map<string, Buffer> {
+export async function bundleEntries(archive: ArchiveSource, what: string, maxBytes = DEFAULT_MAX_BUNDLE_BYTES): Promise<Map<string, Buffer>> {
   let entries;
   try {
-    entries = readTar(archive);
+    entries = await readTar(archive, { maxUnpackedBytes: maxBytes });
   } catch (err) {
+    if (err instanceof TarTooLargeError) throw refuse(what, `${err.message} (RIL_MAX_BUNDLE_BYTES)`);
     throw refuse(what, `not a tar archive of a bundle directory (${(err as Error).message})`);
   }
   const files = new Map(entries.map((e) => [e.path, e.data]));
@@ -98,18 +107,19 @@ export function verifyFiles(m: BundleManifest, read: (name: string) => Buffer | 
 }
 
 /** Validates an archive without unpacking it: returns its manifest (throws BAD_USER_INPUT otherwise). */
-export function inspectArchive(archive: Buffer, what: string): BundleManifest {
-  const files = bundleEntries(archive, what);
+export async function inspectArchive(archive: ArchiveSource, what: string, maxBytes = DEFAULT_MAX_BUNDLE_BYTES): Promise<BundleManifest> {
+  const files = await bundleEntries(archive, what, maxBytes);
   const manifest = parseManifest(files.get('manifest.json')!.toString('utf8'), what);
   verifyFiles(manifest, (n) => files.get(n), what);
   return manifest;
 }
 
-/** Unpacks the archive (once) into `<bundlesDir>/<sha256>/` and returns the directory. */
-export async function unpackBundle(archive: Buffer, sha256: string, bundlesDir: string): Promise<string> {
+/** Unpacks the archive (once) into `<bundlesDir>/<sha256>/` and returns the directory. `archive` may be a
+ * function that opens it, so an already unpacked bundle is not read at all. */
+export async function unpackBundle(archive: ArchiveSource | (() => Promise<ArchiveSource>), sha256: string, bundlesDir: string, maxBytes = DEFAULT_MAX_BUNDLE_BYTES): Promise<string> {
   const dir = path.join(bundlesDir, sha256);
   if (fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
-  const files = bundleEntries(archive, sha256.slice(0, 12));
+  const files = await bundleEntries(typeof archive === 'function' ? await archive() : archive, sha256.slice(0, 12), maxBytes);
   const tmp = path.join(bundlesDir, `.tmp-${sha256}-${process.pid}-${crypto.randomUUID()}`);
   try {
     for (const [name, data] of files) {

@@ -5,23 +5,43 @@
 // sharp decodes a grayscale PNG to 3 channels unless asked, and its own grayscale conversion is not
 // PIL's; so we always decode to 8-bit sRGB (alpha dropped, like PIL's convert) and apply PIL's L
 // formula, L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16, which is the identity on gray pixels.
+//
+// Nothing is decoded before the header says the image is a PNG, JPEG or WebP of exactly the model's size: a
+// small file that declares a huge image (a decompression bomb) is refused from its header, and sharp's own pixel
+// limit is the model's size, so it never allocates more than one model input's worth of pixels.
+import { imageSize } from 'image-size';
 import sharp from 'sharp';
 import { badInput } from '../errors.js';
 import type { PreprocessingSpec } from './spec.js';
 
 export type { PreprocessingSpec };
 
-/** Largest decoded image accepted (pixels): a guard against decompression bombs. */
-const MAX_PIXELS = 4096 * 4096;
+const FORMATS = new Set(['png', 'jpg', 'webp']);
+
+/** Format and dimensions from the image's header only (no pixel is decoded); BAD_USER_INPUT unless it is a
+ * PNG, JPEG or WebP of exactly width x height. */
+export function checkImageHeader(bytes: Buffer, width: number, height: number): void {
+  let header: { width?: number; height?: number; type?: string };
+  try {
+    header = imageSize(bytes);
+  } catch (err) {
+    throw badInput(`the image could not be decoded (${(err as Error).message.split('\n')[0]}); send a PNG, JPEG or WebP`);
+  }
+  if (!header.type || !FORMATS.has(header.type)) throw badInput(`the image is a ${header.type ?? 'unknown format'}; send a PNG, JPEG or WebP`);
+  if (header.width !== width || header.height !== height) {
+    throw badInput(`the image is ${header.width}x${header.height}; this model takes ${width}x${height} (no resize)`);
+  }
+}
 
 export async function preprocessImage(bytes: Buffer, spec: PreprocessingSpec): Promise<Float32Array> {
   const [H, W] = spec.image_size;
   const C = spec.channels;
+  checkImageHeader(bytes, W, H);
   let data: Buffer;
   let width: number;
   let height: number;
   try {
-    const out = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error' })
+    const out = await sharp(bytes, { limitInputPixels: W * H, failOn: 'error' })
       .removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     ({ data } = out);
     ({ width, height } = out.info);

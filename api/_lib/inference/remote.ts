@@ -3,9 +3,15 @@
 // loaded sessions apply; what a deployment "looks like" comes from the database row, since latency and loaded
 // sessions belong to each inference instance.
 import { AppError, badInput } from '../errors.js';
+import { ServiceUnavailableError } from './admission.js';
 import type { DeploymentObservation, InferencePort, InferRequest, InferResult, LatencySnapshot } from './port.js';
 
 const NO_LATENCY: LatencySnapshot = { requests: 0, p50Ms: null, p95Ms: null, ttftP50Ms: null, decodeTokensPerSecond: null };
+
+const retryAfterOf = (res: Response): { retryAfter?: number } => {
+  const seconds = Number(res.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? { retryAfter: seconds } : {};
+};
 
 export class RemoteInference implements InferencePort {
   /** `baseUrl`: where POST /v1/infer answers (RIL_PUBLIC_URL; on Vercel, https://$VERCEL_URL). */
@@ -27,7 +33,13 @@ export class RemoteInference implements InferencePort {
     if (!res.ok || !body) {
       const code = body?.error?.code;
       // The inference function's 4xx carry our codes and safe messages; anything else stays an internal error.
-      if (res.status < 500 && typeof code === 'string') throw new AppError(code as never, String(body?.error?.message ?? 'inference failed'));
+      if (res.status < 500 && typeof code === 'string') {
+        throw Object.assign(new AppError(code as never, String(body?.error?.message ?? 'inference failed')), retryAfterOf(res));
+      }
+      // the inference function's admission gate is full: the caller gets the same 503 and Retry-After
+      if (res.status === 503 && code === 'SERVICE_UNAVAILABLE') {
+        throw new ServiceUnavailableError(String(body?.error?.message ?? 'inference is at capacity'), retryAfterOf(res).retryAfter ?? 1);
+      }
       throw new Error(`POST /v1/infer answered ${res.status}`);
     }
     if (typeof body.answer !== 'string') throw badInput('unexpected /v1/infer answer');

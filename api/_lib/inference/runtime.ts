@@ -78,9 +78,13 @@ export class StudentRuntime {
   readonly manifest: BundleManifest;
   readonly tokenizer: ByteTokenizer;
   readonly latency = new LatencyWindow();
+  /** Requests holding this runtime: counted from the moment a request resolves it (see `use`), not only while
+   * it generates, so a switch that retires the runtime never releases it under a request still preprocessing. */
   private inFlight = 0;
   private retired = false;
   private released = false;
+  /** When a request last took this runtime (the LRU order of loaded runtimes). */
+  lastUsedAt = performance.now();
 
   private constructor(readonly bundle: Bundle, private readonly prefill: ort.InferenceSession, private readonly decode: ort.InferenceSession) {
     this.manifest = bundle.manifest;
@@ -100,6 +104,31 @@ export class StudentRuntime {
     const rt = new StudentRuntime(bundle, prefill, decode);
     await rt.warmUp();
     return rt;
+  }
+
+  /** Requests holding the runtime now. */
+  get busy(): number {
+    return this.inFlight;
+  }
+
+  /** Whether it was retired (it takes no new requests; its sessions go once the last one ends). */
+  get isRetired(): boolean {
+    return this.retired;
+  }
+
+  /** Holds the runtime for one request: its sessions stay until the returned release is called (once; later
+   * calls do nothing). Null when the runtime was already retired: the caller resolves again. */
+  use(): (() => void) | null {
+    if (this.retired) return null;
+    this.inFlight += 1;
+    this.lastUsedAt = performance.now();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inFlight -= 1;
+      if (this.retired && this.inFlight === 0) void this.release();
+    };
   }
 
   get imageShape(): [number, number, number] {
@@ -133,6 +162,7 @@ export class StudentRuntime {
     const presentNames = m.kv_cache.output_names;
     const eos = this.tokenizer.eosId;
 
+    // direct callers (warm-up, the benchmark) hold the sessions for the call; a request already holds them
     this.inFlight += 1;
     try {
       const t0 = performance.now();
@@ -168,6 +198,11 @@ export class StudentRuntime {
   retire() {
     this.retired = true;
     if (this.inFlight === 0) void this.release();
+  }
+
+  /** Whether its sessions were released. */
+  get isReleased(): boolean {
+    return this.released;
   }
 
   private async release() {

@@ -2,12 +2,20 @@
 // runtimes loaded in this process (onnxruntime-node sessions, one per bundle), each deployment's live revision as
 // this process last saw it, and one request's validate -> preprocess -> generate.
 //
-// A request resolves its runtime once at its start and finishes on it; when the live revision switches, the old
-// runtime is released when its last in-flight request ends.
-import { badInput, notFound } from '../errors.js';
+// A request resolves its runtime once at its start and finishes on it: it holds the runtime from that moment
+// (StudentRuntime.use), so when the live revision switches, the old runtime is released only when the last request
+// that resolved it ends, even one still waiting for its turn or preprocessing. At most RIL_INFER_MAX_RUNTIMES
+// runtimes stay loaded (least recently used idle ones go first; a deployment whose runtime went loads it again on
+// its next request), and a bundle loaded for a deploy that then failed is released at once.
+//
+// Every request waits for its turn at the process's one AdmissionGate (RIL_INFER_CONCURRENCY running,
+// RIL_INFER_QUEUE waiting, 503 beyond), whichever route it came by.
+import { badInput, httpStatus, notFound } from '../errors.js';
+import { AdmissionGate } from './admission.js';
 import { unpackBundle } from './bundle.js';
 import { preprocessImage } from './preprocess.js';
 import { StudentRuntime } from './runtime.js';
+import type { AppError } from '../errors.js';
 import type { BundleCheck } from '../deployments/service.js';
 import type { Services } from '../services.js';
 import type { InferencePort, InferRequest, InferResult } from './port.js';
@@ -31,70 +39,130 @@ interface LiveEntry {
   revisionId: string;
   revision: number;
   sha: string;
-  runtime: Promise<StudentRuntime>;
   checkedAt: number;
 }
 
+/** What Deployment.error shows for a load that failed with an internal error (onnxruntime's and the file
+ * system's messages name paths and internals; they go to the server log instead). */
+export const LOAD_FAILED = 'the bundle could not be loaded by this instance (see the server log)';
+
 export class InferenceService implements InferencePort {
-  /** Loaded runtimes by bundle blob sha256 (revisions of the same artifact share one). */
+  /** Runtimes loaded or loading, by bundle blob sha256 (revisions of the same artifact share one). */
   private readonly runtimes = new Map<string, Promise<StudentRuntime>>();
+  /** The loaded ones (the LRU is over these). */
+  private readonly loaded = new Map<string, StudentRuntime>();
   /** Deployment name -> its live revision as this process last saw it. */
   private readonly live = new Map<string, LiveEntry>();
   private readonly failures = new Map<string, string>();
+  /** The one admission gate of this process's inference. */
+  readonly gate: AdmissionGate;
 
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: Deps) {
+    this.gate = new AdmissionGate(deps.env.RIL_INFER_CONCURRENCY, deps.env.RIL_INFER_QUEUE);
+  }
 
   /** Unpacks (once), verifies and loads the bundle blob; the same promise for every caller. */
   runtimeFor(sha: string): Promise<StudentRuntime> {
     let rt = this.runtimes.get(sha);
     if (!rt) {
-      rt = (async () => {
-        const dir = await unpackBundle(await this.deps.blobs.read(sha), sha, this.deps.env.bundleDir);
-        return StudentRuntime.load(dir, { threads: this.deps.env.RIL_INFER_THREADS });
+      const { blobs, env } = this.deps;
+      const loading = (async () => {
+        const dir = await unpackBundle(() => blobs.openRead(sha), sha, env.bundleDir, env.RIL_MAX_BUNDLE_BYTES);
+        return StudentRuntime.load(dir, { threads: env.RIL_INFER_THREADS });
       })();
-      this.runtimes.set(sha, rt);
-      rt.catch(() => this.runtimes.delete(sha));
+      rt = loading;
+      this.runtimes.set(sha, loading);
+      loading.then((runtime) => {
+        if (this.runtimes.get(sha) !== loading) return void runtime.retire(); // dropped while it loaded
+        this.loaded.set(sha, runtime);
+        this.evictIdle(sha);
+      }, () => { if (this.runtimes.get(sha) === loading) this.runtimes.delete(sha); });
     }
     return rt;
+  }
+
+  /** The bundles loaded in this process (blob sha256s, least recently used first). */
+  loadedRuntimes(): string[] {
+    return [...this.loaded.entries()].sort((a, b) => a[1].lastUsedAt - b[1].lastUsedAt).map(([sha]) => sha);
+  }
+
+  /** Forgets a runtime: it takes no new requests and its sessions go when its last request ends. */
+  private drop(sha: string) {
+    const pending = this.runtimes.get(sha);
+    this.runtimes.delete(sha);
+    const rt = this.loaded.get(sha);
+    this.loaded.delete(sha);
+    if (rt) rt.retire();
+    else void pending?.then((r) => r.retire(), () => undefined);
+  }
+
+  /** Over RIL_INFER_MAX_RUNTIMES: releases the least recently used runtimes that no request holds. */
+  private evictIdle(keep?: string) {
+    const max = this.deps.env.RIL_INFER_MAX_RUNTIMES;
+    if (this.loaded.size <= max) return;
+    const idle = [...this.loaded.entries()].filter(([sha, rt]) => sha !== keep && rt.busy === 0).sort((a, b) => a[1].lastUsedAt - b[1].lastUsedAt);
+    for (const [sha] of idle) {
+      if (this.loaded.size <= max) break;
+      this.drop(sha);
+    }
+  }
+
+  private isLive(sha: string) {
+    return [...this.live.values()].some((e) => e.sha === sha);
   }
 
   private setLive(name: string, entry: Omit<LiveEntry, 'checkedAt'>) {
     const before = this.live.get(name);
     this.live.set(name, { ...entry, checkedAt: Date.now() });
     this.failures.delete(name);
-    if (before && before.sha !== entry.sha) this.retireIfUnused(before.sha);
+    if (before && before.sha !== entry.sha && !this.isLive(before.sha)) this.drop(before.sha);
   }
 
-  private retireIfUnused(sha: string) {
-    if ([...this.live.values()].some((e) => e.sha === sha)) return;
-    const rt = this.runtimes.get(sha);
-    this.runtimes.delete(sha);
-    void rt?.then((r) => r.retire(), () => undefined);
+  /** The message Deployment.error shows for a failed load: ours for an expected refusal (a bundle that fails its
+   * checks), a generic one for anything else (logged here with its details). */
+  private failureMessage(name: string, err: unknown): string {
+    const code = (err as AppError).extensions?.code;
+    if (typeof code === 'string' && httpStatus(code) < 500) return (err as Error).message;
+    console.error(`[inference] loading deployment ${name} failed:`, err);
+    return LOAD_FAILED;
   }
 
-  /** The live runtime of a deployment (NOT_FOUND for an unknown name or one without a live revision). */
-  async resolve(name: string): Promise<{ runtime: StudentRuntime; revision: number }> {
+  /** The deployment's live revision (cached for RIL_DEPLOYMENT_REFRESH_MS). */
+  private async liveRevision(name: string): Promise<Omit<LiveEntry, 'checkedAt'>> {
     const cached = this.live.get(name);
-    if (cached && Date.now() - cached.checkedAt <= this.deps.env.RIL_DEPLOYMENT_REFRESH_MS) {
-      return { runtime: await cached.runtime, revision: cached.revision };
-    }
+    if (cached && Date.now() - cached.checkedAt <= this.deps.env.RIL_DEPLOYMENT_REFRESH_MS) return cached;
     const dep = await this.deps.db.prisma.deployment.findUnique({ where: { name } });
     if (!dep) throw notFound(`deployment ${name}`);
     if (!dep.liveRevisionId) throw notFound(`a live revision of deployment ${name}`);
     if (cached && cached.revisionId === dep.liveRevisionId) {
       cached.checkedAt = Date.now();
-      return { runtime: await cached.runtime, revision: cached.revision };
+      return cached;
     }
     const rev = await this.deps.db.prisma.deploymentRevision.findUniqueOrThrow({ where: { id: dep.liveRevisionId }, include: { artifact: true } });
-    const runtime = this.runtimeFor(rev.artifact.blobSha256);
-    try {
-      await runtime;
-    } catch (err) {
-      this.failures.set(name, (err as Error).message);
-      throw err;
+    return { revisionId: rev.id, revision: rev.revision, sha: rev.artifact.blobSha256 };
+  }
+
+  /** The live runtime of a deployment (NOT_FOUND for an unknown name or one without a live revision), held for
+   * the caller until it calls `release`. */
+  async resolve(name: string): Promise<{ runtime: StudentRuntime; revision: number; release: () => void }> {
+    for (let attempt = 0; ; attempt++) {
+      const live = await this.liveRevision(name);
+      let runtime: StudentRuntime;
+      try {
+        runtime = await this.runtimeFor(live.sha);
+      } catch (err) {
+        this.failures.set(name, this.failureMessage(name, err));
+        throw err;
+      }
+      // taken synchronously after the load settles: nothing can retire it in between
+      const release = runtime.use();
+      if (release) {
+        if (this.live.get(name)?.revisionId !== live.revisionId) this.setLive(name, live);
+        return { runtime, revision: live.revision, release };
+      }
+      // retired between loading and now (a switch or an eviction): look again
+      if (attempt >= 3) throw new Error(`deployment ${name}: its runtime was retired ${attempt + 1} times while resolving`);
     }
-    this.setLive(name, { revisionId: rev.id, revision: rev.revision, sha: rev.artifact.blobSha256, runtime });
-    return { runtime: await runtime, revision: rev.revision };
   }
 
   /** The deploy-time check of a process that serves students: load and warm the sessions here, and make
@@ -102,7 +170,8 @@ export class InferenceService implements InferencePort {
   bundleCheck(): BundleCheck {
     return {
       check: async (sha) => { await this.runtimeFor(sha); },
-      switched: (name, live) => this.setLive(name, { revisionId: live.revisionId, revision: live.revision, sha: live.sha256, runtime: this.runtimeFor(live.sha256) }),
+      switched: (name, live) => this.setLive(name, { revisionId: live.revisionId, revision: live.revision, sha: live.sha256 }),
+      abandoned: (sha) => { if (!this.isLive(sha)) this.drop(sha); },
     };
   }
 
@@ -113,13 +182,13 @@ export class InferenceService implements InferencePort {
     const failure = this.failures.get(dep.name);
     if (failure) return { status: 'FAILED' as const, error: failure };
     const entry = this.live.get(dep.name);
-    return { status: entry && entry.revisionId === dep.liveRevisionId ? 'LIVE' as const : 'STANDBY' as const, error: null };
+    return { status: entry && entry.revisionId === dep.liveRevisionId && this.loaded.has(entry.sha) ? 'LIVE' as const : 'STANDBY' as const, error: null };
   }
 
   /** Latency figures of the deployment's live runtime in this process. */
   async latency(name: string) {
     const entry = this.live.get(name);
-    const rt = entry ? await entry.runtime.catch(() => null) : null;
+    const rt = entry ? this.loaded.get(entry.sha) : undefined;
     return rt?.latency.snapshot() ?? { requests: 0, p50Ms: null, p95Ms: null, ttftP50Ms: null, decodeTokensPerSecond: null };
   }
 
@@ -135,19 +204,35 @@ export class InferenceService implements InferencePort {
     checkNumber('seed', req.seed, 0, 2 ** 32 - 1, true);
     if (req.topP === 0) throw badInput('top_p must be greater than 0');
     if (!req.image?.length) throw badInput('image is required (base64 of a PNG, JPEG or WebP)');
-    const { runtime, revision } = await this.resolve(req.deployment);
+    const { runtime, revision, release } = await this.resolve(req.deployment);
+    try {
+      return await this.run(req, runtime, revision, t0);
+    } finally {
+      release();
+      this.evictIdle(); // a runtime kept past the cap because it was busy may go now
+    }
+  }
+
+  private async run(req: InferRequest, runtime: StudentRuntime, revision: number, t0: number): Promise<InferResult> {
     const promptIds = runtime.tokenizer.encodePrompt(req.question);
     const budget = runtime.budget(promptIds.length);
     if (budget <= 0) throw badInput(`the question is too long for this model (${promptIds.length} prompt tokens)`);
     if (req.maxTokens != null && req.maxTokens > budget) {
       throw badInput(`max_tokens ${req.maxTokens} is more than this model can generate after this question (${budget})`);
     }
-    const pixelValues = await preprocessImage(req.image, runtime.manifest.preprocessing);
-    const t1 = performance.now();
-    const g = await runtime.generate({
-      pixelValues, promptIds, maxTokens: req.maxTokens ?? Math.min(DEFAULT_MAX_TOKENS, budget), onToken: req.onToken, signal: req.signal,
-      sampling: { temperature: req.temperature ?? 0, topP: req.topP ?? 1, topK: req.topK ?? 0, repetitionPenalty: req.repetitionPenalty ?? 1, seed: req.seed ?? undefined },
-    });
+    const turn = await this.gate.acquire(req.signal);
+    let t1: number;
+    let g: Awaited<ReturnType<StudentRuntime['generate']>>;
+    try {
+      const pixelValues = await preprocessImage(req.image, runtime.manifest.preprocessing);
+      t1 = performance.now();
+      g = await runtime.generate({
+        pixelValues, promptIds, maxTokens: req.maxTokens ?? Math.min(DEFAULT_MAX_TOKENS, budget), onToken: req.onToken, signal: req.signal,
+        sampling: { temperature: req.temperature ?? 0, topP: req.topP ?? 1, topK: req.topK ?? 0, repetitionPenalty: req.repetitionPenalty ?? 1, seed: req.seed ?? undefined },
+      });
+    } finally {
+      turn();
+    }
     const totalMs = performance.now() - t0;
     const ttftMs = t1 - t0 + g.firstTokenMs;
     runtime.latency.record(totalMs, ttftMs, g.tokenIds.length, g.decodeMs);
@@ -164,6 +249,7 @@ export class InferenceService implements InferencePort {
   async close() {
     const all = [...this.runtimes.values()];
     this.runtimes.clear();
+    this.loaded.clear();
     this.live.clear();
     await Promise.all(all.map((p) => p.then((r) => r.retire(), () => undefined)));
   }
