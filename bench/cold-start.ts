@@ -4,17 +4,16 @@
 // instance. Prints each function's traced size too (scripts/check-functions.mjs). Three cold starts per function.
 //   node --import tsx bench/cold-start.ts [--reps 3] [--json]
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { createApiKey } from '../api/_lib/auth/keys.js';
 import { openCore } from '../api/_lib/core.js';
 import { applyMigrations } from '../api/_lib/db/migrate.js';
 import { DeploymentService, archiveCheck, registerArtifact } from '../api/_lib/deployments/service.js';
 import { loadEnv } from '../api/_lib/env.js';
 import { studentBundle } from '../test/helpers/bundle.js';
+import { createPostgresDatabase } from '../test/helpers/db.js';
 import { startInstance } from '../test/helpers/instances.js';
 
 const args = process.argv.slice(2);
@@ -23,12 +22,7 @@ const json = args.includes('--json');
 
 // A fresh database on the throwaway PostgreSQL server of the tests (scripts/pg-start.sh).
 const adminUrl = process.env.RIL_TEST_PG_URL ?? execFileSync('bash', ['scripts/pg-start.sh'], { encoding: 'utf8' }).trim();
-const dbName = `ril_cold_${crypto.randomBytes(6).toString('hex')}`;
-const pgAdmin = new pg.Client({ connectionString: adminUrl });
-await pgAdmin.connect();
-await pgAdmin.query(`CREATE DATABASE ${dbName}`);
-await pgAdmin.end();
-const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).toString();
+const databaseUrl = await createPostgresDatabase(adminUrl, 'ril_cold');
 await applyMigrations('postgres', databaseUrl);
 // One RIL_HOME under /tmp shared by the instances stands in for a shared blob store.
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ril-cold-'));

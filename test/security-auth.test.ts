@@ -8,11 +8,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { createApiKey } from '../api/_lib/auth/keys.js';
 import { loadEnv } from '../api/_lib/env.js';
 import { createPlatform, listen, type Platform } from '../api/_lib/http/server.js';
-import { createTestDatabaseUrl } from './helpers/db.js';
+import { createPostgresDatabase, createTestDatabaseUrl } from './helpers/db.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // never the shared test server on 55432: other suites use it while this one stops its own
@@ -52,14 +51,7 @@ describe('#7 a database fault during authentication is 503, not 401', { skip: pg
 
   before(async () => {
     adminUrl = startOwnPg();
-    const name = `ril_s4_${Date.now()}`;
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    await client.query(`CREATE DATABASE ${name}`);
-    await client.end();
-    const u = new URL(adminUrl);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
+    databaseUrl = await createPostgresDatabase(adminUrl, 'ril_s4');
     const { home } = await createTestDatabaseUrl();
     platform = await createPlatform(loadEnv({ RIL_HOME: home, DATABASE_URL: databaseUrl }));
     server = await listen(platform, 0);

@@ -20,14 +20,19 @@ export async function createTestDatabaseUrl(): Promise<{ home: string; databaseU
   if (TEST_PROVIDER !== 'postgres') return { home };
   const admin = process.env.RIL_TEST_PG_URL;
   if (!admin) throw new Error('RIL_TEST_DB=postgres needs RIL_TEST_PG_URL (run scripts/pg-start.sh)');
-  const name = `ril_test_${crypto.randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin });
+  return { home, databaseUrl: await createPostgresDatabase(admin) };
+}
+
+/** A new, empty database on the PostgreSQL server of `adminUrl`; returns its URL. */
+export async function createPostgresDatabase(adminUrl: string, prefix = 'ril_test'): Promise<string> {
+  const name = `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   await client.query(`CREATE DATABASE ${name}`);
   await client.end();
-  const url = new URL(admin);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  return { home, databaseUrl: url.toString() };
+  return url.toString();
 }
 
 export async function openTestDatabase(): Promise<TestDatabase> {
