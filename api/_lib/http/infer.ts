@@ -12,6 +12,7 @@ import { authenticate, requireRole, type Principal } from '../auth/keys.js';
 import type { InferencePort, InferRequest, InferResult } from '../inference/port.js';
 import type { Services } from '../services.js';
 import { keyOf, sendJson, type Route } from './respond.js';
+import { assertStorableJson } from './storableText.js';
 
 /** A token bucket per API key. */
 export class RateLimiter {
@@ -53,6 +54,7 @@ async function readJson(req: http.IncomingMessage, limit: number): Promise<Recor
     throw badInput('the request body is not valid JSON');
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badInput('the request body must be a JSON object');
+  assertStorableJson(body, 'the request body');
   return body as Record<string, unknown>;
 }
 
