@@ -1,9 +1,9 @@
 // The role matrix (issue 11, "keep them closed"): every root Query and Mutation field of schema.graphql and every
 // HTTP route, called over real HTTP with no key, a revoked key, each role, and a WORKER key that does not hold the
 // lease of what it touches, compared with the expected table api/_lib/auth/access-matrix.json (which must agree with
-// ACCESS in access.ts). Prints the calls tried, unexpected successes (must be 0) and unexpected denials.
-// Cells that are wrong today because of a hole another item closes are listed in KNOWN_OPEN with the item number:
-// they run in their own `todo` test, so they are reported, never hidden, and the main test asserts everything else.
+// ACCESS in access.ts). Every field is called with VALID argument shapes (the worker protocol with the lease's
+// workerId and fencing token), so the gate decides, never argument validation. Prints the calls tried, unexpected
+// successes and unexpected denials; both must be 0.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -29,25 +29,13 @@ const SCHEMA = buildSchema(fs.readFileSync(path.join(ROOT, 'schema.graphql'), 'u
 const CALLERS = ['anonymous', 'revoked', ...ROLES, 'WORKER_NO_LEASE'] as const;
 type Caller = (typeof CALLERS)[number];
 
-/** Cells wrong today, by the issue-11 item that fixes them (another engineer's branch). */
-const KNOWN_OPEN: Record<string, string> = {
-  'Mutation.registerArtifact(kind: CHECKPOINT, runId) | ADMIN': '#1',
-  'Mutation.registerArtifact(kind: CHECKPOINT, runId) | EDITOR': '#1',
-  'Query.run(id).job of a run another worker trains | WORKER_NO_LEASE': '#11',
-  'GET /blobs/:sha256?key=<key> | ADMIN': '#4',
-  'GET /blobs/:sha256?key=<key> | EDITOR': '#4',
-  'GET /blobs/:sha256?key=<key> | VIEWER': '#4',
-  'GET /blobs/:sha256?key=<key> | WORKER': '#4',
-  'GET /blobs/:sha256?key=<key> | WORKER_NO_LEASE': '#4',
-};
-
 interface Call { query: string; variables?: Record<string, unknown>; pick?: (data: any) => unknown }
 interface World {
   t: TestServer; keys: Record<Caller, string | null>; workerA: string; workerB: string;
   datasetId: string; datasetFile: string; exampleId: string; externalId: string; experimentId: string;
   runId: string; jobId: string; artifactId: string; blobSha: string; imageB64: string;
-  /** A fresh TRAIN job leased to worker A (key WORKER), with its run. */
-  leased(): Promise<{ jobId: string; runId: string }>;
+  /** A fresh TRAIN job leased to worker A (key WORKER), with its run and the lease's fencing token. */
+  leased(): Promise<{ jobId: string; runId: string; attempt: number }>;
 }
 
 let world: World;
@@ -72,6 +60,8 @@ before(async () => {
   const dataset = (await gqlOk(t, `mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id examples(first: 1) { edges { node { id externalId } } } } }`,
     { i: { name: 'matrix', path: ds.file } })).importDataset;
   await gqlOk(t, `mutation { registerTeacher(input: { name: "matrix-teacher", model: "m", kind: IMPORTED }) { id } }`);
+  // the teacher updateTeacherEndpoint re-points (its own, so the fill rows keep an IMPORTED teacher)
+  await gqlOk(t, `mutation { registerTeacher(input: { name: "matrix-repointed", model: "m", kind: IMPORTED }) { id } }`);
   const experimentId = (await gqlOk(t, `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id } }`,
     { i: { name: 'matrix-exp', datasetId: dataset.id, studentSize: 'nano', algorithm: 'SFT' } })).createExperiment.id;
   const workerA = (await gqlOk(t, `mutation { registerWorker(input: { name: "A" }) { id } }`, undefined, keys.WORKER!)).registerWorker.id;
@@ -82,9 +72,9 @@ before(async () => {
 
   const leased = async () => {
     await gqlOk(t, `mutation($e: ID!) { startRun(input: { experimentId: $e }) { id } }`, { e: experimentId });
-    const job = (await gqlOk(t, `mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [TRAIN] }) { id run { id } } }`, { w: workerA }, keys.WORKER!)).claimJob;
+    const job = (await gqlOk(t, `mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [TRAIN] }) { id attempts run { id } } }`, { w: workerA }, keys.WORKER!)).claimJob;
     assert.ok(job?.run?.id, 'worker A leased a TRAIN job');
-    return { jobId: job.id as string, runId: job.run.id as string };
+    return { jobId: job.id as string, runId: job.run.id as string, attempt: job.attempts as number };
   };
   const first = await leased();
   world = {
@@ -115,8 +105,13 @@ const ARGS: Record<string, (w: World, c: Caller) => Promise<Record<string, unkno
   'Mutation.fillTeacherCache': (w) => ({ input: { datasetId: w.datasetId, teacher: 'matrix-teacher', limit: 1 } }),
   'Mutation.createApiKey': (_w, c) => ({ input: { name: `made-by-${c}`, role: 'VIEWER' } }),
   'Mutation.revokeApiKey': async (w, c) => ({ id: (await createApiKey(w.t.platform.db.prisma, `victim-of-${c}`, 'VIEWER')).key.id }),
-  // a WORKER key registers artifacts only of a run its worker trains: every caller names a run freshly leased to worker A
-  'Mutation.registerArtifact': async (w, c) => ({ input: { blobSha256: w.blobSha, kind: 'OTHER', name: `art-${c}`, runId: (await w.leased()).runId } }),
+  // a WORKER key registers artifacts only of a run its worker holds, naming the worker and the lease's fencing token;
+  // every caller names a run freshly leased to worker A (people register an OTHER artifact of a run without a worker)
+  'Mutation.registerArtifact': async (w, c) => {
+    const lease = await w.leased();
+    const worker = c === 'WORKER' || c === 'WORKER_NO_LEASE' ? { workerId: workerOf(w, c), attempt: lease.attempt } : {};
+    return { input: { blobSha256: w.blobSha, kind: 'OTHER', name: `art-${c}`, runId: lease.runId, ...worker } };
+  },
   'Mutation.deploy': (w) => ({ input: { name: 'matrix', artifactId: w.artifactId } }),
   'Mutation.rollbackDeployment': () => ({ name: 'matrix' }),
   'Mutation.createExperiment': (w, c) => ({ input: { name: `exp-${c}`, datasetId: w.datasetId, studentSize: 'nano', algorithm: 'SFT' } }),
@@ -125,14 +120,18 @@ const ARGS: Record<string, (w: World, c: Caller) => Promise<Record<string, unkno
   'Mutation.retryRun': (w) => ({ id: w.runId }),
   'Mutation.queueTeacherFill': (w) => ({ input: { datasetId: w.datasetId, teacher: 'matrix-teacher', limit: 1 } }),
   'Mutation.queueEvaluation': (w) => ({ input: { artifactId: w.artifactId, datasetId: w.datasetId } }),
+  'Mutation.updateTeacherEndpoint': () => ({ input: { name: 'matrix-repointed', baseUrl: 'https://teacher.example/v1', apiKeyEnv: null } }),
+  'Mutation.createBlobUpload': () => ({ input: { sha256: crypto.randomBytes(32).toString('hex'), size: 16, contentType: 'image/png' } }),
+  'Mutation.completeBlobUpload': (w) => ({ sha256: w.blobSha }),
+  'Query.blobDownloadUrl': (w) => ({ sha256: w.blobSha }),
   'Mutation.registerWorker': (_w, c) => ({ input: { name: `worker-${c}` } }),
   // the worker protocol: the caller's own worker (A for the WORKER and ADMIN keys, B for WORKER_NO_LEASE) on a job
-  // freshly leased to worker A, so no call depends on what an earlier caller did to a shared job
+  // freshly leased to worker A, with that lease's fencing token, so no call depends on what an earlier caller did
   'Mutation.claimJob': (w) => ({ input: { workerId: w.workerA, kinds: ['EVALUATE'] } }),
-  'Mutation.heartbeat': async (w, c) => ({ input: { jobId: (await w.leased()).jobId, workerId: workerOf(w, c), step: 1 } }),
-  'Mutation.reportMetrics': async (w, c) => ({ input: { runId: (await w.leased()).runId, workerId: workerOf(w, c), points: [{ name: 'loss', step: 1, value: 0.5 }] } }),
-  'Mutation.completeJob': async (w, c) => ({ input: { jobId: (await w.leased()).jobId, workerId: workerOf(w, c), result: {} } }),
-  'Mutation.failJob': async (w, c) => ({ input: { jobId: (await w.leased()).jobId, workerId: workerOf(w, c), error: 'x', retryable: false } }),
+  'Mutation.heartbeat': async (w, c) => { const l = await w.leased(); return { input: { jobId: l.jobId, workerId: workerOf(w, c), attempt: l.attempt, step: 1 } }; },
+  'Mutation.reportMetrics': async (w, c) => { const l = await w.leased(); return { input: { runId: l.runId, workerId: workerOf(w, c), attempt: l.attempt, points: [{ name: 'loss', step: 1, value: 0.5 }] } }; },
+  'Mutation.completeJob': async (w, c) => { const l = await w.leased(); return { input: { jobId: l.jobId, workerId: workerOf(w, c), attempt: l.attempt, result: {} } }; },
+  'Mutation.failJob': async (w, c) => { const l = await w.leased(); return { input: { jobId: l.jobId, workerId: workerOf(w, c), attempt: l.attempt, error: 'x', retryable: false } }; },
 };
 const workerOf = (w: World, c: Caller) => (c === 'WORKER_NO_LEASE' ? w.workerB : w.workerA);
 
@@ -151,7 +150,12 @@ function operationFor(key: string, args: Record<string, unknown>): Call {
 const VARIANTS: Record<string, (w: World, c: Caller) => Promise<Call>> = {
   'Mutation.registerArtifact(kind: CHECKPOINT, runId)': async (w, c) => ({
     query: `mutation($i: RegisterArtifactInput!) { registerArtifact(input: $i) { id } }`,
-    variables: { i: { blobSha256: w.blobSha, kind: 'CHECKPOINT', name: `ckpt-${c}`, runId: (await w.leased()).runId, metadata: { step: 1_000_000_000 } } },
+    // everyone names a worker and the fencing token of the run's current lease: the worker's own (WORKER), its own
+    // worker that does not hold the lease (WORKER_NO_LEASE), or the lease holder's (everyone else, who may not)
+    variables: await (async () => {
+      const lease = await w.leased();
+      return { i: { blobSha256: w.blobSha, kind: 'CHECKPOINT', name: `ckpt-${c}`, runId: lease.runId, workerId: workerOf(w, c), attempt: lease.attempt, metadata: { step: 1_000_000_000 } } };
+    })(),
     pick: (d) => d?.registerArtifact,
   }),
   'Query.job(id of a job another worker holds)': async (w) => ({
@@ -199,6 +203,9 @@ test('every root field x every caller over /graphql matches the table', async ()
       const r = await world.t.gql(call.query, call.variables, world.keys[caller]);
       const { allowed, detail } = gqlAllowed(r, call, row, caller);
       assert.notEqual(r.status, 500, `${key} | ${caller}: 500`);
+      // 400 = the document or its variables did not validate (e.g. a missing required argument): that refusal comes
+      // before the gate and would prove nothing about it, so every call must have valid shapes
+      assert.notEqual(r.status, 400, `${key} | ${caller}: the call itself is invalid: ${JSON.stringify(r.errors)}`);
       record('graphql', `${key} | ${caller}`, row.allow.includes(caller), allowed, detail);
     }
   }
@@ -206,6 +213,7 @@ test('every root field x every caller over /graphql matches the table', async ()
     for (const caller of CALLERS) {
       const call = await VARIANTS[key](world, caller);
       const r = await world.t.gql(call.query, call.variables, world.keys[caller]);
+      assert.ok(r.status !== 400 && r.status !== 500, `${key} | ${caller}: ${r.status} ${JSON.stringify(r.errors)}`);
       // a variant asks about one object: "through" means the caller saw or changed it
       const codes = (r.errors ?? []).map((e) => e.extensions?.code as string);
       const allowed = call.pick?.(r.data) != null && !codes.some((c) => DENIED.has(c)) && r.status < 400;
@@ -226,6 +234,13 @@ async function httpCall(route: string, caller: Caller): Promise<{ status: number
   let headers: Record<string, string> = { ...auth };
   if (pattern === '/graphql') { target = '/graphql'; body = JSON.stringify({ query: '{ __typename }' }); headers = { ...headers, ...json }; }
   if (route.includes('?key=')) target = `/blobs/${world.blobSha}?key=${encodeURIComponent(key ?? '')}`;
+  if (route.includes('?exp&sig')) {
+    // a signed URL as blobDownloadUrl hands it out (the API's own, on the local store), or one with a forged signature
+    const { url } = (await gqlOk(world.t, `query($s: String!) { blobDownloadUrl(sha256: $s) { url } }`, { s: world.blobSha })).blobDownloadUrl;
+    const signed = new URL(url, world.t.url);
+    if (route.includes('forged')) signed.searchParams.set('sig', signed.searchParams.get('sig')!.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A')));
+    target = `${signed.pathname}${signed.search}`;
+  }
   if (method === 'PUT') {
     const bytes = crypto.randomBytes(64);
     target = `/blobs/${crypto.createHash('sha256').update(bytes).digest('hex')}`;
@@ -254,9 +269,8 @@ test('every HTTP route x every caller matches the table', async () => {
 });
 
 const cronFiles = Object.keys(MATRIX.cron).filter((k) => !k.startsWith('$')).map((k) => ({ route: k, file: path.join(ROOT, `${k.split(' ')[1].slice(1)}.ts`) }));
-const cronPresent = cronFiles.every((c) => fs.existsSync(c.file));
-test('cron functions (api/cron/*) answer only Authorization: Bearer $CRON_SECRET', { todo: cronPresent ? false : 'api/cron/* is not on this branch yet (it lands with the long-work branch)' }, async () => {
-  assert.ok(cronPresent, 'api/cron/* functions are missing');
+test('cron functions (api/cron/*) answer only Authorization: Bearer $CRON_SECRET', async () => {
+  assert.deepEqual(cronFiles.filter((c) => !fs.existsSync(c.file)).map((c) => c.file), [], 'every cron row names a function file');
   const secret = `cron-${crypto.randomBytes(16).toString('hex')}`;
   const saved = { ...process.env };
   Object.assign(process.env, { RIL_HOME: world.t.home, CRON_SECRET: secret, RIL_TS_WORKER_POLL_MS: '0' });
@@ -293,23 +307,16 @@ function summarise(section?: string) {
 }
 
 function assertNoSurprises(what: string) {
-  const open = (r: { cell: string }) => r.cell in KNOWN_OPEN;
   const { successes, denials } = summarise(what);
-  const real = [...successes, ...denials].filter((r) => !open(r));
-  assert.deepEqual(real.map((r) => `${r.cell}: expected ${r.expected ? 'allow' : 'deny'}, got ${r.detail}`), [], `${what}: cells that disagree with access-matrix.json`);
+  assert.deepEqual([...successes, ...denials].map((r) => `${r.cell}: expected ${r.expected ? 'allow' : 'deny'}, got ${r.detail}`), [], `${what}: cells that disagree with access-matrix.json`);
 }
 
-test('known open cells (todo: fixed by issue-11 items on other branches)', { todo: 'items #1, #4, #11: see KNOWN_OPEN' }, () => {
-  const wrong = results.filter((r) => r.cell in KNOWN_OPEN && r.expected !== r.got);
-  for (const r of wrong) console.log(`  open ${KNOWN_OPEN[r.cell]}: ${r.cell}: expected ${r.expected ? 'allow' : 'deny'}, got ${r.detail}`);
-  assert.deepEqual(wrong.map((r) => r.cell), []);
-});
-
-test('role matrix totals (printed; unexpected successes outside the known open items must be 0)', () => {
+test('role matrix totals (printed; unexpected successes and unexpected denials must be 0)', () => {
   const { tried, successes, denials } = summarise();
-  const openSuccesses = successes.filter((r) => r.cell in KNOWN_OPEN).length;
-  console.log(`role matrix (${TEST_PROVIDER}): ${tried} calls tried, ${successes.length} unexpected successes (${openSuccesses} of them known open: ${[...new Set(successes.filter((r) => r.cell in KNOWN_OPEN).map((r) => KNOWN_OPEN[r.cell]))].join(' ') || 'none'}), ${denials.length} unexpected denials`);
-  assert.ok(tried >= (Object.keys(MATRIX.graphql).length + Object.keys(MATRIX.http).length) * CALLERS.length, 'every cell was tried');
-  assert.equal(successes.length - openSuccesses, 0);
-  assert.equal(denials.filter((r) => !(r.cell in KNOWN_OPEN)).length, 0);
+  console.log(`role matrix (${TEST_PROVIDER}): ${tried} calls tried, ${successes.length} unexpected successes, ${denials.length} unexpected denials`);
+  const cells = Object.keys(MATRIX.graphql).length + Object.keys(MATRIX.variants).length + Object.keys(MATRIX.http).length;
+  const cronCells = cronFiles.length * (CALLERS.length + 2);
+  assert.equal(tried, cells * CALLERS.length + cronCells, 'every cell was tried');
+  assert.equal(successes.length, 0);
+  assert.equal(denials.length, 0);
 });

@@ -3,17 +3,18 @@
 import type http from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Lexer, Source, TokenKind } from 'graphql';
-import depthLimit from 'graphql-depth-limit';
 import { authenticate } from '../auth/keys.js';
 import { formatError } from '../errors.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { buildSchema } from '../graphql/schema.js';
+import { depthLimitRule } from '../graphql/depth.js';
 import { queryCost, repeatedOnceField } from '../graphql/cost.js';
 import type { Context } from '../graphql/context.js';
 import type { Services } from '../services.js';
 import type { DeploymentService } from '../deployments/service.js';
 import type { InferencePort } from '../inference/port.js';
 import { keyOf, readBody, sendJson, type Route } from './respond.js';
+import { refuseUnstorableText } from './storableText.js';
 
 const MAX_GRAPHQL_BODY = 16 * 1024 * 1024;
 
@@ -64,8 +65,8 @@ export async function createGraphqlRoute(services: Services, inference: Inferenc
     schema: buildSchema(),
     formatError,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimit(env.RIL_MAX_QUERY_DEPTH)],
-    plugins: [costLimit(env.RIL_MAX_QUERY_COST)],
+    validationRules: [depthLimitRule(env.RIL_MAX_QUERY_DEPTH)],
+    plugins: [costLimit(env.RIL_MAX_QUERY_COST), refuseUnstorableText()],
   });
   await apollo.start();
 

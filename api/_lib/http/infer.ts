@@ -17,6 +17,7 @@ import { decodeImageInput, payloadTooLarge } from '../inference/input.js';
 import type { InferencePort, InferRequest, InferResult } from '../inference/port.js';
 import type { Services } from '../services.js';
 import { keyOf, sendJson, type Route } from './respond.js';
+import { assertStorableJson } from './storableText.js';
 
 export { RateLimiter } from '../auth/rateLimit.js';
 
@@ -50,6 +51,7 @@ async function readJson(req: http.IncomingMessage, limit: number): Promise<Recor
     throw badInput('the request body is not valid JSON');
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badInput('the request body must be a JSON object');
+  assertStorableJson(body, 'the request body');
   return body as Record<string, unknown>;
 }
 
