@@ -250,11 +250,11 @@ test('PostgreSQL restarted under load: the API stays up, answers every request, 
   assert.ok(seen.filter((s) => s.phase === 'after').every((s) => s.status === 200), 'all requests succeed after recovery');
   assert.ok(seen.every((s) => s.status !== 0), 'the server answered every request (no reset, no crash)');
   assert.ok(seen.some((s) => s.phase === 'down' && s.status !== 200), 'the outage was seen (the database really went away)');
-  // what the outage looks like to a client (503, not 500 or 401, no internals) is the todo test below (#7)
+  // what the outage looks like to a client (503, not 500 or 401, no internals) is the #7 test below
   (globalThis as any).__pgFaultSeen = seen;
 });
 
-test('#7 while PostgreSQL is down: 503 with Retry-After and no internals, never 401 or a driver message', { skip: TEST_PROVIDER === 'postgres' ? false : 'PostgreSQL only', todo: '#7: a database error during authentication is 401 with the raw message today' }, () => {
+test('#7 while PostgreSQL is down: 503 with Retry-After and no internals, never 401 or a driver message', { skip: TEST_PROVIDER === 'postgres' ? false : 'PostgreSQL only' }, () => {
   const seen = ((globalThis as any).__pgFaultSeen ?? []) as { phase: string; status: number; body: string; retryAfter?: string | null }[];
   assert.ok(seen.length > 0, 'the restart test ran');
   const down = seen.filter((s) => s.phase === 'down');

@@ -34,6 +34,19 @@ export function httpStatus(code: string | undefined): number {
   }
 }
 
+/** Whether `err` is the database failing (unreachable, connection lost, pool exhausted), not a bad request. Such
+ * an error says nothing about the caller's input, and its text names hosts and ports: 503, generic message. */
+export function isDatabaseFault(err: unknown): boolean {
+  const e = err as { name?: string; code?: unknown; cause?: unknown; errorCode?: unknown };
+  if (!e || typeof e !== 'object') return false;
+  if (e.name === 'PrismaClientInitializationError' || e.name === 'PrismaClientRustPanicError') return true;
+  // P1001 can't reach, P1002 timed out, P1008 operation timed out, P1017 server closed the connection, P2024 pool timeout
+  if (typeof e.code === 'string' && ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(e.code)) return true;
+  // driver adapters: the socket's own errors
+  if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001'].includes(e.code)) return true;
+  return e.cause !== undefined && e.cause !== err && isDatabaseFault(e.cause);
+}
+
 /** Prisma known request errors by code -> our codes. Unique violation and missing record are the usual. */
 export function translatePrismaError(err: unknown): AppError | undefined {
   const code = (err as { code?: unknown })?.code;
@@ -55,6 +68,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, extensions };
   }
   const original = (error as { originalError?: unknown })?.originalError ?? error;
+  if (isDatabaseFault(original)) {
+    // the database went away after the caller was authenticated: the same answer as at authentication, no internals
+    console.error('[graphql] database unavailable:', (original as Error)?.name ?? 'error');
+    return { message: 'the service is temporarily unavailable; retry shortly', path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
+  }
   const translated = translatePrismaError(original);
   if (translated) return { message: translated.message, path: formatted.path, extensions: translated.extensions };
   console.error('[graphql] internal error:', original instanceof Error ? original.stack ?? original.message : original);

@@ -1,6 +1,7 @@
 // `ril serve` as a real child process (the fault and log tests kill it with SIGKILL and read its stdout):
 // starts the CLI on a free port over the given RIL_HOME / DATABASE_URL and waits until /healthz answers.
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './instances.js';
@@ -20,7 +21,8 @@ export interface ServeProcess {
 export async function startServe(env: { home: string; databaseUrl?: string; extra?: Record<string, string> }, timeoutMs = 60_000): Promise<ServeProcess> {
   const port = await freePort();
   const childEnv: Record<string, string> = {
-    PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', RIL_HOME: env.home, RIL_TS_WORKER_POLL_MS: '0',
+    // fixtures are written under the system temp folder, the import root of server-path imports
+    PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', RIL_HOME: env.home, RIL_TS_WORKER_POLL_MS: '0', RIL_IMPORT_ROOT: os.tmpdir(),
     NODE_OPTIONS: '--no-warnings', ...(env.databaseUrl ? { DATABASE_URL: env.databaseUrl } : {}), ...(env.extra ?? {}),
   };
   const child = spawn(process.execPath, [path.join(ROOT, 'clients', 'cli', 'bin', 'ril.js'), 'serve', '--port', String(port)],

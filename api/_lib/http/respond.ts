@@ -3,7 +3,9 @@
 // anything else 500, masked).
 import type http from 'node:http';
 import { faultSummary } from '../auth/keys.js';
-import { httpStatus } from '../errors.js';
+import { httpStatus, isDatabaseFault } from '../errors.js';
+
+export { isDatabaseFault };
 
 /** A route group's handler: the platform's router and the Vercel functions call it the same way. */
 export type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void>;
@@ -35,19 +37,6 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
  * history): an <img src> gets a signed blob URL instead (blobDownloadUrl, Example.imageUrl). */
 export function keyOf(req: http.IncomingMessage): string | undefined {
   return req.headers.authorization ?? undefined;
-}
-
-/** Whether `err` is the database failing (unreachable, connection lost, pool exhausted), not a bad request. Such
- * an error says nothing about the caller's input, and its text names hosts and ports: 503, generic message. */
-export function isDatabaseFault(err: unknown): boolean {
-  const e = err as { name?: string; code?: unknown; cause?: unknown; errorCode?: unknown };
-  if (!e || typeof e !== 'object') return false;
-  if (e.name === 'PrismaClientInitializationError' || e.name === 'PrismaClientRustPanicError') return true;
-  // P1001 can't reach, P1002 timed out, P1008 operation timed out, P1017 server closed the connection, P2024 pool timeout
-  if (typeof e.code === 'string' && ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(e.code)) return true;
-  // driver adapters: the socket's own errors
-  if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001'].includes(e.code)) return true;
-  return e.cause !== undefined && e.cause !== err && isDatabaseFault(e.cause);
 }
 
 /** The answer to an error a route threw: its code's 4xx and message; 503 (retry-after, generic message) when the
