@@ -287,3 +287,43 @@ describe('cron functions', () => {
     }
   });
 });
+
+describe('#15 a heartbeat that fails does not cost the job', () => {
+  // A real fault: a trigger makes every heartbeat's UPDATE of Job.heartbeatAt fail for ~2 s, then goes away. The drain
+  // must retry (with backoff, while its lease holds) and finish the job; before, one failed heartbeat failed the job.
+  test('heartbeats fail for 2 s mid-fill: the drain retries them and the job still succeeds, each sample asked once', async () => {
+    const { mock, datasetId, teacher } = await setup(24, { latencyMs: 150 });
+    const job = (await t.gql(FILL, { i: { datasetId, teacher, samplesPerExample: 1, concurrency: 1 } })).data.fillTeacherCache;
+    const { prisma, provider } = t.platform.db;
+    if (provider === 'sqlite') {
+      await prisma.$executeRawUnsafe('CREATE TABLE ril_test_hb_fault (on_ INTEGER)');
+      await prisma.$executeRawUnsafe(`CREATE TRIGGER ril_test_hb_fault BEFORE UPDATE OF "heartbeatAt" ON "Job" WHEN (SELECT count(*) FROM ril_test_hb_fault) > 0 BEGIN SELECT RAISE(ABORT, 'injected heartbeat fault'); END`);
+    } else {
+      await prisma.$executeRawUnsafe('CREATE TABLE ril_test_hb_fault (on_ INTEGER)');
+      await prisma.$executeRawUnsafe(`CREATE FUNCTION ril_test_hb_fault() RETURNS trigger AS $$ BEGIN IF (SELECT count(*) FROM ril_test_hb_fault) > 0 THEN RAISE EXCEPTION 'injected heartbeat fault'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+      await prisma.$executeRawUnsafe(`CREATE TRIGGER ril_test_hb_fault BEFORE UPDATE OF "heartbeatAt" ON "Job" FOR EACH ROW EXECUTE FUNCTION ril_test_hb_fault()`);
+    }
+    try {
+      const drained = drainTeacherFills({ services: t.platform, budgetMs: Infinity, leaseSeconds: 4, workerName: 'hb-fault', queue: { backoffBaseMs: 0, backoffMaxMs: 0 } });
+      await new Promise((r) => setTimeout(r, 200)); // claimed, the first requests in flight
+      const claimed = await prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+      assert.equal(claimed.status, 'LEASED');
+      await prisma.$executeRawUnsafe('INSERT INTO ril_test_hb_fault (on_) VALUES (1)');
+      await new Promise((r) => setTimeout(r, 2000)); // heartbeats are due every 4/3 s: at least one fails here
+      const during = await prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+      assert.equal(during.heartbeatAt?.getTime(), claimed.heartbeatAt?.getTime(), 'no heartbeat got through during the fault');
+      assert.equal(during.status, 'LEASED', 'the job is still being worked');
+      await prisma.$executeRawUnsafe('DELETE FROM ril_test_hb_fault');
+      const summary = await drained;
+      assert.deepEqual(summary.jobs.map((j) => [j.id, j.outcome]), [[job.id, 'SUCCEEDED']]);
+      const done = await prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+      assert.ok(done.heartbeatAt! > during.heartbeatAt!, 'a retried heartbeat got through once the fault was gone');
+      assert.equal(mock.requests.length, 24);
+      assert.equal(new Set(asked(mock)).size, 24, 'no sample was asked twice');
+    } finally {
+      await prisma.$executeRawUnsafe(`DROP TRIGGER ril_test_hb_fault${provider === 'sqlite' ? '' : ' ON "Job"'}`);
+      if (provider !== 'sqlite') await prisma.$executeRawUnsafe('DROP FUNCTION ril_test_hb_fault()');
+      await prisma.$executeRawUnsafe('DROP TABLE ril_test_hb_fault');
+    }
+  });
+});

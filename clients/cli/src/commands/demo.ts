@@ -40,6 +40,8 @@ export function demoCommand(program: Command) {
     .action(async (opts) => {
       let worker: ChildProcess | undefined;
       try {
+        // the demo's console is for a person: request logs stay off unless asked for (RIL_LOG_REQUESTS=1)
+        process.env.RIL_LOG_REQUESTS ??= '0';
         const env = loadEnv();
         const dataDir = path.join(env.home, 'data', DATASET_NAME);
         if (!fs.existsSync(path.join(dataDir, 'examples.jsonl'))) {
