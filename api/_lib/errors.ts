@@ -47,6 +47,13 @@ export function isDatabaseFault(err: unknown): boolean {
   return e.cause !== undefined && e.cause !== err && isDatabaseFault(e.cause);
 }
 
+/** A database error in one log line: the driver's last line ("Can't reach database server at host:port"), without
+ * the source excerpt Prisma prepends. For the server's log only; clients get databaseUnavailable's text. */
+export function faultSummary(err: unknown): string {
+  const lines = String((err as Error)?.message ?? err).split('\n').map((l) => l.trim()).filter((l) => l && !/^\d+\s|^→/.test(l));
+  return `${(err as { code?: string })?.code ? `${(err as { code: string }).code} ` : ''}${lines.at(-1) ?? 'unknown error'}`.slice(0, 300);
+}
+
 /** Prisma known request errors by code -> our codes. Unique violation and missing record are the usual. */
 export function translatePrismaError(err: unknown): AppError | undefined {
   const code = (err as { code?: unknown })?.code;
@@ -70,7 +77,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const original = (error as { originalError?: unknown })?.originalError ?? error;
   if (isDatabaseFault(original)) {
     // the database went away after the caller was authenticated: the same answer as at authentication, no internals
-    console.error('[graphql] database unavailable:', (original as Error)?.name ?? 'error');
+    console.error('[graphql] database unavailable:', faultSummary(original));
     return { message: 'the service is temporarily unavailable; retry shortly', path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   const translated = translatePrismaError(original);

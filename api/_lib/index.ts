@@ -4,6 +4,7 @@
 // worker function that imports this facade does not carry the inference runtime. Route handlers under api/ and tests may import internals directly. The boundary
 // check (npm run check:boundaries, .dependency-cruiser.cjs) enforces this.
 export { loadEnv, type Env } from './env.js';
+export { faultSummary } from './errors.js';
 export { openDatabase, type Database } from './db/index.js';
 export { applyMigrations } from './db/migrate.js';
 export { providerFor } from './db/provider.js';

@@ -8,7 +8,7 @@
 // whoever claims it next resumes where this one stopped.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  claim, complete, fail, fillOptionsOf, fillTeacherCache, heartbeat, localWorker, queueOptionsOf, reportJobProgress, yieldLease,
+  claim, complete, fail, faultSummary, fillOptionsOf, fillTeacherCache, heartbeat, localWorker, queueOptionsOf, reportJobProgress, yieldLease,
   type FillProgress, type FillResult, type QueueOptions, type Services,
 } from '../../api/_lib/index.js';
 
@@ -118,7 +118,7 @@ async function workOne(
           if ((err as { extensions?: { code?: string } }).extensions?.code === 'CONFLICT') return halt('lost');
           const delay = HEARTBEAT_RETRY_MS * 2 ** retry;
           if (Date.now() + delay >= leaseUntil) return halt('lost');
-          console.error(`[teacher-fill] heartbeat of job ${job.id} failed (retrying in ${delay} ms):`, (err as Error).message);
+          console.error(`[teacher-fill] heartbeat of job ${job.id} failed (retrying in ${delay} ms):`, faultSummary(err));
           await sleep(delay);
         }
       }

@@ -3,7 +3,7 @@
 // and lookups by hash stay one indexed query per request.
 import crypto from 'node:crypto';
 import type { PrismaClient } from '../db/index.js';
-import { AppError, badInput, conflict, forbidden, unauthenticated } from '../errors.js';
+import { AppError, badInput, conflict, faultSummary, forbidden, unauthenticated } from '../errors.js';
 import { noteCaller } from '../log.js';
 
 export const ROLES = ['ADMIN', 'EDITOR', 'VIEWER', 'WORKER', 'INFERENCE'] as const;
@@ -38,13 +38,6 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 /** The database could not answer: 503 with a generic message. The caller may retry; the key was not judged. */
 export const databaseUnavailable = () =>
   Object.assign(new AppError('SERVICE_UNAVAILABLE' as never, 'the service is temporarily unavailable; retry shortly'), { retryAfter: 1 });
-
-/** A database error in one log line: the driver's last line ("Can't reach database server at host:port"), without
- * the source excerpt Prisma prepends. For the server's log only; clients get databaseUnavailable's text. */
-export function faultSummary(err: unknown): string {
-  const lines = String((err as Error)?.message ?? err).split('\n').map((l) => l.trim()).filter((l) => l && !/^\d+\s|^→/.test(l));
-  return `${(err as { code?: string })?.code ? `${(err as { code: string }).code} ` : ''}${lines.at(-1) ?? 'unknown error'}`.slice(0, 300);
-}
 
 /** Resolves `Authorization: Bearer <key>` (or a bare key) to a principal; null when absent. Only a key that is
  * unknown or revoked is UNAUTHENTICATED (401); a database fault while looking it up is SERVICE_UNAVAILABLE (503,

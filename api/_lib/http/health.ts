@@ -1,5 +1,6 @@
 // GET /healthz: the database answers (200), or it does not (503, without the driver's message: it names hosts).
-import { databaseUnavailable, faultSummary } from '../auth/keys.js';
+import { databaseUnavailable } from '../auth/keys.js';
+import { faultSummary } from '../errors.js';
 import type { Services } from '../services.js';
 import { sendJson, type Route } from './respond.js';
 

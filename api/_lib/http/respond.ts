@@ -2,8 +2,7 @@
 // where an error thrown by a route becomes an HTTP answer (4xx with its message; 503 when the database is down;
 // anything else 500, masked).
 import type http from 'node:http';
-import { faultSummary } from '../auth/keys.js';
-import { httpStatus, isDatabaseFault } from '../errors.js';
+import { faultSummary, httpStatus, isDatabaseFault } from '../errors.js';
 
 export { isDatabaseFault };
 
