@@ -1,7 +1,7 @@
 // Creates a new migration for BOTH providers: `node scripts/prisma-migration.mjs <name>`.
 // Each migration folder keeps a snapshot of the schema it produced, so the next migration is the diff
 // between that snapshot and the current schema (no shadow database, nothing downloaded).
-// Applied at start-up by api/db/migrate.ts, which records what ran in the _ril_migrations table.
+// Applied by `ril migrate` (api/_lib/db/migrate.ts; also at `ril serve` start-up), which records what ran in the _ril_migrations table.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,6 +1,6 @@
 // The student endpoint end to end on a real bundle made by the trainer (test/helpers/bundle.ts): parity
 // with PyTorch's greedy answers, preprocessing parity, streaming, the OpenAI-compatible route, bad requests,
-// roles, rate limiting, 50 concurrent requests, the GraphQL field and functions/infer.ts.
+// roles, rate limiting, 50 concurrent requests, the GraphQL field and api/v1/infer.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

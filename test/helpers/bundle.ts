@@ -1,5 +1,5 @@
 // A real student bundle for the inference tests and benchmark, made by the trainer itself: a small
-// Fashion-MNIST VQA dataset (api/services/fashionMnist.ts), `python3 -m ril_trainer train` for a few steps,
+// Fashion-MNIST VQA dataset (clients/cli/src/data/fashionMnist/index.ts), `python3 -m ril_trainer train` for a few steps,
 // `export`, then the PyTorch greedy answers of the test split (test/helpers/torch_greedy.py).
 // Cached under os.tmpdir() keyed by a hash of the trainer sources and these settings, so reruns are fast.
 import { execFileSync } from 'node:child_process';

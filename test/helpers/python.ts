@@ -1,4 +1,4 @@
-// The trainer's interpreter for tests, or null (tests skip with a reason); see api/worker/python.ts.
+// The trainer's interpreter for tests, or null (tests skip with a reason); see api/_lib/jobs/python.ts.
 import { findTrainerPython, REPO_ROOT, TRAINER_DIR } from '../../api/_lib/jobs/python.js';
 
 export const REPO = REPO_ROOT;

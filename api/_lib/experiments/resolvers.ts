@@ -1,4 +1,4 @@
-// Experiments, runs, metrics, jobs and the worker protocol: resolvers validate, authorise (api/access.ts plus
+// Experiments, runs, metrics, jobs and the worker protocol: resolvers validate, authorise (api/_lib/auth/access.ts plus
 // the worker scoping in services/workers.ts) and call services.
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import type { Context } from '../graphql/context.js';

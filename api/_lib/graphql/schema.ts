@@ -1,5 +1,5 @@
 // Builds the executable schema from schema.graphql and the resolver modules, wrapping every root field
-// with its access policy (api/access.ts). A root field without a policy stops start-up: authorisation
+// with its access policy (api/_lib/auth/access.ts). A root field without a policy stops start-up: authorisation
 // fails closed.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,7 +41,7 @@ export function buildSchema(): GraphQLSchema {
   for (const root of ['Query', 'Mutation']) {
     for (const [field, fn] of Object.entries(resolvers[root] ?? {})) {
       const roles = ACCESS[`${root}.${field}`];
-      if (!roles) throw new Error(`no access policy for ${root}.${field}: add it to api/access.ts`);
+      if (!roles) throw new Error(`no access policy for ${root}.${field}: add it to api/_lib/auth/access.ts`);
       const inner = fn as GraphQLFieldResolver<unknown, Context>;
       resolvers[root][field] = (parent: unknown, args: unknown, ctx: Context, info: never) => {
         requireRole(ctx.principal, roles);

@@ -2,7 +2,7 @@
 // POST /v1/chat/completions (the OpenAI-compatible subset: messages with text and image_url data URLs,
 // model = deployment name, max_tokens, temperature, top_p, seed, stream). Both call the same
 // InferenceService as the GraphQL `infer` field. Authorisation: a key with role INFERENCE or EDITOR (or
-// ADMIN), see api/access.ts INFER; per-key token-bucket rate limit (RIL_INFER_RATE_LIMIT/_BURST) -> 429, kept in
+// ADMIN), see api/_lib/auth/access.ts INFER; per-key token-bucket rate limit (RIL_INFER_RATE_LIMIT/_BURST) -> 429, kept in
 // the database so it holds across instances; the process's admission gate (RIL_INFER_CONCURRENCY/_QUEUE, in the
 // InferenceService) -> 503, both with Retry-After. An error after a stream started is sent as an SSE `error` event:
 // our code and message for an expected error, a generic message for anything else (logged here), never an internal one.
