@@ -16,6 +16,7 @@ import { RilClient } from '../clients/sdk/src/index.js';
 import { studentBundle } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabaseUrl, TEST_PROVIDER } from './helpers/db.js';
+import { functionEntries } from './helpers/functionEntries.js';
 import { freePort, startInstance, type Instance } from './helpers/instances.js';
 import { startOpenAIMock } from './helpers/openaiMock.js';
 import picomatch from 'picomatch';
@@ -139,9 +140,7 @@ test('two instances of the Vercel deployment on PostgreSQL + S3 walk the main fl
 test('the function entry points are exactly the non-underscore files under api/, and vercel.json configures each', () => {
   // (their traced sizes and forbidden packages are checked by `npm run check:functions`, which scripts/test.sh runs)
   const vercel = JSON.parse(fs.readFileSync(path.join(REPO, 'vercel.json'), 'utf8'));
-  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  const entries = walk(path.join(REPO, 'api')).map((f) => path.relative(REPO, f))
-    .filter((f) => f.endsWith('.ts') && !f.split('/').some((seg) => seg.startsWith('_'))).sort();
+  const entries = functionEntries(REPO);
   assert.deepEqual(entries, [
     'api/blobs/[sha256].ts', 'api/cron/sweep-leases.ts', 'api/cron/teacher-fill.ts', 'api/graphql.ts', 'api/healthz.ts',
     'api/v1/chat/completions.ts', 'api/v1/infer.ts', 'api/v1/models.ts',

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { functionEntries } from './functionEntries.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'vercel.json'), 'utf8')) as {
@@ -16,14 +17,8 @@ const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'vercel.json'), 'utf8'
 
 type Fn = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
-const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-  const p = path.join(dir, e.name);
-  return e.isDirectory() ? walk(p) : [p];
-});
-
-/** Vercel's file-system routes: every .ts under api/ outside `_` folders; `[x]` matches one path segment. */
-const functions = walk(path.join(ROOT, 'api')).map((f) => path.relative(ROOT, f))
-  .filter((f) => f.endsWith('.ts') && !f.split('/').some((s) => s.startsWith('_')))
+/** Each function with the path it answers: `[x]` in a file name matches one path segment. */
+const functions = functionEntries(ROOT)
   .filter((f) => !process.env.RIL_ONLY_FUNCTION || f === process.env.RIL_ONLY_FUNCTION)
   .map((file) => ({ file, re: new RegExp(`^/${file.replace(/\.ts$/, '').replace(/\[[^/\]]+\]/g, '[^/]+')}$`) }));
 
