@@ -12,7 +12,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >&2
 fi
 
-DEBS=(python3-torch python3-numpy python3-pil python3-pytest libopenblas0-pthread dataset-fashion-mnist postgresql chromium python3-matplotlib)
+DEBS=(python3-torch python3-numpy python3-pil python3-pytest python3-venv libopenblas0-pthread dataset-fashion-mnist postgresql chromium python3-matplotlib)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,4 +28,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "  run: sudo apt-get install ${missing[*]}" >&2
     exit 1
   fi
+fi
+
+# The trainer's Python: Debian's torch (above) plus what Debian does not package, in a project virtual environment
+# that sees the system packages (.venv, git-ignored; scripts/python.sh picks it). Measured: about 12 s and 70 MB.
+PY_REQS=("tokenizers>=0.22,<0.24")
+if ! { [ -x .venv/bin/python ] && .venv/bin/python -c 'import torch, tokenizers' 2>/dev/null; }; then
+  echo "ensure-deps: creating .venv (system site packages + ${PY_REQS[*]})" >&2
+  /usr/bin/python3 -m venv --system-site-packages .venv >&2
+  .venv/bin/pip install -q --disable-pip-version-check "${PY_REQS[@]}" >&2
 fi

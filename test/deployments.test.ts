@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadBundle, unpackBundle } from '../api/_lib/inference/bundle.js';
 import { readTar } from '../api/_lib/archive/tar.js';
-import { findPython, studentBundle, type BundleFixture } from './helpers/bundle.js';
+import { findPython, studentBundle, type BundleFixture, longestAnswer } from './helpers/bundle.js';
 import { deploy, post, registerBundle, uploadBlob } from './helpers/deploy.js';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -66,7 +66,7 @@ describe('deployments', { skip: reason }, () => {
     const a1 = (await registerBundle(t, fx.archive, 'v1')).data.registerArtifact.id;
     const a2 = (await registerBundle(t, archiveOf(fx, undefined, false), 'v2')).data.registerArtifact.id;
     assert.equal((await deploy(t, 'sw', a1, 'first')).data.deploy.liveRevision.revision, 1);
-    const ex = fx.torch.find((e) => e.tokens.length > 5)!;
+    const ex = longestAnswer(fx);
     const body = { deployment: 'sw', image: fs.readFileSync(path.join(fx.data, ex.image)).toString('base64'), question: ex.question, max_tokens: 32 };
     // requests in flight when the switch happens finish on the revision they started on
     const inFlight = Array.from({ length: 8 }, () => post(t, '/v1/infer', body));

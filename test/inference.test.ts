@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { preprocessImage } from '../api/_lib/inference/preprocess.js';
-import { findPython, studentBundle, type BundleFixture } from './helpers/bundle.js';
+import { findPython, studentBundle, type BundleFixture, longestAnswer } from './helpers/bundle.js';
 import { deploy, parseSse, post, registerBundle } from './helpers/deploy.js';
 import { createTestDatabaseUrl } from './helpers/db.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -31,6 +31,16 @@ describe('inference endpoint', { skip: reason }, () => {
   });
   after(async () => { await t?.close(); });
 
+  test('the bundle carries the trainer\'s subword tokenizer, and the endpoint makes the trainer\'s prompt ids with it', async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(fx.bundleDir, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.tokenizer.type, 'hf-tokenizer-json');
+    const { loadTokenizer } = await import('../api/_lib/inference/tokenizer.js');
+    const tk = loadTokenizer(manifest.tokenizer, (f) => fs.readFileSync(path.join(fx.bundleDir, f), 'utf8'));
+    for (const ex of fx.torch) assert.deepEqual(tk.encodePrompt(ex.question), ex.promptIds, ex.question);
+    // a question is a handful of subword tokens, not one id per byte
+    assert.ok(fx.torch[0].promptIds.length < fx.torch[0].question.length / 2, JSON.stringify(fx.torch[0]));
+  });
+
   test('the preprocessed tensor equals the trainer\'s for the same PNG (bit for bit)', async () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(fx.bundleDir, 'manifest.json'), 'utf8'));
     const x = await preprocessImage(fs.readFileSync(path.join(fx.data, fx.torch[0].image)), manifest.preprocessing);
@@ -50,6 +60,7 @@ describe('inference endpoint', { skip: reason }, () => {
     results.forEach((r, i) => {
       assert.equal(r.status, 200, r.text);
       if (JSON.stringify(r.json.token_ids) === JSON.stringify(fx.torch[i].tokens)) same++;
+      assert.equal(r.json.answer, fx.torch[i].text, 'the endpoint decodes the ids to the trainer\'s text');
     });
     assert.equal(same, fx.torch.length, `${same}/${fx.torch.length} identical`);
     const r = results[0].json;
@@ -62,7 +73,7 @@ describe('inference endpoint', { skip: reason }, () => {
   });
 
   test('"stream": true sends the tokens as server-sent events', async () => {
-    const ex = fx.torch.find((e) => e.tokens.length > 3)!;
+    const ex = longestAnswer(fx);
     const r = await post(t, '/v1/infer', { deployment: 'fm', image: image(ex.image), question: ex.question, max_tokens: 32, stream: true });
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type')!, /text\/event-stream/);
@@ -83,9 +94,10 @@ describe('inference endpoint', { skip: reason }, () => {
     const r = await post(t, '/v1/chat/completions', body);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.object, 'chat.completion');
-    const expected = Buffer.from(ex.tokens.filter((x) => x < 256)).toString('utf8');
+    const expected = ex.text; // the trainer's decoding of its own greedy ids
     assert.equal(r.json.choices[0].message.content, expected);
-    assert.equal(r.json.choices[0].finish_reason, ex.tokens.at(-1) === 258 ? 'stop' : 'length');
+    const eos = JSON.parse(fs.readFileSync(path.join(fx.bundleDir, 'manifest.json'), 'utf8')).tokenizer.eos_id;
+    assert.equal(r.json.choices[0].finish_reason, ex.tokens.at(-1) === eos ? 'stop' : 'length');
     assert.equal(r.json.usage.completion_tokens, ex.tokens.length);
     const s = await post(t, '/v1/chat/completions', { ...body, stream: true });
     const events = parseSse(s.text);

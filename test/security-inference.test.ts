@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { archiveCheck, DeploymentService } from '../api/_lib/deployments/service.js';
-import { studentBundle, findPython, type BundleFixture } from './helpers/bundle.js';
+import { studentBundle, findPython, type BundleFixture, longestAnswer } from './helpers/bundle.js';
 import { deploy, post, registerBundle, uploadBlob } from './helpers/deploy.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -57,7 +57,7 @@ describe('security: inference and serving', { skip: reason }, () => {
 
   before(async () => {
     fx = await studentBundle();
-    ex = fx.torch.find((e) => e.tokens.length > 3)!;
+    ex = longestAnswer(fx);
     // one request at a time and one waiting: the admission gate is easy to fill
     t = await startTestServer({
       RIL_INFER_RATE_LIMIT: '1000', RIL_INFER_RATE_BURST: '1000', RIL_INFER_CONCURRENCY: '1', RIL_INFER_QUEUE: '1',

@@ -14,7 +14,7 @@ import { findTrainerPython, REPO_ROOT, TRAINER_DIR } from '../../api/_lib/jobs/p
 const ROOT = REPO_ROOT;
 const WORKER = TRAINER_DIR;
 
-export interface TorchExample { id: string; image: string; question: string; tokens: number[] }
+export interface TorchExample { id: string; image: string; question: string; promptIds: number[]; tokens: number[]; text: string }
 
 export interface BundleFixture {
   /** Dataset directory (examples.jsonl, images/). */
@@ -79,9 +79,15 @@ export async function studentBundle(opts: FixtureOptions = {}): Promise<BundleFi
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(work, dir);
   }
-  const ref = JSON.parse(fs.readFileSync(done, 'utf8')) as { examples: TorchExample[]; pixel_values_0: number[] };
+  const raw = JSON.parse(fs.readFileSync(done, 'utf8')) as { examples: (Omit<TorchExample, 'promptIds'> & { prompt_ids: number[] })[]; pixel_values_0: number[] };
+  const ref = { ...raw, examples: raw.examples.map(({ prompt_ids, ...e }) => ({ ...e, promptIds: prompt_ids })) };
   return {
     data: path.join(dir, 'data'), checkpoint: path.join(dir, 'run', 'checkpoint.pt'), bundleDir: path.join(dir, 'bundle'),
     archive: fs.readFileSync(path.join(dir, 'bundle.tar.gz')), torch: ref.examples, pixelValues0: ref.pixel_values_0, python,
   };
+}
+
+/** The fixture example whose PyTorch answer has the most tokens (a non-trivial answer to stream or race). */
+export function longestAnswer(fx: BundleFixture): TorchExample {
+  return fx.torch.reduce((best, e) => (e.tokens.length > best.tokens.length ? e : best));
 }

@@ -1,7 +1,7 @@
 """PyTorch reference for the inference tests and benchmark: the trainer's own generation.
 
   python3 test/helpers/torch_greedy.py --checkpoint C --data DIR [--split test] [--n 60] [--max-new-tokens 32]
-      -> {"examples": [{"id", "image", "question", "tokens"}], "pixel_values_0": [...]}   (greedy, batch 1)
+      -> {"examples": [{"id", "image", "question", "prompt_ids", "tokens", "text"}], "pixel_values_0": [...]}   (greedy, batch 1)
   python3 test/helpers/torch_greedy.py --checkpoint C --data DIR --bench --n 16 --max-new-tokens 16 --threads 2
       -> {"latency_ms": [...], "tokens": [...]}   per-request eager generation time (preprocess excluded)
 
@@ -14,7 +14,6 @@ import time
 import torch
 
 from ril_trainer import checkpoint as ckpt
-from ril_trainer import tokenizer as tok
 from ril_trainer.config import SamplingConfig
 from ril_trainer.data import VQADataset, normalise
 from ril_trainer.sampling import generate
@@ -35,17 +34,18 @@ def main() -> None:
     if a.threads:
         torch.set_num_threads(a.threads)
     model = ckpt.load_model(a.checkpoint)
+    tokenizer = model.tokenizer
     if a.no_eos:
         inner = model
 
         class NoEos(torch.nn.Module):
             def __init__(self):
                 super().__init__()
-                self.m, self.cfg = inner, inner.cfg
+                self.m, self.cfg, self.tokenizer = inner, inner.cfg, inner.tokenizer
 
             def forward(self, *args):
                 logits, past = self.m(*args)
-                logits[..., tok.EOS] = float("-inf")
+                logits[..., tokenizer.eos_id] = float("-inf")
                 return logits, past
         model = NoEos().eval()
     ds = VQADataset(a.data, inner.cfg if a.no_eos else model.cfg, splits=[a.split])
@@ -59,10 +59,12 @@ def main() -> None:
         for k, i in enumerate(idx):
             ex = ds.examples[i]
             t = time.perf_counter()
-            g = generate(model, px[k:k + 1], [tok.encode_prompt(ex.question)], sc)
+            prompt = tokenizer.encode_prompt(ex.question)
+            g = generate(model, px[k:k + 1], [prompt], sc)
             latencies.append((time.perf_counter() - t) * 1000)
             if len(out) < len(idx):
-                out.append({"id": ex.id, "image": ex.image, "question": ex.question, "tokens": g.tokens[0]})
+                out.append({"id": ex.id, "image": ex.image, "question": ex.question, "prompt_ids": prompt,
+                            "tokens": g.tokens[0], "text": tokenizer.decode(g.tokens[0])})
     if a.bench:
         print(json.dumps({"latency_ms": latencies, "tokens": [len(e["tokens"]) for e in out], "threads": torch.get_num_threads()}))
     else:

@@ -50,7 +50,11 @@ export function parseManifest(text: string, what: string): BundleManifest {
   if (!m.files || !m.graphs?.prefill?.file || !m.graphs?.decode?.file || !m.kv_cache?.input_names || !m.tokenizer) {
     throw refuse(what, 'manifest.json lacks files, graphs, kv_cache or tokenizer');
   }
-  for (const f of [m.graphs.prefill.file, m.graphs.decode.file]) if (!m.files[f]) throw refuse(what, `${f} has no sha256 in the manifest`);
+  const tokenizerFile = m.tokenizer.type === 'hf-tokenizer-json' ? m.tokenizer.file : undefined;
+  if (m.tokenizer.type === 'hf-tokenizer-json' && !tokenizerFile) throw refuse(what, 'the tokenizer names no file');
+  for (const f of [m.graphs.prefill.file, m.graphs.decode.file, ...(tokenizerFile ? [tokenizerFile] : [])]) {
+    if (!m.files[f]) throw refuse(what, `${f} has no sha256 in the manifest`);
+  }
   try {
     checkPreprocessingSpec(m.preprocessing);
   } catch (err) {

@@ -3,12 +3,13 @@
 // prompt) -> logits + KV cache; then choose a token, feed decode(token, position, past = present) until
 // <eos> or the budget. Runs of one session may overlap (onnxruntime sessions are thread-safe), so
 // concurrent requests share the sessions without a lock.
+import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { badInput } from '../errors.js';
 import { loadBundle, type Bundle, type BundleManifest } from './bundle.js';
 import { Sampler, type SamplingParams } from './sampler.js';
-import { ByteTokenizer } from './tokenizer.js';
+import { loadTokenizer, type StudentTokenizer } from './tokenizer.js';
 
 export interface RuntimeOptions {
   /** onnxruntime intra-op threads per session run (RIL_INFER_THREADS). */
@@ -76,7 +77,7 @@ const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigI
 
 export class StudentRuntime {
   readonly manifest: BundleManifest;
-  readonly tokenizer: ByteTokenizer;
+  readonly tokenizer: StudentTokenizer;
   readonly latency = new LatencyWindow();
   /** Requests holding this runtime: counted from the moment a request resolves it (see `use`), not only while
    * it generates, so a switch that retires the runtime never releases it under a request still preprocessing. */
@@ -88,7 +89,11 @@ export class StudentRuntime {
 
   private constructor(readonly bundle: Bundle, private readonly prefill: ort.InferenceSession, private readonly decode: ort.InferenceSession) {
     this.manifest = bundle.manifest;
-    this.tokenizer = new ByteTokenizer(bundle.manifest.tokenizer);
+    // only a file the manifest lists (and loadBundle verified) is read: the spec cannot point elsewhere
+    this.tokenizer = loadTokenizer(bundle.manifest.tokenizer, (name) => {
+      if (!bundle.manifest.files[name] || path.basename(name) !== name) throw new Error(`tokenizer file ${JSON.stringify(name)} is not a bundle file`);
+      return fs.readFileSync(path.join(bundle.dir, name), 'utf8');
+    });
   }
 
   /** Verifies the bundle (sha256s), creates both sessions and warms them up. */
@@ -156,7 +161,7 @@ export class StudentRuntime {
     const budget = this.budget(req.promptIds.length);
     if (budget <= 0) throw badInput(`the question is too long: ${req.promptIds.length} prompt tokens leave no room in ${m.model_config.max_seq_len} positions`);
     const steps = Math.min(req.maxTokens, budget);
-    const sampler = new Sampler(req.sampling, m.model_config.vocab_size, req.promptIds);
+    const sampler = new Sampler(req.sampling, m.model_config.vocab_size, req.promptIds, (id) => this.tokenizer.isText(id));
     const decodeText = req.onToken ? this.tokenizer.streamDecoder() : undefined;
     const pastNames = m.kv_cache.input_names;
     const presentNames = m.kv_cache.output_names;

@@ -1,5 +1,5 @@
-// Next-token choice, mirroring ril_trainer/sampling.py's order: repetition penalty (prompt text bytes and
-// generated text bytes; specials excluded) -> greedy argmax, or temperature -> top-k -> top-p -> sample.
+// Next-token choice, mirroring ril_trainer/sampling.py's order: repetition penalty (prompt text tokens and
+// generated text tokens; specials excluded) -> greedy argmax, or temperature -> top-k -> top-p -> sample.
 // Greedy is the exact argmax of the float32 logits (first index on ties, like torch.argmax), so greedy
 // answers equal the trainer's token for token. Sampling uses a seeded RNG of our own (the same
 // distribution as the trainer's torch.multinomial, not the same random stream).
@@ -38,9 +38,9 @@ export class Sampler {
   private readonly seen: Uint8Array;
   private readonly random: () => number;
 
-  constructor(readonly params: SamplingParams, vocabSize: number, promptIds: readonly number[]) {
+  constructor(readonly params: SamplingParams, vocabSize: number, promptIds: readonly number[], private readonly isText: (id: number) => boolean) {
     this.seen = new Uint8Array(vocabSize);
-    for (const id of promptIds) if (id < 256) this.seen[id] = 1;
+    for (const id of promptIds) if (isText(id)) this.seen[id] = 1;
     this.random = seededRandom(params.seed ?? (Math.random() * 2 ** 32) >>> 0);
   }
 
@@ -59,7 +59,7 @@ export class Sampler {
       logits = out;
     }
     const id = this.greedy ? argmax(logits) : this.sample(logits);
-    if (id < 256) this.seen[id] = 1;
+    if (this.isText(id)) this.seen[id] = 1;
     return id;
   }
 

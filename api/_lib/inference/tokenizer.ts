@@ -1,5 +1,10 @@
-// The bundle's byte-level tokenizer (manifest.json "tokenizer"; ril_trainer/tokenizer.py):
-// ids 0..255 are UTF-8 bytes, specials follow; prompt = [<bos>] utf8(question) [<sep>].
+// The bundle's tokenizer (manifest.json "tokenizer"; ril_trainer/tokenizer.py), rebuilt so the endpoint makes
+// the trainer's ids: prompt = [<bos>] encode(question) [<sep>], answers end at <eos>.
+//  - "byte-level": ids 0..255 are UTF-8 bytes, specials follow (older students, and `tokenizer: byte`).
+//  - "hf-tokenizer-json": the bundle's tokenizer.json (byte-level BPE trained with Hugging Face tokenizers),
+//    run by @huggingface/tokenizers, the maintained JS port of the same library, so BPE is not re-implemented.
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+
 export interface TokenizerSpec {
   type: string;
   vocab_size: number;
@@ -7,39 +12,128 @@ export interface TokenizerSpec {
   eos_id: number;
   sep_id: number;
   pad_id: number;
-  bytes: { first_id: number; count: number; encoding: string };
   prompt_template: string[];
+  /** byte-level */
+  bytes?: { first_id: number; count: number; encoding: string };
+  /** hf-tokenizer-json: the bundle file holding it */
+  file?: string;
+  special_tokens?: Record<string, number>;
 }
 
-export class ByteTokenizer {
+export interface StudentTokenizer {
+  readonly eosId: number;
+  /** Text used as is: no normalisation, no stripping. */
+  encodePrompt(question: string): number[];
+  /** Text of the ids up to the first <eos>, specials dropped. */
+  decode(ids: readonly number[]): string;
+  /** An incremental decoder for streaming: push ids, get the text completed so far. */
+  streamDecoder(): (id: number) => string;
+  /** Whether an id is text (the repetition penalty spares specials, as the trainer does). */
+  isText(id: number): boolean;
+}
+
+const PROMPT_TEMPLATE = JSON.stringify(['<bos>', '{question}', '<sep>']);
+
+function checkTemplate(spec: TokenizerSpec) {
+  const template = JSON.stringify(spec.prompt_template);
+  if (template !== PROMPT_TEMPLATE) throw new Error(`unsupported prompt template ${template}`);
+}
+
+export class ByteTokenizer implements StudentTokenizer {
   readonly eosId: number;
   constructor(readonly spec: TokenizerSpec) {
-    if (spec.type !== 'byte-level' || spec.bytes.first_id !== 0 || spec.bytes.count !== 256 || spec.bytes.encoding !== 'utf-8') {
+    const b = spec.bytes;
+    if (spec.type !== 'byte-level' || b?.first_id !== 0 || b.count !== 256 || b.encoding !== 'utf-8') {
       throw new Error(`unsupported tokenizer ${JSON.stringify({ type: spec.type, bytes: spec.bytes })}`);
     }
-    const template = JSON.stringify(spec.prompt_template);
-    if (template !== JSON.stringify(['<bos>', '{question}', '<sep>'])) throw new Error(`unsupported prompt template ${template}`);
+    checkTemplate(spec);
     this.eosId = spec.eos_id;
   }
 
-  /** Text used as is: no normalisation, no stripping. */
   encodePrompt(question: string): number[] {
     return [this.spec.bos_id, ...Buffer.from(question, 'utf8'), this.spec.sep_id];
   }
 
-  /** Text of the ids up to the first <eos>; ids >= 256 dropped; invalid UTF-8 replaced. */
+  /** Invalid UTF-8 is replaced. */
   decode(ids: readonly number[]): string {
     const bytes: number[] = [];
     for (const id of ids) {
       if (id === this.eosId) break;
-      if (id >= 0 && id < 256) bytes.push(id);
+      if (this.isText(id)) bytes.push(id);
     }
     return new TextDecoder('utf-8').decode(Uint8Array.from(bytes));
   }
 
-  /** An incremental decoder for streaming: push ids, get the text completed so far (multi-byte safe). */
+  /** Multi-byte safe: a character split over ids comes out once complete. */
   streamDecoder(): (id: number) => string {
     const decoder = new TextDecoder('utf-8');
-    return (id) => (id >= 0 && id < 256 ? decoder.decode(Uint8Array.of(id), { stream: true }) : '');
+    return (id) => (this.isText(id) ? decoder.decode(Uint8Array.of(id), { stream: true }) : '');
   }
+
+  isText(id: number): boolean {
+    return id >= 0 && id < 256;
+  }
+}
+
+export class BpeTokenizer implements StudentTokenizer {
+  readonly eosId: number;
+  private readonly hf: HfTokenizer;
+  private readonly specials: Set<number>;
+
+  constructor(readonly spec: TokenizerSpec, tokenizerJson: string) {
+    if (spec.type !== 'hf-tokenizer-json') throw new Error(`unsupported tokenizer type ${spec.type}`);
+    checkTemplate(spec);
+    let json: unknown;
+    try {
+      json = JSON.parse(tokenizerJson);
+    } catch {
+      throw new Error('tokenizer.json is not valid JSON');
+    }
+    this.hf = new HfTokenizer(json as object, {});
+    this.eosId = spec.eos_id;
+    this.specials = new Set(Object.values(spec.special_tokens ?? {}));
+    for (const id of [spec.bos_id, spec.eos_id, spec.sep_id, spec.pad_id]) this.specials.add(id);
+  }
+
+  encodePrompt(question: string): number[] {
+    const ids = this.hf.encode(question, { add_special_tokens: false }).ids;
+    return [this.spec.bos_id, ...ids, this.spec.sep_id];
+  }
+
+  decode(ids: readonly number[]): string {
+    const end = ids.indexOf(this.eosId);
+    const text = (end < 0 ? ids : ids.slice(0, end)).filter((id) => this.isText(id));
+    return text.length ? this.hf.decode(text, { skip_special_tokens: true }) : ''; // the library refuses []
+  }
+
+  /** Decodes the whole answer so far and returns what is new; a trailing incomplete character (U+FFFD from a
+   * byte-level token that ends mid-character) is held back until the next id completes it. */
+  streamDecoder(): (id: number) => string {
+    const ids: number[] = [];
+    let emitted = 0;
+    return (id) => {
+      if (!this.isText(id)) return '';
+      ids.push(id);
+      const text = this.decode(ids);
+      const stable = text.endsWith('\uFFFD') ? text.slice(0, -1) : text;
+      if (stable.length <= emitted) return '';
+      const out = stable.slice(emitted);
+      emitted = stable.length;
+      return out;
+    };
+  }
+
+  isText(id: number): boolean {
+    return !this.specials.has(id);
+  }
+}
+
+/** The bundle's tokenizer; `readFile` gives a bundle file's text (tokenizer.json for BPE students). */
+export function loadTokenizer(spec: TokenizerSpec, readFile: (name: string) => string): StudentTokenizer {
+  if (spec.type === 'byte-level') return new ByteTokenizer(spec);
+  if (spec.type === 'hf-tokenizer-json') {
+    if (!spec.file) throw new Error('tokenizer spec names no file');
+    return new BpeTokenizer(spec, readFile(spec.file));
+  }
+  throw new Error(`unsupported tokenizer type ${JSON.stringify(spec.type)}`);
 }

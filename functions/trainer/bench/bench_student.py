@@ -62,7 +62,7 @@ def main() -> None:
         cfg = model_config(size)
         model = build_model(cfg, seed=0).eval()
         px = torch.randn(a.batch, cfg.channels, cfg.image_size, cfg.image_size)
-        prompts = [tok.encode_prompt("What item of clothing is shown?")] * a.batch
+        prompts = [tok.BYTE.encode_prompt("What item of clothing is shown?")] * a.batch
         m = NoEos(model)
         res = {"size": size, "params": model.num_parameters()["total"], "batch": a.batch, "new_tokens": a.new_tokens}
         for cache in (True, False):
@@ -75,8 +75,8 @@ def main() -> None:
         model.train()
         opt = make_optimizer(model, TrainConfig())
         tpx = torch.randn(a.train_batch, cfg.channels, cfg.image_size, cfg.image_size)
-        tprompts = [tok.encode_prompt("What item of clothing is shown?")] * a.train_batch
-        tresp = [tok.encode_response("ankle boot")] * a.train_batch
+        tprompts = [tok.BYTE.encode_prompt("What item of clothing is shown?")] * a.train_batch
+        tresp = [tok.BYTE.encode_response("ankle boot")] * a.train_batch
 
         def step():
             lp, mask = response_logprobs(model, tpx, tprompts, tresp)

@@ -18,7 +18,6 @@ import torch
 
 from . import checkpoint as ckpt
 from . import log
-from . import tokenizer as tok
 from .config import SIZES, TrainConfig, load_json_config, model_config
 from .runtime import resolve_device, set_threads
 from .train import UnsupportedTraining, train
@@ -72,7 +71,7 @@ def cmd_export(a: argparse.Namespace) -> int:
         ds = VQADataset(a.verify_data, model.cfg, splits=[a.verify_split])
         idx = ds.split_indices(a.verify_split)[:a.verify_n]
         px = normalise(ds.images[idx], model.cfg)
-        prompts = [tok.encode_prompt(ds.examples[i].question) for i in idx]
+        prompts = [model.tokenizer.encode_prompt(ds.examples[i].question) for i in idx]
         r = verify_parity(model, a.out, px, prompts, a.max_new_tokens)
         log.emit("parity", examples=r["examples"], identical=r["identical"],
                  max_abs_logprob_diff=r["max_abs_logprob_diff"], onnx_ms_per_token=r["onnx_ms_per_token"])

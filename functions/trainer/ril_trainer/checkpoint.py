@@ -121,7 +121,7 @@ def save(path: str, model: StudentVLM, optimizer: Optional[torch.optim.Optimizer
     payload = {
         "format": FORMAT,
         "model_config": to_dict(model.cfg),
-        "tokenizer": tok.SPEC,
+        "tokenizer": tok.stored(model.tokenizer),
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "rng": rng_state(),
@@ -154,8 +154,13 @@ def load(path: str, map_location: str = "cpu") -> Dict[str, Any]:
     return unpack(stored, path)
 
 
+def tokenizer_of(payload: Dict[str, Any]) -> "tok.Tokenizer":
+    """The tokenizer stored with a loaded checkpoint (byte for files written before tokenizers were stored)."""
+    return tok.from_stored(payload.get("tokenizer"))
+
+
 def load_model(path: str, device: str = "cpu") -> StudentVLM:
     payload = load(path)
-    model = StudentVLM(from_dict(ModelConfig, payload["model_config"]))
+    model = StudentVLM(from_dict(ModelConfig, payload["model_config"]), tokenizer_of(payload))
     model.load_state_dict(payload["model"])
     return model.to(device).eval()

@@ -52,7 +52,7 @@ class ModelConfig:
     max_seq_len: int = 256
     """Learned absolute positions: image tokens + prompt + response must fit."""
     vocab_size: int = 261
-    """Byte-level vocabulary: 256 bytes + 5 specials (see tokenizer.py)."""
+    """Ids of the tokenizer (byte-level: 256 bytes + 5 specials; a bpe student's is its tokenizer's size)."""
     dropout: float = 0.0
     """Dropout on embeddings, attention output and MLP output during training."""
 
@@ -131,7 +131,13 @@ class TrainConfig:
     model: str = "small"
     """Named model size: nano | small | base."""
     model_overrides: Dict[str, Any] = field(default_factory=dict)
-    """Fields of ModelConfig that differ from the named size."""
+    """Fields of ModelConfig that differ from the named size (vocab_size always follows the tokenizer)."""
+    tokenizer: str = "bpe"
+    """A new student's tokenizer: "bpe" (byte-level BPE learnt with Hugging Face tokenizers from the training
+    split's questions, answers and teacher responses: a teacher sentence is tens of tokens) or "byte" (UTF-8
+    bytes: hundreds). A run that starts from or resumes a checkpoint uses the tokenizer stored in it."""
+    tokenizer_vocab_size: int = 1024
+    """bpe: the vocabulary size the BPE is trained up to (specials and the 256 byte symbols included)."""
     init_checkpoint: Optional[str] = None
     """Start from this checkpoint's weights (not its optimizer/step), e.g. an SFT student for RL."""
     target: str = "answer"

@@ -23,7 +23,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import tokenizer as tok
 from .config import ModelConfig
 
 
@@ -152,15 +151,34 @@ class VQADataset:
         raise ValueError(f"unknown SFT target {target!r} (answer | teacher)")
 
 
+def split_texts(root: str, split: str) -> List[str]:
+    """Every text of a split without decoding an image: questions, answers and all cached teacher responses
+    (what a subword tokenizer is trained on)."""
+    ids, texts = set(), []
+    with open(os.path.join(root, "examples.jsonl")) as f:
+        for line in f:
+            if line.strip():
+                d = json.loads(line)
+                if d.get("split", "train") == split:
+                    ids.add(str(d["id"]))
+                    texts += [d["question"], d["answer"]]
+    tdir = os.path.join(root, "teachers")
+    for name in sorted(os.listdir(tdir)) if os.path.isdir(tdir) else []:
+        if name.endswith(".jsonl"):
+            with open(os.path.join(tdir, name)) as f:
+                texts += [d["text"] for d in map(json.loads, filter(str.strip, f)) if str(d["example"]) in ids]
+    return texts
+
+
 # ----------------------------------------------------------------------------------------------
 # Batches
 # ----------------------------------------------------------------------------------------------
 
 
-def pad_prompts(prompts: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Left-pad prompt ids: -> ids [B,L], mask [B,L] (1 = real)."""
+def pad_prompts(prompts: Sequence[Sequence[int]], pad_id: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Left-pad prompt ids with pad_id: -> ids [B,L], mask [B,L] (1 = real)."""
     L = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), L), tok.PAD, dtype=torch.long)
+    ids = torch.full((len(prompts), L), pad_id, dtype=torch.long)
     mask = torch.zeros((len(prompts), L), dtype=torch.long)
     for b, p in enumerate(prompts):
         if p:
@@ -169,10 +187,10 @@ def pad_prompts(prompts: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.T
     return ids, mask
 
 
-def pad_responses(responses: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad response ids: -> ids [B,R], mask [B,R] (1 = real)."""
+def pad_responses(responses: Sequence[Sequence[int]], pad_id: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad response ids with pad_id: -> ids [B,R], mask [B,R] (1 = real)."""
     R = max(1, max(len(r) for r in responses))
-    ids = torch.full((len(responses), R), tok.PAD, dtype=torch.long)
+    ids = torch.full((len(responses), R), pad_id, dtype=torch.long)
     mask = torch.zeros((len(responses), R), dtype=torch.long)
     for b, r in enumerate(responses):
         if r:

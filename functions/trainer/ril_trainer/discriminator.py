@@ -33,7 +33,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import tokenizer as tok
 from .data import pad_responses
 from .model import StudentVLM
 
@@ -53,14 +52,15 @@ class Discriminator(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def input_ids(self, questions: Sequence[str], responses: Sequence[Sequence[int]]) -> List[List[int]]:
+        tk = self.lm.tokenizer
         if self.with_question:
-            return [tok.encode_prompt(q) + list(r) for q, r in zip(questions, responses)]
-        return [[tok.BOS] + list(r) for r in responses]
+            return [tk.encode_prompt(q) + list(r) for q, r in zip(questions, responses)]
+        return [[tk.bos_id] + list(r) for r in responses]
 
     def logits(self, questions: Sequence[str], responses: Sequence[Sequence[int]]) -> torch.Tensor:
         """Logit of P(student) per response, [B]."""
         device = self.head.weight.device
-        ids, mask = pad_responses(self.input_ids(questions, responses))  # right-padded [B,T]
+        ids, mask = pad_responses(self.input_ids(questions, responses), self.lm.tokenizer.pad_id)  # right-padded [B,T]
         ids, mask = ids.to(device), mask.to(device)
         limit = self.lm.cfg.max_seq_len
         if ids.shape[1] > limit:  # keep the end of long inputs (the last token is what the head reads)

@@ -27,9 +27,9 @@ def predict(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_siz
     for s in range(0, len(indices), batch_size):
         chunk = list(indices[s:s + batch_size])
         px = normalise(ds.images[chunk].to(device), model.cfg)
-        prompts = [tok.encode_prompt(ds.examples[i].question) for i in chunk]
+        prompts = [model.tokenizer.encode_prompt(ds.examples[i].question) for i in chunk]
         gen = generate(model, px, prompts, cfg)
-        preds.extend(tok.decode(t) for t in gen.tokens)
+        preds.extend(model.tokenizer.decode(t) for t in gen.tokens)
     return preds
 
 
@@ -52,6 +52,15 @@ def pick_indices(ds: VQADataset, split: str, limit: Optional[int]) -> List[int]:
     return idx[:limit] if limit else idx
 
 
+def bundle_tokenizer(bundle_dir: str, manifest: Dict[str, object]) -> tok.Tokenizer:
+    """The tokenizer a bundle ships: its tokenizer.json (bpe) or the byte spec."""
+    spec = manifest["tokenizer"]
+    if isinstance(spec, dict) and spec.get("type") == "hf-tokenizer-json":
+        with open(os.path.join(bundle_dir, str(spec["file"]))) as f:
+            return tok.from_stored(f.read())
+    return tok.from_stored(spec)
+
+
 def bundle_accuracy(bundle_dir: str, data_dir: str, split: str = "test", limit: Optional[int] = None,
                     max_new_tokens: int = 64) -> Dict[str, object]:
     """Accuracy of an exported ONNX bundle (what a deployment serves) with the same rule judge as training.
@@ -69,8 +78,9 @@ def bundle_accuracy(bundle_dir: str, data_dir: str, split: str = "test", limit: 
     if not indices:
         raise ValueError(f"split {split!r} of {data_dir} has no examples")
     px = normalise(ds.images[indices], mcfg)
-    prompts = [tok.encode_prompt(ds.examples[i].question) for i in indices]
+    tk = bundle_tokenizer(bundle_dir, manifest)
+    prompts = [tk.encode_prompt(ds.examples[i].question) for i in indices]
     out = run_node_greedy(bundle_dir, px, prompts, max_new_tokens)
-    preds = [tok.decode(r["tokens"]) for r in out["results"]]
+    preds = [tk.decode(r["tokens"]) for r in out["results"]]
     correct = [bool(answers.rule_verdict(ds.examples[i].question, ds.examples[i].answer, p)) for p, i in zip(preds, indices)]
     return {"accuracy": sum(correct) / len(correct), "n": len(correct), "ms_per_token": out.get("ms_per_token")}

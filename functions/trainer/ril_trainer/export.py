@@ -34,7 +34,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
-from . import tokenizer as tok
 from .config import SamplingConfig, to_dict
 from .data import preprocessing_spec
 from .model import StudentVLM
@@ -110,7 +109,7 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
     work = tempfile.mkdtemp(prefix=".export-", dir=out_dir)
     try:
         px = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size)
-        ids = torch.tensor([tok.encode_prompt("What is this?")])
+        ids = torch.tensor([model.tokenizer.encode_prompt("What is this?")])
         present = kv_names("present", L)
         _onnx_export(PrefillGraph(model), (px, ids), os.path.join(work, "prefill.onnx"),
                      ["pixel_values", "input_ids"], ["logits"] + present,
@@ -120,13 +119,13 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
             _, pres = model(px, ids)
         past_flat = tuple(t for kv in pres for t in kv)
         past = kv_names("past", L)
-        _onnx_export(DecodeGraph(model), (torch.tensor([[65]]), torch.tensor([[N + ids.shape[1]]])) + past_flat,
+        _onnx_export(DecodeGraph(model), (torch.tensor([[model.tokenizer.eos_id]]), torch.tensor([[N + ids.shape[1]]])) + past_flat,
                      os.path.join(work, "decode.onnx"), ["input_ids", "position_ids"] + past, ["logits"] + present,
                      {"input_ids": {0: "batch"}, "position_ids": {0: "batch"}, "logits": {0: "batch"},
                       **{n: {0: "batch", 2: "past_len"} for n in past},
                       **{n: {0: "batch", 2: "past_len_plus_1"} for n in present}}, opset)
         with open(os.path.join(work, "tokenizer.json"), "w") as f:
-            json.dump(tok.SPEC, f, indent=2)
+            f.write(model.tokenizer.to_json())
         for name in ("prefill.onnx", "decode.onnx", "tokenizer.json"):
             os.replace(os.path.join(work, name), os.path.join(out_dir, name))
     finally:
@@ -139,7 +138,7 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
         "model_family": MODEL_FAMILY,
         "model_config": to_dict(cfg),
         "n_image_tokens": N,
-        "tokenizer": tok.SPEC,
+        "tokenizer": model.tokenizer.spec(),
         "preprocessing": preprocessing_spec(cfg),
         "kv_cache": {"layers": L, "heads": H, "head_dim": Dh, "dtype": "float32",
                      "layout": "[batch, heads, seq, head_dim]",
@@ -162,7 +161,7 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
             },
         },
         "generation": {
-            "prompt": "input_ids = [bos_id] + utf8(question) + [sep_id] (tokenizer.prompt_template)",
+            "prompt": "input_ids = [bos_id] + encode(question) + [sep_id] (tokenizer.prompt_template; encode: tokenizer.json)",
             "first_decode_position": "n_image_tokens + prompt_len",
             "loop": "token = argmax(logits); stop if token == eos_id; feed decode(input_ids=[[token]], "
                     "position_ids=[[position]], past.* = previous present.*); position += 1",

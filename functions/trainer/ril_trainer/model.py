@@ -17,6 +17,7 @@ Choices (the RIL paper uses Qwen2.5-VL / InternVL students; a compact student is
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import List, Optional, Tuple
 
@@ -25,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import ModelConfig
+from .tokenizer import BYTE, Tokenizer
 
 KV = Tuple[torch.Tensor, torch.Tensor]  # (key, value), each [B, H, T, Dh]
 
@@ -124,9 +126,13 @@ class Projector(nn.Module):
 
 
 class StudentVLM(nn.Module):
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, tokenizer: Tokenizer = BYTE):
         super().__init__()
+        if tokenizer.vocab_size != cfg.vocab_size:
+            raise ValueError(f"the {tokenizer.kind} tokenizer has {tokenizer.vocab_size} ids but the model config "
+                             f"says vocab_size {cfg.vocab_size}")
         self.cfg = cfg.validate()
+        self.tokenizer = tokenizer  # travels with the weights: checkpoints and bundles store it
         self.vision = VisionEncoder(cfg)
         self.projector = Projector(cfg)
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.d_model)
@@ -198,7 +204,8 @@ class StudentVLM(nn.Module):
         return self.ln_f(x), presents
 
 
-def build_model(cfg: ModelConfig, seed: Optional[int] = None) -> StudentVLM:
+def build_model(cfg: ModelConfig, seed: Optional[int] = None, tokenizer: Tokenizer = BYTE) -> StudentVLM:
+    """A freshly initialised student; its vocab_size follows the tokenizer's."""
     if seed is not None:
         torch.manual_seed(seed)
-    return StudentVLM(cfg)
+    return StudentVLM(dataclasses.replace(cfg, vocab_size=tokenizer.vocab_size), tokenizer)

@@ -94,7 +94,6 @@ def trigrams(text: str) -> List[tuple]:
 
 
 def score_checkpoint(path: str, data: str, n: int, referee, verbose_grams: set) -> Dict[str, float]:
-    from . import tokenizer as tok
     from .checkpoint import load, load_model
     from .config import SamplingConfig
     from .data import VQADataset, normalise
@@ -109,8 +108,8 @@ def score_checkpoint(path: str, data: str, n: int, referee, verbose_grams: set) 
     for s in range(0, len(rows), 100):
         part = rows[s:s + 100]
         tokens += generate(model, normalise(ds.images[part], model.cfg),
-                           [tok.encode_prompt(ds.examples[i].question) for i in part], cfg).tokens
-    texts = [tok.decode(t) for t in tokens]
+                           [model.tokenizer.encode_prompt(ds.examples[i].question) for i in part], cfg).tokens
+    texts = [model.tokenizer.decode(t) for t in tokens]
     qs = [ds.examples[i].question for i in rows]
     res = {"accuracy": float(np.mean([rule_verdict(q, ds.examples[i].answer, o) for q, i, o in zip(qs, rows, texts)])),
            "len_chars": float(np.mean([len(o) for o in texts])),

@@ -174,11 +174,13 @@ def draw_teacher_texts(cached: Sequence[Tuple[str, str]], n: int, rng: np.random
 class RLRun:
     """Everything a step touches: data, policy, reference, discriminator, judge, optimizers."""
 
-    def __init__(self, cfg: TrainConfig, data_dir: str, device: str, out_dir: Optional[str] = None):
+    def __init__(self, cfg: TrainConfig, data_dir: str, device: str, out_dir: Optional[str] = None,
+                 tokenizer: Optional[tok.Tokenizer] = None):
         if cfg.algorithm not in ALGORITHMS:
             raise ValueError(f"unknown RL algorithm {cfg.algorithm!r}; known: {sorted(ALGORITHMS)}")
         self.cfg, self.device, self.algo = cfg, device, ALGORITHMS[cfg.algorithm]
-        self.mcfg = model_config(cfg.model, **cfg.model_overrides)
+        self.tok = tokenizer or sft.run_tokenizer(cfg, data_dir)
+        self.mcfg = dataclasses.replace(model_config(cfg.model, **cfg.model_overrides), vocab_size=self.tok.vocab_size)
         self.ds = VQADataset(data_dir, self.mcfg, splits=[cfg.train_split, cfg.val_split])
         self.train_idx = self.ds.split_indices(cfg.train_split)
         self.val_idx = self.ds.split_indices(cfg.val_split)[:cfg.val_accuracy_examples]
@@ -190,7 +192,7 @@ class RLRun:
         self.judge = make_judge(cfg.judge, cfg.judge_endpoint, cfg.judge_model, cfg.judge_api_key_env,
                                 cfg.judge_concurrency, cfg.judge_retries,
                                 cache_path=os.path.join(out_dir, "judge_cache.jsonl") if out_dir else None)
-        self.policy = build_model(self.mcfg, cfg.seed).to(device)
+        self.policy = build_model(self.mcfg, cfg.seed, self.tok).to(device)
         self.reference = copy.deepcopy(self.policy).eval()
         self.disc: Optional[Discriminator] = None
         self.disc_opt: Optional[torch.optim.Optimizer] = None
@@ -210,7 +212,7 @@ class RLRun:
             self.disc_opt = make_disc_optimizer(self.disc, self.cfg.disc_lr)
 
     def budget(self, question: str) -> int:
-        room = self.mcfg.max_seq_len - self.mcfg.n_image_tokens - len(tok.encode_prompt(question))
+        room = self.mcfg.max_seq_len - self.mcfg.n_image_tokens - len(self.tok.encode_prompt(question))
         return min(self.cfg.max_response_tokens, room)
 
     def pixels(self, rows: Sequence[int]) -> torch.Tensor:
@@ -224,17 +226,17 @@ class RLRun:
         chunk = 256
         for s in range(0, len(rep), chunk):
             part = rep[s:s + chunk]
-            prompts = [tok.encode_prompt(self.ds.examples[i].question) for i in part]
+            prompts = [self.tok.encode_prompt(self.ds.examples[i].question) for i in part]
             out.extend(generate(self.policy, self.pixels(part), prompts, scfg, generator).tokens)
         return out
 
     def teacher_group(self, row: int, n: int, rng: np.random.Generator) -> List[List[int]]:
         ex = self.ds.examples[row]
         texts = draw_teacher_texts(self.teacher_cache.get(ex.id, []), n, rng)
-        return [tok.encode_response(text, self.budget(ex.question)) for _, text in texts]
+        return [self.tok.encode_response(text, self.budget(ex.question)) for _, text in texts]
 
     def judge_rows(self, rows: Sequence[int], responses: Sequence[Sequence[int]]) -> torch.Tensor:
-        items = [(self.ds.examples[i].question, self.ds.examples[i].answer, tok.decode(list(r)))
+        items = [(self.ds.examples[i].question, self.ds.examples[i].answer, self.tok.decode(list(r)))
                  for i, r in zip(rows, responses)]
         return torch.tensor(self.judge.grade(items), dtype=torch.float32)
 
@@ -331,7 +333,7 @@ class RLRun:
         # 4-5. policy update: mu passes over policy_minibatches minibatches (split by question)
         t0 = time.time()
         px = self.pixels(flat_rows)  # [Q*K,C,H,W]
-        prompts = [tok.encode_prompt(self.ds.examples[q].question) for q in flat_rows]
+        prompts = [self.tok.encode_prompt(self.ds.examples[q].question) for q in flat_rows]
         logp_old, mask = score_responses(self.policy, px, prompts, responses)  # [Q*K,T]
         logp_ref, _ = score_responses(self.reference, px, prompts, responses)
         lr = sft.learning_rate(step - cfg.sft_steps, self.rl_cfg)
@@ -373,14 +375,14 @@ class RLRun:
         tokens: List[List[int]] = []
         for s in range(0, len(rows), 128):
             part = list(rows[s:s + 128])
-            prompts = [tok.encode_prompt(self.ds.examples[i].question) for i in part]
+            prompts = [self.tok.encode_prompt(self.ds.examples[i].question) for i in part]
             tokens.extend(generate(self.policy, self.pixels(part), prompts, scfg).tokens)
         res = {f"eval/{split}/accuracy": float(self.judge_rows(rows, tokens).mean()),
                f"eval/{split}/len_mean": float(np.mean([len(t) for t in tokens]))}
         if self.disc is not None:
             D = disc_probs(self.disc, [self.ds.examples[i].question for i in rows], tokens)
             res[f"eval/{split}/teacher_likeness"] = float((D < 0.5).float().mean())
-        return res, [tok.decode(t) for t in tokens]
+        return res, [self.tok.decode(t) for t in tokens]
 
     # --- checkpoints -----------------------------------------------------------------------------
 
@@ -433,7 +435,9 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
             return {}  # stopped inside the warm start (sft emitted "stopped")
         seed_everything(cfg.seed)
 
-    run = RLRun(cfg, data_dir, device, out_dir)  # an LLM judge's verdicts persist in OUT/judge_cache.jsonl
+    # the tokenizer of the checkpoint this run resumes or starts from (SFT phase, init_checkpoint), else a new one
+    tokenizer = ckpt.tokenizer_of(state) if state is not None else sft.run_tokenizer(cfg, data_dir)
+    run = RLRun(cfg, data_dir, device, out_dir, tokenizer)  # an LLM judge's verdicts persist in OUT/judge_cache.jsonl
     if in_rl:
         assert state is not None
         pretrain = run.restore(state)

@@ -20,7 +20,6 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from . import tokenizer as tok
 from .config import SamplingConfig
 from .data import pad_prompts, pad_responses
 from .model import StudentVLM
@@ -89,7 +88,8 @@ def generate(model: StudentVLM, pixel_values: torch.Tensor, prompts: Sequence[Se
     model.eval()
     device = pixel_values.device
     B, N = len(prompts), model.cfg.n_image_tokens
-    ids, mask = pad_prompts(prompts)
+    tk = model.tokenizer
+    ids, mask = pad_prompts(prompts, tk.pad_id)
     ids, mask = ids.to(device), mask.to(device)  # [B,L]
     full_mask = torch.cat([torch.ones(B, N, dtype=torch.long, device=device), mask], dim=1)  # [B,N+L]
     budget = model.cfg.max_seq_len - full_mask.shape[1]
@@ -97,9 +97,10 @@ def generate(model: StudentVLM, pixel_values: torch.Tensor, prompts: Sequence[Se
         raise ValueError(f"prompt too long: {full_mask.shape[1]} positions, max_seq_len {model.cfg.max_seq_len}")
     steps = min(cfg.max_new_tokens, budget)
 
+    is_text = torch.ones(model.cfg.vocab_size, dtype=torch.bool, device=device)  # [V] the penalty spares specials
+    is_text[tk.special_ids()] = False
     seen = torch.zeros(B, model.cfg.vocab_size, dtype=torch.bool, device=device)  # [B,V]
-    seen.scatter_(1, ids, ids < 256)  # text bytes of the prompt
-    seen[:, tok.PAD] = False
+    seen.scatter_(1, ids, is_text[ids])  # text tokens of the prompt
 
     logits, past = model(pixel_values, ids, full_mask)  # prefill: [B,N+L,V]
     last = logits[:, -1]  # [B,V] (prompts are left-padded: the last position is real in every row)
@@ -112,12 +113,12 @@ def generate(model: StudentVLM, pixel_values: torch.Tensor, prompts: Sequence[Se
         nxt = choose_tokens(last, seen, cfg, generator)  # [B]
         out_ids[:, t] = nxt
         out_lp[:, t] = F.log_softmax(last.float(), dim=-1).gather(1, nxt[:, None]).squeeze(1)
-        newly = (nxt == tok.EOS) & ~done
+        newly = (nxt == tk.eos_id) & ~done
         lengths = torch.where(newly, torch.full_like(lengths, t + 1), lengths)
         done = done | newly
         if bool(done.all()) or t == steps - 1:
             break
-        seen.scatter_(1, nxt[:, None], (nxt < 256)[:, None])
+        seen.scatter_(1, nxt[:, None], is_text[nxt][:, None])
         pos = full_mask.sum(1, keepdim=True)  # [B,1] number of real tokens so far = next position
         full_mask = torch.cat([full_mask, torch.ones(B, 1, dtype=torch.long, device=device)], dim=1)
         if cfg.use_cache:
@@ -147,8 +148,8 @@ def response_logprobs(model: StudentVLM, pixel_values: torch.Tensor, prompts: Se
     """
     device = pixel_values.device
     B, N = len(prompts), model.cfg.n_image_tokens
-    p_ids, p_mask = pad_prompts(prompts)  # [B,L]
-    r_ids, r_mask = pad_responses(responses)  # [B,R]
+    p_ids, p_mask = pad_prompts(prompts, model.tokenizer.pad_id)  # [B,L]
+    r_ids, r_mask = pad_responses(responses, model.tokenizer.pad_id)  # [B,R]
     L, R = p_ids.shape[1], r_ids.shape[1]
     ids = torch.cat([p_ids, r_ids], dim=1).to(device)  # [B,L+R]
     mask = torch.cat([torch.ones(B, N, dtype=torch.long), p_mask, r_mask], dim=1).to(device)  # [B,N+L+R]

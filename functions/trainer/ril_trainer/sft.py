@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -30,7 +30,7 @@ from . import distributed
 from . import log
 from . import tokenizer as tok
 from .config import TrainConfig, model_config, to_dict
-from .data import VQADataset, normalise
+from .data import VQADataset, normalise, split_texts
 from .evaluate import accuracy, pick_indices
 from .model import StudentVLM, build_model
 from .runtime import resolve_device, seed_everything, set_threads
@@ -102,12 +102,24 @@ class Batches:
 # ----------------------------------------------------------------------------------------------
 
 
-def _batch(ds: VQADataset, pairs: List[Tuple[int, str]], which: List[int], cfg: TrainConfig, device: str):
+def run_tokenizer(cfg: TrainConfig, data_dir: str, state: Optional[Dict] = None) -> tok.Tokenizer:
+    """The run's tokenizer: the one stored in the checkpoint it resumes (``state``) or starts from
+    (init_checkpoint), else a new ``cfg.tokenizer`` (bpe: learnt from the training split's texts)."""
+    if state is not None:
+        return ckpt.tokenizer_of(state)
+    if cfg.init_checkpoint:
+        return ckpt.tokenizer_of(ckpt.load(cfg.init_checkpoint))
+    texts = split_texts(data_dir, cfg.train_split) if cfg.tokenizer == "bpe" else []
+    return tok.build(cfg.tokenizer, cfg.tokenizer_vocab_size, texts)
+
+
+def _batch(ds: VQADataset, pairs: List[Tuple[int, str]], which: List[int], cfg: TrainConfig, device: str,
+           tk: tok.Tokenizer):
     rows = [pairs[j] for j in which]
     px = normalise(ds.images[[i for i, _ in rows]].to(device), ds.cfg)  # [B,C,H,W]
-    prompts = [tok.encode_prompt(ds.examples[i].question) for i, _ in rows]
+    prompts = [tk.encode_prompt(ds.examples[i].question) for i, _ in rows]
     room = [ds.cfg.max_seq_len - ds.cfg.n_image_tokens - len(p) for p in prompts]  # keep within max_seq_len
-    responses = [tok.encode_response(text, min(cfg.max_response_tokens, r)) for (_, text), r in zip(rows, room)]
+    responses = [tk.encode_response(text, min(cfg.max_response_tokens, r)) for (_, text), r in zip(rows, room)]
     return px, prompts, responses
 
 
@@ -118,7 +130,8 @@ def validation_loss(model: StudentVLM, ds: VQADataset, pairs: List[Tuple[int, st
     model.eval()
     total, count = 0.0, 0.0
     for s in range(0, len(pairs), cfg.batch_size):
-        px, prompts, responses = _batch(ds, pairs, list(range(s, min(s + cfg.batch_size, len(pairs)))), cfg, device)
+        px, prompts, responses = _batch(ds, pairs, list(range(s, min(s + cfg.batch_size, len(pairs)))), cfg, device,
+                                         model.tokenizer)
         lp, mask = response_logprobs(model, px, prompts, responses)
         total += float(-(lp * mask).sum())
         count += float(mask.sum())
@@ -135,7 +148,11 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
     device = resolve_device(cfg.device)
     set_threads(cfg.num_threads)
     seed_everything(cfg.seed)
-    mcfg = model_config(cfg.model, **cfg.model_overrides)
+    ckpt_path = os.path.join(out_dir, "checkpoint.pt")
+    state = ckpt.load(ckpt_path, map_location=device) if os.path.exists(ckpt_path) else None
+    model = build_model(model_config(cfg.model, **cfg.model_overrides), cfg.seed,
+                        run_tokenizer(cfg, data_dir, state)).to(device)
+    mcfg = model.cfg
     ds = VQADataset(data_dir, mcfg, splits=[cfg.train_split, cfg.val_split])
     train_pairs = ds.sft_pairs(cfg.train_split, cfg.target, cfg.teachers)
     val_pairs = ds.sft_pairs(cfg.val_split, cfg.target, cfg.teachers)
@@ -144,7 +161,6 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
         val_pairs = [val_pairs[j] for j in sorted(keep.tolist())]
     val_acc_idx = pick_indices(ds, cfg.val_split, cfg.val_accuracy_examples) if cfg.val_accuracy_examples else []
 
-    model = build_model(mcfg, cfg.seed).to(device)
     if cfg.init_checkpoint:
         model.load_state_dict(ckpt.load(cfg.init_checkpoint)["model"])
     # data parallel when started as several ranks (torchrun or --nproc): DDP averages the gradients;
@@ -153,15 +169,13 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
     forward = model
     if parallel:
         forward = torch.nn.parallel.DistributedDataParallel(model)
-        forward.cfg = model.cfg  # response_logprobs reads the config
+        forward.cfg, forward.tokenizer = model.cfg, model.tokenizer  # response_logprobs reads both
         log.set_enabled(distributed.is_main())
     optimizer = make_optimizer(model, cfg)
     batches = Batches(len(train_pairs), cfg.batch_size, cfg.seed)
     step = 0
     os.makedirs(out_dir, exist_ok=True)
-    ckpt_path = os.path.join(out_dir, "checkpoint.pt")
-    if os.path.exists(ckpt_path):
-        state = ckpt.load(ckpt_path, map_location=device)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step = state["step"]
@@ -202,7 +216,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
         lr = learning_rate(step, cfg)
         for g in optimizer.param_groups:
             g["lr"] = lr
-        px, prompts, responses = _batch(ds, train_pairs, distributed.shard(batches.next()), cfg, device)
+        px, prompts, responses = _batch(ds, train_pairs, distributed.shard(batches.next()), cfg, device, model.tokenizer)
         lp, mask = response_logprobs(forward, px, prompts, responses)
         loss = sft_loss(lp, mask)
         optimizer.zero_grad(set_to_none=True)

@@ -43,7 +43,7 @@ def test_manifest_lists_every_file_with_its_sha256(bundle):
 def test_onnx_greedy_tokens_equal_pytorch(bundle):
     model, out, _ = bundle
     px = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    prompts = [tok.encode_prompt(q) for q in ("What shape is shown?", "Bar?", "", "Is this worn on the feet?")]
+    prompts = [tok.BYTE.encode_prompt(q) for q in ("What shape is shown?", "Bar?", "", "Is this worn on the feet?")]
     r = verify_parity(model, out, px, prompts, max_new_tokens=24)  # varied prompt lengths: dynamic axes
     assert r["all_identical"], (r["torch_tokens"], r["onnx_tokens"])
     assert all(len(t) == 24 for t in r["torch_tokens"])  # untrained: no early <eos>, full length compared

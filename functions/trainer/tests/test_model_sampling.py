@@ -10,7 +10,7 @@ from ril_trainer.config import SamplingConfig
 from ril_trainer.sampling import (apply_repetition_penalty, filter_top_k_top_p, generate, response_logprobs,
                                   score_responses)
 
-PROMPTS = [tok.encode_prompt("What shape is shown?"), tok.encode_prompt("Bar?"), tok.encode_prompt("")]
+PROMPTS = [tok.BYTE.encode_prompt("What shape is shown?"), tok.BYTE.encode_prompt("Bar?"), tok.BYTE.encode_prompt("")]
 
 
 def pixels(n=3, seed=0):
@@ -76,7 +76,7 @@ def test_stops_at_eos():
     class Fixed(torch.nn.Module):
         def __init__(self, cfg):
             super().__init__()
-            self.cfg = cfg
+            self.cfg, self.tokenizer = cfg, tok.BYTE
 
         def forward(self, px, ids, mask=None, pos=None, past=None):
             B, T = ids.shape

@@ -157,7 +157,7 @@ def test_teacher_responses_are_in_the_group_and_get_both_rewards(tiny_data, monk
     m = run.step(0, rows)
     g = run.last_group
     assert g["is_teacher"].tolist() == [[False, False, True, True]] * 2  # G student then G teacher responses
-    texts = [tok.decode(r) for r in g["responses"]]
+    texts = [run.tok.decode(r) for r in g["responses"]]
     answers = [run.ds.examples[i].answer for i in rows]
     assert texts[2] in (f"The answer is {answers[0]}.", f"I see: {answers[0]}!")  # tiny_data's teachers
     assert {texts[2].split()[0], texts[3].split()[0]} == {"The", "I"}  # round-robin over both teachers

@@ -14,10 +14,10 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_prompt_and_response_ids_follow_the_spec():
-    assert tok.encode_prompt("Hé?") == [tok.BOS, 72, 0xC3, 0xA9, 63, tok.SEP]
-    assert tok.encode_response("ok") == [111, 107, tok.EOS]
-    assert tok.encode_response("abcdef", max_tokens=3) == [97, 98, 99]
-    assert tok.decode([72, 0xC3, 0xA9, tok.PAD, tok.EOS, 65]) == "Hé"
+    assert tok.BYTE.encode_prompt("Hé?") == [tok.BOS, 72, 0xC3, 0xA9, 63, tok.SEP]
+    assert tok.BYTE.encode_response("ok") == [111, 107, tok.EOS]
+    assert tok.BYTE.encode_response("abcdef", max_tokens=3) == [97, 98, 99]
+    assert tok.BYTE.decode([72, 0xC3, 0xA9, tok.PAD, tok.EOS, 65]) == "Hé"
 
 
 def test_tokenizer_json_is_the_spec():
@@ -56,9 +56,9 @@ def test_dataset_pairs(tiny_data):
 
 
 def test_padding():
-    ids, mask = pad_prompts([[1, 2, 3], [4]])
+    ids, mask = pad_prompts([[1, 2, 3], [4]], tok.PAD)
     assert ids.tolist() == [[1, 2, 3], [tok.PAD, tok.PAD, 4]] and mask.tolist() == [[1, 1, 1], [0, 0, 1]]
-    ids, mask = pad_responses([[1], [2, 3]])
+    ids, mask = pad_responses([[1], [2, 3]], tok.PAD)
     assert ids.tolist() == [[1, tok.PAD], [2, 3]] and mask.tolist() == [[1, 0], [1, 1]]
 
 
