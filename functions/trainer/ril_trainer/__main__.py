@@ -36,14 +36,16 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 def cmd_eval(a: argparse.Namespace) -> int:
     from .data import VQADataset
-    from .evaluate import accuracy, pick_indices
+    from .evaluate import accuracy, checkpoint_budget, pick_indices
     set_threads(a.threads or 0)
     device = resolve_device(a.device)
     model = ckpt.load_model(a.checkpoint, device)
+    state = ckpt.load(a.checkpoint)
     ds = VQADataset(a.data, model.cfg, splits=[a.split])
     idx = pick_indices(ds, a.split, a.limit)
-    res = accuracy(model, ds, idx, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens, device=device)
-    step = int(ckpt.load(a.checkpoint)["step"])
+    max_new = a.max_new_tokens if a.max_new_tokens is not None else checkpoint_budget(state.get("train_config") or {})
+    res = accuracy(model, ds, idx, batch_size=a.batch_size, max_new_tokens=max_new, device=device)
+    step = int(state["step"])
     log.metric(step, f"eval/{a.split}/accuracy", float(res["accuracy"]))  # type: ignore[arg-type]
     if a.out:
         with open(a.out, "w") as f:
@@ -118,7 +120,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     e.add_argument("--split", default="test")
     e.add_argument("--limit", type=int, default=None, help="first N examples of the split")
     e.add_argument("--batch-size", type=int, default=128)
-    e.add_argument("--max-new-tokens", type=int, default=160, help="clamped to max_seq_len; rows stop at <eos>")
+    e.add_argument("--max-new-tokens", type=int, default=None,
+                   help="default: the checkpoint's response budget (its config's resolved max_response_tokens; 160 for "
+                        "checkpoints without one); clamped to max_seq_len; rows stop at <eos>")
     e.add_argument("--device", default="auto")
     e.add_argument("--threads", type=int, default=None)
     e.add_argument("--out", default=None, help="write per-example predictions to this JSON file")

@@ -165,8 +165,14 @@ class TrainConfig:
     """AdamW betas."""
     grad_clip: float = 1.0
     """Clip the global gradient norm to this (0 = off)."""
-    max_response_tokens: int = 150
-    """Responses (+ <eos>) are truncated to this many tokens (and to what fits in max_seq_len)."""
+    max_response_tokens: int = 0
+    """Response budget in tokens (+ <eos>): targets and teacher texts are truncated to it, rollouts and greedy
+    evaluation generate at most it, and it is the Dr.GRPO constant L. 0 = auto: the smallest budget covering
+    budget_coverage of the training targets (budget.py). Never cut to fit max_seq_len: a budget that does not fit
+    next to the image and the longest prompt is an error. Checkpoints store the resolved value."""
+    budget_coverage: float = 0.99
+    """max_response_tokens = 0: share of the training targets (SFT: answers or teacher responses; RL: the selected
+    teachers' cached responses + the answers) the auto budget must hold whole."""
     eval_every: int = 200
     """Validation loss (and accuracy) every this many steps and at the end (0 = only at the end)."""
     val_loss_examples: int = 512
@@ -192,6 +198,9 @@ class TrainConfig:
     init_checkpoint or, without one, from random weights). max_steps counts them: RL steps = max_steps - sft_steps."""
     sft_lr: float = 1e-3
     """Peak learning rate of the SFT warm-start phase (lr is the RL phase's)."""
+    rl_lr_schedule: str = "constant"
+    """RL phase learning rate: "constant" (lr at every RL step, as the paper) or "cosine" (warmup_steps of linear
+    warmup, then cosine to lr * min_lr_ratio over the RL steps). SFT and the SFT warm start always use the latter."""
     questions_per_step: int = 16
     """RL: questions per step; each gets group_size rollouts (and, for ril, group_size teacher responses)."""
     group_size: int = 4
@@ -204,6 +213,10 @@ class TrainConfig:
     """Clip range of the ratio pi/pi_old in the token-level surrogate."""
     beta: float = 0.01
     """Weight of the per-token k3 KL to the frozen reference (the SFT student)."""
+    kl_tokens: str = "student"
+    """Tokens the KL term is applied on: "student" (the student's rollouts only; k3 estimates KL(pi || ref) under
+    samples of pi, so ril's teacher responses get the surrogate alone) or "all" (teacher responses too). The
+    Dr.GRPO normaliser stays sum / (responses x L) either way."""
     temperature: float = SamplingConfig.temperature
     """Rollout temperature (SamplingConfig)."""
     top_p: float = SamplingConfig.top_p
@@ -216,12 +229,16 @@ class TrainConfig:
     """Discriminator input: "response" (the paper's prompt: the response text only) or "question_response"."""
     disc_lr: float = 1e-4
     """AdamW learning rate of the discriminator (pre-training and the per-step updates)."""
-    disc_pretrain_questions: int = 64
-    """Training questions used for discriminator pre-training (20% of them held out for its accuracy)."""
+    disc_pretrain_questions: int = 0
+    """Training questions used for discriminator pre-training (0 = every training question with cached teacher
+    responses); 20% of them are held out for its accuracy."""
     disc_pretrain_samples: int = 16
-    """Per pre-training question: this many student samples vs this many cached teacher responses (paper: 16 + 16)."""
-    disc_pretrain_epochs: int = 1
-    """Passes over the pre-training pairs."""
+    """Per pre-training question: k = min(this, cached responses of the question) teacher responses vs k student
+    samples (paper: 16 + 16)."""
+    disc_pretrain_target_acc: float = 0.9
+    """Discriminator pre-training stops after the first epoch whose held-out accuracy reaches this."""
+    disc_pretrain_max_epochs: int = 20
+    """At most this many passes over the pre-training pairs (a warning is logged if the target is not reached)."""
     disc_batch_size: int = 64
     """Responses per discriminator pre-training step."""
     judge: str = "rule"

@@ -17,10 +17,11 @@ or where we deviate:
 - The scalar head is a fresh ``Linear(d_model, 1)`` (normal(0, 0.02) weights, zero bias), so an
   untrained discriminator outputs about 0.5.
 - Loss: mean binary cross-entropy on logits (``binary_cross_entropy_with_logits``).
-- Pre-training (``pretrain``): N student samples (the policy's rollouts with the RL sampling
-  settings) vs N cached teacher responses per question (the paper: 16 + 16); teachers are drawn
-  round-robin over the selected teachers, with replacement when a cache holds fewer than needed.
-  20% of the questions are held out; the held-out accuracy is reported (``disc/pretrain_heldout_acc``).
+- Pre-training (``rl.RLRun.pretrain_discriminator``): per question, k = min(N, cached) student samples
+  (the policy's rollouts with the RL sampling settings) vs k cached teacher responses (the paper:
+  16 + 16), drawn round-robin over the selected teachers; every training question by default. 20% of
+  the questions are held out; epochs run until the held-out accuracy (``disc/pretrain_heldout_acc``)
+  reaches ``disc_pretrain_target_acc``, at most ``disc_pretrain_max_epochs`` (a warning if not reached).
 
 Run: built and pre-trained by ``python3 -m ril_trainer train`` with ``algorithm: ril`` (rl.py).
 """

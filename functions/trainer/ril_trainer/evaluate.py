@@ -47,6 +47,13 @@ def accuracy(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_si
                          for i, p, c in zip(indices, preds, correct)]}
 
 
+def checkpoint_budget(train_config: Dict[str, object], default: int = 160) -> int:
+    """max_new_tokens for evaluating a checkpoint: the response budget it was trained with (runs store the resolved
+    max_response_tokens in the checkpoint's config); ``default`` for a checkpoint without one (0 or missing)."""
+    value = train_config.get("max_response_tokens")
+    return int(value) if isinstance(value, int) and value > 0 else default
+
+
 def pick_indices(ds: VQADataset, split: str, limit: Optional[int]) -> List[int]:
     idx = ds.split_indices(split)
     return idx[:limit] if limit else idx

@@ -130,7 +130,7 @@ def build_referee(sft_ckpt: str, data: str, questions: int):
     from .rl import RLRun
     from .checkpoint import load
     cfg = TrainConfig(algorithm="ril", model="nano", disc_pretrain_questions=questions, disc_pretrain_samples=8,
-                      disc_pretrain_epochs=2, disc_lr=3e-4, max_response_tokens=96, device="cpu", seed=0)
+                      disc_pretrain_max_epochs=2, disc_lr=3e-4, max_response_tokens=96, device="cpu", seed=0)
     run = RLRun(cfg, data, "cpu")
     run.start_from(load(sft_ckpt)["model"])
     stats = run.pretrain_discriminator()

@@ -12,19 +12,31 @@ Per step, for a batch of questions (image, question, ground truth):
 Choices where the papers are silent, or where we deviate:
 - **Normaliser**: grpo averages each response's token terms over its own length, then over
   responses; dr_grpo and ril sum token terms and divide by (responses x L) with the constant
-  L = max_response_tokens (the generation budget), as in Dr.GRPO.
+  L = the response budget, as in Dr.GRPO.
+- **Response budget** (budget.py): max_response_tokens, or with 0 (the default) the smallest budget
+  covering budget_coverage of the training targets (the selected teachers' cached responses + the
+  answers); it is L, the rollouts' and the evaluation's max_new_tokens and the teacher texts'
+  truncation length. It must fit next to the image and the longest prompt (else an error, never a
+  silent cut); the resolved value is in every checkpoint's config.
 - **std**: grpo uses the unbiased std of the group (torch.std) plus 1e-4; a group with equal
   rewards gets A = 0.
 - **KL**: k3 estimator per token, exp(ref - logp) - (ref - logp) - 1 (Schulman), with beta for all
   three algorithms (the paper's RIL has it; the baselines keep it so only the reward differs).
+  k3 estimates KL(pi || ref) only under samples of pi, so by default (kl_tokens = "student") it is
+  applied to the student's rollouts only: ril's teacher responses contribute the surrogate alone
+  (the normaliser stays responses x L). kl_tokens = "all" applies it to every response.
 - **pi_old**: with mu = 1 and one minibatch pi == pi_old at the update, so the ratio is 1 and the
   clip never acts (policy/clip_frac = 0); policy_minibatches > 1 or mu > 1 make it act.
   pi_old and reference log-probs are recomputed teacher-forced in eval mode (not taken from the
   sampler) so student and teacher responses are scored the same way.
 - **Teacher responses** are tokenized with the student's tokenizer (text + <eos>), truncated to
-  the generation budget, scored under pi, pi_old and the reference like rollouts, judged like
+  the response budget, scored under pi, pi_old and the reference like rollouts, judged like
   rollouts and get both rewards; they are drawn round-robin over the selected teachers
   (multi-teacher), each teacher's cached samples in a seeded order, reused when G exceeds them.
+- **Discriminator pre-training**: k = min(disc_pretrain_samples, cached) student samples vs k cached
+  teacher responses per question, every training question by default, 20% of the questions held out;
+  epochs until the held-out accuracy reaches disc_pretrain_target_acc (at most disc_pretrain_max_epochs;
+  a warning when it does not).
 - **Discriminator update before the rewards**: D takes its mu passes on the step's 2G x Q
   responses, then scores them (eval mode) for r_sim. disc/loss and disc/acc are from the update
   pass (before its optimizer step).
@@ -33,8 +45,10 @@ Choices where the papers are silent, or where we deviate:
   step sft_steps. max_steps counts both phases. The reference model (the SFT student) is stored in
   every RL checkpoint, with the discriminator and its optimizer; rollouts and teacher draws use
   generators seeded by (seed, step), so a resumed run repeats an uninterrupted one.
-- Rollouts use the paper's sampling settings (T 1.0, top-p 0.95, top-k 50, repetition penalty 1.05);
-  the RL learning rate follows sft.learning_rate over the RL steps (warmup, cosine).
+- Rollouts use the paper's sampling settings (T 1.0, top-p 0.95, top-k 50, repetition penalty 1.05).
+- **Learning rate**: constant at lr over the RL steps, as the paper (rl_lr_schedule = "constant");
+  "cosine" follows sft.learning_rate over the RL steps (warmup, cosine). The SFT warm start keeps
+  its warmup + cosine at sft_lr.
 
 Run: python3 -m ril_trainer train --config configs/ril_nano_fm.json --data DIR --out runs/ril
 """
@@ -50,6 +64,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from . import budget as budget_mod
 from . import checkpoint as ckpt
 from . import log
 from . import sft
@@ -114,20 +129,23 @@ def kl_k3(logp: torch.Tensor, logp_ref: torch.Tensor) -> torch.Tensor:
 
 
 def policy_loss(logp: torch.Tensor, logp_old: torch.Tensor, logp_ref: torch.Tensor, A: torch.Tensor,
-                mask: torch.Tensor, epsilon: float, beta: float, aggregate: str, L: int
-                ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+                mask: torch.Tensor, epsilon: float, beta: float, aggregate: str, L: int,
+                kl_mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
     """-J: the clipped token-level surrogate minus beta * KL, aggregated per algorithm.
 
-    logp, logp_old, logp_ref, mask [B,T] (mask 1 = real token); A [B] one advantage per response.
-    J = (1/(B L)) sum_i sum_t [min(rho A_i, clip(rho, 1-eps, 1+eps) A_i) - beta KL_t]   (token_sum)
-    J = (1/B) sum_i (1/|o_i|) sum_t [...]                                               (response_mean)
+    logp, logp_old, logp_ref, mask [B,T] (mask 1 = real token); A [B] one advantage per response;
+    kl_mask [B] m_i = 1 where the KL applies (kl_tokens = "student": the student's rollouts), None = all.
+    J = (1/(B L)) sum_i sum_t [min(rho A_i, clip(rho, 1-eps, 1+eps) A_i) - beta m_i KL_t]   (token_sum)
+    J = (1/B) sum_i (1/|o_i|) sum_t [...]                                                   (response_mean)
+    stats: kl = the mean KL_t over the tokens with m_i = 1, clip_frac over every token.
     """
     mask = mask.float()
+    m = torch.ones_like(A) if kl_mask is None else kl_mask.float()  # [B]
     rho = torch.exp(logp - logp_old)  # [B,T]
     A_t = A[:, None]  # [B,1]
     surrogate = torch.min(rho * A_t, torch.clamp(rho, 1 - epsilon, 1 + epsilon) * A_t)  # [B,T]
     kl = kl_k3(logp, logp_ref)  # [B,T]
-    per_token = (surrogate - beta * kl) * mask  # [B,T]
+    per_token = (surrogate - beta * m[:, None] * kl) * mask  # [B,T]
     if aggregate == "token_sum":
         J = per_token.sum() / (logp.shape[0] * L)
     elif aggregate == "response_mean":
@@ -135,8 +153,9 @@ def policy_loss(logp: torch.Tensor, logp_old: torch.Tensor, logp_ref: torch.Tens
     else:
         raise ValueError(f"unknown aggregate {aggregate!r}")
     n = mask.sum().clamp(min=1)
+    kl_tokens = mask * m[:, None]  # [B,T]
     clipped = ((rho - 1).abs() > epsilon).float()
-    stats = {"kl": (kl * mask).sum() / n, "clip_frac": (clipped * mask).sum() / n}
+    stats = {"kl": (kl * kl_tokens).sum() / kl_tokens.sum().clamp(min=1), "clip_frac": (clipped * mask).sum() / n}
     return -J, stats
 
 
@@ -178,10 +197,16 @@ class RLRun:
                  tokenizer: Optional[tok.Tokenizer] = None):
         if cfg.algorithm not in ALGORITHMS:
             raise ValueError(f"unknown RL algorithm {cfg.algorithm!r}; known: {sorted(ALGORITHMS)}")
-        self.cfg, self.device, self.algo = cfg, device, ALGORITHMS[cfg.algorithm]
+        if cfg.rl_lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"rl_lr_schedule must be 'constant' or 'cosine', not {cfg.rl_lr_schedule!r}")
+        if cfg.kl_tokens not in ("student", "all"):
+            raise ValueError(f"kl_tokens must be 'student' or 'all', not {cfg.kl_tokens!r}")
+        self.device, self.algo = device, ALGORITHMS[cfg.algorithm]
         self.tok = tokenizer or sft.run_tokenizer(cfg, data_dir)
         self.mcfg = dataclasses.replace(model_config(cfg.model, **cfg.model_overrides), vocab_size=self.tok.vocab_size)
         self.ds = VQADataset(data_dir, self.mcfg, splits=[cfg.train_split, cfg.val_split])
+        self.budget = budget_mod.resolve(cfg, self.ds, self.mcfg, self.tok)
+        cfg = self.cfg = dataclasses.replace(cfg, max_response_tokens=self.budget.tokens)  # resolved: L, max_new_tokens
         self.train_idx = self.ds.split_indices(cfg.train_split)
         self.val_idx = self.ds.split_indices(cfg.val_split)[:cfg.val_accuracy_examples]
         self.teacher_cache = self.ds.teacher_responses(cfg.teachers) if self.algo.teachers_in_group else {}
@@ -211,10 +236,6 @@ class RLRun:
             self.disc = Discriminator(self.policy, self.cfg.disc_input == "question_response").to(self.device)
             self.disc_opt = make_disc_optimizer(self.disc, self.cfg.disc_lr)
 
-    def budget(self, question: str) -> int:
-        room = self.mcfg.max_seq_len - self.mcfg.n_image_tokens - len(self.tok.encode_prompt(question))
-        return min(self.cfg.max_response_tokens, room)
-
     def pixels(self, rows: Sequence[int]) -> torch.Tensor:
         return normalise(self.ds.images[list(rows)].to(self.device), self.mcfg)  # [B,C,H,W]
 
@@ -233,7 +254,7 @@ class RLRun:
     def teacher_group(self, row: int, n: int, rng: np.random.Generator) -> List[List[int]]:
         ex = self.ds.examples[row]
         texts = draw_teacher_texts(self.teacher_cache.get(ex.id, []), n, rng)
-        return [self.tok.encode_response(text, self.budget(ex.question)) for _, text in texts]
+        return [self.tok.encode_response(text, self.cfg.max_response_tokens) for _, text in texts]
 
     def judge_rows(self, rows: Sequence[int], responses: Sequence[Sequence[int]]) -> torch.Tensor:
         items = [(self.ds.examples[i].question, self.ds.examples[i].answer, self.tok.decode(list(r)))
@@ -243,38 +264,68 @@ class RLRun:
     # --- discriminator pre-training ------------------------------------------------------------
 
     def pretrain_discriminator(self) -> Dict[str, float]:
+        """Pre-train D: k = min(disc_pretrain_samples, cached) student samples vs k teacher responses per question.
+
+        Epoch by epoch until the accuracy on the held-out 20% of the questions reaches disc_pretrain_target_acc
+        (with fewer than 2 questions nothing is held out and the epoch's training accuracy decides), at most
+        disc_pretrain_max_epochs; each epoch's accuracy goes to log.info, a warning if the target is not reached.
+        """
         assert self.disc is not None and self.disc_opt is not None
         cfg = self.cfg
         rng = np.random.default_rng([cfg.seed, 11])
-        n_q = min(cfg.disc_pretrain_questions, len(self.train_idx))
-        qs = [self.train_idx[j] for j in sorted(rng.choice(len(self.train_idx), n_q, replace=False).tolist())]
-        N = cfg.disc_pretrain_samples
-        student = self.rollouts(qs, N, step_generator(cfg.seed, 10**9, 1))  # step 1e9: pre-training
-        rows, resp, labels = [], [], []
-        for k, q in enumerate(qs):
-            teacher = self.teacher_group(q, N, np.random.default_rng([cfg.seed, 12, k]))
-            rows += [q] * (N + len(teacher))
-            resp += student[k * N:(k + 1) * N] + teacher
-            labels += [STUDENT] * N + [TEACHER] * len(teacher)
-        per_q = [sum(1 for r in rows if r == q) for q in qs]
-        n_held = max(1, n_q // 5) if n_q >= 2 else 0
-        cut = sum(per_q[:n_q - n_held])  # the last n_held questions are held out
-        train_ids = list(range(cut))
-        losses, accs = [], []
-        for epoch in range(cfg.disc_pretrain_epochs):
-            order = np.random.default_rng([cfg.seed, 13, epoch]).permutation(train_ids)
+        n_all = len(self.train_idx)
+        n_q = n_all if cfg.disc_pretrain_questions <= 0 else min(cfg.disc_pretrain_questions, n_all)
+        qs = [self.train_idx[j] for j in rng.permutation(n_all)[:n_q].tolist()]
+        per_q = [min(cfg.disc_pretrain_samples, len(self.teacher_cache.get(self.ds.examples[q].id, []))) for q in qs]
+        # every question's k samples in one call: rollouts() generates in chunks of 256
+        student = self.rollouts([q for q, k in zip(qs, per_q) for _ in range(k)], 1,
+                                step_generator(cfg.seed, 10**9, 1))  # step 1e9: pre-training
+        n_held = max(1, n_q // 5) if n_q >= 2 else 0  # the last n_held questions are held out
+        questions: List[str] = []
+        resp: List[List[int]] = []
+        labels: List[float] = []
+        cut, pos = 0, 0
+        for j, (q, k) in enumerate(zip(qs, per_q)):
+            if j == n_q - n_held:
+                cut = len(resp)
+            teacher = self.teacher_group(q, k, np.random.default_rng([cfg.seed, 12, j]))
+            questions += [self.ds.examples[q].question] * (2 * k)
+            resp += student[pos:pos + k] + teacher
+            labels += [STUDENT] * k + [TEACHER] * k
+            pos += k
+        if not n_held:
+            cut = len(resp)
+        y_held = torch.tensor(labels[cut:])
+
+        def heldout_acc() -> float:
+            p = disc_probs(self.disc, questions[cut:], resp[cut:])
+            return float(((p >= 0.5).float() == y_held).float().mean())
+
+        out: Dict[str, float] = {"disc/pretrain_questions": float(n_q), "disc/pretrain_responses": float(len(resp))}
+        acc, epochs = (heldout_acc() if n_held else 0.0), 0
+        for epoch in range(cfg.disc_pretrain_max_epochs):
+            order = np.random.default_rng([cfg.seed, 13, epoch]).permutation(cut)
+            losses, accs = [], []
             for s in range(0, len(order), cfg.disc_batch_size):
                 b = order[s:s + cfg.disc_batch_size].tolist()
-                l, a = disc_update(self.disc, self.disc_opt, [self.ds.examples[rows[j]].question for j in b],
-                                   [resp[j] for j in b], [labels[j] for j in b], cfg.grad_clip)
+                l, a = disc_update(self.disc, self.disc_opt, [questions[j] for j in b], [resp[j] for j in b],
+                                   [labels[j] for j in b], cfg.grad_clip)
                 losses.append(l)
                 accs.append(a)
-        out = {"disc/pretrain_loss": float(np.mean(losses)), "disc/pretrain_acc": float(np.mean(accs))} if losses else {}
+            epochs = epoch + 1
+            out["disc/pretrain_loss"], out["disc/pretrain_acc"] = float(np.mean(losses)), float(np.mean(accs))
+            acc = heldout_acc() if n_held else out["disc/pretrain_acc"]
+            log.info(f"discriminator pre-training epoch {epochs}/{cfg.disc_pretrain_max_epochs}: loss "
+                     f"{out['disc/pretrain_loss']:.4f}, train acc {out['disc/pretrain_acc']:.4f}, "
+                     f"{'held-out' if n_held else 'train (nothing held out)'} acc {acc:.4f}")
+            if acc >= cfg.disc_pretrain_target_acc:
+                break
         if n_held:
-            held = list(range(cut, len(rows)))
-            p = disc_probs(self.disc, [self.ds.examples[rows[j]].question for j in held], [resp[j] for j in held])
-            y = torch.tensor([labels[j] for j in held])
-            out["disc/pretrain_heldout_acc"] = float(((p >= 0.5).float() == y).float().mean())
+            out["disc/pretrain_heldout_acc"] = acc
+        out["disc/pretrain_epochs"] = float(epochs)
+        if acc < cfg.disc_pretrain_target_acc:
+            log.info(f"WARNING: discriminator pre-training stopped at {acc:.4f} accuracy after {epochs} epochs, below "
+                     f"disc_pretrain_target_acc {cfg.disc_pretrain_target_acc} (raise disc_pretrain_max_epochs or disc_lr)")
         return out
 
     # --- one RL step ----------------------------------------------------------------------------
@@ -336,7 +387,8 @@ class RLRun:
         prompts = [self.tok.encode_prompt(self.ds.examples[q].question) for q in flat_rows]
         logp_old, mask = score_responses(self.policy, px, prompts, responses)  # [Q*K,T]
         logp_ref, _ = score_responses(self.reference, px, prompts, responses)
-        lr = sft.learning_rate(step - cfg.sft_steps, self.rl_cfg)
+        lr = cfg.lr if cfg.rl_lr_schedule == "constant" else sft.learning_rate(step - cfg.sft_steps, self.rl_cfg)
+        kl_mask = torch.ones(Q * K) if cfg.kl_tokens == "all" else (~teacher_mask).view(-1).float()  # [Q*K]
         for g in self.optimizer.param_groups:
             g["lr"] = lr
         n_mb = max(1, min(cfg.policy_minibatches, Q))
@@ -349,7 +401,8 @@ class RLRun:
                 logp, mb_mask = response_logprobs(self.policy, px[idx], [prompts[i] for i in idx],
                                                   [responses[i] for i in idx])  # [b,T]
                 loss, st = policy_loss(logp, logp_old[idx, :T], logp_ref[idx, :T], A[idx].to(self.device),
-                                       mb_mask, cfg.epsilon, cfg.beta, algo.aggregate, cfg.max_response_tokens)
+                                       mb_mask, cfg.epsilon, cfg.beta, algo.aggregate, cfg.max_response_tokens,
+                                       kl_mask[idx].to(self.device))
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.grad_clip > 0:
@@ -466,7 +519,13 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
         log.emit("checkpoint", step=step, path=ckpt_path)
 
     log.emit("start", algorithm=cfg.algorithm, step=step, device=device, parameters=run.policy.num_parameters(),
-             train_questions=len(run.train_idx), config=to_dict(cfg), model_config=to_dict(run.mcfg))
+             train_questions=len(run.train_idx), config=to_dict(run.cfg), model_config=to_dict(run.mcfg),
+             response_budget=run.budget.as_dict())
+    log.metric(step, "data/budget_tokens", run.budget.tokens)
+    log.metric(step, "data/truncated_frac", run.budget.truncated_frac)
+    log.info(f"response budget {run.budget.tokens} tokens ({'auto' if run.budget.auto else 'given'}): truncates "
+             f"{run.budget.truncated_frac:.2%} of {run.budget.targets} training targets; rl lr {cfg.rl_lr_schedule}, "
+             f"KL on {cfg.kl_tokens} tokens")
 
     final: Dict[str, float] = {}
     if cfg.stop_after_step is not None and step >= cfg.stop_after_step and step < cfg.max_steps:

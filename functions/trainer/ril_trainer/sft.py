@@ -10,6 +10,9 @@ the paper does not spell out the SFT recipe for compact students, so these are o
   global gradient-norm clipping.
 - Data order: a permutation per epoch drawn from (seed, epoch); the data position is
   (epoch, index), so resuming needs no replay. Batches run across epoch boundaries.
+- Response budget (budget.py): max_response_tokens, or with 0 the smallest budget covering
+  budget_coverage of the training targets; targets longer than it are truncated (never to fit
+  max_seq_len: a budget that does not fit is an error). The resolved value is in the checkpoint's config.
 - Validation: mean token NLL on a fixed subset of the validation pairs, and greedy accuracy
   (evaluate.is_correct) on the first ``val_accuracy_examples`` validation examples.
 
@@ -17,6 +20,7 @@ Run: python3 -m ril_trainer train --config configs/sft_small.json --data DIR --o
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -25,6 +29,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from . import budget as budget_mod
 from . import checkpoint as ckpt
 from . import distributed
 from . import log
@@ -118,8 +123,7 @@ def _batch(ds: VQADataset, pairs: List[Tuple[int, str]], which: List[int], cfg: 
     rows = [pairs[j] for j in which]
     px = normalise(ds.images[[i for i, _ in rows]].to(device), ds.cfg)  # [B,C,H,W]
     prompts = [tk.encode_prompt(ds.examples[i].question) for i, _ in rows]
-    room = [ds.cfg.max_seq_len - ds.cfg.n_image_tokens - len(p) for p in prompts]  # keep within max_seq_len
-    responses = [tk.encode_response(text, min(cfg.max_response_tokens, r)) for (_, text), r in zip(rows, room)]
+    responses = [tk.encode_response(text, cfg.max_response_tokens) for _, text in rows]  # fits: budget.resolve
     return px, prompts, responses
 
 
@@ -154,6 +158,8 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
                         run_tokenizer(cfg, data_dir, state)).to(device)
     mcfg = model.cfg
     ds = VQADataset(data_dir, mcfg, splits=[cfg.train_split, cfg.val_split])
+    budget = budget_mod.resolve(cfg, ds, mcfg, model.tokenizer)
+    cfg = dataclasses.replace(cfg, max_response_tokens=budget.tokens)  # the resolved budget, also in checkpoints
     train_pairs = ds.sft_pairs(cfg.train_split, cfg.target, cfg.teachers)
     val_pairs = ds.sft_pairs(cfg.val_split, cfg.target, cfg.teachers)
     if len(val_pairs) > cfg.val_loss_examples:  # a fixed subset, independent of the global RNG
@@ -186,7 +192,11 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
 
     log.emit("start", algorithm="sft", step=step, device=device, parameters=model.num_parameters(),
              train_pairs=len(train_pairs), val_pairs=len(val_pairs), config=to_dict(cfg),
-             model_config=to_dict(mcfg))
+             model_config=to_dict(mcfg), response_budget=budget.as_dict())
+    log.metric(step, "data/budget_tokens", budget.tokens)
+    log.metric(step, "data/truncated_frac", budget.truncated_frac)
+    log.info(f"response budget {budget.tokens} tokens ({'auto' if budget.auto else 'given'}): "
+             f"truncates {budget.truncated_frac:.2%} of {budget.targets} training targets")
     log.info(f"sft: {model.num_parameters()['total']:,} params, {len(train_pairs)} train pairs, device {device}")
 
     def save() -> None:

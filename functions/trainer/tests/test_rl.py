@@ -97,6 +97,30 @@ def test_the_three_algorithms_on_one_fixed_batch():
     assert loss_of("ril", r_ans, D, lens_s + lens_t) == pytest.approx(-(sum_A_len - beta * k * 11) / (6 * L), rel=1e-5)
 
 
+def test_kl_on_student_tokens_only_by_hand():
+    """Two responses, rho = 1: a student rollout (2 tokens, A = +1) and a teacher response (3 tokens, A = -1).
+
+    log pi = ln .5 everywhere; student ref ln .25 -> k_s = ln2 - 1/2 per token; teacher ref ln .125 -> k_t = 2 ln2 - 3/4.
+    """
+    beta, L = 0.1, 4
+    k_s, k_t = math.log(2) - 0.5, 2 * math.log(2) - 0.75
+    logp = torch.full((2, 3), math.log(0.5))
+    ref = torch.log(torch.tensor([[0.25, 0.25, 0.25], [0.125, 0.125, 0.125]]))
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]])
+    A = torch.tensor([1.0, -1.0])
+    is_student = torch.tensor([1.0, 0.0])
+    every, st_all = policy_loss(logp, logp, ref, A, mask, 0.2, beta, "token_sum", L)
+    student, st = policy_loss(logp, logp, ref, A, mask, 0.2, beta, "token_sum", L, kl_mask=is_student)
+    assert every.item() == pytest.approx(-(2 - 3 - beta * (2 * k_s + 3 * k_t)) / (2 * L), rel=1e-6)
+    assert student.item() == pytest.approx(-(2 - 3 - beta * 2 * k_s) / (2 * L), rel=1e-6)  # normaliser unchanged
+    assert every.item() - student.item() == pytest.approx(beta * 3 * k_t / (2 * L), rel=1e-5)  # the teacher's KL / (B L)
+    assert st["kl"].item() == pytest.approx(k_s, rel=1e-6)  # the mean over student tokens
+    assert st_all["kl"].item() == pytest.approx((2 * k_s + 3 * k_t) / 5, rel=1e-6)
+    # response_mean: the teacher's term loses its KL only
+    rm, _ = policy_loss(logp, logp, ref, A, mask, 0.2, beta, "response_mean", L, kl_mask=is_student)
+    assert rm.item() == pytest.approx(-((1 - beta * k_s) + (-1)) / 2, rel=1e-6)
+
+
 def test_ril_reward_is_similarity_plus_answer():
     R, r_sim = group_rewards(ALGORITHMS["ril"], torch.tensor([[1.0, 0.0, 1.0]]), torch.tensor([[0.49, 0.5, 0.9]]))
     assert r_sim.tolist() == [[1.0, 0.0, 0.0]]  # strictly below 0.5 looks like a teacher
@@ -189,6 +213,38 @@ def test_discriminator_updates_before_the_rewards(tiny_data, monkeypatch):
     assert calls[0][1] == [STUDENT, STUDENT, TEACHER, TEACHER] * 2
 
 
+@pytest.mark.parametrize("kl_tokens,expected", [("student", [1.0, 1.0, 0.0, 0.0] * 2), ("all", [1.0] * 8)])
+def test_step_applies_the_kl_to_the_students_rollouts_only_by_default(tiny_data, monkeypatch, kl_tokens, expected):
+    run = rl.RLRun(rl_cfg(kl_tokens=kl_tokens), tiny_data, "cpu")
+    run.start_from(run.policy.state_dict())
+    seen = []
+    real = rl.policy_loss
+
+    def spy(*args, **kw):
+        seen.append(args[9].tolist())  # kl_mask
+        return real(*args, **kw)
+
+    monkeypatch.setattr(rl, "policy_loss", spy)
+    run.step(0, run.train_idx[:2])
+    assert seen == [expected]  # G student then G teacher responses per question
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_rl_learning_rate_is_constant_by_default(tiny_data, schedule):
+    # 2 SFT + 4 RL steps; cosine: warmup 2 -> 1e-3 * (1/2, 2/2), then cos from 1e-3 to 1e-4 over the 2 remaining steps
+    cfg = rl_cfg(algorithm="dr_grpo", rl_lr_schedule=schedule, lr=1e-3, warmup_steps=2, sft_steps=2, max_steps=6,
+                 questions_per_step=1)
+    assert TrainConfig().rl_lr_schedule == "constant"
+    run = rl.RLRun(cfg, tiny_data, "cpu")
+    run.start_from(run.policy.state_dict())
+    lrs = [run.step(step, run.train_idx[:1])["policy/lr"] for step in range(2, 6)]
+    assert run.optimizer.param_groups[0]["lr"] == lrs[-1]
+    if schedule == "constant":
+        assert lrs == [1e-3] * 4
+    else:
+        assert lrs == pytest.approx([5e-4, 1e-3, 1e-3, 1e-3 * (0.1 + 0.9 * 0.5)], rel=1e-12)
+
+
 @pytest.mark.parametrize("name", ["grpo", "dr_grpo"])
 def test_baselines_have_student_only_groups(tiny_data, name):
     run = rl.RLRun(rl_cfg(algorithm=name), tiny_data, "cpu")
@@ -196,6 +252,42 @@ def test_baselines_have_student_only_groups(tiny_data, name):
     m = run.step(0, run.train_idx[:2])
     assert run.disc is None and run.last_group["R"].shape == (2, 2)
     assert not run.last_group["is_teacher"].any() and "reward/sim_student" not in m
+
+
+# ----------------------------------------------------------------------------------------------
+# Discriminator pre-training
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("disc_input", ["response", "question_response"])
+def test_discriminator_pretraining_reaches_its_target_on_every_question(tiny_data, disc_input, capsys):
+    cfg = rl_cfg(disc_input=disc_input, disc_pretrain_questions=0, disc_pretrain_samples=16, disc_lr=1e-3,
+                 disc_pretrain_target_acc=0.9, disc_pretrain_max_epochs=20)
+    run = rl.RLRun(cfg, tiny_data, "cpu")
+    run.start_from(run.policy.state_dict())
+    before = {k: v.clone() for k, v in run.disc.state_dict().items()}
+    out = run.pretrain_discriminator()
+    # 16 training questions (all have cached responses); k = min(16, 4 cached) = 4 student + 4 teacher each
+    assert out["disc/pretrain_questions"] == 16 and out["disc/pretrain_responses"] == 16 * 8
+    assert out["disc/pretrain_heldout_acc"] >= 0.9 and 1 <= out["disc/pretrain_epochs"] < 20
+    assert any(not torch.equal(before[k], v) for k, v in run.disc.state_dict().items())
+    err = capsys.readouterr().err
+    assert err.count("discriminator pre-training epoch") == out["disc/pretrain_epochs"] and "WARNING" not in err
+
+
+def test_discriminator_pretraining_stops_at_the_target_or_warns_after_max_epochs(tiny_data, monkeypatch, capsys):
+    monkeypatch.setattr(rl, "disc_probs", lambda disc, q, r: torch.full((len(r),), 0.5))  # "student" for all: acc 1/2
+    run = rl.RLRun(rl_cfg(disc_pretrain_target_acc=0.5, disc_pretrain_max_epochs=3), tiny_data, "cpu")
+    run.start_from(run.policy.state_dict())
+    out = run.pretrain_discriminator()
+    assert out["disc/pretrain_epochs"] == 1 and out["disc/pretrain_heldout_acc"] == 0.5
+    assert "WARNING" not in capsys.readouterr().err
+    run = rl.RLRun(rl_cfg(disc_pretrain_target_acc=0.9, disc_pretrain_max_epochs=3), tiny_data, "cpu")
+    run.start_from(run.policy.state_dict())
+    out = run.pretrain_discriminator()
+    assert out["disc/pretrain_epochs"] == 3 and out["disc/pretrain_heldout_acc"] == 0.5
+    err = capsys.readouterr().err
+    assert err.count("held-out acc 0.5000") == 3 and "WARNING: discriminator pre-training stopped at 0.5000" in err
 
 
 # ----------------------------------------------------------------------------------------------
@@ -212,16 +304,24 @@ def events(out: str):
 
 
 def test_nano_ril_run_end_to_end_with_sft_warm_start(tiny_data, tmp_path, capsys):
-    final = rl.train(rl_cfg(sft_steps=3, max_steps=6, batch_size=4, val_loss_examples=4), tiny_data, str(tmp_path))
+    final = rl.train(rl_cfg(sft_steps=3, max_steps=6, batch_size=4, val_loss_examples=4, max_response_tokens=0,
+                            tokenizer="byte"),  # byte: the budgets below are counted by hand
+                     tiny_data, str(tmp_path))
     ev = events(capsys.readouterr().out)
+    # auto budgets (test_budget.py): the SFT phase's from the answers (7), the RL phase's from teachers + answers (22)
+    assert [e["response_budget"]["tokens"] for e in ev if e["event"] == "start"] == [7, 22]
+    assert {(e["step"], e["value"]) for e in ev if e["event"] == "metric" and e["name"] == "data/budget_tokens"} \
+        == {(0, 7), (3, 22)}
     names = {e["name"] for e in ev if e["event"] == "metric" and e["step"] == 4}
     assert set(BLUEPRINT_METRICS) <= names
     assert {"eval/val/accuracy", "eval/val/teacher_likeness"} <= set(final)
     assert [e["event"] for e in ev].count("done") == 1 and ev[-1]["event"] == "done"
     assert {e["step"] for e in ev if e["event"] == "checkpoint"} >= {3, 6}
     assert all(e["path"] == str(tmp_path / "checkpoint.pt") for e in ev if e["event"] == "checkpoint")
-    assert "disc/pretrain_heldout_acc" in {e["name"] for e in ev if e["event"] == "metric" and e["step"] == 3}
+    assert {"disc/pretrain_heldout_acc", "disc/pretrain_epochs", "data/truncated_frac"} \
+        <= {e["name"] for e in ev if e["event"] == "metric" and e["step"] == 3}
     state = ckpt.load(str(tmp_path / "checkpoint.pt"))
+    assert state["train_config"]["max_response_tokens"] == 22  # what `eval` of this checkpoint generates up to
     assert state["step"] == 6 and state["extra"]["phase"] == "rl"
     assert state["extra"]["disc"] is not None and state["extra"]["disc_optimizer"]["state"]
     sft_state = state["extra"]["reference"]  # the frozen reference is the SFT student of step 3
