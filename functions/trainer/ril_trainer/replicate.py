@@ -105,12 +105,17 @@ REFEREE: Dict[str, Any] = {
     "disc_lr": 1e-4, "batch_size": 64, "target_acc": 0.9, "samples_per_question": 2, "seed": 12345,
 }
 
-# Budgets. How the full CPU budget was sized (2 shared CPU cores, 2 jobs): see docs/replication.md
-# "Sizing". A --quick run (nano, bytes on this branch) measured the RL cost per step; the full numbers
-# below put 4 methods x 5 seeds + 2 ablations x 5 seeds = 30 runs of one epoch (2400 train questions /
-# 16 per step = 150 steps) at about 4.5 s per step (16 questions x G 4, subword tokens) = 675 s per run,
-# 30 runs / 2 jobs = about 2.8 h; too long, so the ablations run 3 seeds (26 runs: about 2.4 h before
-# SFT and scoring) -- see the sizing note in docs/replication.md for the arithmetic and its uncertainty.
+# Budgets. Sizing of "full" (2 shared CPU cores, --jobs 2, target about two hours), an ESTIMATE from one
+# timed --quick run on this branch (byte tokenizer, nano, every rollout at the 126-token cap): GRPO
+# 3 steps x 4 questions x G 4 took 6.4 s wall with ~3 s of process start, ~1.1 s per step; RIL runs
+# 14-15 s (discriminator pre-training on 24 questions included). Scaled linearly to 16 questions per
+# step (an upper bound: generation is batched): ~4.5 s per step, 150 steps (one epoch of 2400 train
+# questions) = ~11 min per run; 20 method runs + 6 ablation runs = 26 runs / 2 jobs = ~2.4 h with byte
+# tokens. The subword tokenizer cuts a verbose text from ~125 to ~30-40 tokens, so the same runs should
+# take roughly half: ~1.2-1.5 h, plus SFT (3 runs, ~15 min), the referee and scoring (~10 min). NOT
+# measured: RIL's discriminator pre-training on all 2400 questions to 0.9 held-out accuracy (other
+# branch); if it is slow, lower disc_pretrain_questions for the full budget. Resize from
+# results.json -> run_wall_s after the first full run. (--quick itself: 3 min 34 s end to end.)
 BUDGETS: Dict[str, Dict[str, Any]] = {
     "quick": {"limit": 600, "model": "nano", "sft_steps": {"fluent": 150, "answer": 80}, "referee_sft_steps": 40,
               "referee_max_epochs": 1, "referee_questions": 40, "rl_epochs": None, "rl_steps": 3,
@@ -150,7 +155,12 @@ def compat(cfg: Dict[str, Any], data: str) -> Tuple[Dict[str, Any], List[str]]:
     if out.get("disc_pretrain_questions") == 0 and "disc_pretrain_target_acc" not in known:
         out["disc_pretrain_questions"] = data_facts(data)["train_questions"]
     if out.get("max_response_tokens") == 0 and "budget_coverage" not in known:
-        out["max_response_tokens"] = data_facts(data)["max_target_tokens"]
+        # the longest target, but no more than the model's context leaves after the longest prompt
+        # (byte tokens: the extended set's verbose texts do not fit `nano`; sft.py's validation does not clip)
+        from .config import model_config
+        m = model_config(out.get("model", "small"))
+        out["max_response_tokens"] = min(data_facts(data)["max_target_tokens"],
+                                         m.max_seq_len - m.n_image_tokens - data_facts(data)["max_prompt_tokens"])
     for k in list(out):
         if k not in known:
             dropped.append(k)
@@ -175,7 +185,8 @@ def data_facts(data: str) -> Dict[str, Any]:
     for name in sorted(os.listdir(tdir)) if os.path.isdir(tdir) else []:
         with open(os.path.join(tdir, name)) as f:
             lens += [len(tok.encode_response(json.loads(line)["text"])) for line in f if line.strip()]
-    facts = {"train_questions": sum(e["split"] == "train" for e in ex), "test_questions": sum(e["split"] == "test" for e in ex),
+    facts = {"max_prompt_tokens": max(len(tok.encode_prompt(e["question"])) for e in ex),
+             "train_questions": sum(e["split"] == "train" for e in ex), "test_questions": sum(e["split"] == "test" for e in ex),
              "max_target_tokens": max(lens), "p99_target_tokens": int(np.percentile(lens, 99))}
     _FACTS[data] = facts
     return facts
