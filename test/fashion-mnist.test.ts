@@ -11,6 +11,8 @@ import {
   buildFashionMnistVqa,
   CLASSES,
   DEFAULT_SOURCE_DIR,
+  EXTENDED_TEMPLATES,
+  VISIBLE_ATTRIBUTES,
   imageAt,
   mentionsAnswer,
   parseIdxLabels,
@@ -202,6 +204,66 @@ describe('fashion-mnist VQA generator', { skip }, () => {
     assert.ok(!mentionsAnswer('the dresses', 'dress'));
     // canonical names: no name is a whole word of another
     for (const a of ANSWER_SPACE.name) for (const b of ANSWER_SPACE.name) if (a !== b) assert.ok(!mentionsAnswer(a, b), `${b} in ${a}`);
+  });
+
+  describe('the extended question set', () => {
+    const ext = path.join(tmp, 'extended');
+    let examples: Example[];
+    const lines: Record<string, Line[]> = {};
+    let meta: { templates: { id: string }[]; questions?: string };
+
+    before(async () => {
+      await buildFashionMnistVqa({ out: ext, limit: 400, seed: 3, sourceDir: SOURCE, questions: 'extended' });
+      examples = readJsonl<Example>(path.join(ext, 'examples.jsonl'));
+      for (const t of TEACHERS) lines[t] = readJsonl<Line>(path.join(ext, 'teachers', `${t}.jsonl`));
+      meta = JSON.parse(fs.readFileSync(path.join(ext, 'dataset.json'), 'utf8'));
+    });
+
+    test('templates and answers: front / ankle / top only where they apply', () => {
+      assert.equal(meta.questions, 'extended');
+      assert.deepEqual(meta.templates.map((t) => t.id), EXTENDED_TEMPLATES.map((t) => t.id));
+      assert.equal(examples.length, 400);
+      const seen = new Set(examples.map((e) => templateOf(e.id)));
+      for (const t of ['front', 'ankle', 'top']) assert.ok(seen.has(t as TemplateId), t);
+      for (const ex of examples) {
+        const [set, index] = sourceOf(ex.image);
+        const label = sets[set].labels[index] as ClassId;
+        assert.equal(ex.answer, answerFor(templateOf(ex.id), label), ex.id);
+        if (templateOf(ex.id) === 'front') assert.ok([0, 2, 4, 6].includes(label));
+        if (templateOf(ex.id) === 'ankle') assert.ok([5, 7, 9].includes(label));
+      }
+    });
+
+    test('every text names one answer of its template, stated last; verbose reasons from the attributes it sees', () => {
+      const byId = new Map(examples.map((e) => [e.id, e]));
+      for (const teacher of TEACHERS) {
+        const confusions = TEACHER_CONFUSIONS[teacher as keyof typeof TEACHER_CONFUSIONS];
+        for (const line of lines[teacher]) {
+          const ex = byId.get(line.example)!;
+          const template = templateOf(ex.id);
+          const said = ANSWER_SPACE[template].filter((a) => mentionsAnswer(line.text, a));
+          assert.equal(said.length, 1, `${teacher} ${ex.id}: "${line.text}" names ${JSON.stringify(said)}`);
+          // the Python rule judge takes the first yes/no word: it must be the one answer named
+          if (ex.answer === 'yes' || ex.answer === 'no') assert.equal(/\b(yes|no)\b/i.exec(line.text)![1].toLowerCase(), said[0]);
+          const [set, index] = sourceOf(ex.image);
+          const label = sets[set].labels[index] as ClassId;
+          const confusion = confusions.find((c) => c.from === label);
+          // a misread top changes the answers that tell the confused pair apart: name, top and front
+          if (!confusion || !['name', 'top', 'front'].includes(template)) assert.equal(said[0], ex.answer, `${teacher} ${ex.id}: "${line.text}"`);
+          if (teacher === 'teacher-verbose') {
+            const perceived = CLASSES.find((c) => mentionsAnswer(line.text, c.name))!.label;
+            assert.ok(line.text.includes(VISIBLE_ATTRIBUTES[perceived]), `"${line.text}"`);
+            assert.ok(line.text.trimEnd().endsWith(`${said[0]}.`), `answer last: "${line.text}"`);
+          }
+        }
+      }
+    });
+
+    test('the basic set is unchanged by the option (default = basic)', async () => {
+      const again = path.join(tmp, 'basic-explicit');
+      await buildFashionMnistVqa({ out: again, limit: 60, seed: 7, samplesPerTeacher: 3, sourceDir: SOURCE, questions: 'basic' });
+      for (const f of filesUnder(small)) assert.ok(fs.readFileSync(path.join(small, f)).equals(fs.readFileSync(path.join(again, f))), f);
+    });
   });
 
   describe('a 3000-example build', () => {

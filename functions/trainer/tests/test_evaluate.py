@@ -18,6 +18,17 @@ from ril_trainer.evaluate import is_correct, normalise_text
     ("A shirt, not a t-shirt", "shirt", True),
     ("So the answer is: upper  body.", "upper body", True),
     ("", "", True),
+    # the extended set's verbose teacher (docs/fashion-mnist.md): reasoning first, the answer last
+    ("The item has long sleeves, a wide collar and an opening down the front, so it is a coat, "
+     "which opens down the front. So the answer is: yes.", "yes", True),
+    ("It shows short sleeves, a round neck and a closed front, so this is a t-shirt, which stays closed "
+     "at the front. Final answer: no.", "no", True),
+    ("I can make out a thick sole, a heel and a shaft rising over the ankle, which makes it an ankle boot, "
+     "which covers the ankle. Answer: yes.", "yes", True),
+    ("Looking at the image, I see a collar, a button placket down the front and sleeves: that is a shirt. "
+     "The answer is shirt.", "shirt", True),
+    ("Looking at the image, I see a collar, a button placket down the front and sleeves: that is a shirt. "
+     "The answer is shirt.", "t-shirt", False),
     ("x", "", False),
 ])
 def test_is_correct(pred, answer, ok):

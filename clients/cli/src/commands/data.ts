@@ -10,11 +10,12 @@ export function dataCommand(program: Command) {
     .option('--limit <n>', 'number of examples', intOption, DEFAULT_LIMIT)
     .option('--seed <s>', 'random seed', intOption, DEFAULT_SEED)
     .option('--samples <k>', 'samples per question per teacher', intOption, 4)
+    .option('--questions <set>', "question set: basic (the five original templates) or extended (adds harder templates on confusable classes and a verbose teacher that reasons from visible attributes)", 'basic')
     .option('--json', 'JSON output')
     .action(async (opts) => {
       const bar = progressBar(opts, 'images');
       try {
-        const r = await buildFashionMnistVqa({ out: opts.out, limit: opts.limit, seed: opts.seed, samplesPerTeacher: opts.samples, onProgress: (d, t) => bar.update(d, t) });
+        const r = await buildFashionMnistVqa({ out: opts.out, limit: opts.limit, seed: opts.seed, samplesPerTeacher: opts.samples, questions: opts.questions, onProgress: (d, t) => bar.update(d, t) });
         bar.stop();
         print(opts, r, () => `wrote ${r.examples} examples (train ${r.splits.train}, val ${r.splits.val}, test ${r.splits.test}) and ${r.responses} responses from ${r.teachers.join(', ')} to ${r.out}`);
       } catch (err) { bar.stop(); fail(err); }

@@ -20,6 +20,9 @@
 //   image per class a round, each class's images in a seeded order.
 // - IDs: `fm-<split>-<source index, 5 digits>-<template>` (e.g. `fm-val-00012-sleeves`); the image file
 //   is named by the source, `train-00012.png` or `t10k-00012.png`, and shared by that image's examples.
+// - `questions: 'extended'` adds the templates front / ankle / top and the verbose teacher's reasoning from
+//   visible attributes (see teachers.ts); dataset.json then says "questions": "extended". The default
+//   `basic` writes exactly what earlier versions wrote.
 // - Lines are ordered by split (train, val, test), source index, template; teacher lines by example, sample.
 // - Same options -> byte-identical directory. Written next to DIR and renamed into place; an existing DIR
 //   is replaced only if empty or an earlier fashion-mnist-vqa build.
@@ -36,7 +39,7 @@ import {
   type FashionMnistSet,
   type SourceSet,
 } from './idx.js';
-import { answerFor, applicableTemplates, CLASS_IDS, TEMPLATES, type ClassId, type Template, type TemplateId } from './questions.js';
+import { answerFor, applicableTemplates, CLASS_IDS, QUESTION_SETS, templatesOf, type ClassId, type QuestionSet, type Template, type TemplateId } from './questions.js';
 import { rngFor, shuffle } from './random.js';
 import { TEACHERS, teacherResponses, type TeacherName } from './teachers.js';
 
@@ -63,6 +66,9 @@ export interface FashionMnistOptions {
   samplesPerTeacher?: number;
   /** Share of the examples in val (default 0.1); test is always 10%. */
   valFraction?: number;
+  /** `basic` (default: the five original templates, output unchanged) or `extended` (three harder templates
+   *  on confusable classes, and a verbose teacher that reasons from visible attributes; docs/fashion-mnist.md). */
+  questions?: QuestionSet;
   /** Called after each image is written. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -105,8 +111,10 @@ function checkOptions(opts: FashionMnistOptions) {
   if (!Number.isSafeInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
   if (!Number.isSafeInteger(samples) || samples < 1 || samples > 64) throw new Error(`samplesPerTeacher must be an integer in 1..64, got ${samples}`);
   if (!(valFraction >= 0 && valFraction <= 0.5)) throw new Error(`valFraction must be in [0, 0.5], got ${valFraction}`);
+  const questions = opts.questions ?? 'basic';
+  if (!QUESTION_SETS.includes(questions)) throw new Error(`questions must be one of ${QUESTION_SETS.join(', ')}, got ${questions}`);
   if (!opts.out) throw new Error('out is required');
-  return { limit, seed, samples, valFraction };
+  return { limit, seed, samples, valFraction, questions };
 }
 
 /** Each class's image indices in a seeded order, with a cursor shared by the splits drawing from the set. */
@@ -120,7 +128,7 @@ function classQueues(seed: number, data: FashionMnistSet) {
 }
 
 /** Class-balanced images for one split until `budget` examples; the last image may get fewer templates. */
-function chooseImages(seed: number, split: Split, data: FashionMnistSet, queues: ReturnType<typeof classQueues>, budget: number): ChosenImage[] {
+function chooseImages(seed: number, split: Split, data: FashionMnistSet, queues: ReturnType<typeof classQueues>, budget: number, set: QuestionSet): ChosenImage[] {
   const rng = rngFor(seed, `pick:${split}`);
   const chosen: ChosenImage[] = [];
   let left = budget;
@@ -130,7 +138,7 @@ function chooseImages(seed: number, split: Split, data: FashionMnistSet, queues:
     for (const label of round) {
       if (left === 0) break;
       const index = queues.lists[label][queues.next[label]++];
-      let templates = applicableTemplates(label);
+      let templates = applicableTemplates(label, set);
       if (templates.length > left) {
         const keep = new Set(shuffle(rng, templates.slice()).slice(0, left));
         templates = templates.filter((t) => keep.has(t));
@@ -185,7 +193,7 @@ function checkOutDir(out: string): void {
 }
 
 export async function buildFashionMnistVqa(opts: FashionMnistOptions): Promise<FashionMnistResult> {
-  const { limit, seed, samples, valFraction } = checkOptions(opts);
+  const { limit, seed, samples, valFraction, questions } = checkOptions(opts);
   const out = path.resolve(opts.out);
   const sourceDir = resolveSourceDir(opts.sourceDir);
   assertSourcePresent(sourceDir);
@@ -196,9 +204,9 @@ export async function buildFashionMnistVqa(opts: FashionMnistOptions): Promise<F
   const valBudget = Math.round(limit * valFraction);
   const trainQueues = classQueues(seed, train);
   const images = [
-    ...chooseImages(seed, 'train', train, trainQueues, limit - testBudget - valBudget),
-    ...chooseImages(seed, 'val', train, trainQueues, valBudget), // continues the queues: disjoint from train
-    ...chooseImages(seed, 'test', test, classQueues(seed, test), testBudget),
+    ...chooseImages(seed, 'train', train, trainQueues, limit - testBudget - valBudget, questions),
+    ...chooseImages(seed, 'val', train, trainQueues, valBudget, questions), // continues the queues: disjoint from train
+    ...chooseImages(seed, 'test', test, classQueues(seed, test), testBudget, questions),
   ];
 
   const examples: (ExampleRecord & { imageKey: string; label: ClassId; template: TemplateId })[] = [];
@@ -244,7 +252,7 @@ export async function buildFashionMnistVqa(opts: FashionMnistOptions): Promise<F
     for (const teacher of TEACHERS) {
       await writeLines(path.join(tmp, 'teachers', `${teacher}.jsonl`), (function* () {
         for (const ex of examples) {
-          for (const line of teacherResponses(seed, teacher as TeacherName, ex, samples)) {
+          for (const line of teacherResponses(seed, teacher as TeacherName, ex, samples, questions)) {
             responses++;
             yield JSON.stringify(line);
           }
@@ -257,7 +265,9 @@ export async function buildFashionMnistVqa(opts: FashionMnistOptions): Promise<F
       teachers: [...TEACHERS],
       seed,
       source: `Fashion-MNIST (Zalando Research, MIT licence) from Debian's dataset-fashion-mnist: ${sourceDir}`,
-      templates: TEMPLATES.map(({ id, question }) => ({ id, question })),
+      templates: templatesOf(questions).map(({ id, question }) => ({ id, question })),
+      // only in extended builds, so a basic build stays byte-identical to earlier ones
+      ...(questions === 'extended' ? { questions } : {}),
     };
     await fsp.writeFile(path.join(tmp, 'dataset.json'), JSON.stringify(meta, null, 2) + '\n');
 

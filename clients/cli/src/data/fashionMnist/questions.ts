@@ -16,6 +16,21 @@
 // dresses come with or without sleeves. Items that cannot have sleeves (trousers, shoes, bags) answer "no",
 // so the template is not all "yes".
 //
+// The extended question set (`questions: 'extended'`, docs/fashion-mnist.md) adds three harder templates on
+// the classes that are easy to confuse, asked only where they apply:
+//
+//  label  class        front (opens down the front?)  ankle (covers the ankle?)  top (which kind of top?)
+//  0      t-shirt      no                             -                          t-shirt
+//  2      pullover     no                             -                          pullover
+//  4      coat         yes                            -                          coat
+//  6      shirt        yes                            -                          shirt
+//  5      sandal       -                              no                         -
+//  7      sneaker      -                              no                         -
+//  9      ankle boot   -                              yes                        -
+//
+// `front` splits exactly the pairs people (and the stand-in teachers) confuse: shirt / t-shirt and
+// coat / pullover. No new question lists its options, so a response cannot be right by repeating the question.
+//
 // Answers are short and lowercase, and no answer of a template is a whole word inside another answer of
 // the same template, so a rule judge can match them as whole words -- with one rule: a hyphen is part of a
 // word. "shirt" must not match inside "t-shirt"; JavaScript's \b would (the hyphen is a boundary), so use
@@ -24,14 +39,17 @@
 export type ClassId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 export const CLASS_IDS: readonly ClassId[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 
-export type TemplateId = 'name' | 'feet' | 'body' | 'sleeves' | 'category';
+export type TemplateId = 'name' | 'feet' | 'body' | 'sleeves' | 'category' | 'front' | 'ankle' | 'top';
+/** `basic`: the five original templates (the default, unchanged); `extended`: basic + front, ankle, top. */
+export type QuestionSet = 'basic' | 'extended';
+export const QUESTION_SETS: readonly QuestionSet[] = ['basic', 'extended'];
 
 export interface Template {
   id: TemplateId;
   question: string;
 }
 
-/** In the order their examples are written for an image. */
+/** The basic set, in the order their examples are written for an image. */
 export const TEMPLATES: readonly Template[] = [
   { id: 'name', question: 'What item is shown in this image?' },
   { id: 'feet', question: 'Is this item worn on the feet?' },
@@ -39,6 +57,16 @@ export const TEMPLATES: readonly Template[] = [
   { id: 'sleeves', question: 'Does this item have sleeves?' },
   { id: 'category', question: 'Is this item clothing, footwear or an accessory?' },
 ];
+
+/** The extended set: the basic templates, then the three harder ones (fine-grained, confusable classes). */
+export const EXTENDED_TEMPLATES: readonly Template[] = [
+  ...TEMPLATES,
+  { id: 'front', question: 'Does this top open down the front?' },
+  { id: 'ankle', question: 'Does this shoe cover the ankle?' },
+  { id: 'top', question: 'Which kind of top is this?' },
+];
+
+export const templatesOf = (set: QuestionSet): readonly Template[] => (set === 'extended' ? EXTENDED_TEMPLATES : TEMPLATES);
 
 export type BodyPart = 'upper body' | 'legs' | 'whole body' | 'feet' | 'hand';
 export type Category = 'clothing' | 'footwear' | 'accessory';
@@ -55,10 +83,19 @@ export interface ClassInfo {
   /** null: the question is not asked for this class (ambiguous). */
   sleeves: YesNo | null;
   category: Category;
+  /** Extended set; null where not asked: does the top open down the front (tops only)? */
+  front: YesNo | null;
+  /** Extended set: does the shoe cover the ankle (footwear only)? */
+  ankle: YesNo | null;
+  /** Extended set: which kind of top (tops only; the class name). */
+  top: string | null;
 }
 
+const TOPS: Partial<Record<ClassId, YesNo>> = { 0: 'no', 2: 'no', 4: 'yes', 6: 'yes' };
+const SHOES: Partial<Record<ClassId, YesNo>> = { 5: 'no', 7: 'no', 9: 'yes' };
+
 const row = (label: ClassId, original: string, name: string, feet: YesNo, body: BodyPart, sleeves: YesNo | null, category: Category): ClassInfo =>
-  ({ label, original, name, feet, body, sleeves, category });
+  ({ label, original, name, feet, body, sleeves, category, front: TOPS[label] ?? null, ankle: SHOES[label] ?? null, top: label in TOPS ? name : null });
 
 export const CLASSES: readonly ClassInfo[] = [
   row(0, 'T-shirt/top', 't-shirt', 'no', 'upper body', null, 'clothing'),
@@ -79,8 +116,9 @@ export function answerFor(template: TemplateId, label: ClassId): string | null {
   return template === 'name' ? c.name : c[template];
 }
 
-/** The templates asked about an image of this class, in TEMPLATES order. */
-export const applicableTemplates = (label: ClassId): Template[] => TEMPLATES.filter((t) => answerFor(t.id, label) !== null);
+/** The templates of the set asked about an image of this class, in the set's order. */
+export const applicableTemplates = (label: ClassId, set: QuestionSet = 'basic'): Template[] =>
+  templatesOf(set).filter((t) => answerFor(t.id, label) !== null);
 
 /** Every answer a template can have, for judges that also check for conflicting answers. */
 export const ANSWER_SPACE: Readonly<Record<TemplateId, readonly string[]>> = {
@@ -89,6 +127,9 @@ export const ANSWER_SPACE: Readonly<Record<TemplateId, readonly string[]>> = {
   body: ['upper body', 'legs', 'whole body', 'feet', 'hand'],
   sleeves: ['yes', 'no'],
   category: ['clothing', 'footwear', 'accessory'],
+  front: ['yes', 'no'],
+  ankle: ['yes', 'no'],
+  top: ['t-shirt', 'pullover', 'coat', 'shirt'],
 };
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -19,7 +19,7 @@
 // with sleeves), so the visible mistakes are on `name` questions; on the other templates the answer stays
 // right while the verbose reasoning names the wrong item. Otherwise every response contains its
 // template's correct answer, and no other answer of that template, as a whole word (see mentionsAnswer).
-import type { BodyPart, Category, ClassId, TemplateId, YesNo } from './questions.js';
+import type { BodyPart, Category, ClassId, QuestionSet, TemplateId, YesNo } from './questions.js';
 import { CLASSES } from './questions.js';
 import { randInt, rngFor, shuffle } from './random.js';
 
@@ -67,6 +67,9 @@ export function teacherAnswer(template: TemplateId, label: ClassId): string {
     case 'body': return c.body;
     case 'sleeves': return c.sleeves ?? 'yes';
     case 'category': return c.category;
+    case 'front': return c.front ?? 'no';
+    case 'ankle': return c.ankle ?? 'no';
+    case 'top': return c.top ?? c.name;
   }
 }
 
@@ -117,9 +120,19 @@ const CONCISE: Readonly<Record<TemplateId, (f: Facts) => Phrasing[]>> = {
     [() => 'No.', () => "No, it doesn't.", () => 'no', () => 'No, it has none.'],
   ),
   category: () => [(f) => `${cap(f.answer)}.`, (f) => f.answer, (f) => `It's ${categoryPhrase(f.answer as Category)}.`, (f) => `${cap(f.answer)}, I'd say.`],
+  front: yesNo(
+    [() => 'Yes.', () => 'Yes, it does.', () => 'yes', () => 'Yes, down the front.'],
+    [() => 'No.', () => "No, it doesn't.", () => 'no', () => 'No, it is closed.'],
+  ),
+  ankle: yesNo(
+    [() => 'Yes.', () => 'Yes, it does.', () => 'yes', () => 'Yes, it covers the ankle.'],
+    [() => 'No.', () => "No, it doesn't.", () => 'no', () => 'No, it stays below the ankle.'],
+  ),
+  top: () => [(f) => `${cap(f.name)}.`, (f) => `${cap(f.item)}.`, (f) => `It's ${f.item}.`, (f) => f.name],
 };
 
-const VERBOSE: Readonly<Record<TemplateId, (f: Facts) => Phrasing[]>> = {
+/** The basic set's verbose teacher (the basic templates only). */
+const VERBOSE: Readonly<Partial<Record<TemplateId, (f: Facts) => Phrasing[]>>> = {
   name: () => [
     (f) => `Looking at the image, this is ${f.item}: ${LOOKS[f.label].desc}. So the answer is: ${f.name}.`,
     (f) => `The picture shows a small grayscale item. Its outline, ${LOOKS[f.label].shape}, points to ${f.item}. Answer: ${f.name}.`,
@@ -168,9 +181,61 @@ const VERBOSE: Readonly<Record<TemplateId, (f: Facts) => Phrasing[]>> = {
   ],
 };
 
-const STYLES: Readonly<Record<TeacherName, Readonly<Record<TemplateId, (f: Facts) => Phrasing[]>>>> = {
-  'teacher-concise': CONCISE,
-  'teacher-verbose': VERBOSE,
+// ---- the extended set's verbose teacher: reasoning from visible attributes ---------------------------
+//
+// "The item has thin straps over a flat open sole, so it is a sandal, which is worn on the feet. So the
+// answer is: yes." The attributes name no class and no answer of any template (no yes/no, no body part,
+// no category), so every text still names exactly one answer of its template, stated last.
+
+/** What can be seen, per class: the premises of the verbose teacher's reasoning in the extended set. */
+export const VISIBLE_ATTRIBUTES: Readonly<Record<ClassId, string>> = {
+  0: 'short sleeves, a round neck and a closed front',
+  1: 'two long parallel tubes joined at the waist',
+  2: 'long sleeves, a ribbed hem and a closed front',
+  3: 'a fitted top flaring out into a skirt',
+  4: 'long sleeves, a wide collar and an opening down the front',
+  5: 'thin straps over a flat open sole',
+  6: 'a collar, a button placket down the front and sleeves',
+  7: 'a low profile, laces and a thick sole',
+  8: 'a boxy shape with a handle',
+  9: 'a thick sole, a heel and a shaft rising over the ankle',
+};
+
+const LEADS: readonly ((f: Facts) => string)[] = [
+  (f) => `The item has ${VISIBLE_ATTRIBUTES[f.label]}, so it is ${f.item}`,
+  (f) => `I can make out ${VISIBLE_ATTRIBUTES[f.label]}, which makes it ${f.item}`,
+  (f) => `Looking at the image, I see ${VISIBLE_ATTRIBUTES[f.label]}: that is ${f.item}`,
+  (f) => `It shows ${VISIBLE_ATTRIBUTES[f.label]}, so this is ${f.item}`,
+];
+const ENDINGS: readonly ((a: string) => string)[] = [
+  (a) => `So the answer is: ${a}.`, (a) => `Answer: ${a}.`, (a) => `The answer is ${a}.`, (a) => `Final answer: ${a}.`,
+];
+
+/** The consequence drawn from the item for each template ('' for the item itself). */
+const CONSEQUENCE: Readonly<Record<TemplateId, (f: Facts) => string>> = {
+  name: () => '',
+  top: () => '',
+  feet: (f) => (f.answer === 'yes' ? 'which is worn on the feet' : 'which is not worn on the feet'),
+  body: (f) => `which is ${bodyPlace(f.answer as BodyPart)}`,
+  sleeves: (f) => (f.answer === 'yes' ? 'which has sleeves' : 'which has nothing like sleeves'),
+  category: (f) => `which counts as ${categoryPhrase(f.answer as Category)}`,
+  front: (f) => (f.answer === 'yes' ? 'which opens down the front' : 'which stays closed at the front'),
+  ankle: (f) => (f.answer === 'yes' ? 'which covers the ankle' : 'which stays below the ankle'),
+};
+
+const reasoned = (template: TemplateId) => (): Phrasing[] =>
+  LEADS.map((lead, k) => (f: Facts) => {
+    const c = CONSEQUENCE[template](f);
+    return `${lead(f)}${c ? `, ${c}` : ''}. ${ENDINGS[k](f.answer)}`;
+  });
+
+const REASONED = Object.fromEntries(
+  (['name', 'feet', 'body', 'sleeves', 'category', 'front', 'ankle', 'top'] as TemplateId[]).map((t) => [t, reasoned(t)]),
+) as unknown as Record<TemplateId, (f: Facts) => Phrasing[]>;
+
+const STYLES: Readonly<Record<QuestionSet, Readonly<Record<TeacherName, Readonly<Partial<Record<TemplateId, (f: Facts) => Phrasing[]>>>>>>> = {
+  basic: { 'teacher-concise': CONCISE, 'teacher-verbose': VERBOSE },
+  extended: { 'teacher-concise': CONCISE, 'teacher-verbose': REASONED },
 };
 
 export interface TeacherLine {
@@ -190,14 +255,16 @@ export interface TeacherQuestion {
 }
 
 /** A teacher's `samples` responses to one example, sample 0..samples-1. */
-export function teacherResponses(seed: number, teacher: TeacherName, q: TeacherQuestion, samples: number): TeacherLine[] {
+export function teacherResponses(seed: number, teacher: TeacherName, q: TeacherQuestion, samples: number, set: QuestionSet = 'basic'): TeacherLine[] {
   const order = shuffle(rngFor(seed, `${teacher}:phrasing:${q.id}`), [0, 1, 2, 3]);
   const lines: TeacherLine[] = [];
   for (let sample = 0; sample < samples; sample++) {
     const label = perceivedClass(seed, teacher, q.imageKey, sample, q.label);
     const name = CLASSES[label].name;
     const facts: Facts = { item: withArticle(name), name, answer: teacherAnswer(q.template, label), label };
-    const phrasings = STYLES[teacher][q.template](facts);
+    const style = STYLES[set][teacher][q.template];
+    if (!style) throw new Error(`template ${q.template} is not in the ${set} question set`);
+    const phrasings = style(facts);
     // Past the fourth sample, phrasings repeat in a fresh seeded order.
     const pick = sample < order.length ? order[sample] : randInt(rngFor(seed, `${teacher}:phrasing:${q.id}:${sample}`), phrasings.length);
     lines.push({ example: q.id, teacher, sample, text: phrasings[pick % phrasings.length](facts) });
