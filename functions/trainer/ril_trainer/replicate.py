@@ -62,6 +62,7 @@ ABLATIONS: Dict[str, Tuple[str, Dict[str, Any]]] = {
     "kl": ("RIL (both), KL on all tokens", {"kl_tokens": "all"}),
     "weak-disc": ("RIL (both), weak discriminator", {"disc_pretrain_max_epochs": 1, "disc_pretrain_questions": 32,
                                                      "disc_pretrain_target_acc": 1.01}),
+    "disc-qr": ("RIL (both), discriminator sees the question", {"disc_input": "question_response"}),
 }
 
 # The SFT students. "fluent" (SFT on both teachers' cached texts: 4 concise near-answers + 4 verbose
@@ -377,7 +378,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--quick", action="store_true", help="CI smoke: 1 seed, a few steps, a small data subset")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda: the GPU protocol (BUDGETS['gpu'])")
     p.add_argument("--jobs", type=int, default=2, help="training processes at once")
-    p.add_argument("--ablations", default="kl,weak-disc", help="comma list of ABLATIONS to run ('' for none)")
+    p.add_argument("--ablations", default="kl,weak-disc,disc-qr", help="comma list of ABLATIONS to run ('' for none)")
     p.add_argument("--runs", default=None, help="run directories (default /tmp/ril-replication-runs-<budget>)")
     a = p.parse_args(argv)
     which = "quick" if a.quick else "gpu" if a.device == "cuda" else "full"
