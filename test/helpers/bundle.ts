@@ -51,12 +51,14 @@ export interface FixtureOptions {
   /** Test examples to answer with PyTorch. */
   parity?: number;
   maxNewTokens?: number;
+  /** The student's tokenizer (bpe, the default, or byte: a smaller bundle). */
+  tokenizer?: 'bpe' | 'byte';
 }
 
 export async function studentBundle(opts: FixtureOptions = {}): Promise<BundleFixture> {
   const { python, reason } = findPython();
   if (!python) throw new Error(reason);
-  const o = { size: 'nano', steps: 60, examples: 600, parity: 60, maxNewTokens: 32, ...opts };
+  const o = { size: 'nano', steps: 60, examples: 600, parity: 60, maxNewTokens: 32, tokenizer: 'bpe', ...opts };
   const dir = path.join(os.tmpdir(), `ril-bundle-fixture-${sourceHash(o)}`);
   const done = path.join(dir, 'fixture.json');
   if (!fs.existsSync(done)) {
@@ -66,7 +68,7 @@ export async function studentBundle(opts: FixtureOptions = {}): Promise<BundleFi
     await buildFashionMnistVqa({ out: path.join(work, 'data'), limit: o.examples, samplesPerTeacher: 1 });
     const config = path.join(work, 'config.json');
     const base = JSON.parse(fs.readFileSync(path.join(WORKER, 'configs', `sft_${o.size}.json`), 'utf8'));
-    fs.writeFileSync(config, JSON.stringify({ ...base, max_steps: o.steps, eval_every: 0, checkpoint_every: o.steps, val_loss_examples: 16, val_accuracy_examples: 8, batch_size: 16, warmup_steps: 5, lr: 3e-3 }));
+    fs.writeFileSync(config, JSON.stringify({ ...base, tokenizer: o.tokenizer, max_steps: o.steps, eval_every: 0, checkpoint_every: o.steps, val_loss_examples: 16, val_accuracy_examples: 8, batch_size: 16, warmup_steps: 5, lr: 3e-3 }));
     const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
       execFileSync(python, args, { cwd: WORKER, env: { ...process.env, PYTHONPATH: WORKER, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 }).toString();
     run(['-m', 'ril_trainer', 'train', '--config', config, '--data', path.join(work, 'data'), '--out', path.join(work, 'run'), '--threads', '2']);

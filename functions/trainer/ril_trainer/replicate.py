@@ -394,18 +394,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     torch.set_num_threads(1 if a.device == "cpu" else 4)
     device_cfg = {"device": a.device, "num_threads": 1, "model": budget["model"]}
     notes: List[str] = []
-    prepared = dict  # each phase's config is final as built (one place: the dicts above)
 
-    # 1. the starting students (fluent: where RL starts; answer-only: reported beside it), and the referee's SFT
-    sft_jobs = [(name, prepared(dict(SFT[name], **device_cfg, seed=0, max_steps=budget["sft_steps"][name],
-                                     checkpoint_every=budget["sft_steps"][name])), os.path.join(runs, f"sft-{name}"))
+    # 1. the starting students (fluent: where RL starts; answer-only: reported beside it); the referee's SFT
+    # is only needed for scoring, so it runs beside the RL runs (step 2), not before them
+    sft_jobs = [(name, dict(SFT[name], **device_cfg, seed=0, max_steps=budget["sft_steps"][name],
+                            checkpoint_every=budget["sft_steps"][name]), os.path.join(runs, f"sft-{name}"))
                 for name in SFT]
     ref_model = "base" if budget["model"] == "small" else REFEREE_MODEL
-    sft_jobs.append(("referee", prepared(dict(REFEREE["sft"], **dict(device_cfg, model=ref_model), seed=0,
-                                              max_steps=budget["referee_sft_steps"],
-                                              checkpoint_every=budget["referee_sft_steps"])), os.path.join(runs, "sft-referee")))
+    referee_job = ("referee", dict(REFEREE["sft"], **dict(device_cfg, model=ref_model), seed=0,
+                                   max_steps=budget["referee_sft_steps"], checkpoint_every=budget["referee_sft_steps"]),
+                   os.path.join(runs, "sft-referee"))
     with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
         list(pool.map(lambda j: run_cli(j[1], data, j[2]), sft_jobs))
+    sft_jobs.append(referee_job)
     ckpt = {name: os.path.join(out, "checkpoint.pt") for name, _, out in sft_jobs}
 
     # 2. RL: every method x seed, then the ablations, from the fluent student
@@ -420,9 +421,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         rows.append((label, (algo, teachers, dict(base, **extra)), budget["ablation_seeds"]))
     for name, (algo, teachers, extra), seeds in rows:
         for seed in seeds:
-            cfg = prepared(dict(RL_COMMON, **device_cfg, **dict(budget.get("rl_overrides", {}), **extra), algorithm=algo, teachers=teachers, seed=seed,
-                                init_checkpoint=ckpt["fluent"], max_steps=steps,
-                                questions_per_step=budget["questions_per_step"]))
+            cfg = dict(RL_COMMON, **device_cfg, **dict(budget.get("rl_overrides", {}), **extra), algorithm=algo,
+                       teachers=teachers, seed=seed, init_checkpoint=ckpt["fluent"], max_steps=steps,
+                       questions_per_step=budget["questions_per_step"])
             key = json.dumps(cfg, sort_keys=True)
             if key in seen:  # an ablation that changes nothing is not run twice
                 notes.append(f"skipped {name} seed {seed}: same config as {seen[key]}")
@@ -430,7 +431,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             seen[key] = name
             rl_jobs.append((name, seed, cfg, os.path.join(runs, f"{slug(name)}-s{seed}")))
     with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+        referee_sft = pool.submit(run_cli, referee_job[1], data, referee_job[2])
         events = list(pool.map(lambda j: run_cli(j[2], data, j[3]), rl_jobs))
+        referee_sft.result()
 
     # 3. the referee, then every final student on the whole test split
     referee, referee_stats = train_referee(ckpt["referee"], [ckpt["fluent"], ckpt["answer"]], data, budget, a.device)

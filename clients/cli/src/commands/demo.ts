@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadEnv } from '../../../../api/_lib/index.js';
 import { buildFashionMnistVqa, DATASET_NAME } from '../data/fashionMnist/index.js';
+import { mentionsAnswer } from '../data/fashionMnist/questions.js';
 import { importDataset, localPathPolicy } from '../../../../api/_lib/index.js';
 import { coverage, importTeacherResponses } from '../../../../api/_lib/index.js';
 import { createApiKey } from '../../../../api/_lib/index.js';
@@ -109,18 +110,23 @@ export function demoCommand(program: Command) {
           if (!bundle) throw new Error('the RIL run produced no bundle artifact');
           await platform.deployments.deploy({ name: 'fashion-student', artifactId: bundle.id, note: `demo ${runs[0].name}` });
           const inferKey = (await createApiKey(db.prisma, 'demo-inference', 'INFERENCE')).secret;
-          const tests = await db.prisma.example.findMany({ where: { datasetId: dataset.id, split: 'test' }, orderBy: { ordinal: 'asc' }, take: 6 });
+          const tests = await db.prisma.example.findMany({ where: { datasetId: dataset.id, split: 'test' }, orderBy: { ordinal: 'asc' }, take: 10 });
           const rows: string[][] = [];
+          let correct = 0;
           for (const ex of tests) {
             const image = (await blobs.read(ex.imageSha256)).toString('base64');
             const t0 = performance.now();
             const res = await fetch(`${http.url}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${inferKey}` },
               body: JSON.stringify({ deployment: 'fashion-student', image, question: ex.question, max_tokens: 48 }) });
             const body = await res.json() as { answer?: string; error?: { message: string } };
-            rows.push([ex.question, ex.answer, body.answer ?? `error: ${body.error?.message}`, `${(performance.now() - t0).toFixed(1)} ms`]);
+            // the judge's rule for these answers: the ground truth as a whole word of the answer
+            const ok = body.answer !== undefined && mentionsAnswer(body.answer, ex.answer);
+            correct += ok ? 1 : 0;
+            rows.push([ex.question, ex.answer, body.answer ?? `error: ${body.error?.message}`, ok ? 'yes' : 'no', `${(performance.now() - t0).toFixed(1)} ms`]);
           }
           console.log('\ndeployed the RIL student as "fashion-student"; POST /v1/infer on test images:');
-          console.log(table(['question', 'ground truth', 'student answer', 'latency'], rows));
+          console.log(table(['question', 'ground truth', 'student answer', 'correct', 'latency'], rows));
+          console.log(`${correct}/${rows.length} answered correctly`);
         }
 
         console.log(`\nadmin key (shown once):\n  ${secret}\n`);
