@@ -66,9 +66,11 @@ export function toCsv(t: TableText): string {
 const LATEX: Record<string, string> = {
   '\\': '\\textbackslash{}', '&': '\\&', '%': '\\%', '$': '\\$', '#': '\\#', '_': '\\_', '{': '\\{', '}': '\\}',
   '~': '\\textasciitilde{}', '^': '\\textasciicircum{}',
+  // not special to LaTeX, but the default (OT1) text font prints them as other glyphs
+  '|': '\\textbar{}', '<': '\\textless{}', '>': '\\textgreater{}',
 };
 /** Every character LaTeX treats specially, in one pass (so the braces of an escape are not escaped again). */
-export const latexEscape = (s: string) => s.replace(/[\\&%$#_{}~^]/g, (ch) => LATEX[ch]).replace(/\r?\n/g, ' ');
+export const latexEscape = (s: string) => s.replace(/[\\&%$#_{}~^|<>]/g, (ch) => LATEX[ch]).replace(/\r?\n/g, ' ');
 
 /** A booktabs tabular (needs \usepackage{booktabs}); the best cell of each column in bold, no value as "--". */
 export function toLatex(t: TableText): string {
