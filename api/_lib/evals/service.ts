@@ -74,7 +74,7 @@ async function resolveEntries(db: Database, inputs: readonly SuiteDatasetInput[]
       dataset = await db.prisma.dataset.findUnique({ where: { id: input.datasetId } });
       if (!dataset) throw notFound(`dataset ${input.datasetId}`);
     } else {
-      const m = /^([^@]+?)(?:@(\d+))?$/.exec(input.dataset!.trim());
+      const m = /^([^@]+?)(?:@(\d{1,9}))?$/.exec(input.dataset!.trim());
       if (!m) throw badInput(`${at}: dataset must be a name or name@version`);
       dataset = await db.prisma.dataset.findFirst({ where: { name: m[1], ...(m[2] ? { version: Number(m[2]) } : {}) }, orderBy: { version: 'desc' } });
       if (!dataset) throw notFound(`dataset ${input.dataset}`);
