@@ -18,6 +18,7 @@ import { startTestServer, type GqlResult, type TestServer } from './helpers/serv
 import { png, writeDataset } from './helpers/fixtures.js';
 import { uploadBlob } from './helpers/deploy.js';
 import { TEST_PROVIDER } from './helpers/db.js';
+import { queueSuiteEvaluation } from '../api/_lib/evals/service.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MATRIX = JSON.parse(fs.readFileSync(path.join(ROOT, 'api/_lib/auth/access-matrix.json'), 'utf8')) as {
@@ -36,6 +37,8 @@ interface World {
   runId: string; jobId: string; artifactId: string; blobSha: string; imageB64: string;
   /** A fresh TRAIN job leased to worker A (key WORKER), with its run and the lease's fencing token. */
   leased(): Promise<{ jobId: string; runId: string; attempt: number }>;
+  /** A fresh EVALUATE job over suite matrix-scored leased to worker A, with the entry it may score. */
+  leasedEval(): Promise<{ jobId: string; attempt: number; entryId: string }>;
 }
 
 let world: World;
@@ -76,11 +79,22 @@ before(async () => {
     assert.ok(job?.run?.id, 'worker A leased a TRAIN job');
     return { jobId: job.id as string, runId: job.run.id as string, attempt: job.attempts as number };
   };
+  // suites: matrix-suite stays unscored (its version 1 is edited by every allowed caller); matrix-scored takes results
+  const suiteInput = (name: string) => ({ i: { name, datasets: [{ datasetId: dataset.id, split: 'test' }] } });
+  await gqlOk(t, `mutation($i: CreateEvalSuiteInput!) { createEvalSuite(input: $i) { id } }`, suiteInput('matrix-suite'));
+  const scored = (await gqlOk(t, `mutation($i: CreateEvalSuiteInput!) { createEvalSuite(input: $i) { latest { datasets { id } } } }`, suiteInput('matrix-scored'))).createEvalSuite;
+  const leasedEval = async () => {
+    // the highest priority, so worker A claims this one and not an EVALUATE job queueEvaluation's row left behind
+    const queued = await queueSuiteEvaluation(t.platform.db, { suite: 'matrix-scored', subject: { kind: 'EXTERNAL', endpoint: 'https://model.example/v1', model: 'm' }, priority: 1000 }, t.platform.env);
+    const job = (await gqlOk(t, `mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [EVALUATE] }) { id attempts } }`, { w: workerA }, keys.WORKER!)).claimJob;
+    assert.equal(job?.id, queued.id, 'worker A leased the suite EVALUATE job');
+    return { jobId: job.id as string, attempt: job.attempts as number, entryId: scored.latest.datasets[0].id as string };
+  };
   const first = await leased();
   world = {
     t, keys, workerA, workerB, datasetId: dataset.id, datasetFile: ds.file,
     exampleId: dataset.examples.edges[0].node.id, externalId: dataset.examples.edges[0].node.externalId,
-    experimentId, runId: first.runId, jobId: first.jobId, artifactId, blobSha, imageB64: image.toString('base64'), leased,
+    experimentId, runId: first.runId, jobId: first.jobId, artifactId, blobSha, imageB64: image.toString('base64'), leased, leasedEval,
   };
 });
 
@@ -132,6 +146,16 @@ const ARGS: Record<string, (w: World, c: Caller) => Promise<Record<string, unkno
   'Mutation.reportMetrics': async (w, c) => { const l = await w.leased(); return { input: { runId: l.runId, workerId: workerOf(w, c), attempt: l.attempt, points: [{ name: 'loss', step: 1, value: 0.5 }] } }; },
   'Mutation.completeJob': async (w, c) => { const l = await w.leased(); return { input: { jobId: l.jobId, workerId: workerOf(w, c), attempt: l.attempt, result: {} } }; },
   'Mutation.failJob': async (w, c) => { const l = await w.leased(); return { input: { jobId: l.jobId, workerId: workerOf(w, c), attempt: l.attempt, error: 'x', retryable: false } }; },
+  'Query.evalSuite': () => ({ name: 'matrix-suite' }),
+  'Query.evaluationTable': () => ({ suite: 'matrix-scored' }),
+  'Mutation.createEvalSuite': (w, c) => ({ input: { name: `suite-${c}`, datasets: [{ datasetId: w.datasetId }] } }),
+  'Mutation.addEvalSuiteVersion': (w) => ({ input: { suite: 'matrix-suite', datasets: [{ datasetId: w.datasetId, sampleLimit: 1 }] } }),
+  'Mutation.updateEvalSuiteVersion': (w) => ({ input: { suite: 'matrix-suite', version: 1, datasets: [{ datasetId: w.datasetId }] } }),
+  // the worker protocol again: a suite EVALUATE job freshly leased to worker A, scored by the caller's own worker
+  'Mutation.recordEvalResult': async (w, c) => {
+    const l = await w.leasedEval();
+    return { input: { jobId: l.jobId, workerId: workerOf(w, c), attempt: l.attempt, entryId: l.entryId, accuracy: 0.5, n: 2 } };
+  },
 };
 const workerOf = (w: World, c: Caller) => (c === 'WORKER_NO_LEASE' ? w.workerB : w.workerA);
 

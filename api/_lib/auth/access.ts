@@ -63,6 +63,15 @@ export const ACCESS: Record<string, readonly Role[]> = {
   'Mutation.createBlobUpload': ARTIFACT_WRITE,
   'Mutation.completeBlobUpload': ARTIFACT_WRITE,
   'Query.blobDownloadUrl': READ,
+  // evaluation suites: read by every reader, written by editors; results only by the worker holding the EVALUATE
+  // job that names the suite version and subject (scoping in evals/service.ts recordEvalResult)
+  'Query.evalSuites': READ,
+  'Query.evalSuite': READ,
+  'Query.evaluationTable': READ,
+  'Mutation.createEvalSuite': WRITE,
+  'Mutation.addEvalSuiteVersion': WRITE,
+  'Mutation.updateEvalSuiteVersion': WRITE,
+  'Mutation.recordEvalResult': WORKER_ONLY,
   'Mutation.createApiKey': ADMIN_ONLY,
   'Mutation.revokeApiKey': ADMIN_ONLY,
 };

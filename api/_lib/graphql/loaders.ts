@@ -5,6 +5,7 @@ import type { ExperimentModel, JobModel, RunModel, WorkerModel } from './mappers
 import type { Database } from '../db/index.js';
 import { exampleCounts, examplePages, type ExamplePageKey, type SplitName } from '../datasets/service.js';
 import type { ArtifactModel, DeploymentModel, DeploymentRevisionModel, DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel } from './mappers.js';
+import type { EvalResultModel, EvalSubjectModel, EvalSuiteDatasetModel, EvalSuiteModel, EvalSuiteVersionModel } from './mappers.js';
 
 function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (v: V) => K): (V | null)[] {
   const map = new Map(rows.map((r) => [keyOf(r), r]));
@@ -61,6 +62,34 @@ export function createLoaders(db: Database) {
       byKey(ids, await prisma.job.findMany({ where: { id: { in: [...ids] } } }), (j) => j.id)),
     workerById: new DataLoader<string, WorkerModel | null>(async (ids) =>
       byKey(ids, await prisma.worker.findMany({ where: { id: { in: [...ids] } } }), (w) => w.id)),
+    evalSuiteById: new DataLoader<string, EvalSuiteModel | null>(async (ids) =>
+      byKey(ids, await prisma.evalSuite.findMany({ where: { id: { in: [...ids] } } }), (s) => s.id)),
+    evalVersionById: new DataLoader<string, EvalSuiteVersionModel | null>(async (ids) =>
+      byKey(ids, await prisma.evalSuiteVersion.findMany({ where: { id: { in: [...ids] } } }), (v) => v.id)),
+    /** A suite's versions, oldest first. */
+    evalVersionsBySuite: new DataLoader<string, EvalSuiteVersionModel[]>(async (ids) => {
+      const rows = await prisma.evalSuiteVersion.findMany({ where: { suiteId: { in: [...ids] } }, orderBy: { version: 'asc' } });
+      return ids.map((id) => rows.filter((r) => r.suiteId === id));
+    }),
+    evalEntryById: new DataLoader<string, EvalSuiteDatasetModel | null>(async (ids) =>
+      byKey(ids, await prisma.evalSuiteDataset.findMany({ where: { id: { in: [...ids] } } }), (e) => e.id)),
+    /** A version's dataset entries in column order. */
+    evalEntriesByVersion: new DataLoader<string, EvalSuiteDatasetModel[]>(async (ids) => {
+      const rows = await prisma.evalSuiteDataset.findMany({ where: { versionId: { in: [...ids] } }, orderBy: { position: 'asc' } });
+      return ids.map((id) => rows.filter((r) => r.versionId === id));
+    }),
+    evalSubjectById: new DataLoader<string, EvalSubjectModel | null>(async (ids) =>
+      byKey(ids, await prisma.evalSubject.findMany({ where: { id: { in: [...ids] } } }), (s) => s.id)),
+    /** Key: version id + optional subject filter; results in subject, then column order. */
+    evalResultsByVersion: new DataLoader<{ versionId: string; subjectId: string | null }, EvalResultModel[], string>(async (keys) => {
+      const rows = await prisma.evalResult.findMany({
+        where: { versionId: { in: [...new Set(keys.map((k) => k.versionId))] } },
+        include: { entry: { select: { position: true } } },
+        orderBy: [{ subjectId: 'asc' }, { createdAt: 'asc' }],
+      });
+      rows.sort((a, b) => (a.subjectId < b.subjectId ? -1 : a.subjectId > b.subjectId ? 1 : a.entry.position - b.entry.position));
+      return keys.map((k) => rows.filter((r) => r.versionId === k.versionId && (k.subjectId === null || r.subjectId === k.subjectId)).map(({ entry: _e, ...r }) => r));
+    }, { cacheKeyFn: keyString }),
   };
 }
 

@@ -1,5 +1,6 @@
 // GraphQL type -> the backing model each resolver receives as its parent (used by codegen's `mappers`).
-import type { ApiKey, Artifact, Blob, Dataset, Deployment, DeploymentRevision, Example, Experiment, Job, Run, Teacher, TeacherResponse, Worker } from '../../../generated/sqlite/index.js';
+import type { ApiKey, Artifact, Blob, Dataset, Deployment, DeploymentRevision, EvalResult, EvalSubject, EvalSuite, EvalSuiteDataset, EvalSuiteVersion, Example, Experiment, Job, Run, Teacher, TeacherResponse, Worker } from '../../../generated/sqlite/index.js';
+import type { EvaluationTableModel as TableModel } from '../evals/table.js';
 
 export type DatasetModel = Dataset;
 export type ExampleModel = Pick<Example, 'id' | 'datasetId' | 'externalId' | 'ordinal' | 'split' | 'imageSha256' | 'question' | 'answer'>;
@@ -16,3 +17,11 @@ export type RunModel = Run;
 export type JobModel = Job;
 export type WorkerModel = Worker;
 export type BlobModel = Blob;
+export type EvalSuiteModel = EvalSuite;
+export type EvalSuiteVersionModel = EvalSuiteVersion;
+export type EvalSuiteDatasetModel = EvalSuiteDataset;
+export type EvalSubjectModel = EvalSubject;
+export type EvalResultModel = EvalResult;
+export type EvaluationTableModel = TableModel;
+export type EvaluationColumnModel = TableModel['columns'][number];
+export type EvaluationRowModel = TableModel['rows'][number];

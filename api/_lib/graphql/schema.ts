@@ -12,6 +12,7 @@ import { requireRole } from '../auth/keys.js';
 import { blobResolvers } from '../blobs/resolvers.js';
 import { datasetResolvers } from '../datasets/resolvers.js';
 import { deploymentResolvers } from '../deployments/resolvers.js';
+import { evalResolvers } from '../evals/resolvers.js';
 import { experimentResolvers } from '../experiments/resolvers.js';
 import { keyResolvers } from '../auth/resolvers.js';
 import { teacherResolvers } from '../teachers/resolvers.js';
@@ -20,7 +21,7 @@ import { DateTime, JSONScalar } from './scalars.js';
 export const SCHEMA_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'schema.graphql');
 
 type ResolverMap = Record<string, Record<string, unknown>>;
-const MODULES: ResolverMap[] = [datasetResolvers, teacherResolvers, keyResolvers, deploymentResolvers, experimentResolvers, blobResolvers] as unknown as ResolverMap[];
+const MODULES: ResolverMap[] = [datasetResolvers, teacherResolvers, keyResolvers, deploymentResolvers, experimentResolvers, blobResolvers, evalResolvers] as unknown as ResolverMap[];
 
 function mergeResolvers(modules: ResolverMap[]): ResolverMap {
   const merged: ResolverMap = {};

@@ -4,6 +4,7 @@ import { dataCommand } from './commands/data.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { demoCommand } from './commands/demo.js';
 import { deployCommand } from './commands/deploy.js';
+import { evalCommand } from './commands/evals.js';
 import { experimentsCommand } from './commands/experiments.js';
 import { inferCommand } from './commands/infer.js';
 import { keysCommand } from './commands/keys.js';
@@ -27,6 +28,7 @@ keysCommand(program);
 workerCommand(program);
 experimentsCommand(program);
 deployCommand(program);
+evalCommand(program);
 inferCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel, ApiKeyModel, TeacherCoverageModel, DatasetStatsModel, ArtifactModel, DeploymentModel, DeploymentRevisionModel, ExperimentModel, RunModel, JobModel, WorkerModel, BlobModel } from '../mappers.js';
+import type { DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel, ApiKeyModel, TeacherCoverageModel, DatasetStatsModel, ArtifactModel, DeploymentModel, DeploymentRevisionModel, ExperimentModel, RunModel, JobModel, WorkerModel, BlobModel, EvalSuiteModel, EvalSuiteVersionModel, EvalSuiteDatasetModel, EvalSubjectModel, EvalResultModel, EvaluationTableModel, EvaluationColumnModel, EvaluationRowModel } from '../mappers.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -14,6 +14,11 @@ export type Scalars = {
   Float: { input: number; output: number; }
   DateTime: { input: Date; output: Date; }
   JSON: { input: unknown; output: unknown; }
+};
+
+export type AddEvalSuiteVersionInput = {
+  datasets: Array<EvalSuiteDatasetInput>;
+  suite: Scalars['String']['input'];
 };
 
 export type Algorithm =
@@ -128,6 +133,12 @@ export type CreateBlobUploadInput = {
   size: Scalars['Int']['input'];
 };
 
+export type CreateEvalSuiteInput = {
+  datasets: Array<EvalSuiteDatasetInput>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+};
+
 export type CreateExperimentInput = {
   algorithm: Algorithm;
   /** Trainer config overrides (see trainerConfigSchema); unknown keys and out-of-range values are rejected. */
@@ -237,6 +248,177 @@ export type DeploymentStatus =
   | 'FAILED'
   | 'LIVE'
   | 'STANDBY';
+
+export type EvalJudge =
+  /** A judge model behind an OpenAI-compatible endpoint. */
+  | 'LLM'
+  /** The trainer's rule judge (normalised answer match). */
+  | 'RULE';
+
+export type EvalResult = {
+  __typename?: 'EvalResult';
+  accuracy: Scalars['Float']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  entry: EvalSuiteDataset;
+  id: Scalars['ID']['output'];
+  /** The EVALUATE job that wrote it. */
+  jobId?: Maybe<Scalars['ID']['output']>;
+  meanResponseLength?: Maybe<Scalars['Float']['output']>;
+  n: Scalars['Int']['output'];
+  subject: EvalSubject;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type EvalSubject = {
+  __typename?: 'EvalSubject';
+  apiKeyEnv?: Maybe<Scalars['String']['output']>;
+  deployment?: Maybe<Scalars['String']['output']>;
+  endpoint?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  kind: EvalSubjectKind;
+  /** A readable name: the run's experiment and seed, the deployment and revision, or model @ endpoint. */
+  label: Scalars['String']['output'];
+  model?: Maybe<Scalars['String']['output']>;
+  revision?: Maybe<Scalars['Int']['output']>;
+  run?: Maybe<Run>;
+};
+
+/**
+ * Who is scored. RUN: runId. DEPLOYMENT: deployment (and revision; default the live one). EXTERNAL: endpoint + model
+ * (and apiKeyEnv, the NAME of an allowlisted variable holding its key; not part of its identity).
+ */
+export type EvalSubjectInput = {
+  apiKeyEnv?: InputMaybe<Scalars['String']['input']>;
+  deployment?: InputMaybe<Scalars['String']['input']>;
+  endpoint?: InputMaybe<Scalars['String']['input']>;
+  kind: EvalSubjectKind;
+  model?: InputMaybe<Scalars['String']['input']>;
+  revision?: InputMaybe<Scalars['Int']['input']>;
+  runId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type EvalSubjectKind =
+  /** A deployment at one revision. */
+  | 'DEPLOYMENT'
+  /** A model behind an OpenAI-compatible endpoint. */
+  | 'EXTERNAL'
+  /** A training run (its newest checkpoint). */
+  | 'RUN';
+
+export type EvalSuite = {
+  __typename?: 'EvalSuite';
+  createdAt: Scalars['DateTime']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  latest: EvalSuiteVersion;
+  name: Scalars['String']['output'];
+  version?: Maybe<EvalSuiteVersion>;
+  /** Oldest first. */
+  versions: Array<EvalSuiteVersion>;
+};
+
+
+export type EvalSuiteVersionArgs = {
+  version: Scalars['Int']['input'];
+};
+
+export type EvalSuiteDataset = {
+  __typename?: 'EvalSuiteDataset';
+  dataset: Dataset;
+  id: Scalars['ID']['output'];
+  judge: EvalJudge;
+  judgeApiKeyEnv?: Maybe<Scalars['String']['output']>;
+  judgeEndpoint?: Maybe<Scalars['String']['output']>;
+  judgeModel?: Maybe<Scalars['String']['output']>;
+  /** name@version/split, with the judge model for an LLM judge. */
+  label: Scalars['String']['output'];
+  /** 0-based column position. */
+  position: Scalars['Int']['output'];
+  sampleLimit?: Maybe<Scalars['Int']['output']>;
+  split: Split;
+};
+
+/** One dataset of a suite version. Give exactly one of datasetId and dataset. */
+export type EvalSuiteDatasetInput = {
+  /** A dataset name (its newest version, pinned when the suite version is made) or name@version. */
+  dataset?: InputMaybe<Scalars['String']['input']>;
+  datasetId?: InputMaybe<Scalars['ID']['input']>;
+  judge?: InputMaybe<EvalJudge>;
+  /** LLM judge: NAME of the environment variable holding the key (in RIL_SECRET_ENV_ALLOWLIST); never the key. */
+  judgeApiKeyEnv?: InputMaybe<Scalars['String']['input']>;
+  /** LLM judge: OpenAI-compatible base URL (the outbound checks of registerTeacher apply). */
+  judgeEndpoint?: InputMaybe<Scalars['String']['input']>;
+  /** LLM judge: the model name. */
+  judgeModel?: InputMaybe<Scalars['String']['input']>;
+  /** Score at most this many examples of the split (in dataset order); null: all. */
+  sampleLimit?: InputMaybe<Scalars['Int']['input']>;
+  split?: InputMaybe<Split>;
+};
+
+export type EvalSuiteVersion = {
+  __typename?: 'EvalSuiteVersion';
+  createdAt: Scalars['DateTime']['output'];
+  /** In column order. */
+  datasets: Array<EvalSuiteDataset>;
+  /** True once a result refers to it: its datasets can no longer change. */
+  frozen: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  results: Array<EvalResult>;
+  suite: EvalSuite;
+  version: Scalars['Int']['output'];
+};
+
+
+export type EvalSuiteVersionResultsArgs = {
+  subjectId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/**
+ * Accuracy (0..1) of a row in a column. A run group's cell is the mean over its seeds with a 95% interval (Student's t,
+ * n - 1 degrees of freedom); a single value has no interval. The average column is the mean over subjects of each one's
+ * unweighted mean over the datasets (only subjects scored on every dataset).
+ */
+export type EvaluationCell = {
+  __typename?: 'EvaluationCell';
+  /** The highest mean of its column (ties: each). */
+  best: Scalars['Boolean']['output'];
+  /** mean ± halfWidth is the 95% interval; null when n < 2 */
+  halfWidth?: Maybe<Scalars['Float']['output']>;
+  high?: Maybe<Scalars['Float']['output']>;
+  low?: Maybe<Scalars['Float']['output']>;
+  /** null: no result */
+  mean?: Maybe<Scalars['Float']['output']>;
+  /** How many values (seeds) the mean is over. */
+  n: Scalars['Int']['output'];
+};
+
+export type EvaluationColumn = {
+  __typename?: 'EvaluationColumn';
+  /** null for the average column */
+  entry?: Maybe<EvalSuiteDataset>;
+  label: Scalars['String']['output'];
+};
+
+export type EvaluationRow = {
+  __typename?: 'EvaluationRow';
+  /** One per column, in column order. */
+  cells: Array<EvaluationCell>;
+  /** Set when the row groups the runs (seeds) of one experiment. */
+  experiment?: Maybe<Experiment>;
+  kind: EvalSubjectKind;
+  label: Scalars['String']['output'];
+  /** The subjects the row is over (one per seed for runs); empty for a subject never scored on this version. */
+  subjects: Array<EvalSubject>;
+};
+
+export type EvaluationTable = {
+  __typename?: 'EvaluationTable';
+  /** The version's datasets in order, then the average (entry null). */
+  columns: Array<EvaluationColumn>;
+  rows: Array<EvaluationRow>;
+  suite: EvalSuite;
+  version: EvalSuiteVersion;
+};
 
 export type Example = {
   __typename?: 'Example';
@@ -465,6 +647,8 @@ export type MetricSeries = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Add a version (the newest + 1) to a suite; earlier versions and their results stay as they are. */
+  addEvalSuiteVersion: EvalSuiteVersion;
   /** Cancel a run: a queued job is cancelled at once, a running one at its worker's next heartbeat. */
   cancelRun: Run;
   /** Atomically lease the next available job of the given kinds, or null. Job.attempts is the lease's fencing token: the worker sends it back with every call under this lease. */
@@ -482,6 +666,8 @@ export type Mutation = {
    * content type, and says where to send the bytes. alreadyExists: the blob is stored, nothing to send.
    */
   createBlobUpload: BlobUpload;
+  /** Create a suite with its version 1. CONFLICT when the name exists. */
+  createEvalSuite: EvalSuite;
   /** Create an experiment. The config is validated against the trainer's schema; defaults are filled in. */
   createExperiment: Experiment;
   /**
@@ -516,6 +702,12 @@ export type Mutation = {
    */
   queueTeacherFill: Job;
   /**
+   * Record one dataset's score of an EVALUATE job over a suite (WORKER keys): only the worker holding the job, on its
+   * lease `attempt`, for the suite version and subject the job's payload names. Idempotent per (version, subject,
+   * dataset entry): a replay or a resumed attempt rewrites the row. The first result freezes the version.
+   */
+  recordEvalResult: EvalResult;
+  /**
    * Record an uploaded blob (createBlobUpload + completeBlobUpload, or PUT /blobs/<sha256>, first) as an artifact.
    * A BUNDLE must be a (gzipped) tar of a student bundle directory; its manifest and sha256s are checked here and summarised in `metadata`.
    */
@@ -537,8 +729,18 @@ export type Mutation = {
   rollbackDeployment: Deployment;
   /** Queue a run of an experiment (a TRAIN job). */
   startRun: Run;
+  /**
+   * Replace the datasets of a version that no result refers to yet. A frozen version (one with results) is refused:
+   * CONFLICT with extensions.reason = EVAL_SUITE_VERSION_FROZEN.
+   */
+  updateEvalSuiteVersion: EvalSuiteVersion;
   /** Point an existing teacher at another endpoint and/or key variable; it becomes an ENDPOINT teacher. ADMIN only. */
   updateTeacherEndpoint: Teacher;
+};
+
+
+export type MutationAddEvalSuiteVersionArgs = {
+  input: AddEvalSuiteVersionInput;
 };
 
 
@@ -569,6 +771,11 @@ export type MutationCreateApiKeyArgs = {
 
 export type MutationCreateBlobUploadArgs = {
   input: CreateBlobUploadInput;
+};
+
+
+export type MutationCreateEvalSuiteArgs = {
+  input: CreateEvalSuiteInput;
 };
 
 
@@ -617,6 +824,11 @@ export type MutationQueueTeacherFillArgs = {
 };
 
 
+export type MutationRecordEvalResultArgs = {
+  input: RecordEvalResultInput;
+};
+
+
 export type MutationRegisterArtifactArgs = {
   input: RegisterArtifactInput;
 };
@@ -658,6 +870,11 @@ export type MutationStartRunArgs = {
 };
 
 
+export type MutationUpdateEvalSuiteVersionArgs = {
+  input: UpdateEvalSuiteVersionInput;
+};
+
+
 export type MutationUpdateTeacherEndpointArgs = {
   input: UpdateTeacherEndpointInput;
 };
@@ -684,6 +901,15 @@ export type Query = {
   datasets: DatasetConnection;
   deployment?: Maybe<Deployment>;
   deployments: Array<Deployment>;
+  evalSuite?: Maybe<EvalSuite>;
+  evalSuites: Array<EvalSuite>;
+  /**
+   * The comparison table of a suite version (default: the newest): one row per subject, runs of one experiment grouped
+   * into one row (mean over seeds with a 95% t interval), one column per dataset in suite order, then the average.
+   * `subjects` default: every subject with a result on the version. NOT_FOUND for an unknown suite, version, run or
+   * deployment.
+   */
+  evaluationTable: EvaluationTable;
   example?: Maybe<Example>;
   experiment?: Maybe<Experiment>;
   experiments: ExperimentConnection;
@@ -750,6 +976,18 @@ export type QueryDeploymentArgs = {
 };
 
 
+export type QueryEvalSuiteArgs = {
+  name: Scalars['String']['input'];
+};
+
+
+export type QueryEvaluationTableArgs = {
+  subjects?: InputMaybe<Array<EvalSubjectInput>>;
+  suite: Scalars['String']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryExampleArgs = {
   id: Scalars['ID']['input'];
 };
@@ -813,6 +1051,20 @@ export type QueueEvaluationInput = {
   datasetId: Scalars['ID']['input'];
   runId?: InputMaybe<Scalars['ID']['input']>;
   split?: InputMaybe<Split>;
+};
+
+export type RecordEvalResultInput = {
+  /** Fraction correct, 0..1. */
+  accuracy: Scalars['Float']['input'];
+  /** The lease's fencing token: Job.attempts as claimJob returned it. */
+  attempt: Scalars['Int']['input'];
+  /** The EvalSuiteDataset scored (an entryId of the job's payload). */
+  entryId: Scalars['ID']['input'];
+  jobId: Scalars['ID']['input'];
+  meanResponseLength?: InputMaybe<Scalars['Float']['input']>;
+  /** Examples scored. */
+  n: Scalars['Int']['input'];
+  workerId: Scalars['ID']['input'];
 };
 
 export type RegisterArtifactInput = {
@@ -1005,6 +1257,12 @@ export type TeacherResponseEdge = {
   node: TeacherResponse;
 };
 
+export type UpdateEvalSuiteVersionInput = {
+  datasets: Array<EvalSuiteDatasetInput>;
+  suite: Scalars['String']['input'];
+  version: Scalars['Int']['input'];
+};
+
 export type UpdateTeacherEndpointInput = {
   /** Name of the environment variable that holds the endpoint's key (listed in RIL_SECRET_ENV_ALLOWLIST); null: no key. */
   apiKeyEnv?: InputMaybe<Scalars['String']['input']>;
@@ -1096,6 +1354,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  AddEvalSuiteVersionInput: AddEvalSuiteVersionInput;
   Algorithm: Algorithm;
   AnswerCount: ResolverTypeWrapper<AnswerCount>;
   ApiKey: ResolverTypeWrapper<ApiKeyModel>;
@@ -1111,6 +1370,7 @@ export type ResolversTypes = ResolversObject<{
   ConfigDifference: ResolverTypeWrapper<ConfigDifference>;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateBlobUploadInput: CreateBlobUploadInput;
+  CreateEvalSuiteInput: CreateEvalSuiteInput;
   CreateExperimentInput: CreateExperimentInput;
   CreatedApiKey: ResolverTypeWrapper<Omit<CreatedApiKey, 'key'> & { key: ResolversTypes['ApiKey'] }>;
   Dataset: ResolverTypeWrapper<DatasetModel>;
@@ -1122,6 +1382,19 @@ export type ResolversTypes = ResolversObject<{
   Deployment: ResolverTypeWrapper<DeploymentModel>;
   DeploymentRevision: ResolverTypeWrapper<DeploymentRevisionModel>;
   DeploymentStatus: DeploymentStatus;
+  EvalJudge: EvalJudge;
+  EvalResult: ResolverTypeWrapper<EvalResultModel>;
+  EvalSubject: ResolverTypeWrapper<EvalSubjectModel>;
+  EvalSubjectInput: EvalSubjectInput;
+  EvalSubjectKind: EvalSubjectKind;
+  EvalSuite: ResolverTypeWrapper<EvalSuiteModel>;
+  EvalSuiteDataset: ResolverTypeWrapper<EvalSuiteDatasetModel>;
+  EvalSuiteDatasetInput: EvalSuiteDatasetInput;
+  EvalSuiteVersion: ResolverTypeWrapper<EvalSuiteVersionModel>;
+  EvaluationCell: ResolverTypeWrapper<EvaluationCell>;
+  EvaluationColumn: ResolverTypeWrapper<EvaluationColumnModel>;
+  EvaluationRow: ResolverTypeWrapper<EvaluationRowModel>;
+  EvaluationTable: ResolverTypeWrapper<EvaluationTableModel>;
   Example: ResolverTypeWrapper<ExampleModel>;
   ExampleConnection: ResolverTypeWrapper<Omit<ExampleConnection, 'edges'> & { edges: Array<ResolversTypes['ExampleEdge']> }>;
   ExampleEdge: ResolverTypeWrapper<Omit<ExampleEdge, 'node'> & { node: ResolversTypes['Example'] }>;
@@ -1154,6 +1427,7 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueEvaluationInput: QueueEvaluationInput;
+  RecordEvalResultInput: RecordEvalResultInput;
   RegisterArtifactInput: RegisterArtifactInput;
   RegisterTeacherInput: RegisterTeacherInput;
   RegisterWorkerInput: RegisterWorkerInput;
@@ -1175,12 +1449,14 @@ export type ResolversTypes = ResolversObject<{
   TeacherResponse: ResolverTypeWrapper<TeacherResponseModel>;
   TeacherResponseConnection: ResolverTypeWrapper<Omit<TeacherResponseConnection, 'edges'> & { edges: Array<ResolversTypes['TeacherResponseEdge']> }>;
   TeacherResponseEdge: ResolverTypeWrapper<Omit<TeacherResponseEdge, 'node'> & { node: ResolversTypes['TeacherResponse'] }>;
+  UpdateEvalSuiteVersionInput: UpdateEvalSuiteVersionInput;
   UpdateTeacherEndpointInput: UpdateTeacherEndpointInput;
   Worker: ResolverTypeWrapper<WorkerModel>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  AddEvalSuiteVersionInput: AddEvalSuiteVersionInput;
   AnswerCount: AnswerCount;
   ApiKey: ApiKeyModel;
   Artifact: ArtifactModel;
@@ -1194,6 +1470,7 @@ export type ResolversParentTypes = ResolversObject<{
   ConfigDifference: ConfigDifference;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateBlobUploadInput: CreateBlobUploadInput;
+  CreateEvalSuiteInput: CreateEvalSuiteInput;
   CreateExperimentInput: CreateExperimentInput;
   CreatedApiKey: Omit<CreatedApiKey, 'key'> & { key: ResolversParentTypes['ApiKey'] };
   Dataset: DatasetModel;
@@ -1204,6 +1481,17 @@ export type ResolversParentTypes = ResolversObject<{
   DeployInput: DeployInput;
   Deployment: DeploymentModel;
   DeploymentRevision: DeploymentRevisionModel;
+  EvalResult: EvalResultModel;
+  EvalSubject: EvalSubjectModel;
+  EvalSubjectInput: EvalSubjectInput;
+  EvalSuite: EvalSuiteModel;
+  EvalSuiteDataset: EvalSuiteDatasetModel;
+  EvalSuiteDatasetInput: EvalSuiteDatasetInput;
+  EvalSuiteVersion: EvalSuiteVersionModel;
+  EvaluationCell: EvaluationCell;
+  EvaluationColumn: EvaluationColumnModel;
+  EvaluationRow: EvaluationRowModel;
+  EvaluationTable: EvaluationTableModel;
   Example: ExampleModel;
   ExampleConnection: Omit<ExampleConnection, 'edges'> & { edges: Array<ResolversParentTypes['ExampleEdge']> };
   ExampleEdge: Omit<ExampleEdge, 'node'> & { node: ResolversParentTypes['Example'] };
@@ -1234,6 +1522,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   QueueEvaluationInput: QueueEvaluationInput;
+  RecordEvalResultInput: RecordEvalResultInput;
   RegisterArtifactInput: RegisterArtifactInput;
   RegisterTeacherInput: RegisterTeacherInput;
   RegisterWorkerInput: RegisterWorkerInput;
@@ -1251,6 +1540,7 @@ export type ResolversParentTypes = ResolversObject<{
   TeacherResponse: TeacherResponseModel;
   TeacherResponseConnection: Omit<TeacherResponseConnection, 'edges'> & { edges: Array<ResolversParentTypes['TeacherResponseEdge']> };
   TeacherResponseEdge: Omit<TeacherResponseEdge, 'node'> & { node: ResolversParentTypes['TeacherResponse'] };
+  UpdateEvalSuiteVersionInput: UpdateEvalSuiteVersionInput;
   UpdateTeacherEndpointInput: UpdateTeacherEndpointInput;
   Worker: WorkerModel;
 }>;
@@ -1368,6 +1658,92 @@ export type DeploymentRevisionResolvers<ContextType = Context, ParentType extend
   live?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   revision?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type EvalResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalResult'] = ResolversParentTypes['EvalResult']> = ResolversObject<{
+  accuracy?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  entry?: Resolver<ResolversTypes['EvalSuiteDataset'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  meanResponseLength?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  n?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['EvalSubject'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type EvalSubjectResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalSubject'] = ResolversParentTypes['EvalSubject']> = ResolversObject<{
+  apiKeyEnv?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  deployment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endpoint?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['EvalSubjectKind'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  revision?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  run?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
+}>;
+
+export type EvalSuiteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalSuite'] = ResolversParentTypes['EvalSuite']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  latest?: Resolver<ResolversTypes['EvalSuiteVersion'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['EvalSuiteVersion']>, ParentType, ContextType, RequireFields<EvalSuiteVersionArgs, 'version'>>;
+  versions?: Resolver<Array<ResolversTypes['EvalSuiteVersion']>, ParentType, ContextType>;
+}>;
+
+export type EvalSuiteDatasetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalSuiteDataset'] = ResolversParentTypes['EvalSuiteDataset']> = ResolversObject<{
+  dataset?: Resolver<ResolversTypes['Dataset'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  judge?: Resolver<ResolversTypes['EvalJudge'], ParentType, ContextType>;
+  judgeApiKeyEnv?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  judgeEndpoint?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  judgeModel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sampleLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  split?: Resolver<ResolversTypes['Split'], ParentType, ContextType>;
+}>;
+
+export type EvalSuiteVersionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalSuiteVersion'] = ResolversParentTypes['EvalSuiteVersion']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  datasets?: Resolver<Array<ResolversTypes['EvalSuiteDataset']>, ParentType, ContextType>;
+  frozen?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['EvalResult']>, ParentType, ContextType, Partial<EvalSuiteVersionResultsArgs>>;
+  suite?: Resolver<ResolversTypes['EvalSuite'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type EvaluationCellResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvaluationCell'] = ResolversParentTypes['EvaluationCell']> = ResolversObject<{
+  best?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  halfWidth?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  high?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  low?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  mean?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  n?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type EvaluationColumnResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvaluationColumn'] = ResolversParentTypes['EvaluationColumn']> = ResolversObject<{
+  entry?: Resolver<Maybe<ResolversTypes['EvalSuiteDataset']>, ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type EvaluationRowResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvaluationRow'] = ResolversParentTypes['EvaluationRow']> = ResolversObject<{
+  cells?: Resolver<Array<ResolversTypes['EvaluationCell']>, ParentType, ContextType>;
+  experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['EvalSubjectKind'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subjects?: Resolver<Array<ResolversTypes['EvalSubject']>, ParentType, ContextType>;
+}>;
+
+export type EvaluationTableResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvaluationTable'] = ResolversParentTypes['EvaluationTable']> = ResolversObject<{
+  columns?: Resolver<Array<ResolversTypes['EvaluationColumn']>, ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['EvaluationRow']>, ParentType, ContextType>;
+  suite?: Resolver<ResolversTypes['EvalSuite'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['EvalSuiteVersion'], ParentType, ContextType>;
 }>;
 
 export type ExampleResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Example'] = ResolversParentTypes['Example']> = ResolversObject<{
@@ -1493,12 +1869,14 @@ export type MetricSeriesResolvers<ContextType = Context, ParentType extends Reso
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  addEvalSuiteVersion?: Resolver<ResolversTypes['EvalSuiteVersion'], ParentType, ContextType, RequireFields<MutationAddEvalSuiteVersionArgs, 'input'>>;
   cancelRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCancelRunArgs, 'id'>>;
   claimJob?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType, RequireFields<MutationClaimJobArgs, 'input'>>;
   completeBlobUpload?: Resolver<ResolversTypes['Blob'], ParentType, ContextType, RequireFields<MutationCompleteBlobUploadArgs, 'sha256'>>;
   completeJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationCompleteJobArgs, 'input'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createBlobUpload?: Resolver<ResolversTypes['BlobUpload'], ParentType, ContextType, RequireFields<MutationCreateBlobUploadArgs, 'input'>>;
+  createEvalSuite?: Resolver<ResolversTypes['EvalSuite'], ParentType, ContextType, RequireFields<MutationCreateEvalSuiteArgs, 'input'>>;
   createExperiment?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
   deploy?: Resolver<ResolversTypes['Deployment'], ParentType, ContextType, RequireFields<MutationDeployArgs, 'input'>>;
   failJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationFailJobArgs, 'input'>>;
@@ -1508,6 +1886,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   importTeacherResponses?: Resolver<ResolversTypes['ImportTeacherResponsesResult'], ParentType, ContextType, RequireFields<MutationImportTeacherResponsesArgs, 'input'>>;
   queueEvaluation?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationQueueEvaluationArgs, 'input'>>;
   queueTeacherFill?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationQueueTeacherFillArgs, 'input'>>;
+  recordEvalResult?: Resolver<ResolversTypes['EvalResult'], ParentType, ContextType, RequireFields<MutationRecordEvalResultArgs, 'input'>>;
   registerArtifact?: Resolver<ResolversTypes['Artifact'], ParentType, ContextType, RequireFields<MutationRegisterArtifactArgs, 'input'>>;
   registerTeacher?: Resolver<ResolversTypes['Teacher'], ParentType, ContextType, RequireFields<MutationRegisterTeacherArgs, 'input'>>;
   registerWorker?: Resolver<ResolversTypes['Worker'], ParentType, ContextType, RequireFields<MutationRegisterWorkerArgs, 'input'>>;
@@ -1516,6 +1895,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   rollbackDeployment?: Resolver<ResolversTypes['Deployment'], ParentType, ContextType, RequireFields<MutationRollbackDeploymentArgs, 'name'>>;
   startRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationStartRunArgs, 'input'>>;
+  updateEvalSuiteVersion?: Resolver<ResolversTypes['EvalSuiteVersion'], ParentType, ContextType, RequireFields<MutationUpdateEvalSuiteVersionArgs, 'input'>>;
   updateTeacherEndpoint?: Resolver<ResolversTypes['Teacher'], ParentType, ContextType, RequireFields<MutationUpdateTeacherEndpointArgs, 'input'>>;
 }>;
 
@@ -1534,6 +1914,9 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   datasets?: Resolver<ResolversTypes['DatasetConnection'], ParentType, ContextType, RequireFields<QueryDatasetsArgs, 'first'>>;
   deployment?: Resolver<Maybe<ResolversTypes['Deployment']>, ParentType, ContextType, RequireFields<QueryDeploymentArgs, 'name'>>;
   deployments?: Resolver<Array<ResolversTypes['Deployment']>, ParentType, ContextType>;
+  evalSuite?: Resolver<Maybe<ResolversTypes['EvalSuite']>, ParentType, ContextType, RequireFields<QueryEvalSuiteArgs, 'name'>>;
+  evalSuites?: Resolver<Array<ResolversTypes['EvalSuite']>, ParentType, ContextType>;
+  evaluationTable?: Resolver<ResolversTypes['EvaluationTable'], ParentType, ContextType, RequireFields<QueryEvaluationTableArgs, 'suite'>>;
   example?: Resolver<Maybe<ResolversTypes['Example']>, ParentType, ContextType, RequireFields<QueryExampleArgs, 'id'>>;
   experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType, RequireFields<QueryExperimentArgs, 'id'>>;
   experiments?: Resolver<ResolversTypes['ExperimentConnection'], ParentType, ContextType, RequireFields<QueryExperimentsArgs, 'first'>>;
@@ -1658,6 +2041,15 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   Deployment?: DeploymentResolvers<ContextType>;
   DeploymentRevision?: DeploymentRevisionResolvers<ContextType>;
+  EvalResult?: EvalResultResolvers<ContextType>;
+  EvalSubject?: EvalSubjectResolvers<ContextType>;
+  EvalSuite?: EvalSuiteResolvers<ContextType>;
+  EvalSuiteDataset?: EvalSuiteDatasetResolvers<ContextType>;
+  EvalSuiteVersion?: EvalSuiteVersionResolvers<ContextType>;
+  EvaluationCell?: EvaluationCellResolvers<ContextType>;
+  EvaluationColumn?: EvaluationColumnResolvers<ContextType>;
+  EvaluationRow?: EvaluationRowResolvers<ContextType>;
+  EvaluationTable?: EvaluationTableResolvers<ContextType>;
   Example?: ExampleResolvers<ContextType>;
   ExampleConnection?: ExampleConnectionResolvers<ContextType>;
   ExampleEdge?: ExampleEdgeResolvers<ContextType>;

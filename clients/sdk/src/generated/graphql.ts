@@ -4,6 +4,11 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AddEvalSuiteVersionInput = {
+  datasets: Array<EvalSuiteDatasetInput>;
+  suite: string;
+};
+
 export type Algorithm =
   | 'DR_GRPO'
   | 'GRPO'
@@ -22,6 +27,12 @@ export type CreateBlobUploadInput = {
   sha256: string;
   /** exact length in bytes */
   size: number;
+};
+
+export type CreateEvalSuiteInput = {
+  datasets: Array<EvalSuiteDatasetInput>;
+  description?: string | null | undefined;
+  name: string;
 };
 
 export type CreateExperimentInput = {
@@ -51,6 +62,51 @@ export type DeploymentStatus =
   | 'FAILED'
   | 'LIVE'
   | 'STANDBY';
+
+export type EvalJudge =
+  /** A judge model behind an OpenAI-compatible endpoint. */
+  | 'LLM'
+  /** The trainer's rule judge (normalised answer match). */
+  | 'RULE';
+
+/**
+ * Who is scored. RUN: runId. DEPLOYMENT: deployment (and revision; default the live one). EXTERNAL: endpoint + model
+ * (and apiKeyEnv, the NAME of an allowlisted variable holding its key; not part of its identity).
+ */
+export type EvalSubjectInput = {
+  apiKeyEnv?: string | null | undefined;
+  deployment?: string | null | undefined;
+  endpoint?: string | null | undefined;
+  kind: EvalSubjectKind;
+  model?: string | null | undefined;
+  revision?: number | null | undefined;
+  runId?: string | number | null | undefined;
+};
+
+export type EvalSubjectKind =
+  /** A deployment at one revision. */
+  | 'DEPLOYMENT'
+  /** A model behind an OpenAI-compatible endpoint. */
+  | 'EXTERNAL'
+  /** A training run (its newest checkpoint). */
+  | 'RUN';
+
+/** One dataset of a suite version. Give exactly one of datasetId and dataset. */
+export type EvalSuiteDatasetInput = {
+  /** A dataset name (its newest version, pinned when the suite version is made) or name@version. */
+  dataset?: string | null | undefined;
+  datasetId?: string | number | null | undefined;
+  judge?: EvalJudge | null | undefined;
+  /** LLM judge: NAME of the environment variable holding the key (in RIL_SECRET_ENV_ALLOWLIST); never the key. */
+  judgeApiKeyEnv?: string | null | undefined;
+  /** LLM judge: OpenAI-compatible base URL (the outbound checks of registerTeacher apply). */
+  judgeEndpoint?: string | null | undefined;
+  /** LLM judge: the model name. */
+  judgeModel?: string | null | undefined;
+  /** Score at most this many examples of the split (in dataset order); null: all. */
+  sampleLimit?: number | null | undefined;
+  split?: Split | null | undefined;
+};
 
 export type FillTeacherCacheInput = {
   concurrency?: number | null | undefined;
@@ -306,6 +362,41 @@ export type BlobDownloadUrlQueryVariables = Exact<{
 
 
 export type BlobDownloadUrlQuery = { blobDownloadUrl: { url: string, expiresAt: string } };
+
+export type EvalSuitesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type EvalSuitesQuery = { evalSuites: Array<{ id: string, name: string, description: string | null, createdAt: string, latest: { version: number, frozen: boolean, datasets: Array<{ id: string, position: number, label: string, split: Split, judge: EvalJudge, judgeModel: string | null, sampleLimit: number | null, dataset: { id: string, name: string, version: number } }> }, versions: Array<{ version: number, frozen: boolean }> }> };
+
+export type EvalSuiteQueryVariables = Exact<{
+  name: string;
+}>;
+
+
+export type EvalSuiteQuery = { evalSuite: { id: string, name: string, description: string | null, createdAt: string, versions: Array<{ id: string, version: number, frozen: boolean, createdAt: string, datasets: Array<{ id: string, position: number, label: string, split: Split, judge: EvalJudge, judgeEndpoint: string | null, judgeModel: string | null, judgeApiKeyEnv: string | null, sampleLimit: number | null, dataset: { id: string, name: string, version: number } }>, results: Array<{ id: string, accuracy: number, n: number, meanResponseLength: number | null, jobId: string | null, createdAt: string, subject: { id: string, kind: EvalSubjectKind, label: string }, entry: { id: string, position: number, label: string } }> }> } | null };
+
+export type CreateEvalSuiteMutationVariables = Exact<{
+  input: CreateEvalSuiteInput;
+}>;
+
+
+export type CreateEvalSuiteMutation = { createEvalSuite: { id: string, name: string, latest: { version: number, datasets: Array<{ id: string, position: number, label: string, split: Split, judge: EvalJudge, sampleLimit: number | null }> } } };
+
+export type AddEvalSuiteVersionMutationVariables = Exact<{
+  input: AddEvalSuiteVersionInput;
+}>;
+
+
+export type AddEvalSuiteVersionMutation = { addEvalSuiteVersion: { id: string, version: number, datasets: Array<{ id: string, position: number, label: string, split: Split, judge: EvalJudge, sampleLimit: number | null }> } };
+
+export type EvaluationTableQueryVariables = Exact<{
+  suite: string;
+  version?: number | null | undefined;
+  subjects?: Array<EvalSubjectInput> | EvalSubjectInput | null | undefined;
+}>;
+
+
+export type EvaluationTableQuery = { evaluationTable: { suite: { name: string }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -913,3 +1004,160 @@ export const BlobDownloadUrlDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<BlobDownloadUrlQuery, BlobDownloadUrlQueryVariables>;
+export const EvalSuitesDocument = new TypedDocumentString(`
+    query EvalSuites {
+  evalSuites {
+    id
+    name
+    description
+    createdAt
+    latest {
+      version
+      frozen
+      datasets {
+        id
+        position
+        label
+        split
+        judge
+        judgeModel
+        sampleLimit
+        dataset {
+          id
+          name
+          version
+        }
+      }
+    }
+    versions {
+      version
+      frozen
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<EvalSuitesQuery, EvalSuitesQueryVariables>;
+export const EvalSuiteDocument = new TypedDocumentString(`
+    query EvalSuite($name: String!) {
+  evalSuite(name: $name) {
+    id
+    name
+    description
+    createdAt
+    versions {
+      id
+      version
+      frozen
+      createdAt
+      datasets {
+        id
+        position
+        label
+        split
+        judge
+        judgeEndpoint
+        judgeModel
+        judgeApiKeyEnv
+        sampleLimit
+        dataset {
+          id
+          name
+          version
+        }
+      }
+      results {
+        id
+        accuracy
+        n
+        meanResponseLength
+        jobId
+        createdAt
+        subject {
+          id
+          kind
+          label
+        }
+        entry {
+          id
+          position
+          label
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<EvalSuiteQuery, EvalSuiteQueryVariables>;
+export const CreateEvalSuiteDocument = new TypedDocumentString(`
+    mutation CreateEvalSuite($input: CreateEvalSuiteInput!) {
+  createEvalSuite(input: $input) {
+    id
+    name
+    latest {
+      version
+      datasets {
+        id
+        position
+        label
+        split
+        judge
+        sampleLimit
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateEvalSuiteMutation, CreateEvalSuiteMutationVariables>;
+export const AddEvalSuiteVersionDocument = new TypedDocumentString(`
+    mutation AddEvalSuiteVersion($input: AddEvalSuiteVersionInput!) {
+  addEvalSuiteVersion(input: $input) {
+    id
+    version
+    datasets {
+      id
+      position
+      label
+      split
+      judge
+      sampleLimit
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AddEvalSuiteVersionMutation, AddEvalSuiteVersionMutationVariables>;
+export const EvaluationTableDocument = new TypedDocumentString(`
+    query EvaluationTable($suite: String!, $version: Int, $subjects: [EvalSubjectInput!]) {
+  evaluationTable(suite: $suite, version: $version, subjects: $subjects) {
+    suite {
+      name
+    }
+    version {
+      version
+      frozen
+    }
+    columns {
+      label
+      entry {
+        id
+      }
+    }
+    rows {
+      label
+      kind
+      experiment {
+        id
+        name
+      }
+      subjects {
+        id
+        kind
+        label
+      }
+      cells {
+        mean
+        halfWidth
+        low
+        high
+        n
+        best
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<EvaluationTableQuery, EvaluationTableQueryVariables>;
