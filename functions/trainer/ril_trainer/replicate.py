@@ -120,7 +120,9 @@ BUDGETS: Dict[str, Dict[str, Any]] = {
               "referee_max_epochs": 1, "referee_questions": 40, "rl_epochs": None, "rl_steps": 3,
               "questions_per_step": 4, "seeds": [0], "ablation_seeds": [0], "bootstrap": 500,
               "rl_overrides": {"disc_pretrain_questions": 24, "disc_pretrain_max_epochs": 2}},
-    "full": {"limit": 3000, "model": "nano", "sft_steps": {"fluent": 1500, "answer": 400}, "referee_sft_steps": 600,
+    # referee_sft_steps 250: the `small` referee's SFT is ~10x a nano step (measured: 600 steps would hold one of
+    # the two job slots for ~45 min next to the RL runs); its held-out accuracy as a discriminator is reported
+    "full": {"limit": 3000, "model": "nano", "sft_steps": {"fluent": 1500, "answer": 400}, "referee_sft_steps": 250,
              "referee_max_epochs": 4, "referee_questions": 0, "rl_epochs": 1, "rl_steps": None,
              "questions_per_step": 16, "seeds": [0, 1, 2, 3, 4], "ablation_seeds": [0, 1, 2], "bootstrap": 10000},
     # one H200-class GPU, under 8 minutes with --jobs 8 (scripts/replicate-gpu.sh): the full protocol's
