@@ -60,14 +60,17 @@ const internalErrors: string[] = [];
 const outOfBudget = () => tried >= COUNT || Date.now() - started > BUDGET_MS;
 
 before(async () => {
+  // the student is built (minutes on a fresh machine) before the server starts: a connection left idle that long
+  // is closed by the server and the upload would meet ECONNRESET on it. byte: the smaller bundle fits 1 MiB.
+  const bundle = findPython().python ? await studentBundle({ tokenizer: 'byte' }) : undefined;
   t = await startTestServer({ RIL_INFER_RATE_LIMIT: '0', RIL_MAX_BLOB_BYTES: String(1 << 20) });
   const ds = await writeDataset(6, { dir: fs.mkdtempSync(path.join(t.home, 'fuzz-ds-')) });
   const r = await t.gql(`mutation($i: ImportDatasetInput!) { importDataset(input: $i) { id examples(first: 2) { edges { node { id } } } } }`, { i: { name: 'fuzz', path: ds.file } });
   assert.ok(r.data?.importDataset, JSON.stringify(r.errors));
   ids = [r.data.importDataset.id, ...r.data.importDataset.examples.edges.map((e: any) => e.node.id)];
   // a live student named "fuzz", so malformed images reach the decoder instead of stopping at "no such deployment"
-  if (findPython().python) {
-    const art = await registerBundle(t, (await studentBundle({ tokenizer: 'byte' })).archive, 'fuzz'); // byte: the smaller bundle fits the 1 MiB blob limit
+  if (bundle) {
+    const art = await registerBundle(t, bundle.archive, 'fuzz');
     const d = await deploy(t, 'fuzz', art.data.registerArtifact.id);
     assert.equal(d.data?.deploy?.status, 'LIVE', JSON.stringify(d.errors));
     deployed = true;
