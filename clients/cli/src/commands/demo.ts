@@ -110,7 +110,12 @@ export function demoCommand(program: Command) {
           if (!bundle) throw new Error('the RIL run produced no bundle artifact');
           await platform.deployments.deploy({ name: 'fashion-student', artifactId: bundle.id, note: `demo ${runs[0].name}` });
           const inferKey = (await createApiKey(db.prisma, 'demo-inference', 'INFERENCE')).secret;
-          const tests = await db.prisma.example.findMany({ where: { datasetId: dataset.id, split: 'test' }, orderBy: { ordinal: 'asc' }, take: 10 });
+          // ten different test images, one question each (the first test question of each image whose template
+          // comes next in turn), so the sample shows item names and the other question types on ten images
+          const all = await db.prisma.example.findMany({ where: { datasetId: dataset.id, split: 'test' }, orderBy: { ordinal: 'asc' }, take: 200 });
+          const byImage = new Map<string, typeof all>();
+          for (const ex of all) byImage.set(ex.imageSha256, [...(byImage.get(ex.imageSha256) ?? []), ex]);
+          const tests = [...byImage.values()].slice(0, 10).map((qs, i) => qs[i % qs.length]);
           const rows: string[][] = [];
           let correct = 0;
           for (const ex of tests) {
