@@ -351,12 +351,21 @@ def tables(scores: Dict[str, List[Dict[str, Any]]], start: str, B: int) -> Tuple
     like = {k: np.array([r["teacher_like"] for r in rows]) for k, rows in scores.items() if rows[0]["teacher_like"]}
     head = stats.headroom_mask(acc[start])
     pairs = [HEADLINE] if all(h in acc for h in HEADLINE) else []
-    pairs += [(k, HEADLINE[1]) for k in acc if k not in (HEADLINE[1], HEADLINE[0]) and k.startswith("RIL")
+    pairs += [(k, HEADLINE[1]) for k in acc if k in METHODS and k not in HEADLINE and k.startswith("RIL")
               and HEADLINE[1] in acc]
-    st = {"overall": stats.paired_bootstrap(acc, pairs, B=B),
-          "headroom": stats.paired_bootstrap(acc, pairs, B=B, subset=head),
+    # an ablation is compared with the row it changes, RIL (both teachers), on the seeds they share (a prefix)
+    ablations = [(k, HEADLINE[0]) for k in acc if k.startswith("RIL") and k not in METHODS and HEADLINE[0] in acc]
+    main = [(a, b) for a, b in pairs if acc[a].shape == acc[b].shape]
+    st = {"overall": stats.paired_bootstrap(acc, main, B=B),
+          "headroom": stats.paired_bootstrap(acc, main, B=B, subset=head),
           "teacher_like": stats.paired_bootstrap(like, [], B=B) if like else None,
           "headroom_questions": int(head.sum()), "questions": int(head.size)}
+    for a, b in ablations:
+        n = min(len(acc[a]), len(acc[b]))
+        sub = {a: acc[a][:n], b: acc[b][:n]}
+        for part, mask in (("overall", None), ("headroom", head)):
+            st[part]["pairs"][f"{a} - {b}"] = stats.paired_bootstrap(sub, [(a, b)], B=B, subset=mask)["pairs"][f"{a} - {b}"]
+    pairs = main + ablations
     cols = ["method", "seeds", "test accuracy", f"headroom accuracy ({int(head.sum())} q.)", "teacher-likeness, referee D",
             "verbose-style trigrams", "length (chars)", "truncated answers"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
