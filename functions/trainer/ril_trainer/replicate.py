@@ -452,7 +452,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         events = list(pool.map(lambda j: run_cli(j[2], data, j[3]), rl_jobs))
         referee_sft.result()
 
-    # 3. the referee, then every final student on the whole test split
+    # 3. the referee, then every final student on the whole test split (no training process runs now: all cores)
+    if a.device == "cpu":
+        torch.set_num_threads(max(1, min(a.jobs, os.cpu_count() or 1)))
     referee, referee_stats = train_referee(ckpt["referee"], [ckpt["fluent"], ckpt["answer"]], data, budget, a.device)
     verbose_grams: set = set()
     with open(os.path.join(data, "teachers", "teacher-verbose.jsonl")) as f:
