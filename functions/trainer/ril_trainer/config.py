@@ -179,6 +179,14 @@ class TrainConfig:
     """Validation examples used for the loss."""
     val_accuracy_examples: int = 256
     """Validation examples decoded greedily for accuracy (0 = skip)."""
+    eval_suite: str = ""
+    """An evaluation suite to score during training: its name (the platform pins it to name@version when the
+    experiment is created). Every eval_suite_every steps and at the end the student is scored greedily on each of
+    the suite's datasets with the rule judge; the series are eval/suite/<name>/<column> and eval/suite/<name>/avg
+    (unweighted mean over the columns). The platform sends the datasets with the TRAIN job; offline, pass
+    --eval-suite FILE to `ril_trainer train`. "" = off."""
+    eval_suite_every: int = 0
+    """Steps between suite scorings (0 = only at the end)."""
     checkpoint_every: int = 200
     """Write OUT/checkpoint.pt every this many steps and at the end."""
     log_every: int = 10
