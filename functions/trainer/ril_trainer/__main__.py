@@ -1,9 +1,10 @@
-"""Thin CLI: ``python3 -m ril_trainer <train|eval|export|info|worker>``: parses options, calls the library.
+"""Thin CLI: ``python3 -m ril_trainer <train|eval|predict|export|info|worker>``: parses options, calls the library.
 
 stdout carries JSON lines only (one object per line); human-readable logs go to stderr.
 
-  train  --config CFG --data DIR --out DIR [--device D] [--max-steps N]
-  eval   --checkpoint C --data DIR [--split test] [--limit N] [--out FILE]
+  train   --config CFG --data DIR --out DIR [--device D] [--max-steps N] [--eval-suite FILE]
+  eval    --checkpoint C --data DIR [--split test] [--limit N] [--out FILE]
+  predict --checkpoint C --cases FILE [--batch-size 32]   greedy answers, one JSON line per batch
   export --checkpoint C --out DIR [--verify-data DIR --verify-split test --verify-n 50]
   info   [--size small]   parameter counts of the named sizes
 """
@@ -27,7 +28,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     cfg = load_json_config(TrainConfig, a.config, device=a.device, max_steps=a.max_steps, seed=a.seed,
                            num_threads=a.threads)
     try:
-        train(cfg, a.data, a.out, nproc=a.nproc)
+        train(cfg, a.data, a.out, nproc=a.nproc, eval_suite=a.eval_suite)
     except UnsupportedTraining as err:
         log.info(str(err))
         return 2
@@ -52,6 +53,26 @@ def cmd_eval(a: argparse.Namespace) -> int:
             json.dump(res, f, indent=1)
     log.emit("result", split=a.split, accuracy=res["accuracy"], n=res["n"], by_question=res["by_question"])
     log.info(f"{a.split}: accuracy {res['accuracy']:.4f} on {res['n']} examples")
+    return 0
+
+
+def cmd_predict(a: argparse.Namespace) -> int:
+    """Greedy answers of a checkpoint to the cases of a JSONL file ({"id", "image", "question"}): one line
+    {"event": "answers", "answers": [{"id", "text", "tokens"}]} per batch as it is decoded, then "done"."""
+    from .suite_eval import Case, CheckpointSubject
+    set_threads(a.threads or 0)
+    cases = []
+    with open(a.cases) as f:
+        for line in f:
+            if line.strip():
+                d = json.loads(line)
+                cases.append(Case(str(d["id"]), d["question"], "", d["image"]))
+    subject = CheckpointSubject(a.checkpoint, a.batch_size, a.max_new_tokens, resolve_device(a.device))
+    n = 0
+    for batch in subject.batches(cases):
+        log.emit("answers", answers=[{"id": x.id, "text": x.text, "tokens": x.tokens} for x in batch])
+        n += len(batch)
+    log.emit("done", n=n, max_new_tokens=subject.max_new_tokens)
     return 0
 
 
@@ -112,6 +133,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads (overrides num_threads)")
     t.add_argument("--nproc", type=int, default=1,
                    help="data-parallel ranks on this machine (DDP; gloo on CPU). Under torchrun, leave it: the env decides")
+    t.add_argument("--eval-suite", default=None,
+                   help="an evaluation suite file (JSON: name, version, datasets [{key, data_dir, split, limit}]) scored "
+                        "every eval_suite_every steps and at the end: metrics eval/suite/<name>/<key> and .../avg")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="greedy accuracy against the ground truth")
@@ -127,6 +151,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     e.add_argument("--threads", type=int, default=None)
     e.add_argument("--out", default=None, help="write per-example predictions to this JSON file")
     e.set_defaults(func=cmd_eval)
+
+    r = sub.add_parser("predict", help="greedy answers of a checkpoint to the cases of a JSONL file (the worker's RUN subject)")
+    r.add_argument("--checkpoint", required=True)
+    r.add_argument("--cases", required=True, help='JSONL, one case a line: {"id", "image" (a path), "question"}')
+    r.add_argument("--batch-size", type=int, default=32, help="cases per generation batch (one output line each)")
+    r.add_argument("--max-new-tokens", type=int, default=None, help="default: the checkpoint's response budget (as eval)")
+    r.add_argument("--device", default="auto")
+    r.add_argument("--threads", type=int, default=None)
+    r.set_defaults(func=cmd_predict)
 
     x = sub.add_parser("export", help="write the ONNX student bundle (and optionally check parity)")
     x.add_argument("--checkpoint", required=True)

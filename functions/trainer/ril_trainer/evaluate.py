@@ -18,18 +18,31 @@ from .data import VQADataset, normalise
 from .model import StudentVLM
 from .sampling import generate
 
+
 @torch.no_grad()
+def greedy_tokens(model: StudentVLM, images_u8: torch.Tensor, questions: Sequence[str], max_new_tokens: int = 64,
+                  device: str = "cpu") -> List[List[int]]:
+    """Greedy token ids (up to and including <eos>) for one batch: uint8 images [B,C,H,W] and their questions.
+    The one decoding every evaluation uses (``predict``, suite_eval's RUN subject, training-time suite scoring)."""
+    cfg = SamplingConfig(greedy=True, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
+    px = normalise(images_u8.to(device), model.cfg)
+    prompts = [model.tokenizer.encode_prompt(q) for q in questions]
+    return generate(model, px, prompts, cfg).tokens
+
+
+def response_length(tokens: Sequence[int], eos_id: int) -> int:
+    """Tokens of a generated response, its closing <eos> not counted (the length of the text it decodes to)."""
+    return len(tokens) - 1 if tokens and tokens[-1] == eos_id else len(tokens)
+
+
 def predict(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_size: int = 64,
             max_new_tokens: int = 64, device: str = "cpu") -> List[str]:
     """Greedy predictions (text) for dataset rows ``indices``."""
-    cfg = SamplingConfig(greedy=True, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
     preds: List[str] = []
     for s in range(0, len(indices), batch_size):
         chunk = list(indices[s:s + batch_size])
-        px = normalise(ds.images[chunk].to(device), model.cfg)
-        prompts = [model.tokenizer.encode_prompt(ds.examples[i].question) for i in chunk]
-        gen = generate(model, px, prompts, cfg)
-        preds.extend(model.tokenizer.decode(t) for t in gen.tokens)
+        tokens = greedy_tokens(model, ds.images[chunk], [ds.examples[i].question for i in chunk], max_new_tokens, device)
+        preds.extend(model.tokenizer.decode(t) for t in tokens)
     return preds
 
 

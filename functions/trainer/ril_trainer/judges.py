@@ -13,7 +13,7 @@ ground-truth answer and the generated text, writes an explanation and ends with 
   ("shirt" is not in "t-shirt"; same as the TypeScript ``mentionsAnswer``). The rule itself lives in
   ``answers.py``, which both this module and ``evaluate`` import.
 - ``LLMJudge`` talks to any OpenAI-compatible ``/chat/completions`` endpoint with the standard
-  library only (http.client via outbound.py + a thread pool for bounded concurrency). The prompt below is written in
+  library only (chat.py's client over outbound.py + a thread pool for bounded concurrency). The prompt below is written in
   the spirit of the paper's (the paper gives its structure; the wording is ours). Verdicts are
   cached by sha256 of the (question, ground truth, response) triple (in memory, and in a JSONL file
   when ``cache_path`` is set). Transport errors and HTTP 429/5xx are retried with exponential
@@ -33,12 +33,12 @@ import json
 import os
 import re
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .answers import normalise_text, rule_verdict  # noqa: F401 - re-exported: the judge's rule
-from .outbound import OutboundError, OutboundPolicy, check_url, post, secret_env_allowlist
+from .chat import chat_completion, completions_url, endpoint_host, reply_text
+from .outbound import OutboundPolicy, secret_env_allowlist
 
 Item = Tuple[str, str, str]  # (question, ground-truth answer, response)
 
@@ -97,53 +97,35 @@ class LLMJudge:
                  policy: Optional[OutboundPolicy] = None):
         if not endpoint:
             raise ValueError("judge 'llm' needs judge_endpoint (an OpenAI-compatible base URL, e.g. http://host/v1)")
-        base = endpoint.rstrip("/")
-        self.url = base if base.endswith("/chat/completions") else base + "/chat/completions"
+        self.url = completions_url(endpoint)
         self.policy = policy or OutboundPolicy.from_env()
-        try:
-            self.host = check_url(self.url, self.policy).netloc  # early error; DNS is checked at each request
-        except OutboundError as e:
-            raise ValueError(f"judge_endpoint: {e}") from None
+        self.host = endpoint_host(self.url, self.policy, "judge_endpoint")  # early error; DNS is checked at each request
         self.model, self.api_key = model, api_key
         self.concurrency, self.retries, self.timeout_s, self.backoff_s = max(1, concurrency), retries, timeout_s, backoff_s
         self.cache: Dict[str, int] = {}
         self.cache_path = cache_path
         self.stats: Dict[str, int] = {"calls": 0, "unparseable": 0, "cache_hits": 0, "retries": 0}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # grade() may run in several threads at once (suite_eval's EXTERNAL subject)
         if cache_path and os.path.exists(cache_path):
             with open(cache_path) as f:
                 for line in f:
                     if line.strip():
-                        d = json.loads(line)
+                        try:
+                            d = json.loads(line)
+                        except ValueError:
+                            continue  # a line cut short by a crash: that verdict is asked again
                         self.cache[d["key"]] = int(d["verdict"])
 
+    def _count_retry(self) -> None:
+        with self._lock:
+            self.stats["retries"] += 1
+
     def _request(self, question: str, answer: str, response: str) -> str:
-        body = json.dumps({"model": self.model, "temperature": 0,
-                           "messages": [{"role": "user", "content": JUDGE_PROMPT.format(
-                               question=question, answer=answer, response=response)}]}).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        for attempt in range(self.retries + 1):
-            try:
-                status, raw = post(self.url, body, headers, self.policy, self.timeout_s)
-            except OutboundError as e:
-                # a refused address, a redirect or an oversized reply fails the same way again
-                if e.failure in ("url", "blocked", "redirect", "too-large") or attempt == self.retries:
-                    raise RuntimeError(f"judge endpoint {self.host}: {e}") from None
-            else:
-                if 200 <= status < 300:
-                    try:
-                        return json.loads(raw.decode("utf-8"))["choices"][0]["message"]["content"] or ""
-                    except (ValueError, KeyError, IndexError, TypeError):
-                        raise RuntimeError(f"judge endpoint {self.host}: the reply is not a chat completion") from None
-                # the status only: the body is the remote's words (it may echo the key or internal details)
-                if status not in (408, 409, 429) and status < 500 or attempt == self.retries:
-                    raise RuntimeError(f"judge endpoint {self.host}: HTTP {status}")
-            with self._lock:
-                self.stats["retries"] += 1
-            time.sleep(self.backoff_s * (2 ** attempt))
-        raise AssertionError("unreachable")
+        body = {"model": self.model, "temperature": 0,
+                "messages": [{"role": "user", "content": JUDGE_PROMPT.format(question=question, answer=answer, response=response)}]}
+        reply = chat_completion(self.url, body, self.api_key, self.policy, timeout_s=self.timeout_s, retries=self.retries,
+                                backoff_s=self.backoff_s, label=f"judge endpoint {self.host}", on_retry=self._count_retry)
+        return reply_text(reply)
 
     def _one(self, item: Item) -> Tuple[str, int, bool]:
         text = self._request(*item)
@@ -153,24 +135,30 @@ class LLMJudge:
     def grade(self, items: Sequence[Item]) -> List[int]:
         keys = [triple_key(*it) for it in items]
         todo: Dict[str, Item] = {}
-        for k, it in zip(keys, items):
-            if k in self.cache:
-                self.stats["cache_hits"] += 1
-            else:
-                todo.setdefault(k, it)
+        with self._lock:
+            for k, it in zip(keys, items):
+                if k in self.cache:
+                    self.stats["cache_hits"] += 1
+                else:
+                    todo.setdefault(k, it)
         if todo:
-            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                results = list(pool.map(self._one, todo.values()))
+            if len(todo) == 1:
+                results = [self._one(next(iter(todo.values())))]
+            else:
+                with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                    results = list(pool.map(self._one, todo.values()))
             new_lines = []
-            for k, verdict, bad in results:
-                self.cache[k] = verdict
-                self.stats["calls"] += 1
-                self.stats["unparseable"] += int(bad)
-                new_lines.append(json.dumps({"key": k, "verdict": verdict, "unparseable": bad}) + "\n")
-            if self.cache_path:
-                os.makedirs(os.path.dirname(os.path.abspath(self.cache_path)), exist_ok=True)
-                with open(self.cache_path, "a") as f:
-                    f.writelines(new_lines)
+            with self._lock:
+                for k, verdict, bad in results:
+                    self.cache[k] = verdict
+                    self.stats["calls"] += 1
+                    self.stats["unparseable"] += int(bad)
+                    new_lines.append(json.dumps({"key": k, "verdict": verdict, "unparseable": bad}) + "\n")
+                if self.cache_path:
+                    os.makedirs(os.path.dirname(os.path.abspath(self.cache_path)), exist_ok=True)
+                    with open(self.cache_path, "a") as f:  # one write per call: lines from concurrent processes stay whole
+                        f.write("".join(new_lines))
+                        f.flush()
         return [self.cache[k] for k in keys]
 
 

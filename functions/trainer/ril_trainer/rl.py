@@ -466,8 +466,9 @@ class RLRun:
 # ----------------------------------------------------------------------------------------------
 
 
-def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
-    """Run (or resume from OUT/checkpoint.pt) a grpo | dr_grpo | ril run; returns the final metrics."""
+def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[str] = None) -> Dict[str, float]:
+    """Run (or resume from OUT/checkpoint.pt) a grpo | dr_grpo | ril run; returns the final metrics.
+    eval_suite: an evaluation suite file scored every eval_suite_every steps (both phases) and at the end."""
     device = resolve_device(cfg.device)
     set_threads(cfg.num_threads)
     seed_everything(cfg.seed)
@@ -482,7 +483,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
     if not in_rl and cfg.sft_steps > 0 and (state is None or state["step"] < cfg.sft_steps):
         stop = cfg.stop_after_step if cfg.stop_after_step is not None and cfg.stop_after_step < cfg.sft_steps else None
         sft_cfg = dataclasses.replace(cfg, algorithm="sft", max_steps=cfg.sft_steps, lr=cfg.sft_lr, stop_after_step=stop)
-        sft.train(sft_cfg, data_dir, out_dir, emit_done=False)
+        sft.train(sft_cfg, data_dir, out_dir, emit_done=False, eval_suite=eval_suite)
         state = ckpt.load(ckpt_path, map_location=device)
         if state["step"] < cfg.sft_steps:
             return {}  # stopped inside the warm start (sft emitted "stopped")
@@ -527,6 +528,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
              f"{run.budget.truncated_frac:.2%} of {run.budget.targets} training targets; rl lr {cfg.rl_lr_schedule}, "
              f"KL on {cfg.kl_tokens} tokens")
 
+    suite = sft.training_suite(cfg, eval_suite)
     final: Dict[str, float] = {}
     if cfg.stop_after_step is not None and step >= cfg.stop_after_step and step < cfg.max_steps:
         log.emit("stopped", step=step)
@@ -545,6 +547,8 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str) -> Dict[str, float]:
                 final, _ = run.evaluate(run.val_idx, cfg.val_split)
                 for name, value in final.items():
                     log.metric(step, name, value)
+        if suite is not None and suite.due(step, cfg.eval_suite_every, cfg.max_steps):
+            sft.emit_suite_metrics(suite, step, run.policy, run.cfg.max_response_tokens, 128, device)
         if step == cfg.max_steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) \
                 or step == cfg.stop_after_step:
             run.save(ckpt_path, step, pretrain)

@@ -40,6 +40,7 @@ from .evaluate import accuracy, pick_indices
 from .model import StudentVLM, build_model
 from .runtime import resolve_device, seed_everything, set_threads
 from .sampling import response_logprobs
+from .suite_eval import TrainingSuite
 
 
 # ----------------------------------------------------------------------------------------------
@@ -144,10 +145,37 @@ def validation_loss(model: StudentVLM, ds: VQADataset, pairs: List[Tuple[int, st
     return total / max(count, 1.0)
 
 
-def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True) -> Dict[str, float]:
+def training_suite(cfg: TrainConfig, path: Optional[str]) -> Optional[TrainingSuite]:
+    """The suite scored during training: the --eval-suite file (its name names the series). A config naming a suite
+    (eval_suite) without a file scores nothing, with a warning."""
+    if not path:
+        if cfg.eval_suite:
+            log.info(f"eval_suite {cfg.eval_suite!r} is set but no suite file was given (--eval-suite): not scored")
+        return None
+    suite = TrainingSuite.read(path)
+    if cfg.eval_suite and cfg.eval_suite.split("@")[0] != suite.name:
+        log.info(f"eval_suite {cfg.eval_suite!r} differs from the suite file's name {suite.name!r}: the file's is used")
+    return suite
+
+
+def emit_suite_metrics(suite: TrainingSuite, step: int, model: StudentVLM, max_new_tokens: int, batch_size: int,
+                       device: str) -> Dict[str, float]:
+    """Scores the suite (greedy, rule judge) and emits eval/suite/<name>/<key> and .../avg at ``step``. Greedy
+    decoding draws no random numbers, so scoring never changes the run's RNG stream (resumed = uninterrupted)."""
+    res = suite.score(model, max_new_tokens, batch_size=batch_size, device=device)
+    for name, value in res.items():
+        log.metric(step, name, value)
+    log.info(f"step {step}: suite {suite.name} avg {res[f'eval/suite/{suite.name}/avg']:.4f}")
+    return res
+
+
+def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
+          eval_suite: Optional[str] = None) -> Dict[str, float]:
     """Run (or resume, if OUT/checkpoint.pt exists) SFT; returns the final metrics.
 
-    emit_done=False: a warm-start phase inside a longer run (rl.py) leaves the "done" event to the run.
+    emit_done=False: a warm-start phase inside a longer run (rl.py) leaves the "done" event to the run (and the
+    suite's end-of-run scoring: only its every-eval_suite_every-steps points fall in the warm start).
+    eval_suite: an evaluation suite file scored during training (suite_eval.TrainingSuite).
     """
     device = resolve_device(cfg.device)
     set_threads(cfg.num_threads)
@@ -166,6 +194,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
         keep = np.random.default_rng([cfg.seed, 7]).choice(len(val_pairs), cfg.val_loss_examples, replace=False)
         val_pairs = [val_pairs[j] for j in sorted(keep.tolist())]
     val_acc_idx = pick_indices(ds, cfg.val_split, cfg.val_accuracy_examples) if cfg.val_accuracy_examples else []
+    suite = training_suite(cfg, eval_suite)  # read (and checked) now; its images are decoded at the first scoring
 
     if cfg.init_checkpoint:
         model.load_state_dict(ckpt.load(cfg.init_checkpoint)["model"])
@@ -218,6 +247,10 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
         log.info(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in res.items()))
         return res
 
+    def score_suite_now() -> None:
+        if suite is not None and distributed.is_main():
+            emit_suite_metrics(suite, step, model, cfg.max_response_tokens, cfg.batch_size, device)
+
     model.train()
     losses: List[float] = []
     t_last = time.time()
@@ -246,6 +279,8 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True)
             losses, t_last = [], now
         if step == cfg.max_steps or (cfg.eval_every and step % cfg.eval_every == 0):
             final = evaluate_now()
+        if suite is not None and suite.due(step, cfg.eval_suite_every, cfg.max_steps if emit_done else None):
+            score_suite_now()
         if step == cfg.max_steps or step % cfg.checkpoint_every == 0 or step == cfg.stop_after_step:
             save()
         if cfg.stop_after_step is not None and step >= cfg.stop_after_step and step < cfg.max_steps:

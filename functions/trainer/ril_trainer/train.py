@@ -7,14 +7,14 @@ torch.multiprocessing.spawn requires), and no module imports ``__main__``.
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 from . import distributed
 from .config import TrainConfig
 
-Trainer = Callable[[TrainConfig, str, str], Dict[str, float]]
+Trainer = Callable[..., Dict[str, float]]  # (cfg, data_dir, out_dir, *, eval_suite=None)
 
-# algorithm name -> trainer(cfg, data_dir, out_dir): sft (sft.py), grpo / dr_grpo / ril (rl.py).
+# algorithm name -> trainer(cfg, data_dir, out_dir, eval_suite=path or None): sft (sft.py), grpo / dr_grpo / ril (rl.py).
 ALGORITHMS: Dict[str, Trainer] = {}
 
 
@@ -30,14 +30,15 @@ def register_builtin() -> None:
         ALGORITHMS.setdefault(name, rl.train)
 
 
-def run(cfg: TrainConfig, data: str, out: str) -> None:
+def run(cfg: TrainConfig, data: str, out: str, eval_suite: Optional[str] = None) -> None:
     """One process's (or one rank's) training; the entry point `launch` runs in every rank."""
     register_builtin()
-    ALGORITHMS[cfg.algorithm](cfg, data, out)
+    ALGORITHMS[cfg.algorithm](cfg, data, out, eval_suite=eval_suite)
 
 
-def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1) -> None:
+def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Optional[str] = None) -> None:
     """Trains `cfg` on `data` into `out`: in this process, or in `nproc` data-parallel ranks spawned here.
+    `eval_suite`: an evaluation suite file scored during training (suite_eval.TrainingSuite).
 
     Under torchrun (WORLD_SIZE set) this process is already one rank and `nproc` is ignored."""
     register_builtin()
@@ -49,6 +50,6 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1) -> None:
         raise UnsupportedTraining(
             f"data-parallel training (--nproc / torchrun) is implemented for sft only so far, not {cfg.algorithm}")
     if nproc > 1 and not under_launcher:
-        distributed.launch(nproc, run, cfg, data, out)
+        distributed.launch(nproc, run, cfg, data, out, eval_suite)
     else:
-        run(cfg, data, out)
+        run(cfg, data, out, eval_suite)

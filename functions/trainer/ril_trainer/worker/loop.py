@@ -44,6 +44,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .child_env import child_env, config_env_names
 from .client import ApiClient, ApiError
 from .credentials import KeyFileError, resolve_api_key
+from .suite_job import extract_bundle, run_suite_evaluate, write_training_suite
 
 KINDS = ["TRAIN", "EVALUATE"]
 # the directory holding the ril_trainer package (the source tree, or site-packages when installed): child
@@ -148,10 +149,12 @@ def materialize_dataset(api: ApiClient, dataset_id: str, teachers: List[str], ca
 class JobRunner:
     def __init__(self, api: ApiClient, worker_id: str, job: Dict[str, Any], cache: str, python: str,
                  lease_seconds: int, metric_batch: int = 200, threads: Optional[int] = None, nproc: int = 1,
-                 pass_env: Sequence[str] = ()):
+                 pass_env: Sequence[str] = (), eval_concurrency: int = 4):
         self.api, self.worker_id, self.job, self.cache, self.python = api, worker_id, job, cache, python
         self.lease_seconds, self.metric_batch, self.threads, self.nproc = lease_seconds, metric_batch, threads, nproc
         self.pass_env = list(pass_env)
+        self.eval_concurrency = max(1, eval_concurrency)  # requests at once to an EXTERNAL subject's endpoint
+        self.package_root = PACKAGE_ROOT
         self.payload: Dict[str, Any] = job["payload"]
         self.attempt: int = int(job["attempts"])  # the lease's fencing token
         self.pending: List[Dict[str, Any]] = []
@@ -174,11 +177,28 @@ class JobRunner:
                 self._stop_child()
         except ApiError as err:
             if err.code == "CONFLICT":
-                _log(f"job {self.job['id']}: lease lost ({err}); stopping")
-                self.lease_lost.set()
-                self._stop_child()
+                self.lose_lease(err)
             else:
                 _log(f"heartbeat failed: {err}")
+
+    def lose_lease(self, err: Exception) -> None:
+        """A write answered CONFLICT: another attempt holds the job now; stop writing and stop the child."""
+        if not self.lease_lost.is_set():
+            _log(f"job {self.job['id']}: lease lost ({err}); stopping")
+        self.lease_lost.set()
+        self._stop_child()
+
+    def materialize(self, dataset_id: str, teachers: List[str]) -> str:
+        return materialize_dataset(self.api, dataset_id, teachers, self.cache)
+
+    def spawn(self, cmd: List[str], cwd: str) -> subprocess.Popen:
+        """A child process (the RUN subject's generation, the serving tool): allowlisted environment, dies with the
+        worker, stopped by a cancel or a lost lease."""
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, cwd=cwd,
+                                     env=child_env(self.pass_env), preexec_fn=_die_with_parent)
+        if self.cancelled.is_set() or self.lease_lost.is_set():
+            self._stop_child()
+        return self.proc
 
     def _heartbeat_loop(self) -> None:
         while not self.done.wait(max(1.0, self.lease_seconds / 3)):
@@ -233,6 +253,8 @@ class JobRunner:
         with open(cfg_path, "w") as f:
             json.dump(config, f)
         cmd = [self.python, "-m", "ril_trainer", "train", "--config", cfg_path, "--data", data_dir, "--out", run_dir]
+        if p.get("evalSuite"):  # the suite scored during training (datasets materialised here, RULE judge only)
+            cmd += ["--eval-suite", write_training_suite(self.materialize, p["evalSuite"], run_dir)]
         if self.threads:
             cmd += ["--threads", str(self.threads)]
         if self.nproc > 1 and p["algorithm"] == "sft":  # data parallel (DDP) is implemented for sft so far
@@ -311,14 +333,7 @@ class JobRunner:
             art = self.api.gql("""query($a: ID!) { artifact(id: $a) { kind blobSha256 } }""", {"a": p["artifactId"]})["artifact"]
             if not art or art["kind"] != "BUNDLE":
                 raise RuntimeError(f"artifact {p['artifactId']} is not a BUNDLE")
-            blob = self.api.get_blob(art["blobSha256"], os.path.join(self.cache, "blobs", art["blobSha256"]))
-            bundle_dir = os.path.join(self.cache, "bundles", art["blobSha256"])
-            if not os.path.exists(os.path.join(bundle_dir, "manifest.json")):
-                with tarfile.open(blob) as tar:
-                    for m in tar.getmembers():  # a bundle is flat regular files: refuse anything else
-                        if not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in m.name.split("/"):
-                            raise RuntimeError(f"unsafe entry in bundle archive: {m.name}")
-                    tar.extractall(bundle_dir)
+            bundle_dir = extract_bundle(self.api, self.cache, art["blobSha256"])
             from ..evaluate import bundle_accuracy
             res = bundle_accuracy(bundle_dir, data_dir, split)
             return {"split": split, "accuracy": res["accuracy"], "n": res["n"], "artifactId": p["artifactId"]}
@@ -339,7 +354,12 @@ class JobRunner:
         beat.start()
         jid = self.job["id"]
         try:
-            result = self.run_train() if self.job["kind"] == "TRAIN" else self.run_evaluate()
+            if self.job["kind"] == "TRAIN":
+                result = self.run_train()
+            elif "suiteVersionId" in self.payload:  # an evaluation over a suite (suite_job.py)
+                result = run_suite_evaluate(self)
+            else:
+                result = self.run_evaluate()
             if self.lease_lost.is_set():
                 return
             if self.cancelled.is_set():
@@ -385,6 +405,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--pass-env", default=os.environ.get("RIL_WORKER_PASS_ENV", ""),
                     help="comma-separated extra environment variables the trainer processes get (env RIL_WORKER_PASS_ENV); "
                          "by default they get only an allowlist (PATH, HOME, locale, thread counts, CUDA_*, torch.distributed)")
+    ap.add_argument("--eval-concurrency", type=int, default=int(os.environ.get("RIL_EVAL_CONCURRENCY", "4")),
+                    help="requests at once to an EXTERNAL subject's endpoint (and to an LLM judge) in a suite EVALUATE "
+                         "job (env RIL_EVAL_CONCURRENCY)")
     ap.add_argument("--once", action="store_true", help="exit after one job (or at once if none is queued)")
     ap.add_argument("--exit-when-idle", action="store_true", help="exit when no job is queued")
     a = ap.parse_args(argv)
@@ -412,7 +435,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             continue
         _log(f"claimed {job['kind']} job {job['id']} (attempt {job['attempts']})")
         JobRunner(api, w["id"], job, cache, sys.executable, a.lease_seconds, threads=a.threads, nproc=a.nproc,
-                  pass_env=pass_env).run()
+                  pass_env=pass_env, eval_concurrency=a.eval_concurrency).run()
         if a.once:
             return 0
 
