@@ -17,7 +17,8 @@ Three parts, each with one job:
 - **The entry loop with resume.** ``score_entry`` reads the records already stored for (version, subject, entry)
   through a ``Store`` (the worker's GraphQL one, or a test's), scores only the missing cases, and records as it goes:
   a batch subject's each batch before the next starts, the external subject's each case as soon as its answer and
-  verdict are known (so a crash loses at most a batch, or the cases in flight). Once every case has a record, the
+  verdict are known, in the thread that asked (so a crash loses at most a batch, or the ``concurrency`` cases in
+  flight). Once every case has a record, the
   entry's result (accuracy and n over ALL its records, the mean response length over those that have one) is
   written. When the store reports duplicates (another attempt recorded a case first, and the first record wins), the
   result is computed from the records read back, which is what the API checks it against.
@@ -444,7 +445,8 @@ class Store(Protocol):
         """The records already stored for this (version, subject) on the entry, by externalId."""
 
     def record(self, entry_id: str, records: List[Record]) -> int:
-        """Stores records (idempotent: one already stored keeps its first record); returns the duplicates."""
+        """Stores records (idempotent: one already stored keeps its first record); returns the duplicates. Called
+        from several threads at once for a per-case subject."""
 
     def result(self, entry_id: str, accuracy: float, n: int, mean_response_length: Optional[float]) -> None:
         """Writes the entry's result."""
@@ -454,6 +456,7 @@ class MemoryStore:
     """A Store in memory, with the API's rules (first record wins; results checked against the records)."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
         self.records: Dict[str, Dict[str, Record]] = {}
         self.results: Dict[str, Dict[str, Any]] = {}
         self.calls: List[Tuple[str, int]] = []  # (entry, records in the call)
@@ -462,15 +465,16 @@ class MemoryStore:
         return dict(self.records.get(entry_id, {}))
 
     def record(self, entry_id: str, records: List[Record]) -> int:
-        self.calls.append((entry_id, len(records)))
-        have = self.records.setdefault(entry_id, {})
-        dup = 0
-        for r in records:
-            if r.id in have:
-                dup += 1
-            else:
-                have[r.id] = r
-        return dup
+        with self.lock:
+            self.calls.append((entry_id, len(records)))
+            have = self.records.setdefault(entry_id, {})
+            dup = 0
+            for r in records:
+                if r.id in have:
+                    dup += 1
+                else:
+                    have[r.id] = r
+            return dup
 
     def result(self, entry_id: str, accuracy: float, n: int, mean_response_length: Optional[float]) -> None:
         acc, count, _ = summarise(list(self.records.get(entry_id, {}).values()))
@@ -479,23 +483,40 @@ class MemoryStore:
         self.results[entry_id] = {"accuracy": accuracy, "n": n, "meanResponseLength": mean_response_length}
 
 
-def _per_case(todo: Sequence[Case], subject: Subject, judge: Any, should_stop: Callable[[], bool]) -> Iterator[Record]:
-    """Each case answered and judged in a pool of ``subject.concurrency`` threads (started in case order); records
-    come out as they complete."""
-    def one(case: Case) -> Record:
-        a = subject.answer(case)
-        verdict = judge.grade([(case.question, case.answer, a.text)])[0]
-        return Record(case.id, a.text, bool(verdict), a.tokens)
+def _per_case(todo: Sequence[Case], subject: Subject, judge: Any, keep: Callable[[Record], None],
+              should_stop: Callable[[], bool]) -> None:
+    """Each case answered, judged and kept (recorded) in one of ``subject.concurrency`` threads, cases started in
+    order: a thread records its case before it starts the next, so at most ``concurrency`` cases are ever answered
+    and not yet recorded. After a stop or an error no case is started, judged or recorded any more."""
+    done = threading.Event()
+
+    def stopping() -> bool:
+        return done.is_set() or should_stop()
+
+    def one(case: Case) -> None:
+        try:
+            if stopping():
+                return
+            a = subject.answer(case)
+            if stopping():  # an answer that can no longer be recorded is not worth a judge call
+                return
+            verdict = judge.grade([(case.question, case.answer, a.text)])[0]
+            if not stopping():
+                keep(Record(case.id, a.text, bool(verdict), a.tokens))
+        except BaseException:
+            done.set()  # before this thread takes the next case
+            raise
 
     pool = ThreadPoolExecutor(max_workers=subject.concurrency)
     try:
         futures = [pool.submit(one, c) for c in todo]
         for fut in as_completed(futures):
-            yield fut.result()
+            fut.result()
             if should_stop():
                 raise Stopped()
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)  # requests in flight finish in the background, unrecorded
+        done.set()
+        pool.shutdown(wait=False, cancel_futures=True)  # a request in flight finishes in the background, unrecorded
 
 
 def score_entry(entry: Entry, subject: Subject, store: Store, should_stop: Callable[[], bool] = lambda: False,
@@ -510,12 +531,18 @@ def score_entry(entry: Entry, subject: Subject, store: Store, should_stop: Calla
     progress(len(entry.cases) - len(todo))
     new: Dict[str, Record] = {}
     duplicates = 0
+    lock = threading.Lock()
+
+    def keep(rec: Record) -> None:  # called from the subject's threads
+        nonlocal duplicates
+        dup = store.record(entry.id, [rec])
+        with lock:
+            duplicates += dup
+            new[rec.id] = rec
+            progress(1)
     try:
         if todo and subject.per_case:
-            for rec in _per_case(todo, subject, entry.judge, should_stop):
-                duplicates += store.record(entry.id, [rec])
-                new[rec.id] = rec
-                progress(1)
+            _per_case(todo, subject, entry.judge, keep, should_stop)
         elif todo:
             for batch in subject.batches(todo):
                 for a in batch:
