@@ -71,7 +71,7 @@ export type EvalJudge =
 
 /**
  * Who is scored. RUN: runId. DEPLOYMENT: deployment (and revision; default the live one). EXTERNAL: endpoint + model
- * (and apiKeyEnv, the NAME of an allowlisted variable holding its key; not part of its identity).
+ * (and apiKeyEnv, the NAME of an allowlisted variable holding its key; not part of its identity). TEACHER: teacher.
  */
 export type EvalSubjectInput = {
   apiKeyEnv?: string | null | undefined;
@@ -81,6 +81,7 @@ export type EvalSubjectInput = {
   model?: string | null | undefined;
   revision?: number | null | undefined;
   runId?: string | number | null | undefined;
+  teacher?: string | null | undefined;
 };
 
 export type EvalSubjectKind =
@@ -89,7 +90,9 @@ export type EvalSubjectKind =
   /** A model behind an OpenAI-compatible endpoint. */
   | 'EXTERNAL'
   /** A training run (its newest checkpoint). */
-  | 'RUN';
+  | 'RUN'
+  /** A teacher, scored from its cached responses (sample 0): what distilling from it can aim for. */
+  | 'TEACHER';
 
 /** One dataset of a suite version. Give exactly one of datasetId and dataset. */
 export type EvalSuiteDatasetInput = {
