@@ -168,6 +168,9 @@ export async function heartbeat(db: Database, jobId: string, workerId: string, i
       where: { id: job.runId, jobId },
       data: { status: 'RUNNING', ...(input.step != null ? { step: input.step } : {}), ...(input.totalSteps != null ? { totalSteps: input.totalSteps } : {}) },
     });
+  } else if (input.step != null && input.totalSteps != null) {
+    // a job without a run (a suite evaluation) shows its progress where watchers read it (reportJobProgress)
+    await reportJobProgress(db, jobId, workerId, { done: input.step, total: input.totalSteps });
   }
   await db.prisma.worker.updateMany({ where: { id: workerId }, data: { lastSeenAt: now } });
   return { cancelRequested: job.cancelRequested, leaseExpiresAt };

@@ -146,6 +146,14 @@ export type JobStatus =
   | 'QUEUED'
   | 'SUCCEEDED';
 
+export type QueueSuiteEvaluationInput = {
+  priority?: number | null | undefined;
+  subject: EvalSubjectInput;
+  suite: string;
+  /** null: the newest version */
+  version?: number | null | undefined;
+};
+
 export type RegisterArtifactInput = {
   /** The lease's fencing token: Job.attempts as claimJob returned it (a lease lost and claimed again is refused: CONFLICT). */
   attempt?: number | null | undefined;
@@ -400,6 +408,24 @@ export type EvaluationTableQueryVariables = Exact<{
 
 
 export type EvaluationTableQuery = { evaluationTable: { suite: { name: string }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
+
+export type QueueSuiteEvaluationMutationVariables = Exact<{
+  input: QueueSuiteEvaluationInput;
+}>;
+
+
+export type QueueSuiteEvaluationMutation = { queueSuiteEvaluation: { id: string, kind: JobKind, status: JobStatus, payload: unknown } };
+
+export type EvalExamplesQueryVariables = Exact<{
+  versionId: string | number;
+  subjectId: string | number;
+  entryId: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type EvalExamplesQuery = { evalExamples: { totalCount: number, correctCount: number, edges: Array<{ node: { externalId: string, response: string, correct: boolean, responseTokens: number | null, example: { question: string, answer: string } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1164,3 +1190,43 @@ export const EvaluationTableDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<EvaluationTableQuery, EvaluationTableQueryVariables>;
+export const QueueSuiteEvaluationDocument = new TypedDocumentString(`
+    mutation QueueSuiteEvaluation($input: QueueSuiteEvaluationInput!) {
+  queueSuiteEvaluation(input: $input) {
+    id
+    kind
+    status
+    payload
+  }
+}
+    `) as unknown as TypedDocumentString<QueueSuiteEvaluationMutation, QueueSuiteEvaluationMutationVariables>;
+export const EvalExamplesDocument = new TypedDocumentString(`
+    query EvalExamples($versionId: ID!, $subjectId: ID!, $entryId: ID!, $first: Int, $after: String) {
+  evalExamples(
+    versionId: $versionId
+    subjectId: $subjectId
+    entryId: $entryId
+    first: $first
+    after: $after
+  ) {
+    totalCount
+    correctCount
+    edges {
+      node {
+        externalId
+        response
+        correct
+        responseTokens
+        example {
+          question
+          answer
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<EvalExamplesQuery, EvalExamplesQueryVariables>;
