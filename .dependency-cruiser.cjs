@@ -27,8 +27,15 @@ module.exports = {
       name: 'functions-use-the-facade',
       severity: 'error',
       comment: 'functions/ may import from api/ only the facade api/_lib/index.ts (export what is missing there).',
-      from: { path: '^functions/' },
+      from: { path: '^functions/', pathNot: '^functions/evaluate/' },
       to: { path: '^api/', pathNot: '^api/_lib/index\\.ts$' },
+    },
+    {
+      name: 'bundle-scoring-uses-the-server-facade',
+      severity: 'error',
+      comment: 'functions/evaluate/ runs a bundle the way the endpoint does: the facades api/_lib/index.ts and api/_lib/server.ts only.',
+      from: { path: '^functions/evaluate/' },
+      to: { path: '^api/', pathNot: '^api/_lib/(index|server)\\.ts$' },
     },
     {
       name: 'lib-knows-no-users',

@@ -33,6 +33,7 @@ const config: CodegenConfig = {
           EvalSuiteDataset: '../mappers.js#EvalSuiteDatasetModel',
           EvalSubject: '../mappers.js#EvalSubjectModel',
           EvalResult: '../mappers.js#EvalResultModel',
+          EvalExampleRecord: '../mappers.js#EvalExampleRecordModel',
           EvaluationTable: '../mappers.js#EvaluationTableModel',
           EvaluationColumn: '../mappers.js#EvaluationColumnModel',
           EvaluationRow: '../mappers.js#EvaluationRowModel',

@@ -154,8 +154,16 @@ const ARGS: Record<string, (w: World, c: Caller) => Promise<Record<string, unkno
   // the worker protocol again: a suite EVALUATE job freshly leased to worker A, scored by the caller's own worker
   'Mutation.recordEvalResult': async (w, c) => {
     const l = await w.leasedEval();
-    return { input: { jobId: l.jobId, workerId: workerOf(w, c), attempt: l.attempt, entryId: l.entryId, accuracy: 0.5, n: 2 } };
+    // agrees with the one example recordEvalExamples may have stored for this subject (ex-3, correct)
+    return { input: { jobId: l.jobId, workerId: workerOf(w, c), attempt: l.attempt, entryId: l.entryId, accuracy: 1, n: 1 } };
   },
+  'Mutation.recordEvalExamples': async (w, c) => {
+    const l = await w.leasedEval();
+    // ex-3 is a test example of the matrix dataset (writeDataset: split = i % 4 == 3)
+    return { input: { jobId: l.jobId, workerId: workerOf(w, c), attempt: l.attempt, entryId: l.entryId, examples: [{ externalId: 'ex-3', response: 'answer 0', correct: true }] } };
+  },
+  'Mutation.queueSuiteEvaluation': () => ({ input: { suite: 'matrix-scored', subject: { kind: 'TEACHER', teacher: 'matrix-teacher' } } }),
+  'Query.evalExamples': () => ({ versionId: 'none', subjectId: 'none', entryId: 'none' }),
 };
 const workerOf = (w: World, c: Caller) => (c === 'WORKER_NO_LEASE' ? w.workerB : w.workerA);
 

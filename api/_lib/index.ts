@@ -24,3 +24,5 @@ export { openCore, type Core } from './core.js';
 export type { Services } from './services.js';
 export { REPO_ROOT, spawnPythonWorker, trainerPython } from './jobs/python.js';
 export { dashboardBuilt, NOT_BUILT } from './http/dashboard.js';
+export { createSuite, getSuite, queueSuiteEvaluation } from './evals/service.js';
+export { evaluationTable } from './evals/table.js';

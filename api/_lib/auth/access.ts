@@ -72,6 +72,10 @@ export const ACCESS: Record<string, readonly Role[]> = {
   'Mutation.addEvalSuiteVersion': WRITE,
   'Mutation.updateEvalSuiteVersion': WRITE,
   'Mutation.recordEvalResult': WORKER_ONLY,
+  'Mutation.recordEvalExamples': WORKER_ONLY,
+  // scoring a deployment or an external endpoint spends compute and money: editors queue it, like training
+  'Mutation.queueSuiteEvaluation': WRITE,
+  'Query.evalExamples': READ,
   'Mutation.createApiKey': ADMIN_ONLY,
   'Mutation.revokeApiKey': ADMIN_ONLY,
 };

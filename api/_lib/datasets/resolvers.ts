@@ -1,13 +1,13 @@
 // Datasets and examples: resolvers validate arguments and call services; relations go through loaders.
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import { badInput, notFound } from '../errors.js';
-import { decodeCursor, idPage, pageSize, toConnection } from '../graphql/pagination.js';
+import { decodeCursor, idPage, isId, pageSize, toConnection } from '../graphql/pagination.js';
 import { getDatasetOrThrow, importDataset, splitCounts, topAnswers } from './service.js';
 import { coverage } from '../teachers/service.js';
 import { apiPathPolicy } from './serverFiles.js';
 
 const isOrdinal = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= -1;
-const isId = (v: unknown): v is string => typeof v === 'string';
+
 
 export const datasetResolvers: Resolvers = {
   Query: {

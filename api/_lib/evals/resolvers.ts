@@ -2,8 +2,9 @@
 // Access is in auth/access.ts; recordEvalResult's scoping to the held job is in the service (the worker rule).
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import { notFound } from '../errors.js';
-import { addSuiteVersion, createSuite, recordEvalResult, updateSuiteVersion } from './service.js';
-import { columnLabel, evaluationTable } from './table.js';
+import { decodeCursor, idPage, isId, pageSize, toConnection } from '../graphql/pagination.js';
+import { addSuiteVersion, columnLabel, createSuite, queueSuiteEvaluation, recordEvalExamples, recordEvalResult, updateSuiteVersion } from './service.js';
+import { evaluationTable, subjectLabel } from './table.js';
 
 const must = <T>(what: string) => (v: T | null) => v ?? Promise.reject(notFound(what));
 
@@ -12,12 +13,25 @@ export const evalResolvers: Resolvers = {
     evalSuites: (_p, _a, { db }) => db.prisma.evalSuite.findMany({ orderBy: { name: 'asc' } }),
     evalSuite: (_p, { name }, { db }) => db.prisma.evalSuite.findUnique({ where: { name } }),
     evaluationTable: (_p, args, { db, env }) => evaluationTable(db, args, env),
+    evalExamples: async (_p, { versionId, subjectId, entryId, first, after }, { db }) => {
+      const take = pageSize(first, 1000);
+      const cursor = decodeCursor(after, isId);
+      const where = { versionId, subjectId, entryId };
+      const [rows, totalCount, correctCount] = await Promise.all([
+        db.prisma.evalExampleResult.findMany({ where, orderBy: { id: 'asc' }, include: { example: { select: { externalId: true } } }, ...idPage(take, cursor) }),
+        db.prisma.evalExampleResult.count({ where }),
+        db.prisma.evalExampleResult.count({ where: { ...where, correct: true } }),
+      ]);
+      return { ...toConnection(rows.map((r) => ({ ...r, externalId: r.example.externalId })), take, (r) => r.id, totalCount), correctCount };
+    },
   },
   Mutation: {
     createEvalSuite: (_p, { input }, { db, env }) => createSuite(db, input, env),
     addEvalSuiteVersion: (_p, { input }, { db, env }) => addSuiteVersion(db, input, env),
     updateEvalSuiteVersion: (_p, { input }, { db, env }) => updateSuiteVersion(db, input, env),
     recordEvalResult: (_p, { input }, { db, principal }) => recordEvalResult(db, principal!, input),
+    recordEvalExamples: (_p, { input }, { db, principal }) => recordEvalExamples(db, principal!, input),
+    queueSuiteEvaluation: (_p, { input }, { db, env }) => queueSuiteEvaluation(db, input, env),
   },
   EvalSuite: {
     versions: (s, _a, { loaders }) => loaders.evalVersionsBySuite.load(s.id),
@@ -38,14 +52,17 @@ export const evalResolvers: Resolvers = {
   EvalSubject: {
     kind: (s) => s.kind as 'RUN',
     deployment: (s) => s.deploymentName,
+    teacher: (s) => s.teacherName,
     run: (s, _a, { loaders }) => (s.runId ? loaders.runById.load(s.runId) : null),
     label: async (s, _a, { loaders }) => {
-      if (s.kind === 'DEPLOYMENT') return `deployment ${s.deploymentName} r${s.revision}`;
-      if (s.kind === 'EXTERNAL') return `${s.model} @ ${s.endpoint}`;
+      if (s.kind !== 'RUN') return subjectLabel(s);
       const run = s.runId ? await loaders.runById.load(s.runId) : null;
       const exp = run ? await loaders.experimentById.load(run.experimentId) : null;
       return run && exp ? `${exp.name} (seed ${run.seed})` : `run ${s.runId}`;
     },
+  },
+  EvalExampleRecord: {
+    example: (r, _a, { loaders }) => loaders.exampleById.load(r.exampleId).then(must('example')),
   },
   EvalResult: {
     subject: (r, _a, { loaders }) => loaders.evalSubjectById.load(r.subjectId).then(must('subject')),

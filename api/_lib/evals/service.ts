@@ -10,10 +10,10 @@ import { checkSecretEnvName, type SecretSettings } from '../net/secrets.js';
 import { enqueue, heldJob, lockLease, type Tx } from '../jobs/queue.js';
 import { ownWorker } from '../jobs/workers.js';
 import type { Principal } from '../auth/keys.js';
-import type { EvalSubject, EvalSuiteDataset } from '../../../generated/sqlite/index.js';
+import type { Dataset, EvalSubject, EvalSuiteDataset } from '../../../generated/sqlite/index.js';
 
 export const JUDGES = ['RULE', 'LLM'] as const;
-export const SUBJECT_KINDS = ['RUN', 'DEPLOYMENT', 'EXTERNAL'] as const;
+export const SUBJECT_KINDS = ['RUN', 'DEPLOYMENT', 'EXTERNAL', 'TEACHER'] as const;
 export type SubjectKind = (typeof SUBJECT_KINDS)[number];
 const SPLITS = ['train', 'val', 'test'];
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -43,6 +43,7 @@ export interface SubjectInput {
   endpoint?: string | null;
   model?: string | null;
   apiKeyEnv?: string | null;
+  teacher?: string | null;
 }
 
 /** The typed refusal of an edit to a version that results refer to: CONFLICT with reason EVAL_SUITE_VERSION_FROZEN. */
@@ -59,6 +60,10 @@ function checkEndpoint(field: string, url: string, env: EvalSettings) {
     throw err;
   }
 }
+
+/** A column's label: `name@version/split`, with the judge model for an LLM judge. */
+export const columnLabel = (entry: Pick<EvalSuiteDataset, 'split' | 'judge' | 'judgeModel'>, dataset: Pick<Dataset, 'name' | 'version'>) =>
+  `${dataset.name}@${dataset.version}/${entry.split}${entry.judge === 'LLM' ? ` [${entry.judgeModel}]` : ''}`;
 
 type EntryData = Omit<EvalSuiteDataset, 'id' | 'versionId'>;
 
@@ -170,17 +175,17 @@ type SubjectData = Omit<EvalSubject, 'id' | 'createdAt'>;
  * guard accepts with an allowlisted key variable.
  */
 export async function resolveSubject(db: Database, input: SubjectInput, env: EvalSettings): Promise<SubjectData> {
-  const none = { runId: null, deploymentName: null, revision: null, endpoint: null, model: null, apiKeyEnv: null };
+  const none = { runId: null, deploymentName: null, revision: null, endpoint: null, model: null, apiKeyEnv: null, teacherName: null };
   const extra = (fields: (keyof SubjectInput)[]) => fields.filter((f) => input[f] != null);
   switch (input.kind) {
     case 'RUN': {
-      if (!input.runId || extra(['deployment', 'revision', 'endpoint', 'model', 'apiKeyEnv']).length) throw badInput('a RUN subject is a runId (and nothing else)');
+      if (!input.runId || extra(['deployment', 'revision', 'endpoint', 'model', 'apiKeyEnv', 'teacher']).length) throw badInput('a RUN subject is a runId (and nothing else)');
       const run = await db.prisma.run.findUnique({ where: { id: input.runId } });
       if (!run) throw notFound(`run ${input.runId}`);
       return { ...none, kind: 'RUN', key: `run:${run.id}`, runId: run.id };
     }
     case 'DEPLOYMENT': {
-      if (!input.deployment || extra(['runId', 'endpoint', 'model', 'apiKeyEnv']).length) throw badInput('a DEPLOYMENT subject is a deployment name and optionally a revision');
+      if (!input.deployment || extra(['runId', 'endpoint', 'model', 'apiKeyEnv', 'teacher']).length) throw badInput('a DEPLOYMENT subject is a deployment name and optionally a revision');
       const deployment = await db.prisma.deployment.findUnique({ where: { name: input.deployment } });
       if (!deployment) throw notFound(`deployment ${input.deployment}`);
       const revision = input.revision != null
@@ -192,13 +197,19 @@ export async function resolveSubject(db: Database, input: SubjectInput, env: Eva
     case 'EXTERNAL': {
       const endpoint = input.endpoint?.trim();
       const model = input.model?.trim();
-      if (!endpoint || !model || extra(['runId', 'deployment', 'revision']).length) throw badInput('an EXTERNAL subject is an endpoint (OpenAI-compatible base URL) and a model');
+      if (!endpoint || !model || extra(['runId', 'deployment', 'revision', 'teacher']).length) throw badInput('an EXTERNAL subject is an endpoint (OpenAI-compatible base URL) and a model');
       if (model.length > 200) throw badInput('model: at most 200 characters');
       checkEndpoint('endpoint', endpoint, env);
       const apiKeyEnv = input.apiKeyEnv?.trim() || null;
       if (apiKeyEnv) checkSecretEnvName('apiKeyEnv', apiKeyEnv, env);
       // the key variable is how it is reached, not what it is: not part of the identity
       return { ...none, kind: 'EXTERNAL', key: `external:${endpoint.replace(/\/+$/, '')}#${model}`, endpoint, model, apiKeyEnv };
+    }
+    case 'TEACHER': {
+      if (!input.teacher || extra(['runId', 'deployment', 'revision', 'endpoint', 'model', 'apiKeyEnv']).length) throw badInput('a TEACHER subject is a teacher name (and nothing else)');
+      const teacher = await db.prisma.teacher.findUnique({ where: { name: input.teacher } });
+      if (!teacher) throw notFound(`teacher ${input.teacher}`);
+      return { ...none, kind: 'TEACHER', key: `teacher:${teacher.name}`, teacherName: teacher.name };
     }
     default:
       throw badInput(`subject kind must be one of ${SUBJECT_KINDS.join(', ')}`);
@@ -213,38 +224,161 @@ export async function ensureSubject(db: Database, input: SubjectInput, env: Eval
 
 // ---------------------------------------------------------------------------------------------------- jobs and results
 
+/** One dataset of a suite version as a worker receives it (a suite EVALUATE job, or a TRAIN job scoring a suite). */
+export interface SuitePayloadEntry {
+  entryId: string;
+  datasetId: string;
+  split: string;
+  sampleLimit: number | null;
+  /** The column's label (name@version/split). */
+  label: string;
+  /** A metric-name-safe key of the column: eval/suite/<suite>/<metricKey> during training. */
+  metricKey: string;
+  judge: { kind: string; endpoint: string | null; model: string | null; apiKeyEnv: string | null };
+}
+
 /**
  * The payload of an EVALUATE job over a suite: everything a worker needs to score one subject on one suite version,
- * entry by entry. `suiteVersionId` and `subjectId` are also what recordEvalResult is scoped to. Resuming: before
- * scoring an entry the worker reads the version's results for `subjectId` (evalSuite { version { results } }) and
- * skips the entries already recorded.
+ * entry by entry. `suiteVersionId` and `subjectId` are also what recordEvalExamples / recordEvalResult are scoped to.
+ * Resuming: before scoring an entry the worker reads the records already stored (evalExamples) and scores only the
+ * examples missing. A DEPLOYMENT subject carries the revision's bundle artifact (pinned when queued).
  */
 export interface SuiteEvaluationPayload {
   suite: string;
   suiteVersionId: string;
   version: number;
   subjectId: string;
-  subject: { kind: string; runId: string | null; deployment: string | null; revision: number | null; endpoint: string | null; model: string | null; apiKeyEnv: string | null };
-  datasets: { entryId: string; datasetId: string; split: string; sampleLimit: number | null; judge: { kind: string; endpoint: string | null; model: string | null; apiKeyEnv: string | null } }[];
+  subject: {
+    kind: string; runId: string | null; deployment: string | null; revision: number | null; artifactId: string | null; bundleSha256: string | null;
+    endpoint: string | null; model: string | null; apiKeyEnv: string | null; teacher: string | null;
+  };
+  datasets: SuitePayloadEntry[];
 }
 
-/**
- * Queues an EVALUATE job of one subject over a suite version. Not on the GraphQL API yet: the Python worker claims
- * EVALUATE jobs and only knows the single-dataset payload of queueEvaluation (see the report of issue 16).
- */
+/** A version's entries as workers receive them, in column order. */
+export async function suiteEntries(db: Database, versionId: string, tx: Tx = db.prisma): Promise<SuitePayloadEntry[]> {
+  const entries = await tx.evalSuiteDataset.findMany({ where: { versionId }, orderBy: { position: 'asc' }, include: { dataset: { select: { name: true, version: true } } } });
+  return entries.map((e) => ({
+    entryId: e.id, datasetId: e.datasetId, split: e.split, sampleLimit: e.sampleLimit, label: columnLabel(e, e.dataset),
+    metricKey: `${e.position}-${e.dataset.name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-v${e.dataset.version}-${e.split}${e.judge === 'LLM' ? '-llm' : ''}`,
+    judge: { kind: e.judge, endpoint: e.judgeEndpoint, model: e.judgeModel, apiKeyEnv: e.judgeApiKeyEnv },
+  }));
+}
+
+async function subjectPayload(db: Database, subject: EvalSubject, tx: Tx): Promise<SuiteEvaluationPayload['subject']> {
+  let artifactId: string | null = null;
+  let bundleSha256: string | null = null;
+  if (subject.kind === 'DEPLOYMENT') {
+    const revision = await tx.deploymentRevision.findFirst({
+      where: { revision: subject.revision!, deployment: { name: subject.deploymentName! } }, include: { artifact: { select: { id: true, blobSha256: true } } },
+    });
+    if (!revision) throw notFound(`revision ${subject.revision} of deployment ${subject.deploymentName}`);
+    artifactId = revision.artifact.id;
+    bundleSha256 = revision.artifact.blobSha256;
+  }
+  return {
+    kind: subject.kind, runId: subject.runId, deployment: subject.deploymentName, revision: subject.revision, artifactId, bundleSha256,
+    endpoint: subject.endpoint, model: subject.model, apiKeyEnv: subject.apiKeyEnv, teacher: subject.teacherName,
+  };
+}
+
+/** Queues an EVALUATE job of one subject over a suite version (the newest when none is named). A RUN is scored on
+ * the newest checkpoint it has when the job runs (the job's result names its step). */
 export async function queueSuiteEvaluation(db: Database, input: { suite: string; version?: number | null; subject: SubjectInput; priority?: number | null }, env: EvalSettings) {
   const { suite, version } = await getVersion(db, input.suite, input.version);
   const subject = await ensureSubject(db, input.subject, env);
-  const entries = await db.prisma.evalSuiteDataset.findMany({ where: { versionId: version.id }, orderBy: { position: 'asc' } });
+  return enqueueSuiteJob(db, { suite: suite.name, versionId: version.id, version: version.version, subject, priority: input.priority ?? 0 });
+}
+
+async function enqueueSuiteJob(db: Database, input: { suite: string; versionId: string; version: number; subject: EvalSubject; priority: number }, tx: Tx = db.prisma) {
   const payload: SuiteEvaluationPayload = {
-    suite: suite.name, suiteVersionId: version.id, version: version.version, subjectId: subject.id,
-    subject: { kind: subject.kind, runId: subject.runId, deployment: subject.deploymentName, revision: subject.revision, endpoint: subject.endpoint, model: subject.model, apiKeyEnv: subject.apiKeyEnv },
-    datasets: entries.map((e) => ({
-      entryId: e.id, datasetId: e.datasetId, split: e.split, sampleLimit: e.sampleLimit,
-      judge: { kind: e.judge, endpoint: e.judgeEndpoint, model: e.judgeModel, apiKeyEnv: e.judgeApiKeyEnv },
-    })),
+    suite: input.suite, suiteVersionId: input.versionId, version: input.version, subjectId: input.subject.id,
+    subject: await subjectPayload(db, input.subject, tx), datasets: await suiteEntries(db, input.versionId, tx),
   };
-  return enqueue(db, { kind: 'EVALUATE', payload, priority: input.priority ?? 0 });
+  return enqueue(db, { kind: 'EVALUATE', payload, priority: input.priority }, tx);
+}
+
+/**
+ * After a TRAIN job that scored a suite during training succeeds: queue the suite EVALUATE job of its run, so the
+ * run's final checkpoint lands in the suite's table without anyone asking. Runs in the job's completing transaction.
+ */
+export async function queueTrainedRunEvaluation(db: Database, tx: Tx, payload: { runId?: string; evalSuite?: { versionId?: string } | null }) {
+  const versionId = payload.evalSuite?.versionId;
+  if (!versionId || !payload.runId) return null;
+  const version = await tx.evalSuiteVersion.findUnique({ where: { id: versionId }, include: { suite: true } });
+  if (!version) return null; // the suite was deleted meanwhile: nothing to score
+  const subject = await tx.evalSubject.upsert({
+    where: { key: `run:${payload.runId}` }, update: {},
+    create: { kind: 'RUN', key: `run:${payload.runId}`, runId: payload.runId, deploymentName: null, revision: null, endpoint: null, model: null, apiKeyEnv: null, teacherName: null },
+  });
+  return enqueueSuiteJob(db, { suite: version.suite.name, versionId, version: version.version, subject, priority: 0 }, tx);
+}
+
+/** The worker rule for suite writes: the caller's worker holds an EVALUATE job over a suite, on lease `attempt`. */
+async function heldSuiteJob(db: Database, principal: Principal, input: { jobId: string; workerId: string; attempt: number; entryId: string }) {
+  await ownWorker(db, principal, input.workerId);
+  const job = await heldJob(db, input.jobId, input.workerId, input.attempt);
+  const payload = JSON.parse(job.payload) as Partial<SuiteEvaluationPayload>;
+  if (job.kind !== 'EVALUATE' || typeof payload.suiteVersionId !== 'string' || typeof payload.subjectId !== 'string') {
+    throw badInput(`job ${job.id} is not an evaluation over a suite`);
+  }
+  const entry = await db.prisma.evalSuiteDataset.findUnique({ where: { id: input.entryId } });
+  if (!entry || entry.versionId !== payload.suiteVersionId) throw badInput(`entry ${input.entryId} is not a dataset of the suite version job ${job.id} evaluates`);
+  return { job, entry, versionId: payload.suiteVersionId, subjectId: payload.subjectId };
+}
+
+export const MAX_EXAMPLES_PER_CALL = 500;
+const MAX_RESPONSE_CHARS = 20_000;
+
+export interface RecordEvalExamples {
+  jobId: string;
+  workerId: string;
+  attempt: number;
+  entryId: string;
+  examples: readonly { externalId: string; response: string; correct: boolean; responseTokens?: number | null }[];
+}
+
+/**
+ * Records scored examples of the held job's subject on one entry. Only examples of the entry's dataset and split, and
+ * within its sample limit (the first sampleLimit in dataset order), are accepted. First write wins: a replay, or a
+ * resumed attempt re-sending what it found, changes nothing and counts duplicates.
+ */
+export async function recordEvalExamples(db: Database, principal: Principal, input: RecordEvalExamples) {
+  const { job, entry, versionId, subjectId } = await heldSuiteJob(db, principal, input);
+  if (input.examples.length < 1 || input.examples.length > MAX_EXAMPLES_PER_CALL) throw badInput(`send 1 to ${MAX_EXAMPLES_PER_CALL} examples per call`);
+  const ids = input.examples.map((e) => e.externalId);
+  if (new Set(ids).size !== ids.length) throw badInput('an example appears twice in one call');
+  for (const e of input.examples) {
+    if (e.response.length > MAX_RESPONSE_CHARS) throw badInput(`example ${e.externalId}: response is over ${MAX_RESPONSE_CHARS} characters`);
+    if (e.responseTokens != null && (!Number.isInteger(e.responseTokens) || e.responseTokens < 0)) throw badInput(`example ${e.externalId}: responseTokens must be a non-negative integer`);
+  }
+  const examples = await db.prisma.example.findMany({ where: { datasetId: entry.datasetId, split: entry.split, externalId: { in: ids } }, select: { id: true, externalId: true, ordinal: true } });
+  const byExternal = new Map(examples.map((e) => [e.externalId, e]));
+  const unknown = ids.filter((id) => !byExternal.has(id));
+  if (unknown.length) throw badInput(`not examples of this entry's dataset split: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`);
+  if (entry.sampleLimit != null) {
+    // the entry's examples are the first sampleLimit of the split in dataset order: nothing past them counts
+    const last = await db.prisma.example.findFirst({ where: { datasetId: entry.datasetId, split: entry.split }, orderBy: { ordinal: 'asc' }, skip: entry.sampleLimit - 1, select: { ordinal: true } });
+    const beyond = examples.filter((e) => last && e.ordinal > last.ordinal).map((e) => e.externalId);
+    if (beyond.length) throw badInput(`past the entry's sampleLimit ${entry.sampleLimit}: ${beyond.slice(0, 5).join(', ')}`);
+  }
+  return db.prisma.$transaction(async (tx) => {
+    await lockLease(tx, job.id, input.workerId, input.attempt, new Date());
+    await tx.evalSuiteVersion.updateMany({ where: { id: versionId, frozen: false }, data: { frozen: true } });
+    const existing = new Set((await tx.evalExampleResult.findMany({
+      where: { versionId, subjectId, entryId: entry.id, exampleId: { in: examples.map((e) => e.id) } }, select: { exampleId: true },
+    })).map((r) => r.exampleId));
+    const fresh = input.examples.filter((e) => !existing.has(byExternal.get(e.externalId)!.id));
+    if (fresh.length) {
+      await tx.evalExampleResult.createMany({
+        data: fresh.map((e) => ({
+          versionId, subjectId, entryId: entry.id, exampleId: byExternal.get(e.externalId)!.id, response: e.response, correct: e.correct,
+          responseTokens: e.responseTokens ?? null, jobId: job.id,
+        })),
+      });
+    }
+    return { written: fresh.length, duplicates: input.examples.length - fresh.length };
+  });
 }
 
 export interface RecordEvalResult {
@@ -265,21 +399,18 @@ export interface RecordEvalResult {
  * nothing. Idempotent: the (version, subject, entry) row is rewritten by a replay or a resumed attempt.
  */
 export async function recordEvalResult(db: Database, principal: Principal, input: RecordEvalResult) {
-  await ownWorker(db, principal, input.workerId);
-  const job = await heldJob(db, input.jobId, input.workerId, input.attempt);
-  const payload = JSON.parse(job.payload) as Partial<SuiteEvaluationPayload>;
-  if (job.kind !== 'EVALUATE' || typeof payload.suiteVersionId !== 'string' || typeof payload.subjectId !== 'string') {
-    throw badInput(`job ${job.id} is not an evaluation over a suite`);
-  }
-  const entry = await db.prisma.evalSuiteDataset.findUnique({ where: { id: input.entryId } });
-  if (!entry || entry.versionId !== payload.suiteVersionId) throw badInput(`entry ${input.entryId} is not a dataset of the suite version job ${job.id} evaluates`);
+  const { job, entry, versionId, subjectId } = await heldSuiteJob(db, principal, input);
   if (!Number.isFinite(input.accuracy) || input.accuracy < 0 || input.accuracy > 1) throw badInput('accuracy must be in [0, 1]');
   if (!Number.isInteger(input.n) || input.n < 1) throw badInput('n (examples scored) must be a positive integer');
   if (entry.sampleLimit != null && input.n > entry.sampleLimit) throw badInput(`n is ${input.n}, over the entry's sampleLimit ${entry.sampleLimit}`);
+  // when the examples were recorded, the result is their summary: a number that disagrees with them is refused
+  const where = { versionId, subjectId, entryId: entry.id };
+  const [stored, correct] = await Promise.all([db.prisma.evalExampleResult.count({ where }), db.prisma.evalExampleResult.count({ where: { ...where, correct: true } })]);
+  if (stored > 0 && (stored !== input.n || Math.abs(correct / stored - input.accuracy) > 1e-9)) {
+    throw badInput(`the result (n ${input.n}, accuracy ${input.accuracy}) disagrees with the ${stored} recorded examples (accuracy ${correct / stored})`);
+  }
   const length = input.meanResponseLength ?? null;
   if (length !== null && (!Number.isFinite(length) || length < 0)) throw badInput('meanResponseLength must be a non-negative number');
-  const versionId = payload.suiteVersionId;
-  const subjectId = payload.subjectId;
   return db.prisma.$transaction(async (tx) => {
     await lockLease(tx, job.id, input.workerId, input.attempt, new Date());
     // the freeze and the result commit together; an edit that claimed the version first makes the entry vanish and

@@ -6,7 +6,7 @@
 import type { Database } from '../db/index.js';
 import { badInput } from '../errors.js';
 import { meanInterval } from './stats.js';
-import { getVersion, resolveSubject, type EvalSettings, type SubjectInput } from './service.js';
+import { columnLabel, getVersion, resolveSubject, type EvalSettings, type SubjectInput } from './service.js';
 import type { Dataset, EvalSubject, EvalSuiteDataset, Experiment, Run } from '../../../generated/sqlite/index.js';
 
 export interface TableCell { mean: number | null; halfWidth: number | null; low: number | null; high: number | null; n: number; best: boolean }
@@ -53,20 +53,23 @@ function cellOf(values: number[]): TableCell {
   };
 }
 
-/** A column's label: `name@version/split`, with the judge model for an LLM judge. */
-export const columnLabel = (entry: Pick<EvalSuiteDataset, 'split' | 'judge' | 'judgeModel'>, dataset: Pick<Dataset, 'name' | 'version'>) =>
-  `${dataset.name}@${dataset.version}/${entry.split}${entry.judge === 'LLM' ? ` [${entry.judgeModel}]` : ''}`;
 
-const KIND_ORDER = ['RUN', 'DEPLOYMENT', 'EXTERNAL'];
+const KIND_ORDER = ['RUN', 'DEPLOYMENT', 'TEACHER', 'EXTERNAL'];
 
-function subjectOf(s: Pick<EvalSubject, 'kind' | 'key' | 'runId' | 'deploymentName' | 'revision' | 'endpoint' | 'model'> & { id: string | null }, runs: Map<string, Run & { experiment: Experiment }>): TableSubject {
+/** The readable name of a subject that is not a run (a run's needs its experiment: see subjectOf and the resolver). */
+export function subjectLabel(s: Pick<EvalSubject, 'kind' | 'deploymentName' | 'revision' | 'endpoint' | 'model' | 'teacherName'>): string {
+  if (s.kind === 'DEPLOYMENT') return `deployment ${s.deploymentName} r${s.revision}`;
+  if (s.kind === 'TEACHER') return `teacher ${s.teacherName}`;
+  return `${s.model} @ ${s.endpoint}`;
+}
+
+function subjectOf(s: Pick<EvalSubject, 'kind' | 'key' | 'runId' | 'deploymentName' | 'revision' | 'endpoint' | 'model' | 'teacherName'> & { id: string | null }, runs: Map<string, Run & { experiment: Experiment }>): TableSubject {
   if (s.kind === 'RUN') {
     const run = runs.get(s.runId!);
     // a run whose row is gone still gets a row of its own rather than disappearing from a table
     return run ? { id: s.id, kind: 'RUN', group: `experiment:${run.experimentId}`, label: run.experiment.name } : { id: s.id, kind: 'RUN', group: s.key, label: `run ${s.runId}` };
   }
-  if (s.kind === 'DEPLOYMENT') return { id: s.id, kind: s.kind, group: s.key, label: `deployment ${s.deploymentName} r${s.revision}` };
-  return { id: s.id, kind: s.kind, group: s.key, label: `${s.model} @ ${s.endpoint}` };
+  return { id: s.id, kind: s.kind, group: s.key, label: subjectLabel(s) };
 }
 
 export interface EvaluationTableModel {

@@ -3,9 +3,11 @@
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import type { Context } from '../graphql/context.js';
 import { badInput, notFound } from '../errors.js';
-import { decodeCursor, idPage, pageSize, toConnection } from '../graphql/pagination.js';
+import { decodeCursor, idPage, isId, pageSize, toConnection } from '../graphql/pagination.js';
 import { cancelRun, createExperiment, getRun, retryRun, startRun } from './service.js';
-import { claim, complete, enqueue, fail, heartbeat, heldJob, queueOptionsOf, type JobKind, type QueueOptions } from '../jobs/queue.js';
+import { claim, complete, enqueue, fail, heartbeat, heldJob, queueOptionsOf, type JobKind, type QueueOptions, type Tx } from '../jobs/queue.js';
+import { queueTrainedRunEvaluation } from '../evals/service.js';
+import type { Job } from '../../../generated/sqlite/index.js';
 import { differingKeys, finals, metricNames, reportMetrics, series } from './metrics.js';
 import { trainerSchema } from './trainerConfig.js';
 import { assertHoldsRun, heldJobIds, ownWorker, registerWorker, visibleWorkers } from '../jobs/workers.js';
@@ -13,7 +15,6 @@ import { latestCheckpoint } from '../deployments/service.js';
 import type { Principal } from '../auth/keys.js';
 
 export const queueOptions = (ctx: Pick<Context, 'env'>): QueueOptions => queueOptionsOf(ctx.env);
-const isId = (v: unknown): v is string => typeof v === 'string';
 const json = (text: string | null) => (text == null ? null : JSON.parse(text));
 
 // The jobs a WORKER key holds, read once per request (Run.job asks for every run of a list).
@@ -108,7 +109,9 @@ export const experimentResolvers: Resolvers = {
     },
     completeJob: async (_p, { input }, ctx) => {
       await ownWorker(ctx.db, ctx.principal!, input.workerId);
-      return complete(ctx.db, input.jobId, input.workerId, input.result, queueOptions(ctx), input.attempt);
+      // a TRAIN job that scored a suite queues the suite evaluation of its run as it commits
+      const then = (tx: Tx, job: Job) => (job.kind === 'TRAIN' ? queueTrainedRunEvaluation(ctx.db, tx, JSON.parse(job.payload)) : Promise.resolve());
+      return complete(ctx.db, input.jobId, input.workerId, input.result, queueOptions(ctx), input.attempt, then);
     },
     failJob: async (_p, { input }, ctx) => {
       await ownWorker(ctx.db, ctx.principal!, input.workerId);

@@ -1,7 +1,8 @@
 // Experiments and runs. An experiment is a validated recipe; a run is one seed of it, executed by a TRAIN job.
 import type { Database } from '../db/index.js';
 import { badInput, conflict, notFound } from '../errors.js';
-import { enqueue, requestCancel } from '../jobs/queue.js';
+import { enqueue, requestCancel, type Tx } from '../jobs/queue.js';
+import { getVersion, suiteEntries, type SuitePayloadEntry } from '../evals/service.js';
 import { coverage } from '../teachers/service.js';
 import { checkOutboundConfig, trainerSchema, validateConfig, type OutboundConfigSettings } from './trainerConfig.js';
 
@@ -27,6 +28,7 @@ export async function createExperiment(db: Database, input: CreateExperiment, en
   if (!sizes.includes(input.studentSize)) throw badInput(`studentSize must be one of ${sizes.join(', ')}`);
   const config = validateConfig(schema.fields, input.config ?? {}, schema.platformKeys);
   checkOutboundConfig(config, env);
+  if (config.eval_suite) config.eval_suite = await pinTrainingSuite(db, String(config.eval_suite));
   const dataset = await db.prisma.dataset.findUnique({ where: { id: input.datasetId } });
   if (!dataset) throw notFound(`dataset ${input.datasetId}`);
   const teachers = [...new Set(input.teachers ?? [])];
@@ -45,8 +47,31 @@ export async function createExperiment(db: Database, input: CreateExperiment, en
   });
 }
 
+/**
+ * `eval_suite` names a suite scored during training: pinned here to `name@version` (a later version does not move an
+ * experiment's curves), and only rule-judged datasets (an LLM judge every N steps is a bill nobody meant to run up;
+ * score with it after training: queueSuiteEvaluation).
+ */
+async function pinTrainingSuite(db: Database, value: string) {
+  const m = /^([^@]+?)(?:@(\d{1,9}))?$/.exec(value.trim());
+  if (!m) throw badInput('eval_suite: a suite name, or name@version');
+  const { suite, version } = await getVersion(db, m[1], m[2] ? Number(m[2]) : null);
+  const llm = (await suiteEntries(db, version.id)).filter((e) => e.judge.kind !== 'RULE');
+  if (llm.length) throw badInput(`eval_suite: ${suite.name} v${version.version} has LLM-judged datasets (${llm.map((e) => e.label).join(', ')}); training-time scoring uses the rule judge. Score LLM-judged suites after training (queueSuiteEvaluation)`);
+  return `${suite.name}@${version.version}`;
+}
+
+/** The suite a run scores during training, as its TRAIN job carries it; null when the config names none. */
+async function trainingSuite(db: Database, config: Record<string, unknown>, tx: Tx): Promise<{ name: string; version: number; versionId: string; datasets: SuitePayloadEntry[] } | null> {
+  const pinned = typeof config.eval_suite === 'string' && config.eval_suite ? /^(.+)@(\d+)$/.exec(config.eval_suite) : null;
+  if (!pinned) return null;
+  const { suite, version } = await getVersion(db, pinned[1], Number(pinned[2]));
+  return { name: suite.name, version: version.version, versionId: version.id, datasets: await suiteEntries(db, version.id, tx) };
+}
+
 /** What a TRAIN job carries: everything the worker needs besides the data. */
-export function trainPayload(exp: { id: string; datasetId: string; algorithm: string; studentSize: string; teachers: string; config: string }, run: { id: string; seed: number }) {
+export async function trainPayload(db: Database, tx: Tx, exp: { id: string; datasetId: string; algorithm: string; studentSize: string; teachers: string; config: string }, run: { id: string; seed: number }) {
+  const config = JSON.parse(exp.config) as Record<string, unknown>;
   return {
     runId: run.id,
     experimentId: exp.id,
@@ -55,7 +80,8 @@ export function trainPayload(exp: { id: string; datasetId: string; algorithm: st
     model: exp.studentSize,
     teachers: JSON.parse(exp.teachers) as string[],
     seed: run.seed,
-    config: JSON.parse(exp.config) as Record<string, unknown>,
+    config,
+    evalSuite: await trainingSuite(db, config, tx),
   };
 }
 
@@ -71,7 +97,7 @@ export async function startRun(db: Database, input: { experimentId: string; seed
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw badInput('seed must be a non-negative 32-bit integer');
   return db.prisma.$transaction(async (tx) => {
     const run = await tx.run.create({ data: { experimentId: exp.id, seed, status: 'QUEUED', totalSteps: totalStepsOf(JSON.parse(exp.config)) } });
-    const job = await enqueue(db, { kind: 'TRAIN', payload: trainPayload(exp, run), priority: input.priority ?? 0, maxAttempts: input.maxAttempts ?? 3, runId: run.id }, tx);
+    const job = await enqueue(db, { kind: 'TRAIN', payload: await trainPayload(db, tx, exp, run), priority: input.priority ?? 0, maxAttempts: input.maxAttempts ?? 3, runId: run.id }, tx);
     return tx.run.update({ where: { id: run.id }, data: { jobId: job.id } });
   });
 }
@@ -95,7 +121,7 @@ export async function retryRun(db: Database, id: string) {
   const exp = await db.prisma.experiment.findUniqueOrThrow({ where: { id: run.experimentId } });
   const previous = run.jobId ? await db.prisma.job.findUnique({ where: { id: run.jobId } }) : null;
   return db.prisma.$transaction(async (tx) => {
-    const job = await enqueue(db, { kind: 'TRAIN', payload: trainPayload(exp, run), priority: previous?.priority ?? 0, maxAttempts: previous?.maxAttempts ?? 3, runId: run.id }, tx);
+    const job = await enqueue(db, { kind: 'TRAIN', payload: await trainPayload(db, tx, exp, run), priority: previous?.priority ?? 0, maxAttempts: previous?.maxAttempts ?? 3, runId: run.id }, tx);
     return tx.run.update({ where: { id: run.id }, data: { jobId: job.id, status: 'QUEUED', error: null, finishedAt: null } });
   });
 }

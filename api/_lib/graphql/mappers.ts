@@ -1,5 +1,5 @@
 // GraphQL type -> the backing model each resolver receives as its parent (used by codegen's `mappers`).
-import type { ApiKey, Artifact, Blob, Dataset, Deployment, DeploymentRevision, EvalResult, EvalSubject, EvalSuite, EvalSuiteDataset, EvalSuiteVersion, Example, Experiment, Job, Run, Teacher, TeacherResponse, Worker } from '../../../generated/sqlite/index.js';
+import type { ApiKey, Artifact, Blob, Dataset, Deployment, DeploymentRevision, EvalExampleResult, EvalResult, EvalSubject, EvalSuite, EvalSuiteDataset, EvalSuiteVersion, Example, Experiment, Job, Run, Teacher, TeacherResponse, Worker } from '../../../generated/sqlite/index.js';
 import type { EvaluationTableModel as TableModel } from '../evals/table.js';
 
 export type DatasetModel = Dataset;
@@ -22,6 +22,8 @@ export type EvalSuiteVersionModel = EvalSuiteVersion;
 export type EvalSuiteDatasetModel = EvalSuiteDataset;
 export type EvalSubjectModel = EvalSubject;
 export type EvalResultModel = EvalResult;
+/** A record with its example's externalId (the API's name for an example). */
+export type EvalExampleRecordModel = EvalExampleResult & { externalId: string };
 export type EvaluationTableModel = TableModel;
 export type EvaluationColumnModel = TableModel['columns'][number];
 export type EvaluationRowModel = TableModel['rows'][number];

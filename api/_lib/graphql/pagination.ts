@@ -30,3 +30,6 @@ export function toConnection<T>(rows: T[], take: number, cursorValue: (row: T) =
 
 /** Prisma arguments for an id-cursor page: `take + 1` rows after `cursor` (exclusive). */
 export const idPage = (take: number, cursor: string | undefined) => ({ take: take + 1, ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}) });
+
+/** The check of an id cursor's value. */
+export const isId = (v: unknown): v is string => typeof v === 'string';

@@ -42,6 +42,18 @@ interface LiveEntry {
   checkedAt: number;
 }
 
+/**
+ * The prompt of a question and how many tokens may follow it: the endpoint's step before preprocessing and
+ * generation (also used by functions/evaluate/bundle-answers.ts, which scores a bundle the way the endpoint runs it).
+ */
+export function promptOf(runtime: StudentRuntime, question: string, maxTokens?: number | null): { promptIds: number[]; budget: number } {
+  const promptIds = runtime.tokenizer.encodePrompt(question);
+  const budget = runtime.budget(promptIds.length);
+  if (budget <= 0) throw badInput(`the question is too long for this model (${promptIds.length} prompt tokens)`);
+  if (maxTokens != null && maxTokens > budget) throw badInput(`max_tokens ${maxTokens} is more than this model can generate after this question (${budget})`);
+  return { promptIds, budget };
+}
+
 /** What Deployment.error shows for a load that failed with an internal error (onnxruntime's and the file
  * system's messages name paths and internals; they go to the server log instead). */
 export const LOAD_FAILED = 'the bundle could not be loaded by this instance (see the server log)';
@@ -214,12 +226,7 @@ export class InferenceService implements InferencePort {
   }
 
   private async run(req: InferRequest, runtime: StudentRuntime, revision: number, t0: number): Promise<InferResult> {
-    const promptIds = runtime.tokenizer.encodePrompt(req.question);
-    const budget = runtime.budget(promptIds.length);
-    if (budget <= 0) throw badInput(`the question is too long for this model (${promptIds.length} prompt tokens)`);
-    if (req.maxTokens != null && req.maxTokens > budget) {
-      throw badInput(`max_tokens ${req.maxTokens} is more than this model can generate after this question (${budget})`);
-    }
+    const { promptIds, budget } = promptOf(runtime, req.question, req.maxTokens);
     const turn = await this.gate.acquire(req.signal);
     let t1: number;
     let g: Awaited<ReturnType<StudentRuntime['generate']>>;

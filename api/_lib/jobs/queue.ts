@@ -168,12 +168,18 @@ export async function heartbeat(db: Database, jobId: string, workerId: string, i
       where: { id: job.runId, jobId },
       data: { status: 'RUNNING', ...(input.step != null ? { step: input.step } : {}), ...(input.totalSteps != null ? { totalSteps: input.totalSteps } : {}) },
     });
+  } else if (input.step != null && input.totalSteps != null) {
+    // a job without a run (a suite evaluation) shows its progress where watchers read it (reportJobProgress)
+    await reportJobProgress(db, jobId, workerId, { done: input.step, total: input.totalSteps });
   }
   await db.prisma.worker.updateMany({ where: { id: workerId }, data: { lastSeenAt: now } });
   return { cancelRequested: job.cancelRequested, leaseExpiresAt };
 }
 
-async function finish(db: Database, jobId: string, workerId: string, attempt: number | undefined, status: JobStatus, data: { error?: string | null; result?: string | null; availableAt?: Date }, now: Date) {
+/** Work that commits with a job's success (in its transaction): e.g. queueing the evaluation of a trained run. */
+export type OnSucceeded = (tx: Tx, job: Job) => Promise<unknown>;
+
+async function finish(db: Database, jobId: string, workerId: string, attempt: number | undefined, status: JobStatus, data: { error?: string | null; result?: string | null; availableAt?: Date }, now: Date, onSucceeded?: OnSucceeded) {
   return db.prisma.$transaction(async (tx) => {
     const { count } = await tx.job.updateMany({
       where: { id: jobId, ...leaseGuard(workerId, attempt) },
@@ -191,15 +197,16 @@ async function finish(db: Database, jobId: string, workerId: string, attempt: nu
       const run = await tx.run.findUnique({ where: { id: job.runId } });
       if (run) await tx.run.update({ where: { id: run.id }, data: { step: run.totalSteps } });
     }
+    if (status === 'SUCCEEDED' && onSucceeded) await onSucceeded(tx, job);
     return job;
   });
 }
 
-export async function complete(db: Database, jobId: string, workerId: string, result: unknown, opts: QueueOptions = DEFAULT_QUEUE, attempt?: number) {
+export async function complete(db: Database, jobId: string, workerId: string, result: unknown, opts: QueueOptions = DEFAULT_QUEUE, attempt?: number, onSucceeded?: OnSucceeded) {
   const now = opts.now?.() ?? new Date();
   const job = await heldJob(db, jobId, workerId, attempt);
   if (job.cancelRequested) return finish(db, jobId, workerId, attempt, 'CANCELLED', { error: 'cancelled' }, now);
-  return finish(db, jobId, workerId, attempt, 'SUCCEEDED', { result: JSON.stringify(result ?? null), error: null }, now);
+  return finish(db, jobId, workerId, attempt, 'SUCCEEDED', { result: JSON.stringify(result ?? null), error: null }, now, onSucceeded);
 }
 
 export async function fail(db: Database, jobId: string, workerId: string, error: string, retryable: boolean, opts: QueueOptions = DEFAULT_QUEUE, attempt?: number) {

@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel, ApiKeyModel, TeacherCoverageModel, DatasetStatsModel, ArtifactModel, DeploymentModel, DeploymentRevisionModel, ExperimentModel, RunModel, JobModel, WorkerModel, BlobModel, EvalSuiteModel, EvalSuiteVersionModel, EvalSuiteDatasetModel, EvalSubjectModel, EvalResultModel, EvaluationTableModel, EvaluationColumnModel, EvaluationRowModel } from '../mappers.js';
+import type { DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel, ApiKeyModel, TeacherCoverageModel, DatasetStatsModel, ArtifactModel, DeploymentModel, DeploymentRevisionModel, ExperimentModel, RunModel, JobModel, WorkerModel, BlobModel, EvalSuiteModel, EvalSuiteVersionModel, EvalSuiteDatasetModel, EvalSubjectModel, EvalResultModel, EvalExampleRecordModel, EvaluationTableModel, EvaluationColumnModel, EvaluationRowModel } from '../mappers.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -249,6 +249,44 @@ export type DeploymentStatus =
   | 'LIVE'
   | 'STANDBY';
 
+export type EvalExampleConnection = {
+  __typename?: 'EvalExampleConnection';
+  /** Records with correct = true (over all pages). */
+  correctCount: Scalars['Int']['output'];
+  edges: Array<EvalExampleEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type EvalExampleEdge = {
+  __typename?: 'EvalExampleEdge';
+  cursor: Scalars['String']['output'];
+  node: EvalExampleRecord;
+};
+
+export type EvalExampleInput = {
+  /** The judge's verdict. */
+  correct: Scalars['Boolean']['input'];
+  /** The example's id in its dataset (the JSONL id). */
+  externalId: Scalars['String']['input'];
+  /** What the subject answered (at most 20000 characters). */
+  response: Scalars['String']['input'];
+  /** Tokens the subject generated (its own tokenizer), when known. */
+  responseTokens?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type EvalExampleRecord = {
+  __typename?: 'EvalExampleRecord';
+  correct: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  example: Example;
+  externalId: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  jobId?: Maybe<Scalars['ID']['output']>;
+  response: Scalars['String']['output'];
+  responseTokens?: Maybe<Scalars['Int']['output']>;
+};
+
 export type EvalJudge =
   /** A judge model behind an OpenAI-compatible endpoint. */
   | 'LLM'
@@ -281,11 +319,12 @@ export type EvalSubject = {
   model?: Maybe<Scalars['String']['output']>;
   revision?: Maybe<Scalars['Int']['output']>;
   run?: Maybe<Run>;
+  teacher?: Maybe<Scalars['String']['output']>;
 };
 
 /**
  * Who is scored. RUN: runId. DEPLOYMENT: deployment (and revision; default the live one). EXTERNAL: endpoint + model
- * (and apiKeyEnv, the NAME of an allowlisted variable holding its key; not part of its identity).
+ * (and apiKeyEnv, the NAME of an allowlisted variable holding its key; not part of its identity). TEACHER: teacher.
  */
 export type EvalSubjectInput = {
   apiKeyEnv?: InputMaybe<Scalars['String']['input']>;
@@ -295,6 +334,7 @@ export type EvalSubjectInput = {
   model?: InputMaybe<Scalars['String']['input']>;
   revision?: InputMaybe<Scalars['Int']['input']>;
   runId?: InputMaybe<Scalars['ID']['input']>;
+  teacher?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type EvalSubjectKind =
@@ -303,7 +343,9 @@ export type EvalSubjectKind =
   /** A model behind an OpenAI-compatible endpoint. */
   | 'EXTERNAL'
   /** A training run (its newest checkpoint). */
-  | 'RUN';
+  | 'RUN'
+  /** A teacher, scored from its cached responses (sample 0): what distilling from it can aim for. */
+  | 'TEACHER';
 
 export type EvalSuite = {
   __typename?: 'EvalSuite';
@@ -697,10 +739,23 @@ export type Mutation = {
   /** Queue an EVALUATE job: score a run's newest checkpoint (or a bundle artifact) on a split with the trainer's judge. */
   queueEvaluation: Job;
   /**
+   * Queue an EVALUATE job that scores one subject on every dataset of a suite version (the newest when version is
+   * null). A worker records each example as it goes, each dataset's accuracy when it is complete, and the suite average
+   * in the job's result; a crashed job resumes with only what is missing. RUN, DEPLOYMENT, EXTERNAL and TEACHER
+   * subjects are scored by the Python worker (`ril worker`).
+   */
+  queueSuiteEvaluation: Job;
+  /**
    * Queue a TEACHER_FILL job: the same as fillTeacherCache.
    * @deprecated use fillTeacherCache, which now queues the job
    */
   queueTeacherFill: Job;
+  /**
+   * Record scored examples of an EVALUATE job over a suite (WORKER keys; at most 500 per call), scoped like
+   * recordEvalResult. Idempotent per (version, subject, entry, example): an example already recorded keeps its first
+   * record and counts as a duplicate.
+   */
+  recordEvalExamples: RecordEvalExamplesResult;
   /**
    * Record one dataset's score of an EVALUATE job over a suite (WORKER keys): only the worker holding the job, on its
    * lease `attempt`, for the suite version and subject the job's payload names. Idempotent per (version, subject,
@@ -819,8 +874,18 @@ export type MutationQueueEvaluationArgs = {
 };
 
 
+export type MutationQueueSuiteEvaluationArgs = {
+  input: QueueSuiteEvaluationInput;
+};
+
+
 export type MutationQueueTeacherFillArgs = {
   input: FillTeacherCacheInput;
+};
+
+
+export type MutationRecordEvalExamplesArgs = {
+  input: RecordEvalExamplesInput;
 };
 
 
@@ -901,6 +966,11 @@ export type Query = {
   datasets: DatasetConnection;
   deployment?: Maybe<Deployment>;
   deployments: Array<Deployment>;
+  /**
+   * The per-example records of one subject on one dataset of a suite version (what it answered, the verdict), in the
+   * order they were written. A resumed EVALUATE job reads them to score only what is missing.
+   */
+  evalExamples: EvalExampleConnection;
   evalSuite?: Maybe<EvalSuite>;
   evalSuites: Array<EvalSuite>;
   /**
@@ -973,6 +1043,15 @@ export type QueryDatasetsArgs = {
 
 export type QueryDeploymentArgs = {
   name: Scalars['String']['input'];
+};
+
+
+export type QueryEvalExamplesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  entryId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+  subjectId: Scalars['ID']['input'];
+  versionId: Scalars['ID']['input'];
 };
 
 
@@ -1051,6 +1130,28 @@ export type QueueEvaluationInput = {
   datasetId: Scalars['ID']['input'];
   runId?: InputMaybe<Scalars['ID']['input']>;
   split?: InputMaybe<Split>;
+};
+
+export type QueueSuiteEvaluationInput = {
+  priority?: InputMaybe<Scalars['Int']['input']>;
+  subject: EvalSubjectInput;
+  suite: Scalars['String']['input'];
+  /** null: the newest version */
+  version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type RecordEvalExamplesInput = {
+  attempt: Scalars['Int']['input'];
+  entryId: Scalars['ID']['input'];
+  examples: Array<EvalExampleInput>;
+  jobId: Scalars['ID']['input'];
+  workerId: Scalars['ID']['input'];
+};
+
+export type RecordEvalExamplesResult = {
+  __typename?: 'RecordEvalExamplesResult';
+  duplicates: Scalars['Int']['output'];
+  written: Scalars['Int']['output'];
 };
 
 export type RecordEvalResultInput = {
@@ -1382,6 +1483,10 @@ export type ResolversTypes = ResolversObject<{
   Deployment: ResolverTypeWrapper<DeploymentModel>;
   DeploymentRevision: ResolverTypeWrapper<DeploymentRevisionModel>;
   DeploymentStatus: DeploymentStatus;
+  EvalExampleConnection: ResolverTypeWrapper<Omit<EvalExampleConnection, 'edges'> & { edges: Array<ResolversTypes['EvalExampleEdge']> }>;
+  EvalExampleEdge: ResolverTypeWrapper<Omit<EvalExampleEdge, 'node'> & { node: ResolversTypes['EvalExampleRecord'] }>;
+  EvalExampleInput: EvalExampleInput;
+  EvalExampleRecord: ResolverTypeWrapper<EvalExampleRecordModel>;
   EvalJudge: EvalJudge;
   EvalResult: ResolverTypeWrapper<EvalResultModel>;
   EvalSubject: ResolverTypeWrapper<EvalSubjectModel>;
@@ -1427,6 +1532,9 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueEvaluationInput: QueueEvaluationInput;
+  QueueSuiteEvaluationInput: QueueSuiteEvaluationInput;
+  RecordEvalExamplesInput: RecordEvalExamplesInput;
+  RecordEvalExamplesResult: ResolverTypeWrapper<RecordEvalExamplesResult>;
   RecordEvalResultInput: RecordEvalResultInput;
   RegisterArtifactInput: RegisterArtifactInput;
   RegisterTeacherInput: RegisterTeacherInput;
@@ -1481,6 +1589,10 @@ export type ResolversParentTypes = ResolversObject<{
   DeployInput: DeployInput;
   Deployment: DeploymentModel;
   DeploymentRevision: DeploymentRevisionModel;
+  EvalExampleConnection: Omit<EvalExampleConnection, 'edges'> & { edges: Array<ResolversParentTypes['EvalExampleEdge']> };
+  EvalExampleEdge: Omit<EvalExampleEdge, 'node'> & { node: ResolversParentTypes['EvalExampleRecord'] };
+  EvalExampleInput: EvalExampleInput;
+  EvalExampleRecord: EvalExampleRecordModel;
   EvalResult: EvalResultModel;
   EvalSubject: EvalSubjectModel;
   EvalSubjectInput: EvalSubjectInput;
@@ -1522,6 +1634,9 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   QueueEvaluationInput: QueueEvaluationInput;
+  QueueSuiteEvaluationInput: QueueSuiteEvaluationInput;
+  RecordEvalExamplesInput: RecordEvalExamplesInput;
+  RecordEvalExamplesResult: RecordEvalExamplesResult;
   RecordEvalResultInput: RecordEvalResultInput;
   RegisterArtifactInput: RegisterArtifactInput;
   RegisterTeacherInput: RegisterTeacherInput;
@@ -1660,6 +1775,29 @@ export type DeploymentRevisionResolvers<ContextType = Context, ParentType extend
   revision?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type EvalExampleConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalExampleConnection'] = ResolversParentTypes['EvalExampleConnection']> = ResolversObject<{
+  correctCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  edges?: Resolver<Array<ResolversTypes['EvalExampleEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type EvalExampleEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalExampleEdge'] = ResolversParentTypes['EvalExampleEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['EvalExampleRecord'], ParentType, ContextType>;
+}>;
+
+export type EvalExampleRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalExampleRecord'] = ResolversParentTypes['EvalExampleRecord']> = ResolversObject<{
+  correct?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  example?: Resolver<ResolversTypes['Example'], ParentType, ContextType>;
+  externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  response?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  responseTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
 export type EvalResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalResult'] = ResolversParentTypes['EvalResult']> = ResolversObject<{
   accuracy?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1682,6 +1820,7 @@ export type EvalSubjectResolvers<ContextType = Context, ParentType extends Resol
   model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   revision?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   run?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
+  teacher?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type EvalSuiteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalSuite'] = ResolversParentTypes['EvalSuite']> = ResolversObject<{
@@ -1885,7 +2024,9 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   importDataset?: Resolver<ResolversTypes['Dataset'], ParentType, ContextType, RequireFields<MutationImportDatasetArgs, 'input'>>;
   importTeacherResponses?: Resolver<ResolversTypes['ImportTeacherResponsesResult'], ParentType, ContextType, RequireFields<MutationImportTeacherResponsesArgs, 'input'>>;
   queueEvaluation?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationQueueEvaluationArgs, 'input'>>;
+  queueSuiteEvaluation?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationQueueSuiteEvaluationArgs, 'input'>>;
   queueTeacherFill?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationQueueTeacherFillArgs, 'input'>>;
+  recordEvalExamples?: Resolver<ResolversTypes['RecordEvalExamplesResult'], ParentType, ContextType, RequireFields<MutationRecordEvalExamplesArgs, 'input'>>;
   recordEvalResult?: Resolver<ResolversTypes['EvalResult'], ParentType, ContextType, RequireFields<MutationRecordEvalResultArgs, 'input'>>;
   registerArtifact?: Resolver<ResolversTypes['Artifact'], ParentType, ContextType, RequireFields<MutationRegisterArtifactArgs, 'input'>>;
   registerTeacher?: Resolver<ResolversTypes['Teacher'], ParentType, ContextType, RequireFields<MutationRegisterTeacherArgs, 'input'>>;
@@ -1914,6 +2055,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   datasets?: Resolver<ResolversTypes['DatasetConnection'], ParentType, ContextType, RequireFields<QueryDatasetsArgs, 'first'>>;
   deployment?: Resolver<Maybe<ResolversTypes['Deployment']>, ParentType, ContextType, RequireFields<QueryDeploymentArgs, 'name'>>;
   deployments?: Resolver<Array<ResolversTypes['Deployment']>, ParentType, ContextType>;
+  evalExamples?: Resolver<ResolversTypes['EvalExampleConnection'], ParentType, ContextType, RequireFields<QueryEvalExamplesArgs, 'entryId' | 'first' | 'subjectId' | 'versionId'>>;
   evalSuite?: Resolver<Maybe<ResolversTypes['EvalSuite']>, ParentType, ContextType, RequireFields<QueryEvalSuiteArgs, 'name'>>;
   evalSuites?: Resolver<Array<ResolversTypes['EvalSuite']>, ParentType, ContextType>;
   evaluationTable?: Resolver<ResolversTypes['EvaluationTable'], ParentType, ContextType, RequireFields<QueryEvaluationTableArgs, 'suite'>>;
@@ -1931,6 +2073,11 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   teachers?: Resolver<Array<ResolversTypes['Teacher']>, ParentType, ContextType>;
   trainerConfigSchema?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   workers?: Resolver<Array<ResolversTypes['Worker']>, ParentType, ContextType>;
+}>;
+
+export type RecordEvalExamplesResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RecordEvalExamplesResult'] = ResolversParentTypes['RecordEvalExamplesResult']> = ResolversObject<{
+  duplicates?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ReportMetricsResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReportMetricsResult'] = ResolversParentTypes['ReportMetricsResult']> = ResolversObject<{
@@ -2041,6 +2188,9 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   Deployment?: DeploymentResolvers<ContextType>;
   DeploymentRevision?: DeploymentRevisionResolvers<ContextType>;
+  EvalExampleConnection?: EvalExampleConnectionResolvers<ContextType>;
+  EvalExampleEdge?: EvalExampleEdgeResolvers<ContextType>;
+  EvalExampleRecord?: EvalExampleRecordResolvers<ContextType>;
   EvalResult?: EvalResultResolvers<ContextType>;
   EvalSubject?: EvalSubjectResolvers<ContextType>;
   EvalSuite?: EvalSuiteResolvers<ContextType>;
@@ -2069,6 +2219,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RecordEvalExamplesResult?: RecordEvalExamplesResultResolvers<ContextType>;
   ReportMetricsResult?: ReportMetricsResultResolvers<ContextType>;
   Run?: RunResolvers<ContextType>;
   RunComparison?: RunComparisonResolvers<ContextType>;

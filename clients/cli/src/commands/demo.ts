@@ -4,7 +4,10 @@
 //  3. trains a short RIL experiment and a Dr.GRPO baseline through the job queue, printing progress;
 //  4. prints their comparison (final metrics, differing config), deploys the RIL student and answers a few
 //     test images through POST /v1/infer next to the ground truth, with the latency;
-//  5. keeps serving, and prints the URL, an admin key and a sample query.
+//  5. scores both runs, the deployment and the two stand-in teachers on the suite fashion-mnist-by-question (one
+//     evaluation dataset per question template, built from the test split; the runs also score it during training)
+//     and prints its table, the paper's Table 1 in miniature;
+//  6. keeps serving, and prints the URL, an admin key and a sample query.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,16 +20,22 @@ import { coverage, importTeacherResponses } from '../../../../api/_lib/index.js'
 import { createApiKey } from '../../../../api/_lib/index.js';
 import { createExperiment, startRun } from '../../../../api/_lib/index.js';
 import { finals } from '../../../../api/_lib/index.js';
+import { createSuite, evaluationTable, getSuite, queueSuiteEvaluation } from '../../../../api/_lib/index.js';
+import { readEvalSets, writeEvalSets } from '../data/fashionMnist/evalSets.js';
+import { formatTable } from '../evalTable.js';
 import { fail, progressBar, table } from '../output.js';
 import { startServer } from './serve.js';
 import { REPO_ROOT, spawnPythonWorker, trainerPython } from '../../../../api/_lib/index.js';
 
 const TEACHERS = ['teacher-concise', 'teacher-verbose'];
+/** The demo's evaluation suite: a column per question template (its test examples). */
+const SUITE = 'fashion-mnist-by-question';
 
 /** The demo's two experiments: the same student, data and budget; only the algorithm differs. */
 function demoExperiments(steps: number) {
   const plan = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'clients/cli/src/demo-plan.json'), 'utf8')) as { studentSize: string; config: Record<string, unknown> };
-  const config: Record<string, unknown> = { ...plan.config, ...(steps > 0 ? { max_steps: steps } : {}) };
+  // both runs score the demo's suite every 100 steps: the eval/suite/<name>/avg curve beside the rewards
+  const config: Record<string, unknown> = { ...plan.config, ...(steps > 0 ? { max_steps: steps } : {}), eval_suite: SUITE, eval_suite_every: 100 };
   return [
     { suffix: 'ril', algorithm: 'RIL', teachers: TEACHERS, studentSize: plan.studentSize, config },
     { suffix: 'dr-grpo', algorithm: 'DR_GRPO', teachers: [] as string[], studentSize: plan.studentSize, config },
@@ -61,6 +70,23 @@ export function demoCommand(program: Command) {
           }
           console.log(`imported ${dataset.name} v${dataset.version} (${dataset.exampleCount} examples) and its teacher caches`);
         }
+        // ---- the evaluation datasets (one per question template) and the suite over them ----
+        let evalSets = readEvalSets(dataDir);
+        if (!evalSets.length) evalSets = await writeEvalSets(dataDir);
+        const suiteDatasets = [];
+        for (const set of evalSets) {
+          let ds = await db.prisma.dataset.findFirst({ where: { name: set.name }, orderBy: { version: 'desc' } });
+          if (!ds) {
+            ds = await importDataset(db, blobs, { name: set.name, path: path.join(set.dir, 'examples.jsonl'), maxImageBytes: env.RIL_MAX_IMAGE_BYTES, pathPolicy: localPathPolicy(env), description: `Fashion-MNIST VQA test questions "${set.template}" (demo)` });
+            for (const file of fs.readdirSync(path.join(set.dir, 'teachers')).sort()) {
+              await importTeacherResponses(db, ds.id, fs.readFileSync(path.join(set.dir, 'teachers', file), 'utf8'));
+            }
+          }
+          suiteDatasets.push({ datasetId: ds.id, split: 'test' });
+        }
+        const suiteExists = await getSuite(db, SUITE).then(() => true, () => false);
+        if (!suiteExists) await createSuite(db, { name: SUITE, description: 'Fashion-MNIST VQA test questions, one column per question template (demo)', datasets: suiteDatasets }, env);
+        console.log(`evaluation suite ${SUITE}: ${evalSets.map((s) => `${s.template} (${s.examples})`).join(', ')}`);
         const cov = await coverage(db, dataset.id, 1);
         const names = new Map((await db.prisma.teacher.findMany()).map((t) => [t.id, t.name]));
         // a fresh home's bootstrap admin key is the demo's; on a later run a new demo key is made (the old ones are hashed)
@@ -76,6 +102,7 @@ export function demoCommand(program: Command) {
           worker = spawnPythonWorker(python, http.url, workerKey, ['--name', 'demo-worker', '--threads', '2'], ['ignore', 'ignore', 'pipe']);
           let workerLog = '';
           worker.stderr!.on('data', (d) => { workerLog = (workerLog + d).slice(-4000); });
+          const trainingStarted = new Date();
           const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
           const runs: { name: string; id: string }[] = [];
           for (const e of demoExperiments(opts.steps)) {
@@ -132,6 +159,32 @@ export function demoCommand(program: Command) {
           console.log('\ndeployed the RIL student as "fashion-student"; POST /v1/infer on test images:');
           console.log(table(['question', 'ground truth', 'student answer', 'correct', 'latency'], rows));
           console.log(`${correct}/${rows.length} answered correctly`);
+
+          // ---- the suite table: both runs (queued as their TRAIN jobs completed), the deployment and the teachers ----
+          const subjects = [
+            ...runs.map((r) => ({ kind: 'RUN', runId: r.id })),
+            { kind: 'DEPLOYMENT', deployment: 'fashion-student' },
+            ...TEACHERS.map((teacher) => ({ kind: 'TEACHER', teacher })),
+          ];
+          // the runs' jobs were queued as their training ended; with ours, every EVALUATE job since the demo began
+          const queued = await db.prisma.job.findMany({ where: { kind: 'EVALUATE', createdAt: { gte: trainingStarted } }, select: { id: true } });
+          for (const subject of subjects.slice(runs.length)) queued.push(await queueSuiteEvaluation(db, { suite: SUITE, subject }, env));
+          const bar = progressBar({}, `scoring on ${SUITE}`);
+          for (;;) {
+            const jobs = await db.prisma.job.findMany({ where: { id: { in: queued.map((j) => j.id) } } });
+            const done = jobs.filter((j) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(j.status));
+            bar.update(done.length, jobs.length, 'evaluation jobs');
+            if (done.length === jobs.length) {
+              bar.stop();
+              for (const j of done.filter((d) => d.status !== 'SUCCEEDED')) console.log(`evaluation job ${j.id} ${j.status}: ${j.error ?? ''}`);
+              break;
+            }
+            if (worker.exitCode !== null) throw new Error(`the Python worker exited (${worker.exitCode}):\n${workerLog}`);
+            await new Promise((res) => setTimeout(res, 1000));
+          }
+          const suiteTable = await evaluationTable(db, { suite: SUITE, subjects }, env);
+          console.log(`\n${SUITE} (accuracy %, test split, rule judge; best per column in bold):`);
+          console.log(formatTable(suiteTable, 'markdown'));
         }
 
         console.log(`\nadmin key (shown once):\n  ${secret}\n`);

@@ -71,7 +71,7 @@ export type EvalJudge =
 
 /**
  * Who is scored. RUN: runId. DEPLOYMENT: deployment (and revision; default the live one). EXTERNAL: endpoint + model
- * (and apiKeyEnv, the NAME of an allowlisted variable holding its key; not part of its identity).
+ * (and apiKeyEnv, the NAME of an allowlisted variable holding its key; not part of its identity). TEACHER: teacher.
  */
 export type EvalSubjectInput = {
   apiKeyEnv?: string | null | undefined;
@@ -81,6 +81,7 @@ export type EvalSubjectInput = {
   model?: string | null | undefined;
   revision?: number | null | undefined;
   runId?: string | number | null | undefined;
+  teacher?: string | null | undefined;
 };
 
 export type EvalSubjectKind =
@@ -89,7 +90,9 @@ export type EvalSubjectKind =
   /** A model behind an OpenAI-compatible endpoint. */
   | 'EXTERNAL'
   /** A training run (its newest checkpoint). */
-  | 'RUN';
+  | 'RUN'
+  /** A teacher, scored from its cached responses (sample 0): what distilling from it can aim for. */
+  | 'TEACHER';
 
 /** One dataset of a suite version. Give exactly one of datasetId and dataset. */
 export type EvalSuiteDatasetInput = {
@@ -142,6 +145,14 @@ export type JobStatus =
   | 'LEASED'
   | 'QUEUED'
   | 'SUCCEEDED';
+
+export type QueueSuiteEvaluationInput = {
+  priority?: number | null | undefined;
+  subject: EvalSubjectInput;
+  suite: string;
+  /** null: the newest version */
+  version?: number | null | undefined;
+};
 
 export type RegisterArtifactInput = {
   /** The lease's fencing token: Job.attempts as claimJob returned it (a lease lost and claimed again is refused: CONFLICT). */
@@ -397,6 +408,24 @@ export type EvaluationTableQueryVariables = Exact<{
 
 
 export type EvaluationTableQuery = { evaluationTable: { suite: { name: string }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
+
+export type QueueSuiteEvaluationMutationVariables = Exact<{
+  input: QueueSuiteEvaluationInput;
+}>;
+
+
+export type QueueSuiteEvaluationMutation = { queueSuiteEvaluation: { id: string, kind: JobKind, status: JobStatus, payload: unknown } };
+
+export type EvalExamplesQueryVariables = Exact<{
+  versionId: string | number;
+  subjectId: string | number;
+  entryId: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type EvalExamplesQuery = { evalExamples: { totalCount: number, correctCount: number, edges: Array<{ node: { externalId: string, response: string, correct: boolean, responseTokens: number | null, example: { question: string, answer: string } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1161,3 +1190,43 @@ export const EvaluationTableDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<EvaluationTableQuery, EvaluationTableQueryVariables>;
+export const QueueSuiteEvaluationDocument = new TypedDocumentString(`
+    mutation QueueSuiteEvaluation($input: QueueSuiteEvaluationInput!) {
+  queueSuiteEvaluation(input: $input) {
+    id
+    kind
+    status
+    payload
+  }
+}
+    `) as unknown as TypedDocumentString<QueueSuiteEvaluationMutation, QueueSuiteEvaluationMutationVariables>;
+export const EvalExamplesDocument = new TypedDocumentString(`
+    query EvalExamples($versionId: ID!, $subjectId: ID!, $entryId: ID!, $first: Int, $after: String) {
+  evalExamples(
+    versionId: $versionId
+    subjectId: $subjectId
+    entryId: $entryId
+    first: $first
+    after: $after
+  ) {
+    totalCount
+    correctCount
+    edges {
+      node {
+        externalId
+        response
+        correct
+        responseTokens
+        example {
+          question
+          answer
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<EvalExamplesQuery, EvalExamplesQueryVariables>;

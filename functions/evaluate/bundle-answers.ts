@@ -1,0 +1,52 @@
+// Answers of a student bundle, produced exactly as the inference endpoint produces them: the same StudentRuntime
+// (onnxruntime-node sessions, tokenizer.json, sampler), the same prompt step and the same image preprocessing,
+// greedy. The Python worker runs it to score a DEPLOYMENT subject of an evaluation suite, so a deployment's number
+// in a table is the number its users get (not a re-implementation's).
+//
+//   node --import tsx functions/evaluate/bundle-answers.ts --bundle DIR --cases CASES.jsonl [--threads N]
+//
+// CASES.jsonl: {"image": "<path of a PNG/JPEG/WebP>", "question": "...", "max_tokens": n | null} per line
+//   (max_tokens null: as many as the model allows after the question; it stops at <eos> anyway).
+// stdout:      {"answer": "...", "tokens": n, "finish_reason": "stop" | "length"} per case, in order.
+// A bad case or bundle: a message on stderr and exit status 1 (nothing half-written is mistaken for a result:
+// the caller counts the lines).
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { preprocessImage, promptOf, StudentRuntime } from '../../api/_lib/server.js';
+
+function arg(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(name);
+  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
+  if (fallback !== undefined) return fallback;
+  throw new Error(`missing ${name} (usage: bundle-answers.ts --bundle DIR --cases CASES.jsonl [--threads N])`);
+}
+
+async function main() {
+  const runtime = await StudentRuntime.load(arg('--bundle'), { threads: Number(arg('--threads', '1')) });
+  const release = runtime.use()!;
+  const lines = readline.createInterface({ input: fs.createReadStream(arg('--cases')), crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const line of lines) {
+      if (!line.trim()) continue;
+      n += 1;
+      const c = JSON.parse(line) as { image: string; question: string; max_tokens?: number | null };
+      const { promptIds, budget } = promptOf(runtime, c.question, c.max_tokens);
+      const pixelValues = await preprocessImage(fs.readFileSync(c.image), runtime.manifest.preprocessing);
+      const g = await runtime.generate({
+        pixelValues, promptIds, maxTokens: c.max_tokens ?? budget, sampling: { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 },
+      });
+      process.stdout.write(`${JSON.stringify({ answer: runtime.tokenizer.decode(g.tokenIds), tokens: g.tokenIds.length, finish_reason: g.finishReason })}\n`);
+    }
+  } catch (err) {
+    throw new Error(`case ${n}: ${(err as Error).message}`);
+  } finally {
+    release();
+    await runtime.retire();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bundle-answers: ${(err as Error).message}\n`);
+  process.exit(1);
+});
