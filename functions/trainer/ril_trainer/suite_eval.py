@@ -51,6 +51,7 @@ from .outbound import OutboundPolicy, secret_env_allowlist
 
 RECORD_BATCH = 32  # examples per generation batch (RUN) and per recorded batch of the serving tool (DEPLOYMENT)
 TEACHER_FILL_HINT = "fill the cache first: ril teachers fill"
+MAX_RESPONSE_CHARS = 20_000  # recordEvalExamples refuses longer responses
 
 
 class Stopped(Exception):
@@ -86,7 +87,9 @@ class Record:
     tokens: Optional[int] = None
 
     def to_api(self) -> Dict[str, Any]:
-        return {"externalId": self.id, "response": self.response, "correct": self.correct, "responseTokens": self.tokens}
+        # the API keeps at most MAX_RESPONSE_CHARS of a response (the verdict was made on all of it)
+        return {"externalId": self.id, "response": self.response[:MAX_RESPONSE_CHARS], "correct": self.correct,
+                "responseTokens": self.tokens}
 
     @classmethod
     def from_api(cls, node: Mapping[str, Any]) -> "Record":
@@ -275,12 +278,14 @@ BUNDLE_TOOL = os.path.join("functions", "evaluate", "bundle-answers.ts")
 class BundleSubject(Subject):
     """A deployed bundle through the serving runtime: ``node --import tsx functions/evaluate/bundle-answers.ts
     --bundle DIR --cases CASES.jsonl`` run from the repository root, greedy, one JSON line per case
-    ``{"answer", "tokens", "finish_reason"}`` in case order; every ``batch`` lines are one batch."""
+    ``{"answer", "tokens", "finish_reason"}`` in case order; every ``batch`` lines are one batch. ``max_tokens`` None:
+    as many as the model allows after the question, what the endpoint generates when a caller names no limit."""
 
     def __init__(self, bundle_dir: str, repo_root: str, work_dir: str, spawn: Spawn = default_spawn,
-                 batch: int = RECORD_BATCH, max_tokens: Optional[int] = None, node: str = "node"):
+                 batch: int = RECORD_BATCH, max_tokens: Optional[int] = None, threads: Optional[int] = None,
+                 node: str = "node"):
         self.bundle_dir, self.repo_root, self.work_dir, self.spawn = bundle_dir, repo_root, work_dir, spawn
-        self.batch, self.max_tokens, self.node = max(1, batch), max_tokens, node
+        self.batch, self.max_tokens, self.threads, self.node = max(1, batch), max_tokens, threads, node
 
     def check(self, entry: Entry) -> None:
         if not os.path.exists(os.path.join(self.repo_root, BUNDLE_TOOL)):
@@ -290,6 +295,8 @@ class BundleSubject(Subject):
     def answer_lines(self, cases_path: str) -> Iterator[str]:
         """The serving tool's output lines (the one place it is called)."""
         cmd = [self.node, "--import", "tsx", BUNDLE_TOOL, "--bundle", self.bundle_dir, "--cases", cases_path]
+        if self.threads:
+            cmd += ["--threads", str(self.threads)]
         return _process_lines(cmd, self.repo_root, self.spawn, "bundle-answers.ts")
 
     def batches(self, cases: Sequence[Case]) -> Iterator[List[Answer]]:

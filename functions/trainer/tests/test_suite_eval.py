@@ -215,3 +215,41 @@ def test_a_missing_teacher_response_fails_before_anything_is_scored(tmp_path):
     assert "teacher alpha" in msg and "4 of the 5 examples" in msg and "fm-b@1/test" in msg
     assert "ril teachers fill" in msg
     assert store.records == {} and store.results == {}  # the first entry was not scored either
+
+
+# ----------------------------------------------------------------------------------------------
+# DEPLOYMENT: a bundle through the serving runtime (functions/evaluate/bundle-answers.ts)
+# ----------------------------------------------------------------------------------------------
+
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def _bundle_tool_missing():
+    from ril_trainer.export import node_available
+    reason = node_available()
+    if reason:
+        return reason
+    if not os.path.exists(os.path.join(REPO, "functions", "evaluate", "bundle-answers.ts")):
+        return "functions/evaluate/bundle-answers.ts is missing"
+    if not os.path.exists(os.path.join(REPO, "node_modules", "tsx")):
+        return "tsx is not installed (npm ci at the repository root)"
+    return None
+
+
+@pytest.mark.skipif(_bundle_tool_missing() is not None, reason=str(_bundle_tool_missing()))
+def test_deployment_subject_answers_through_the_serving_runtime_like_pytorch(tmp_path):
+    from ril_trainer.export import export_bundle
+    from ril_trainer.suite_eval import BundleSubject
+    model = build_model(model_config("nano"), seed=4).eval()  # a seed whose greedy text is not empty
+    path = str(tmp_path / "checkpoint.pt")
+    ckpt.save(path, model)
+    export_bundle(model, str(tmp_path / "bundle"))
+    data = make_dataset(str(tmp_path / "d"), [("test", Q[i % 3], "xxxxx") for i in range(5)])
+    cases = entry_cases(data, "test")
+    bundle_store, torch_store = MemoryStore(), MemoryStore()
+    sub = BundleSubject(str(tmp_path / "bundle"), REPO, str(tmp_path / "work"), batch=2, max_tokens=6)
+    res = score_entry(Entry("e", "d/test", cases, entry_judge(None, "")), sub, bundle_store)
+    score_entry(Entry("e", "d/test", cases, entry_judge(None, "")), CheckpointSubject(path, max_new_tokens=6), torch_store)
+    assert [n for _, n in bundle_store.calls] == [2, 2, 1]  # every `batch` lines of the tool are recorded together
+    assert bundle_store.records["e"] == torch_store.records["e"]  # same text, same token counts, same verdicts
+    assert res.accuracy > 0 and res.n == 5

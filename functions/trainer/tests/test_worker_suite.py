@@ -9,9 +9,12 @@ recordEvalExamples, recordEvalResult, completeJob; leases fenced by `attempt`):
 - a lost lease (CONFLICT on a record) stops the job without completing it;
 - the TRAIN payload's evalSuite becomes the run's eval_suite.json.
 """
+import hashlib
+import io
 import json
 import os
 import signal
+import tarfile
 import subprocess
 import sys
 import threading
@@ -39,6 +42,7 @@ class Platform:
         self.blobs: Dict[str, bytes] = {}
         self.datasets: Dict[str, Dict[str, Any]] = {}
         self.runs: Dict[str, Optional[str]] = {}  # run id -> newest checkpoint blob
+        self.teacher_responses: Dict[str, List[dict]] = {}  # dataset id -> TeacherResponse nodes
         self.job: Optional[Dict[str, Any]] = None
         self.queued = False
         self.records: Dict[str, Dict[str, dict]] = {}
@@ -91,7 +95,6 @@ class Platform:
                 d = json.loads(line)
                 with open(os.path.join(data_dir, d["image"]), "rb") as img:
                     raw = img.read()
-                import hashlib
                 sha = hashlib.sha256(raw).hexdigest()
                 self.blobs[sha] = raw
                 examples.append({"externalId": d["id"], "split": d["split"], "question": d["question"],
@@ -124,7 +127,8 @@ class Platform:
             return {"dataset": {"name": d["name"], "version": d["version"], "examples": {
                 "edges": [{"node": e} for e in d["examples"]], "pageInfo": {"hasNextPage": False, "endCursor": None}}}}
         if "teacherResponses" in q:
-            return {"teacherResponses": {"edges": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}}
+            rows = [r for r in self.teacher_responses.get(v["id"], []) if not v.get("teachers") or r["teacher"]["name"] in v["teachers"]]
+            return {"teacherResponses": {"edges": [{"node": r} for r in rows], "pageInfo": {"hasNextPage": False, "endCursor": None}}}
         if "blobDownloadUrl" in q:
             return {"blobDownloadUrl": {"url": f"/blobs/{v['sha']}", "expiresAt": None}}
         if "latestCheckpoint" in q:
@@ -297,7 +301,6 @@ def test_a_run_subject_through_the_worker(platform, tmp_path):
     ckpt.save(path, model, train_config={"max_response_tokens": 5})
     with open(path, "rb") as f:
         raw = f.read()
-    import hashlib
     sha = hashlib.sha256(raw).hexdigest()
     platform.blobs[sha] = raw
     platform.runs["run1"] = sha
@@ -313,6 +316,7 @@ def test_a_run_subject_through_the_worker(platform, tmp_path):
     want = score_entry(Entry("e1", "x", entry_cases(data, "test", 35), entry_judge(None, "")), CheckpointSubject(path), store)
     [res] = platform.completed["results"]
     assert (res["n"], res["accuracy"], res["meanResponseLength"]) == (35, want.accuracy, want.mean_response_length)
+    assert platform.completed["checkpointStep"] == 1  # the checkpoint scored (its metadata's step)
     assert {k: v["response"] for k, v in platform.records["e1"].items()} == {k: r.response for k, r in store.records["e1"].items()}
 
 
@@ -348,3 +352,46 @@ def test_the_train_payloads_suite_becomes_the_runs_suite_file(tiny_data, tmp_pat
     with pytest.raises(RuntimeError, match="RULE judge only"):
         write_training_suite(lambda ds, t: tiny_data, {**spec, "datasets": [{**spec["datasets"][0], "judge": {"kind": "LLM"}}]},
                              str(tmp_path))
+
+
+def test_a_deployment_subject_through_the_worker(platform, tmp_path):
+    from ril_trainer.export import export_bundle
+    from test_suite_eval import _bundle_tool_missing
+    reason = _bundle_tool_missing()
+    if reason:
+        pytest.skip(reason)
+    model = build_model(model_config("nano"), seed=4).eval()
+    export_bundle(model, str(tmp_path / "bundle"))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name in sorted(os.listdir(tmp_path / "bundle")):
+            tar.add(str(tmp_path / "bundle" / name), arcname=name)
+    sha = hashlib.sha256(buf.getvalue()).hexdigest()
+    platform.blobs[sha] = buf.getvalue()
+    data = make_dataset(str(tmp_path / "d"), [("test", "What shape is shown?", "xxxxx")] * 3)
+    platform.add_dataset("ds", data)
+    platform.queue({"suite": "s", "suiteVersionId": "v1", "version": 1, "subjectId": "s1",
+                    "subject": subject("DEPLOYMENT", deployment="fm", revision=2, artifactId="a1", bundleSha256=sha),
+                    "datasets": [entry("e1", "ds", {"kind": "RULE"})]})
+    w = start_worker(platform, str(tmp_path / "cache"))
+    out, err = w.communicate(timeout=120)
+    assert w.returncode == 0 and platform.completed, err + str(platform.failed)
+    [res] = platform.completed["results"]
+    assert res["n"] == 3 and platform.record_calls == [3]
+    recs = list(platform.records["e1"].values())
+    assert all(r["response"].startswith("xxxxx") for r in recs)
+    assert all(r["responseTokens"] > 100 for r in recs)  # max_tokens null: as many as the model allows, as the endpoint
+
+
+def test_a_teacher_without_cached_responses_fails_the_job_with_the_fix(platform, tmp_path):
+    data = make_dataset(str(tmp_path / "d"), [("test", "Is it a bar?", "yes")] * 3)
+    platform.add_dataset("ds", data)
+    platform.teacher_responses["ds"] = [{"sample": 0, "text": "yes", "teacher": {"name": "gpt"}, "example": {"externalId": "e0"}}]
+    platform.queue({"suite": "s", "suiteVersionId": "v1", "version": 1, "subjectId": "s1", "subject": subject("TEACHER", teacher="gpt"),
+                    "datasets": [entry("e1", "ds", {"kind": "RULE"})]})
+    w = start_worker(platform, str(tmp_path / "cache"))
+    out, err = w.communicate(timeout=60)
+    assert w.returncode == 0 and platform.completed is None
+    [msg] = platform.failed
+    assert "teacher gpt" in msg and "2 of the 3" in msg and "ds@1/test" in msg and "ril teachers fill" in msg
+    assert platform.records == {}

@@ -121,6 +121,7 @@ def make_subject(runner: Runner, subject: Dict[str, Any], work_dir: str) -> Opti
         if not newest:
             raise RuntimeError(f"run {subject['runId']} has no checkpoint to evaluate")
         ckpt = runner.api.get_blob(newest["blobSha256"], os.path.join(runner.cache, "blobs", newest["blobSha256"]))
+        runner.checkpoint_step = (newest.get("metadata") or {}).get("step")
         return CheckpointProcessSubject(runner.python, ckpt, runner.package_root, work_dir, spawn=runner.spawn,
                                         threads=runner.threads)
     if kind == "DEPLOYMENT":
@@ -128,7 +129,7 @@ def make_subject(runner: Runner, subject: Dict[str, Any], work_dir: str) -> Opti
         if not sha:
             raise RuntimeError(f"the payload names no bundle for deployment {subject.get('deployment')}")
         return BundleSubject(extract_bundle(runner.api, runner.cache, sha), repo_root(runner.package_root), work_dir,
-                             spawn=runner.spawn)
+                             spawn=runner.spawn, threads=runner.threads)
     if kind == "EXTERNAL":
         key = endpoint_key(subject.get("apiKeyEnv"), "subject apiKeyEnv")
         return ExternalSubject(subject.get("endpoint") or "", subject.get("model") or "", key,
@@ -168,7 +169,10 @@ def run_suite_evaluate(runner: Runner) -> Dict[str, Any]:
         results = score_suite(entries, subject_for, GraphQLStore(runner), should_stop, progress)
     except Stopped:
         return {"stopped": True}
-    return suite_result(p["suite"], p["version"], subject.get("kind"), results)
+    out = suite_result(p["suite"], p["version"], subject.get("kind"), results)
+    if subject.get("kind") == "RUN":  # a RUN is scored on its newest checkpoint when the job runs: which one
+        out["checkpointStep"] = getattr(runner, "checkpoint_step", None)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
