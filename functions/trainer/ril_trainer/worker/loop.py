@@ -23,6 +23,10 @@ Choices:
   checkpoint and the crash are already stored and are skipped by the API.
 - Metrics up to a checkpoint are flushed before the checkpoint is registered, so a resumed run never lacks
   a step.
+- EVALUATE jobs: a payload with ``suiteVersionId`` scores one subject on a suite version (suite_job.py + the library's
+  suite_eval.py: per-example records, resumable per example, one result per entry); the single-dataset payload
+  (``datasetId``, ``runId`` or ``artifactId``) runs ``run_evaluate``. A TRAIN payload's ``evalSuite`` becomes the
+  run's ``eval_suite.json`` (``train --eval-suite``).
 """
 from __future__ import annotations
 
