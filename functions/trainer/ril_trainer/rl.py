@@ -529,6 +529,8 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
              f"KL on {cfg.kl_tokens} tokens")
 
     suite = sft.training_suite(cfg, eval_suite)
+    if suite is not None:
+        suite.prepare(run.mcfg)
     final: Dict[str, float] = {}
     if cfg.stop_after_step is not None and step >= cfg.stop_after_step and step < cfg.max_steps:
         log.emit("stopped", step=step)

@@ -194,7 +194,9 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
         keep = np.random.default_rng([cfg.seed, 7]).choice(len(val_pairs), cfg.val_loss_examples, replace=False)
         val_pairs = [val_pairs[j] for j in sorted(keep.tolist())]
     val_acc_idx = pick_indices(ds, cfg.val_split, cfg.val_accuracy_examples) if cfg.val_accuracy_examples else []
-    suite = training_suite(cfg, eval_suite)  # read (and checked) now; its images are decoded at the first scoring
+    suite = training_suite(cfg, eval_suite)
+    if suite is not None:
+        suite.prepare(mcfg)  # a dataset the model cannot read fails now, not at the first scoring
 
     if cfg.init_checkpoint:
         model.load_state_dict(ckpt.load(cfg.init_checkpoint)["model"])

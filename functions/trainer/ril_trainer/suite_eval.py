@@ -654,6 +654,12 @@ class TrainingSuite:
         """Scored every ``every`` steps (0: never in between) and at ``final_step`` (None: no end in this phase)."""
         return step == final_step or bool(every and step > 0 and step % every == 0)
 
+    def prepare(self, model_cfg: Any) -> "TrainingSuite":
+        """Decodes every dataset's images now (at the model's size and channels), so a dataset the model cannot read
+        fails before training rather than at the first scoring."""
+        self._datasets(model_cfg)
+        return self
+
     def _datasets(self, model_cfg: Any) -> List[Tuple[SuiteDataset, Any, List[int]]]:
         if self._loaded is None:
             from .data import VQADataset

@@ -395,3 +395,20 @@ def test_a_teacher_without_cached_responses_fails_the_job_with_the_fix(platform,
     [msg] = platform.failed
     assert "teacher gpt" in msg and "2 of the 3" in msg and "ds@1/test" in msg and "ril teachers fill" in msg
     assert platform.records == {}
+
+
+def test_the_workers_suite_operations_validate_against_the_schema(tmp_path):
+    import shutil
+    from ril_trainer.worker import suite_job
+    repo = os.path.dirname(os.path.dirname(HERE))
+    if shutil.which("node") is None or not os.path.exists(os.path.join(repo, "node_modules", "graphql")):
+        pytest.skip("node or the graphql package (npm ci at the repository root) is missing")
+    docs = [suite_job.EVAL_EXAMPLES_Q, suite_job.RECORD_EXAMPLES_M, suite_job.RECORD_RESULT_M, suite_job.RUN_CHECKPOINT_Q]
+    (tmp_path / "q.json").write_text(json.dumps(docs))
+    script = ("const {buildSchema, parse, validate} = require('graphql'); const fs = require('fs');"
+              "const schema = buildSchema(fs.readFileSync('schema.graphql', 'utf8'));"
+              f"for (const q of JSON.parse(fs.readFileSync({json.dumps(str(tmp_path / 'q.json'))}, 'utf8')))"
+              " console.log(JSON.stringify(validate(schema, parse(q)).map((e) => e.message)));")
+    r = subprocess.run(["node", "-e", script], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(line) for line in r.stdout.splitlines()] == [[]] * len(docs)

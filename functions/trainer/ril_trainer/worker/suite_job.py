@@ -49,7 +49,10 @@ def extract_bundle(api: ApiClient, cache: str, sha: str) -> str:
             for m in tar.getmembers():  # a bundle is flat regular files: refuse anything else
                 if not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in m.name.split("/"):
                     raise RuntimeError(f"unsafe entry in bundle archive: {m.name}")
-            tar.extractall(tmp)
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 / 3.12: the library's own check as well
+                tar.extractall(tmp, filter="data")
+            else:
+                tar.extractall(tmp)
         if not os.path.exists(os.path.join(tmp, "manifest.json")):
             raise RuntimeError(f"bundle {sha} has no manifest.json")
         if os.path.exists(bundle_dir):  # an earlier, incomplete extraction
