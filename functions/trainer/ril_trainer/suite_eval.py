@@ -42,6 +42,7 @@ import subprocess
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Protocol, Sequence, Tuple
 
@@ -551,17 +552,18 @@ def score_entry(entry: Entry, subject: Subject, store: Store, should_stop: Calla
         if todo and subject.per_case:
             _per_case(todo, subject, entry.judge, keep, should_stop)
         elif todo:
-            for batch in subject.batches(todo):
-                for a in batch:
-                    if a.id not in by_id or a.id in stored or a.id in new:
-                        raise RuntimeError(f"the subject answered case {a.id!r}, which was not asked or asked once")
-                verdicts = entry.judge.grade([(by_id[a.id].question, by_id[a.id].answer, a.text) for a in batch])
-                recs = [Record(a.id, a.text, bool(v), a.tokens) for a, v in zip(batch, verdicts)]
-                duplicates += store.record(entry.id, recs)
-                new.update((r.id, r) for r in recs)
-                progress(len(recs))
-                if should_stop():
-                    raise Stopped()
+            with closing(subject.batches(todo)) as batches:  # an early stop ends the subject's child process now
+                for batch in batches:
+                    for a in batch:
+                        if a.id not in by_id or a.id in stored or a.id in new:
+                            raise RuntimeError(f"the subject answered case {a.id!r}, which was not asked or asked once")
+                    verdicts = entry.judge.grade([(by_id[a.id].question, by_id[a.id].answer, a.text) for a in batch])
+                    recs = [Record(a.id, a.text, bool(v), a.tokens) for a, v in zip(batch, verdicts)]
+                    duplicates += store.record(entry.id, recs)
+                    new.update((r.id, r) for r in recs)
+                    progress(len(recs))
+                    if should_stop():
+                        raise Stopped()
     except Stopped:
         raise
     except Exception:
