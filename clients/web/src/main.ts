@@ -52,10 +52,13 @@ const PALETTE = ['#3a7bd5', '#e0662b', '#2f9e44', '#9c36b5', '#c92a2a', '#0b7285
 
 /** The Figure-3 series first, then everything else the run reports. */
 const PREFERRED = ['reward/sim_student', 'reward/sim_teacher', 'reward/answer_student', 'reward/answer_teacher', 'reward/total', 'disc/acc', 'policy/kl', 'eval/val/accuracy', 'eval/test/accuracy', 'train/loss', 'val/loss'];
-const order = (names: string[]) => [...names].sort((a, b) => {
-  const ia = PREFERRED.indexOf(a), ib = PREFERRED.indexOf(b);
-  return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
-});
+/** A suite's average during training (eval/suite/<name>/avg) sits right after the rewards: Figure 3, right. */
+const rank = (name: string) => {
+  const i = PREFERRED.indexOf(name);
+  if (i >= 0) return i;
+  return /^eval\/suite\/[^/]+\/avg$/.test(name) ? PREFERRED.indexOf('reward/total') + 0.5 : 99;
+};
+const order = (names: string[]) => [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 
 interface Line { label: string; points: { step: number; value: number }[] }
 
