@@ -1,10 +1,11 @@
 // The clients against the real platform over real HTTP: the SDK (typed results, typed errors, retries), the `ril`
 // CLI's remote commands (experiments create/start/list/show/watch/compare, deploy register/create/rollback/list,
-// infer) and the dashboard in headless Chromium. Two real runs are trained by the Python worker (as in
-// worker-e2e.test.ts); their bundles are deployed and asked questions.
+// infer) and the dashboard in headless Chromium (built from these sources into a temporary folder). Two real runs are
+// trained by the Python worker (as in worker-e2e.test.ts); their bundles are deployed and asked questions. The
+// evaluation table view is seeded with results a worker records (test/helpers/evals.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -13,9 +14,11 @@ import path from 'node:path';
 import { spawnPythonWorker } from '../api/_lib/jobs/python.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { REPO, trainerPython } from './helpers/python.js';
+import { recordSuiteScores, registerEvalWorker } from './helpers/evals.js';
 import { buildFashionMnistVqa } from '../clients/cli/src/data/fashionMnist/index.js';
 import {
-  ArtifactsDocument, CreateExperimentDocument, DeploymentDocument, MeDocument, RilClient, RilError, RunProgressDocument,
+  ArtifactsDocument, CancelRunDocument, CreateEvalSuiteDocument, CreateExperimentDocument, DeploymentDocument, MeDocument, RilClient, RilError,
+  RunProgressDocument, StartRunDocument,
 } from '../clients/sdk/src/index.js';
 
 const python = trainerPython();
@@ -76,11 +79,18 @@ const firstImage = () => {
   return { file: path.join(dataDir, line.image), question: line.question as string };
 };
 
+/** The dashboard of these sources, bundled into a temporary folder (public/ may hold an older build, or another checkout's). */
+function buildDashboard(): string {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ril-clients-web-')), 'public');
+  execFileSync(process.execPath, [path.join(REPO, 'scripts', 'build-web.mjs'), '--out', out], { stdio: 'pipe' });
+  return out;
+}
+
 describe('clients: SDK, CLI and dashboard against a server with two trained runs', { skip }, () => {
   let worker: ReturnType<typeof startWorker> | undefined;
 
   before(async () => {
-    t = await startTestServer({ RIL_JOB_BACKOFF_MS: '0', RIL_TS_WORKER_POLL_MS: '0' });
+    t = await startTestServer({ RIL_JOB_BACKOFF_MS: '0', RIL_TS_WORKER_POLL_MS: '0', ...(skipBrowser ? {} : { RIL_PUBLIC_DIR: buildDashboard() }) });
     sdk = new RilClient({ url: t.url, apiKey: t.adminKey });
     dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ril-clients-')), 'fm');
     await buildFashionMnistVqa({ out: dataDir, limit: 160, seed: 5, samplesPerTeacher: 1 });
@@ -294,6 +304,86 @@ describe('clients: SDK, CLI and dashboard against a server with two trained runs
         await page.waitForSelector('[data-deployment="cli-student"] >> text=live revision 2');
         assert.equal((await sdk.request(DeploymentDocument, { name: 'cli-student' })).deployment?.liveRevision?.revision, 2);
       }
+    });
+
+    // The numbers, by hand. Columns: clients@1/test (A), clients@1/val (B), the average.
+    //   eval-lr3e-3 (lr 0.003), seeds 1 and 2: A 0.80, 0.86; B 0.60, 0.62; per-seed averages 0.70, 0.74. Two seeds:
+    //   s / sqrt(2) is half their difference, the 95% half-width t(0.975, 1 dof) = 12.7062 times that:
+    //   A 83.0 ± 38.1, B 61.0 ± 12.7, average 72.0 ± 25.4.
+    //   eval-lr1e-3 (lr 0.001), seed 3: A 78.0, B 70.0, average 74.0.
+    //   big-vlm (external): A 90.0, B 40.0, average 65.0.   small-vlm (external, A only): A 50.0, no B, no average.
+    //   best: A big-vlm; B and the average eval-lr1e-3.
+    test('evaluation suites: the list, and the table: cells, n, best marks, sorting by a column, the differing config keys (screenshot)', async () => {
+      const suite = 'web-bench';
+      await sdk.request(CreateEvalSuiteDocument, { input: { name: suite, description: 'test and val splits of the clients dataset', datasets: [{ dataset: 'clients' }, { dataset: 'clients', split: 'val' }] } });
+      const worker = await registerEvalWorker(t, workerKey, 'web-eval-box');
+      const runOf = async (experimentId: string, seed: number) => {
+        const { startRun } = await sdk.request(StartRunDocument, { input: { experimentId, seed } });
+        // the table needs the run, not its training: cancelled before any worker could take it
+        await sdk.request(CancelRunDocument, { id: startRun.id });
+        return { kind: 'RUN', runId: startRun.id };
+      };
+      const experiment = async (name: string, lr: number) =>
+        (await sdk.request(CreateExperimentDocument, { input: { name, datasetId, studentSize: 'nano', algorithm: 'SFT', config: { lr } } })).createExperiment.id;
+      const lr3 = await experiment('eval-lr3e-3', 0.003);
+      const lr1 = await experiment('eval-lr1e-3', 0.001);
+      const external = (model: string) => ({ kind: 'EXTERNAL', endpoint: 'https://api.example.com/v1', model });
+      await recordSuiteScores(t, worker, suite, await runOf(lr3, 1), [0.80, 0.60]);
+      await recordSuiteScores(t, worker, suite, await runOf(lr3, 2), [0.86, 0.62]);
+      await recordSuiteScores(t, worker, suite, await runOf(lr1, 3), [0.78, 0.70]);
+      await recordSuiteScores(t, worker, suite, external('big-vlm'), [0.90, 0.40]);
+      await recordSuiteScores(t, worker, suite, external('small-vlm'), [0.50, null]);
+
+      const pct = (v: number) => (v * 100).toFixed(1);
+      const T975_1DOF = 12.7062;
+      const twoSeeds = (a: number, b: number) => `${pct((a + b) / 2)} ± ${pct(T975_1DOF * Math.abs(a - b) / 2)}`;
+      const LR3 = 'eval-lr3e-3 (seeds 1, 2)', LR1 = 'eval-lr1e-3 (seed 3)';
+      const BIG = 'big-vlm @ https://api.example.com/v1', SMALL = 'small-vlm @ https://api.example.com/v1';
+      const expected: Record<string, { kind: string; n: string; cells: string[]; best: boolean[]; config: string[] }> = {
+        [LR3]: { kind: 'RUN', n: '2', cells: [twoSeeds(0.80, 0.86), twoSeeds(0.60, 0.62), twoSeeds((0.80 + 0.60) / 2, (0.86 + 0.62) / 2)], best: [false, false, false], config: ['config.lr=0.003'] },
+        [LR1]: { kind: 'RUN', n: '1', cells: [pct(0.78), pct(0.70), pct((0.78 + 0.70) / 2)], best: [false, true, true], config: ['config.lr=0.001'] },
+        [BIG]: { kind: 'EXTERNAL', n: '', cells: [pct(0.90), pct(0.40), pct((0.90 + 0.40) / 2)], best: [true, false, false], config: [] },
+        [SMALL]: { kind: 'EXTERNAL', n: '', cells: [pct(0.50), '—', '—'], best: [false, false, false], config: [] },
+      };
+      assert.deepEqual(expected[LR3].cells, ['83.0 ± 38.1', '61.0 ± 12.7', '72.0 ± 25.4'], 'the worked example above');
+
+      await page.goto(`${t.url}/#/evals`);
+      const listed = page.locator(`#suites tr[data-suite="${suite}"]`);
+      await listed.waitFor();
+      assert.deepEqual((await listed.locator('td').allTextContents()).slice(0, 4), [suite, 'test and val splits of the clients dataset', 'v1', '2'], 'name, description, versions, datasets');
+      await listed.locator(`a[href="#/evals/${suite}"]`).click();
+      await page.waitForSelector('#eval-table tbody tr');
+
+      assert.deepEqual(await page.$$eval('#eval-table thead th', (ths) => ths.map((th) => th.textContent)), ['subject', 'n', 'clients@1/test', 'clients@1/val', 'Average', 'config']);
+      const rows = () => page.$$eval('#eval-table tbody tr', (trs) => trs.map((tr) => ({
+        label: (tr as HTMLElement).dataset.row!,
+        kind: tr.querySelector('.kind')?.textContent ?? '',
+        n: tr.children[1].textContent ?? '',
+        cells: Array.from(tr.querySelectorAll('td[data-col]')).map((td) => td.textContent ?? ''),
+        best: Array.from(tr.querySelectorAll('td[data-col]')).map((td) => td.classList.contains('best')),
+        config: Array.from(tr.querySelectorAll('td.config .pair')).map((p) => p.textContent ?? ''),
+      })));
+      const shown = await rows();
+      assert.deepEqual(shown.map((r) => r.label), [LR3, LR1, BIG, SMALL], 'runs first, then the external models, as the API orders them');
+      for (const r of shown) assert.deepEqual({ kind: r.kind, n: r.n, cells: r.cells, best: r.best, config: r.config }, expected[r.label], r.label);
+      assert.equal(await page.$eval('#eval-table td.best', (td) => getComputedStyle(td).fontWeight), '700', 'the best cells are bold');
+
+      const average = page.locator('#eval-table th[data-col="average"]');
+      assert.equal(await average.getAttribute('aria-sort'), 'none');
+      await average.click();
+      assert.equal(await average.getAttribute('aria-sort'), 'descending');
+      assert.deepEqual((await rows()).map((r) => r.label), [LR1, LR3, BIG, SMALL], 'by the average, highest first; no average last');
+      await page.screenshot({ path: path.join(REPO, 'docs', 'eval-table.png'), fullPage: true });
+      await average.click();
+      assert.equal(await average.getAttribute('aria-sort'), 'ascending');
+      assert.deepEqual((await rows()).map((r) => r.label), [BIG, LR3, LR1, SMALL], 'lowest first; no average still last');
+      const test = page.locator('#eval-table th[data-col="clients@1/test"]');
+      await test.click();
+      assert.deepEqual([await test.getAttribute('aria-sort'), await average.getAttribute('aria-sort')], ['descending', 'none'], 'one sorted column at a time');
+      assert.deepEqual((await rows()).map((r) => r.label), [BIG, LR3, LR1, SMALL]);
+      await test.locator('button').press('Enter');
+      assert.equal(await test.getAttribute('aria-sort'), 'ascending', 'the header works from the keyboard too');
+      assert.deepEqual((await rows()).map((r) => r.label), [SMALL, LR1, LR3, BIG]);
     });
   });
 });

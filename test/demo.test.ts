@@ -41,11 +41,21 @@ test('ril demo imports Fashion-MNIST VQA with both teachers at full coverage and
       body: JSON.stringify({ query: '{ datasets { edges { node { name exampleCount teacherCoverage { teacher { name } covered total } } } } }' }),
     });
     const body = await res.json() as any;
-    const [ds] = body.data.datasets.edges.map((e: any) => e.node);
+    const all = body.data.datasets.edges.map((e: any) => e.node);
+    const ds = all.find((d: any) => d.name === 'fashion-mnist-vqa');
     assert.equal(ds.name, 'fashion-mnist-vqa');
     assert.equal(ds.exampleCount, 150);
     assert.deepEqual(ds.teacherCoverage.map((c: any) => [c.teacher.name, c.covered, c.total]),
       [['teacher-concise', 150, 150], ['teacher-verbose', 150, 150]]);
+    // one evaluation dataset per question template (its test examples) and the demo's suite over them
+    const suite = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: '{ evalSuite(name: "fashion-mnist-by-question") { latest { datasets { label dataset { exampleCount } } } } }' }),
+    }).then((r) => r.json()) as any;
+    const columns = suite.data.evalSuite.latest.datasets;
+    assert.deepEqual(columns.map((c: any) => c.label), ['name', 'feet', 'body', 'sleeves', 'category'].map((t) => `fashion-mnist-vqa-${t}@1/test`));
+    assert.equal(columns.reduce((a: number, c: any) => a + c.dataset.exampleCount, 0), 15, 'together, the build\'s test split (10% of 150)');
+    for (const c of columns) assert.ok(all.some((d: any) => `${d.name}@1/test` === c.label && d.teacherCoverage.every((tc: any) => tc.covered === tc.total)), `${c.label}: imported with full teacher coverage`);
   } finally {
     child.kill('SIGTERM');
   }

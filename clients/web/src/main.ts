@@ -1,12 +1,13 @@
 // The RIL dashboard: datasets (examples with teacher responses), experiments and runs (live curves), a comparison
-// of runs (overlaid curves, final metrics, differing config keys), deployments (revisions, rollback, live latency,
-// a try-it box that streams the answer). Plain TypeScript over the SDK; charts are uPlot. Routes live in the hash.
+// of runs (overlaid curves, final metrics, differing config keys), evaluation suites (the comparison table of a suite
+// version, sortable), deployments (revisions, rollback, live latency, a try-it box that streams the answer). Plain
+// TypeScript over the SDK; charts are uPlot. Routes live in the hash.
 import uPlot from 'uplot';
 import './style.css';
 import {
-  CompareRunsDocument, DatasetExamplesDocument, DatasetsDocument, DeployDocument, DeploymentsDocument, ExperimentsDocument,
-  ArtifactsDocument, MeDocument, RilClient, RilError, RollbackDeploymentDocument, RunDocument, RunProgressDocument, RunsDocument,
-  type DeploymentFieldsFragment,
+  CompareRunsDocument, DatasetExamplesDocument, DatasetsDocument, DeployDocument, DeploymentsDocument, EvalSuitesDocument,
+  EvaluationTableViewDocument, ExperimentsDocument, ArtifactsDocument, MeDocument, RilClient, RilError, RollbackDeploymentDocument,
+  RunDocument, RunProgressDocument, RunsDocument, type DeploymentFieldsFragment, type EvaluationTableViewQuery,
 } from '../../sdk/src/index.js';
 
 const KEY = 'ril.apiKey';
@@ -51,10 +52,13 @@ const PALETTE = ['#3a7bd5', '#e0662b', '#2f9e44', '#9c36b5', '#c92a2a', '#0b7285
 
 /** The Figure-3 series first, then everything else the run reports. */
 const PREFERRED = ['reward/sim_student', 'reward/sim_teacher', 'reward/answer_student', 'reward/answer_teacher', 'reward/total', 'disc/acc', 'policy/kl', 'eval/val/accuracy', 'eval/test/accuracy', 'train/loss', 'val/loss'];
-const order = (names: string[]) => [...names].sort((a, b) => {
-  const ia = PREFERRED.indexOf(a), ib = PREFERRED.indexOf(b);
-  return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
-});
+/** A suite's average during training (eval/suite/<name>/avg) sits right after the rewards: Figure 3, right. */
+const rank = (name: string) => {
+  const i = PREFERRED.indexOf(name);
+  if (i >= 0) return i;
+  return /^eval\/suite\/[^/]+\/avg$/.test(name) ? PREFERRED.indexOf('reward/total') + 0.5 : 99;
+};
+const order = (names: string[]) => [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 
 interface Line { label: string; points: { step: number; value: number }[] }
 
@@ -193,6 +197,110 @@ async function comparePage(params: URLSearchParams) {
   );
 }
 
+// ------------------------------------------------------------------------------------------------ evaluation suites
+
+type EvalTable = EvaluationTableViewQuery['evaluationTable'];
+type EvalRow = EvalTable['rows'][number];
+type EvalCell = EvalRow['cells'][number];
+type EvalExperiment = NonNullable<EvalRow['experiment']>;
+interface EvalSort { col: number; dir: 'descending' | 'ascending' }
+
+const suiteHref = (name: string, version?: number) => `#/evals/${encodeURIComponent(name)}${version ? `?version=${version}` : ''}`;
+
+async function evalsPage() {
+  const { evalSuites } = await ril().request(EvalSuitesDocument, {});
+  app.replaceChildren(h('h1', {}, 'Evaluation suites'), evalSuites.length ? h('table', { id: 'suites' },
+    h('tr', {}, ['suite', 'description', 'versions', 'datasets (newest version)', 'created'].map((c) => h('th', {}, c))),
+    evalSuites.map((s) => h('tr', { 'data-suite': s.name },
+      h('td', {}, h('a', { href: suiteHref(s.name) }, s.name)), h('td', {}, s.description ?? ''),
+      h('td', {}, h('div', { class: 'row' }, s.versions.map((v) => h('a', { href: suiteHref(s.name, v.version) }, `v${v.version}`)))),
+      h('td', { class: 'num' }, s.latest.datasets.length), h('td', {}, when(s.createdAt)))))
+    : h('p', { class: 'muted' }, 'No suites yet: ril eval suite create.'));
+}
+
+/** Accuracies in percent with one decimal, as `ril eval table` prints them. */
+const pct = (v: number) => (v * 100).toFixed(1);
+/** "81.3 ± 2.1"; a single value has no interval, a missing one is a dash. */
+const cellText = (c: EvalCell) => (c.mean === null ? '—' : c.halfWidth === null ? pct(c.mean) : `${pct(c.mean)} ± ${pct(c.halfWidth)}`);
+const cellTitle = (c: EvalCell) => (c.mean === null ? 'no result' : `n=${c.n}${c.low !== null && c.high !== null ? ` · 95% interval ${pct(c.low)}–${pct(c.high)}` : ''}`);
+const kindBadge = (kind: string) => h('span', { class: `kind kind-${kind}` }, kind);
+
+/** Flattens settings to dotted keys ("config.lr"), the names compareRuns gives its differing keys. */
+function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  else out[prefix] = value;
+  return out;
+}
+
+const settingsOf = (e: EvalExperiment) => flatten({ algorithm: e.algorithm, studentSize: e.studentSize, teachers: e.teachers, config: e.config });
+
+/**
+ * For each run row, `key=value` for the settings that differ between the experiments in the table: what sets the
+ * rows apart, without the dozens of keys they share. The API has no such field for a table, so it is worked out here
+ * from each row's experiment; a missing key counts as null, as in compareRuns.
+ */
+function differingSettings(rows: readonly EvalRow[]): Map<EvalRow, string[]> {
+  const flat = new Map(rows.flatMap((r) => (r.kind === 'RUN' && r.experiment ? [[r, settingsOf(r.experiment)] as const] : [])));
+  const keys = [...new Set([...flat.values()].flatMap((f) => Object.keys(f)))].sort();
+  const differ = keys.filter((k) => new Set([...flat.values()].map((f) => JSON.stringify(f[k] ?? null))).size > 1);
+  return new Map([...flat].map(([r, f]) => [r, differ.map((k) => `${k}=${fmt(f[k] ?? null)}`)]));
+}
+
+/** The same column again flips the direction; another column starts descending (the best first). */
+const nextSort = (sort: EvalSort | null, col: number): EvalSort =>
+  ({ col, dir: sort?.col === col && sort.dir === 'descending' ? 'ascending' : 'descending' });
+
+/** Rows by one column's mean; rows without a value go last either way (no result is not a low score). Stable. */
+function sortRows(rows: readonly EvalRow[], sort: EvalSort | null): EvalRow[] {
+  if (!sort) return [...rows];
+  const sign = sort.dir === 'descending' ? -1 : 1;
+  const mean = (r: EvalRow) => r.cells[sort.col]?.mean ?? null;
+  return [...rows].sort((a, b) => {
+    const x = mean(a), y = mean(b);
+    if (x === null || y === null) return Number(x === null) - Number(y === null);
+    return sign * (x - y);
+  });
+}
+
+function evalHeader(table: EvalTable, sort: EvalSort | null, onSort: (col: number) => void): HTMLTableRowElement {
+  const mark = (i: number) => (sort?.col !== i ? '' : sort.dir === 'descending' ? ' ▼' : ' ▲');
+  return h('tr', {}, h('th', {}, 'subject'), h('th', { class: 'num', title: 'seeds (runs) a grouped row is over' }, 'n'),
+    // the whole header cell takes the click; the button inside makes it reachable and usable from the keyboard
+    table.columns.map((c, i) => h('th', { class: 'num sortable', 'data-col': c.label, 'aria-sort': sort?.col === i ? sort.dir : 'none', onclick: () => onSort(i) },
+      h('button', { title: 'sort by this column' }, c.entry ? c.label : 'Average', mark(i)))),
+    h('th', {}, 'config'));
+}
+
+function evalRow(r: EvalRow, columns: EvalTable['columns'], settings: string[] | undefined): HTMLTableRowElement {
+  return h('tr', { 'data-row': r.label, 'data-kind': r.kind },
+    h('td', {}, kindBadge(r.kind), r.label),
+    h('td', { class: 'num' }, r.kind === 'RUN' && r.experiment ? r.subjects.length : ''),
+    r.cells.map((c, i) => h('td', { class: c.best ? 'num best' : 'num', 'data-col': columns[i]?.label, title: cellTitle(c) }, cellText(c))),
+    h('td', { class: 'config' }, (settings ?? []).map((s) => h('span', { class: 'pair' }, s))));
+}
+
+async function evalTablePage(name: string, params: URLSearchParams) {
+  const version = Number(params.get('version')) || undefined;
+  const { evaluationTable: table } = await ril().request(EvaluationTableViewDocument, { suite: name, version });
+  const settings = differingSettings(table.rows);
+  const at = table.version.version;
+  // sorting is a view of the rows already here: no new request, and the hash (the version) stays as it is
+  let sort: EvalSort | null = null;
+  const grid = h('table', { id: 'eval-table', class: 'eval' });
+  const render = () => grid.replaceChildren(
+    h('thead', {}, evalHeader(table, sort, (col) => { sort = nextSort(sort, col); render(); })),
+    h('tbody', {}, sortRows(table.rows, sort).map((r) => evalRow(r, table.columns, settings.get(r)))));
+  render();
+  app.replaceChildren(
+    h('h1', {}, `${table.suite.name} · version ${at}`),
+    table.suite.description ? h('p', { class: 'muted' }, table.suite.description) : '',
+    h('div', { class: 'row', id: 'versions' }, 'version:', table.suite.versions.map((v) => (v.version === at ? h('b', {}, `v${v.version}`) : h('a', { href: suiteHref(name, v.version) }, `v${v.version}`))),
+      h('span', { class: 'muted' }, table.version.frozen ? '· scored (frozen)' : '· nothing scored yet')),
+    table.rows.length ? grid : h('p', { class: 'muted' }, 'No results on this version yet.'),
+    h('p', { class: 'muted' }, 'Accuracy in percent. Runs of one experiment make one row: the mean over its seeds ± the half-width of the 95% interval (Student\'s t). The best mean of each column is bold; the average is over subjects scored on every dataset. Click a column to sort.'),
+  );
+}
+
 function readFile(file: File): Promise<Uint8Array> {
   return file.arrayBuffer().then((b) => new Uint8Array(b));
 }
@@ -293,6 +401,8 @@ async function route() {
     else if (parts[0] === 'datasets') await datasetsPage();
     else if (parts[0] === 'runs' && parts[1]) await runPage(parts[1]);
     else if (parts[0] === 'compare') await comparePage(params);
+    else if (parts[0] === 'evals' && parts[1]) await evalTablePage(decodeURIComponent(parts[1]), params);
+    else if (parts[0] === 'evals') await evalsPage();
     else if (parts[0] === 'deployments') await deploymentsPage();
     else await experimentsPage();
   } catch (err) {

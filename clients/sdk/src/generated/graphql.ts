@@ -427,6 +427,14 @@ export type EvalExamplesQueryVariables = Exact<{
 
 export type EvalExamplesQuery = { evalExamples: { totalCount: number, correctCount: number, edges: Array<{ node: { externalId: string, response: string, correct: boolean, responseTokens: number | null, example: { question: string, answer: string } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
+export type EvaluationTableViewQueryVariables = Exact<{
+  suite: string;
+  version?: number | null | undefined;
+}>;
+
+
+export type EvaluationTableViewQuery = { evaluationTable: { suite: { name: string, description: string | null, versions: Array<{ version: number, frozen: boolean }> }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, config: unknown } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -1230,3 +1238,52 @@ export const EvalExamplesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<EvalExamplesQuery, EvalExamplesQueryVariables>;
+export const EvaluationTableViewDocument = new TypedDocumentString(`
+    query EvaluationTableView($suite: String!, $version: Int) {
+  evaluationTable(suite: $suite, version: $version) {
+    suite {
+      name
+      description
+      versions {
+        version
+        frozen
+      }
+    }
+    version {
+      version
+      frozen
+    }
+    columns {
+      label
+      entry {
+        id
+      }
+    }
+    rows {
+      label
+      kind
+      experiment {
+        id
+        name
+        algorithm
+        studentSize
+        teachers
+        config
+      }
+      subjects {
+        id
+        kind
+        label
+      }
+      cells {
+        mean
+        halfWidth
+        low
+        high
+        n
+        best
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<EvaluationTableViewQuery, EvaluationTableViewQueryVariables>;

@@ -26,15 +26,16 @@ function linkOrCopy(from: string, to: string) {
   }
 }
 
-/** Writes DIR/eval/<template>/ for every template with test examples (replacing an earlier eval/); returns them in template order. */
-export async function writeEvalSets(buildDir: string): Promise<EvalSet[]> {
+/** Writes DIR/eval/<template>/ (or OUT/<template>/) for every template with test examples, replacing an earlier
+ * one; returns them in template order. */
+export async function writeEvalSets(buildDir: string, outRoot = path.join(buildDir, 'eval')): Promise<EvalSet[]> {
   const meta = JSON.parse(fs.readFileSync(path.join(buildDir, 'dataset.json'), 'utf8')) as { name: string; templates: { id: string; question: string }[] };
   if (meta.name !== DATASET_NAME) throw new Error(`${buildDir} is not a ${DATASET_NAME} build`);
   const templateOf = new Map(meta.templates.map((t) => [t.question, t.id]));
   const tests = readJsonl(path.join(buildDir, 'examples.jsonl')).filter((e) => e.split === 'test');
   const teacherFiles = fs.readdirSync(path.join(buildDir, 'teachers')).filter((f) => f.endsWith('.jsonl')).sort();
   const teacherLines = new Map(teacherFiles.map((f) => [f, readJsonl(path.join(buildDir, 'teachers', f))]));
-  const root = path.join(buildDir, 'eval');
+  const root = path.resolve(outRoot);
   const tmp = `${root}.partial-${process.pid}`;
   await fsp.rm(tmp, { recursive: true, force: true });
   const sets: EvalSet[] = [];
