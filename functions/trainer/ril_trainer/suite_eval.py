@@ -408,11 +408,12 @@ def _mkdir(path: str) -> str:
 
 def endpoint_key(name: Optional[str], what: str, env: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """The key an endpoint is called with: the variable ``name`` of this process's environment, which the operator
-    must list in RIL_SECRET_ENV_ALLOWLIST (never a RIL_* variable), and which must be set. None when no name."""
+    must list in RIL_SECRET_ENV_ALLOWLIST (the API's rule for the names it accepts) and which must be set; never the
+    worker's own platform key (RIL_API_KEY), even if listed. None when no name."""
     if not name:
         return None
     src = os.environ if env is None else env
-    if name not in secret_env_allowlist(src) or name.startswith("RIL_"):
+    if name not in secret_env_allowlist(src) or name == "RIL_API_KEY":
         raise ValueError(f"{what}: {name} is not one of the variables the operator allows as endpoint keys "
                          "(RIL_SECRET_ENV_ALLOWLIST)")
     value = src.get(name)

@@ -26,9 +26,10 @@ Q = ["What shape is shown?", "Is it a bar?", "How many squares?"]
 def allow_local(monkeypatch):
     # the operator allows the local endpoints' host (outbound calls may not reach loopback otherwise)
     monkeypatch.setenv("RIL_OUTBOUND_ALLOW_HOSTS", "127.0.0.1")
-    monkeypatch.setenv("RIL_SECRET_ENV_ALLOWLIST", "SUBJECT_KEY,JUDGE_KEY")
+    monkeypatch.setenv("RIL_SECRET_ENV_ALLOWLIST", "SUBJECT_KEY,RIL_JUDGE_KEY,RIL_API_KEY")
     monkeypatch.setenv("SUBJECT_KEY", "subject-sekrit")
-    monkeypatch.setenv("JUDGE_KEY", "judge-sekrit")
+    monkeypatch.setenv("RIL_JUDGE_KEY", "judge-sekrit")  # any name the operator lists (as the API accepts it)
+    monkeypatch.setenv("RIL_API_KEY", "ril_platform")
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ def external_fixture(tmp_path, servers, n=8):
 def test_external_subject_with_an_llm_judge(tmp_path, servers, allow_local):
     data, cases, subject, judge, right = external_fixture(tmp_path, servers)
     store = MemoryStore()
-    spec = {"kind": "LLM", "endpoint": judge.url, "model": "judge-m", "apiKeyEnv": "JUDGE_KEY"}
+    spec = {"kind": "LLM", "endpoint": judge.url, "model": "judge-m", "apiKeyEnv": "RIL_JUDGE_KEY"}
     entry = Entry("e1", "ext/test", cases, entry_judge(spec, str(tmp_path / "cache")))
     sub = ExternalSubject(subject.url, "vlm-m", "subject-sekrit", concurrency=3)
     res = score_entry(entry, sub, store)
@@ -141,6 +142,18 @@ def test_external_subject_with_an_llm_judge(tmp_path, servers, allow_local):
     assert again.grade([(c.question, c.answer, f"answer-{c.id}") for c in cases]) == \
         [int(f"answer-{c.id}" in right) for c in cases]
     assert len(judge.requests) == 8
+
+
+def test_endpoint_keys_come_from_listed_variables_only(allow_local, monkeypatch):
+    from ril_trainer.suite_eval import endpoint_key
+    assert endpoint_key("SUBJECT_KEY", "x") == "subject-sekrit" and endpoint_key(None, "x") is None
+    with pytest.raises(ValueError, match="RIL_SECRET_ENV_ALLOWLIST"):
+        endpoint_key("HOME", "apiKeyEnv")  # set, but not listed
+    with pytest.raises(ValueError, match="RIL_SECRET_ENV_ALLOWLIST"):
+        endpoint_key("RIL_API_KEY", "apiKeyEnv")  # the worker's platform key, even when listed
+    monkeypatch.delenv("SUBJECT_KEY")
+    with pytest.raises(ValueError, match="not set in the worker's environment"):
+        endpoint_key("SUBJECT_KEY", "apiKeyEnv")
 
 
 def test_resume_scores_only_the_missing_examples(tmp_path, servers, allow_local):
