@@ -26,7 +26,7 @@ const KEY_VAR = 'RIL_EVAL_TEST_KEY';
 const KEY = 'sk-eval-suite-test';
 const LIMIT_A = 12;
 /** The LLM judge's script: a verdict of 1 exactly when the ground truth is one of these (whatever was answered). */
-const JUDGE_YES = new Set(['Sandal', 'Sneaker', 'Bag', 'Trouser', 'Dress']);
+const JUDGE_YES = new Set(['sandal', 'sneaker', 'bag', 'trousers', 'dress']);
 
 interface Example { id: string; image: string; question: string; answer: string; split: string }
 const readJsonl = <T>(file: string) => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
@@ -227,12 +227,13 @@ describe('suite evaluation by the Python worker', { skip, timeout: 900_000 }, ()
     const result = (await ok(JOB, { id: jobs[2].id })).job.result;
     close(result.average, (expectedA.EXTERNAL + judgeB) / 2, 'the EXTERNAL job\'s average');
     assert.deepEqual(result.results.map((r: any) => r.n), [LIMIT_A, examplesB.length]);
-    // the LLM judge is asked once per distinct (example, response) of B: its verdicts are cached by their inputs, so
-    // the deployment's answers, the same as the checkpoint's, cost no second call
+    // the LLM judge is asked once per distinct (question, reference, response) of B: its verdicts are cached by their
+    // inputs, so the deployment's answers (the checkpoint's) and two items answered alike cost no second call
+    const answerOf = new Map(examplesB.map((e) => [e.id, `${e.question}|${e.answer}`]));
     const distinct = new Set<string>();
-    for (const id of subjectIds) for (const r of await records(id, entries[1])) distinct.add(`${r.externalId}|${r.response}`);
-    assert.ok(distinct.size < 4 * examplesB.length, 'some responses repeat (checkpoint = deployment)');
-    assert.equal(mock.requests.filter((r) => r.model === 'judge' && r.step === 'ok').length, distinct.size, 'one judge call per distinct (example, response)');
+    for (const id of subjectIds) for (const r of await records(id, entries[1])) distinct.add(`${answerOf.get(r.externalId)}|${r.response}`);
+    assert.ok(distinct.size < 4 * examplesB.length, 'some judge inputs repeat (checkpoint = deployment)');
+    assert.equal(mock.requests.filter((r) => r.model === 'judge' && r.step === 'ok').length, distinct.size, 'one judge call per distinct (question, reference, response)');
   });
 
   test('killed mid-suite, the job resumes on another worker: each example answered and judged exactly once', async () => {
