@@ -211,6 +211,73 @@ test('results are written only by the worker holding the EVALUATE job, for the s
   assert.deepEqual(table.rows[0].cells.map((c: any) => round(c.mean)), [0.75, 0.45, 0.6], 'no refused write changed a number');
 });
 
+const RECORD_EXAMPLES = `mutation($i: RecordEvalExamplesInput!) { recordEvalExamples(input: $i) { written duplicates } }`;
+const EXAMPLES = `query($v: ID!, $s: ID!, $e: ID!) { evalExamples(versionId: $v, subjectId: $s, entryId: $e) { totalCount correctCount edges { node { externalId response correct responseTokens } } } }`;
+
+test('per-example records: only the entry\'s examples within its limit, first write wins, the result must agree with them', async () => {
+  const lease = await leaseEvaluation({ kind: 'EXTERNAL', endpoint: 'https://records.example.com/v1', model: 'rec' });
+  const send = (entryId: string, examples: unknown[], opts: { worker?: string; key?: string } = {}) =>
+    t.gql(RECORD_EXAMPLES, { i: { jobId: lease.jobId, workerId: opts.worker ?? workerId, attempt: lease.attempt, entryId, examples } }, opts.key ?? keys.worker);
+  const ex = (externalId: string, correct = true, response = `answer of ${externalId}`) => ({ externalId, response, correct, responseTokens: 3 });
+  // entries[0] is fm-a's test split: ex-3 and ex-7 (writeDataset: split = [train, train, val, test][i % 4])
+  assert.equal(errorCode(await send(entries[0], [ex('ex-0')])), 'BAD_USER_INPUT', 'a train example');
+  assert.equal(errorCode(await send(entries[0], [ex('ex-2')])), 'BAD_USER_INPUT', 'a val example');
+  assert.equal(errorCode(await send(entries[0], [ex('nope')])), 'BAD_USER_INPUT', 'no such example');
+  assert.equal(errorCode(await send(entries[0], [ex('ex-3'), ex('ex-3')])), 'BAD_USER_INPUT', 'twice in one call');
+  assert.equal(errorCode(await send(entries[0], [ex('ex-3', true, 'x'.repeat(20_001))])), 'BAD_USER_INPUT', 'an over-long response');
+  assert.equal(errorCode(await send(entries[0], [ex('ex-3')], { key: keys.editor })), 'FORBIDDEN', 'EDITOR keys record nothing');
+  assert.equal(errorCode(await send(entries[0], [ex('ex-3')], { worker: otherWorkerId, key: keys.otherWorker })), 'CONFLICT', 'a worker that does not hold the job');
+  const read = async () => (await ok(EXAMPLES, { v: lease.payload.suiteVersionId, s: lease.payload.subjectId, e: entries[0] })).evalExamples;
+  assert.equal((await read()).totalCount, 0, 'no refused call wrote anything');
+
+  assert.deepEqual((await ok(RECORD_EXAMPLES, { i: { jobId: lease.jobId, workerId, attempt: lease.attempt, entryId: entries[0], examples: [ex('ex-3'), ex('ex-7', false)] } }, keys.worker)).recordEvalExamples, { written: 2, duplicates: 0 });
+  // a replay, even one that says otherwise, keeps the first record
+  assert.deepEqual((await send(entries[0], [ex('ex-3', false, 'changed')])).data.recordEvalExamples, { written: 0, duplicates: 1 });
+  const stored = await read();
+  assert.deepEqual([stored.totalCount, stored.correctCount], [2, 1]);
+  assert.deepEqual(stored.edges.map((e: any) => [e.node.externalId, e.node.correct, e.node.response]).sort(), [['ex-3', true, 'answer of ex-3'], ['ex-7', false, 'answer of ex-7']]);
+  // the entry's result is the summary of its records: anything else is refused
+  assert.equal(errorCode(await record(lease, entries[0], 1, { n: 2 })), 'BAD_USER_INPUT', 'accuracy disagrees');
+  assert.equal(errorCode(await record(lease, entries[0], 0.5, { n: 1 })), 'BAD_USER_INPUT', 'n disagrees');
+  assert.equal((await record(lease, entries[0], 0.5, { n: 2 })).data.recordEvalResult.accuracy, 0.5);
+
+  // an entry with a sample limit takes only the first `limit` examples of its split (in dataset order)
+  await ok(`mutation($i: CreateEvalSuiteInput!) { createEvalSuite(input: $i) { id } }`, { i: { name: 'limited', datasets: [{ dataset: 'fm-a', split: 'train', sampleLimit: 1 }] } }, keys.editor);
+  const limited = await leaseEvaluation({ kind: 'EXTERNAL', endpoint: 'https://records.example.com/v1', model: 'rec' }, workerId, keys.worker, 'limited');
+  const entry = limited.payload.datasets[0].entryId;
+  const sendLimited = (id: string) => t.gql(RECORD_EXAMPLES, { i: { jobId: limited.jobId, workerId, attempt: limited.attempt, entryId: entry, examples: [ex(id)] } }, keys.worker);
+  assert.equal(errorCode(await sendLimited('ex-1')), 'BAD_USER_INPUT', 'the second train example is past the limit');
+  assert.equal((await sendLimited('ex-0')).data.recordEvalExamples.written, 1);
+});
+
+test('a run that names a suite: pinned at creation, rule judges only, sent with its TRAIN job, evaluated as the job completes', async () => {
+  const datasetA = (await ok(`{ datasets(name: "fm-a") { edges { node { id } } } }`)).datasets.edges[0].node.id;
+  const create = (name: string, evalSuite: string) => t.gql(`mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id config } }`,
+    { i: { name, datasetId: datasetA, studentSize: 'nano', algorithm: 'SFT', config: { eval_suite: evalSuite, eval_suite_every: 50 } } }, keys.editor);
+  await ok(CREATE, { i: { name: 'llm-judged', datasets: [{ dataset: 'fm-a', judge: 'LLM', judgeEndpoint: 'https://judge.example.com/v1', judgeModel: 'j-1' }] } }, keys.editor);
+  assert.equal(errorCode(await create('with-judge', 'llm-judged')), 'BAD_USER_INPUT', 'an LLM-judged suite is not scored every N steps');
+  assert.equal(errorCode(await create('no-such', 'no-such-suite')), 'NOT_FOUND');
+  const exp = (await create('with-suite', 'bench')).data.createExperiment;
+  const newest = (await ok(`{ evalSuite(name: "bench") { latest { version id datasets { id } } } }`)).evalSuite.latest;
+  assert.equal(exp.config.eval_suite, `bench@${newest.version}`, 'pinned to the newest version');
+  await ok(`mutation($e: ID!) { startRun(input: { experimentId: $e, seed: 7 }) { id } }`, { e: exp.id }, keys.editor);
+  const job = (await ok(`mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [TRAIN] }) { id attempts payload run { id } } }`, { w: workerId }, keys.worker)).claimJob;
+  // (an earlier test's runs may be queued first: claim until ours)
+  let held = job;
+  while (held.payload.experimentId !== exp.id) {
+    await ok(`mutation($i: FailJobInput!) { failJob(input: $i) { status } }`, { i: { jobId: held.id, workerId, attempt: held.attempts, error: 'not this test\'s', retryable: false } }, keys.worker);
+    held = (await ok(`mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [TRAIN] }) { id attempts payload run { id } } }`, { w: workerId }, keys.worker)).claimJob;
+  }
+  assert.deepEqual([held.payload.evalSuite.name, held.payload.evalSuite.version, held.payload.evalSuite.datasets.map((d: any) => d.entryId)], ['bench', newest.version, newest.datasets.map((d: any) => d.id)]);
+  assert.match(held.payload.evalSuite.datasets[0].metricKey, /^[A-Za-z0-9_.-]+$/, 'a metric-name-safe column key');
+  const before = await t.platform.db.prisma.job.count({ where: { kind: 'EVALUATE' } });
+  await ok(`mutation($i: CompleteJobInput!) { completeJob(input: $i) { status } }`, { i: { jobId: held.id, workerId, attempt: held.attempts, result: {} } }, keys.worker);
+  const queued = await t.platform.db.prisma.job.findMany({ where: { kind: 'EVALUATE' }, orderBy: { createdAt: 'desc' }, take: 1 });
+  assert.equal(await t.platform.db.prisma.job.count({ where: { kind: 'EVALUATE' } }), before + 1, 'one suite evaluation queued');
+  const payload = JSON.parse(queued[0].payload);
+  assert.deepEqual([payload.suite, payload.version, payload.subject.kind, payload.subject.runId], ['bench', newest.version, 'RUN', held.run.id]);
+});
+
 test('ril eval: suite create, suites and table --format csv|latex through the API', async () => {
   const env = { RIL_API_URL: t.url, RIL_API_KEY: keys.editor };
   const created = await runCli(['eval', 'suite', 'create', '--name', 'cli-suite', '--dataset', 'fm-a:val:1', '--dataset', 'fm-b', '--json'], env);
@@ -228,6 +295,20 @@ test('ril eval: suite create, suites and table --format csv|latex through the AP
   const latex = await runCli(['eval', 'table', '--suite', 'bench', '--version', '1', '--format', 'latex'], { ...env, RIL_API_KEY: keys.viewer });
   assert.equal(latex.code, 0, latex.stderr);
   assert.match(latex.stdout, /^deployment fm-student r1 & \\textbf\{80\.0\} & 30\.0 & 55\.0 \\\\$/m);
+  // ril eval run queues one EVALUATE job per subject (scored by `ril worker`; without --wait it only queues)
+  const run = await runCli(['eval', 'run', '--suite', 'cli-suite', '--endpoint', 'https://api.example.com/v1', '--model', 'big-vlm', '--json'], env);
+  assert.equal(run.code, 0, run.stderr);
+  const [job] = JSON.parse(run.stdout);
+  const payload = (await ok(`query($id: ID!) { job(id: $id) { kind payload } }`, { id: job.id })).job;
+  assert.equal(payload.kind, 'EVALUATE');
+  assert.deepEqual([payload.payload.suite, payload.payload.subject.kind, payload.payload.subject.model, payload.payload.datasets.length], ['cli-suite', 'EXTERNAL', 'big-vlm', 2]);
+  const two = await runCli(['eval', 'run', '--suite', 'cli-suite', '--teacher', 't', '--run', 'r'], env);
+  assert.equal(two.code, 1);
+  assert.match(two.stderr, /BAD_USER_INPUT.*name one subject/);
+  const experiment = (await ok(`{ experiments { edges { node { id name } } } }`)).experiments.edges.find((e: any) => e.node.name === runs.experiment).node.id;
+  const unfinished = await runCli(['eval', 'run', '--suite', 'cli-suite', '--experiment', experiment], env);
+  assert.equal(unfinished.code, 1);
+  assert.match(unfinished.stderr, /no succeeded run to score/);
 });
 
 // ---------------------------------------------------------------- pure parts
