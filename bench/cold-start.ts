@@ -47,6 +47,7 @@ const jsonPost = (body: unknown): RequestInit => ({ method: 'POST', headers: { .
 const REQUESTS: Record<string, { path: string; init: RequestInit; ok: number[] }> = {
   'api/graphql.ts': { path: '/graphql', init: jsonPost({ query: '{ me { role } deployments { name liveRevision { revision } } }' }), ok: [200] },
   'api/healthz.ts': { path: '/healthz', init: {}, ok: [200] },
+  'api/metrics.ts': { path: '/metrics', init: { headers: auth }, ok: [200] },
   'api/blobs/[sha256].ts': { path: `/blobs/${sha}`, init: { method: 'HEAD', headers: auth }, ok: [200, 302] },
   'api/v1/infer.ts': { path: '/v1/infer', init: jsonPost({ deployment: 'fm', image, question: ex.question, max_tokens: 16 }), ok: [200] },
   'api/v1/chat/completions.ts': {

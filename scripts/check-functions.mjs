@@ -2,8 +2,8 @@
 // Traces every Vercel function under api/ the way Vercel does (@vercel/nft on the compiled JavaScript, then
 // vercel.json's includeFiles / excludeFiles), prints each function's traced size and file count, and fails when a
 // function is over Vercel's 250 MB limit (uncompressed) or carries a package it must not load:
-//   - the GraphQL and cron functions: no onnxruntime-node, no sharp (inference runs in the /v1 functions);
-//   - the inference functions (/v1/*): no Apollo Server;
+//   - the GraphQL, cron and metrics functions: no onnxruntime-node, no sharp (inference runs in the /v1 functions);
+//   - the inference and metrics functions (/v1/*, api/metrics.ts): no Apollo Server;
 //   - every function: no SQLite driver (functions require PostgreSQL).
 // Usage: node scripts/check-functions.mjs [--json]
 import fs from 'node:fs';
@@ -18,8 +18,8 @@ const LIMIT = 250 * 1024 * 1024;
 const OUT = path.join(ROOT, '.vercel-trace');
 
 const FORBIDDEN = [
-  { fn: /^api\/(graphql|cron\/.*)\.ts$/, pkgs: ['onnxruntime-node', 'sharp'] },
-  { fn: /^api\/v1\//, pkgs: ['@apollo/server'] },
+  { fn: /^api\/(graphql|metrics|cron\/.*)\.ts$/, pkgs: ['onnxruntime-node', 'sharp'] },
+  { fn: /^api\/(v1\/|metrics\.ts$)/, pkgs: ['@apollo/server'] },
   { fn: /./, pkgs: ['better-sqlite3', '@prisma/adapter-better-sqlite3'] },
 ];
 

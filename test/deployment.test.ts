@@ -143,7 +143,7 @@ test('the function entry points are exactly the non-underscore files under api/,
   const entries = functionEntries(REPO);
   assert.deepEqual(entries, [
     'api/blobs/[sha256].ts', 'api/cron/sweep-leases.ts', 'api/cron/teacher-fill.ts', 'api/graphql.ts', 'api/healthz.ts',
-    'api/v1/chat/completions.ts', 'api/v1/infer.ts', 'api/v1/models.ts',
+    'api/metrics.ts', 'api/v1/chat/completions.ts', 'api/v1/infer.ts', 'api/v1/models.ts',
   ]);
   for (const f of entries) {
     assert.match(fs.readFileSync(path.join(REPO, f), 'utf8'), /export default (defineFunction|inferFunction)\(/, `${f} is a route handler`);

@@ -125,6 +125,12 @@ const schema = z.object({
   /** One JSON line per HTTP request on stdout (route, method, role, status, duration ms, request id; never keys,
    * query strings or bodies). 1 (default) on, 0 off. */
   RIL_LOG_REQUESTS: z.enum(['0', '1']).default('1'),
+  /** Bearer token a Prometheus scraper may send to GET /metrics instead of an ADMIN key (compared in constant time,
+   * never logged). Unset (default): only ADMIN keys may scrape. */
+  RIL_METRICS_TOKEN: optional(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')),
+  /** `host:port` of a second listener of `ril serve` that serves only GET /metrics, without auth, on an interface the
+   * operator chooses (e.g. 127.0.0.1:9464). Unset (default): no such listener. Not used by the functions. */
+  RIL_METRICS_LISTEN: optional(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')),
 });
 
 export type Env = Omit<z.infer<typeof schema>, 'RIL_HOME' | 'RIL_DEPLOYMENT' | 'RIL_DB_POOL_MAX'> & {

@@ -43,34 +43,51 @@ export interface RequestLogOptions {
   /** The route template, e.g. `/blobs/:sha256` (paths hold no secrets, but templates keep lines groupable). */
   route: (url: URL) => string;
   log?: Logger;
+  /** Called once per request when its response finished (or the client went away), with the route template: the
+   * platform's HTTP metrics (ril_http_*). Must be synchronous and cheap; it runs after the response was sent. */
+  observe?: (route: string, method: string | undefined, status: number, aborted: boolean, seconds: number) => void;
 }
 
 /**
  * Runs `handle` for one request and writes its line when the response finishes (or the client goes away).
- * Sets `x-request-id` on the response so a client can quote it when reporting a problem.
+ * Sets `x-request-id` on the response so a client can quote it when reporting a problem. `parsed`: the request's URL
+ * if the caller parsed it already (the router does), so it is not parsed twice.
  */
 export async function withRequestLog(req: http.IncomingMessage, res: http.ServerResponse, opts: RequestLogOptions,
-  handle: () => Promise<void>): Promise<void> {
+  handle: () => Promise<void>, parsed?: URL): Promise<void> {
   const started = performance.now();
   const requestId = crypto.randomUUID();
   const state: RequestScope = {};
   if (!res.headersSent) res.setHeader('x-request-id', requestId);
-  if (opts.enabled) {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  if (opts.enabled || opts.observe) {
+    const rawUrl = req.url ?? '/';
     let written = false;
     const write = () => {
       if (written) return;
       written = true;
+      const ms = performance.now() - started;
+      let url: URL | undefined = parsed;
+      try { url ??= new URL(rawUrl, 'http://localhost'); } catch { /* a request target that is no URL: route `other` */ }
+      const route = url ? opts.route(url) : 'other';
+      const aborted = !res.writableEnded;
+      if (opts.observe) {
+        try {
+          opts.observe(route, req.method, res.statusCode, aborted, ms / 1000);
+        } catch (err) {
+          console.error('[metrics] observing a request failed:', err); // never let metrics break a response's listeners
+        }
+      }
+      if (!opts.enabled) return;
       (opts.log ?? logger()).info({
         msg: 'request',
         requestId,
         method: req.method,
-        route: opts.route(url),
-        path: url.pathname.length > 200 ? `${url.pathname.slice(0, 200)}…` : url.pathname,
+        route,
+        path: !url ? '(invalid)' : url.pathname.length > 200 ? `${url.pathname.slice(0, 200)}…` : url.pathname,
         role: state.role ?? (req.headers.authorization ? 'unresolved' : 'anonymous'),
         status: res.statusCode,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        aborted: !res.writableEnded || undefined,
+        durationMs: Math.round(ms * 10) / 10,
+        aborted: aborted || undefined,
       });
     };
     res.once('finish', write);
@@ -82,9 +99,9 @@ export async function withRequestLog(req: http.IncomingMessage, res: http.Server
 /** The route template of a platform path (for the `route` field). */
 export function routeOf(url: URL): string {
   // a Vercel function sees the rewritten path (/api/graphql for /graphql): one template for both
-  const p = url.pathname.replace(/^\/api(?=\/(graphql|healthz|blobs|v1)(\/|$))/, '');
+  const p = url.pathname.replace(/^\/api(?=\/(graphql|healthz|metrics|blobs|v1)(\/|$))/, '');
   if (/^\/blobs\/[^/]+$/.test(p)) return '/blobs/:sha256';
-  if (['/graphql', '/healthz', '/v1/infer', '/v1/chat/completions', '/v1/models'].includes(p)) return p;
+  if (['/graphql', '/healthz', '/metrics', '/v1/infer', '/v1/chat/completions', '/v1/models'].includes(p)) return p;
   if (p.startsWith('/api/')) return p.length > 100 ? `${p.slice(0, 100)}…` : p;
   return p === '/' || /^\/[\w.-]+\.(js|css|html|ico|svg|png)$/.test(p) ? 'static' : 'other';
 }

@@ -16,6 +16,8 @@ export interface GqlResult<T = any> {
 
 export interface TestServer {
   url: string;
+  /** The unauthenticated metrics URL, when extraEnv sets RIL_METRICS_LISTEN. */
+  metricsUrl?: string;
   platform: Platform;
   adminKey: string;
   home: string;
@@ -44,6 +46,7 @@ export async function startTestServer(extraEnv: Record<string, string> = {}): Pr
   };
   return {
     url: http.url,
+    metricsUrl: http.metricsUrl,
     platform,
     adminKey,
     home,

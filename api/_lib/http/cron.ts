@@ -8,7 +8,8 @@ import type { Env } from '../env.js';
 import { unauthenticated } from '../errors.js';
 import { sendError, sendJson, type Route } from './respond.js';
 
-function sameSecret(given: string, expected: string): boolean {
+/** Whether `given` equals the operator's secret, in constant time (also used for RIL_METRICS_TOKEN). */
+export function sameSecret(given: string, expected: string): boolean {
   // compare digests: equal lengths for timingSafeEqual, and no early exit on the first differing byte
   const a = crypto.createHash('sha256').update(given).digest();
   const b = crypto.createHash('sha256').update(expected).digest();

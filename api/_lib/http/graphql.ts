@@ -57,6 +57,8 @@ export interface GraphqlRoute { route: Route; stop(): Promise<void> }
 export interface GraphqlOptions {
   /** The per-key inference rate limit of this process's /v1/* routes, for Query.infer (see Context). */
   limitInference?: Context['limitInference'];
+  /** More Apollo plugins (the platform's root-field timings, observability/metrics.ts). */
+  plugins?: ApolloServerPlugin<Context>[];
 }
 
 export async function createGraphqlRoute(services: Services, inference: InferencePort, deployments: DeploymentService, options: GraphqlOptions = {}): Promise<GraphqlRoute> {
@@ -66,7 +68,7 @@ export async function createGraphqlRoute(services: Services, inference: Inferenc
     formatError,
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(env.RIL_MAX_QUERY_DEPTH)],
-    plugins: [costLimit(env.RIL_MAX_QUERY_COST), refuseUnstorableText()],
+    plugins: [costLimit(env.RIL_MAX_QUERY_COST), refuseUnstorableText(), ...(options.plugins ?? [])],
   });
   await apollo.start();
 

@@ -34,6 +34,9 @@ export interface GenerateResult {
   firstTokenMs: number;
   /** Time spent after the first token. */
   decodeMs: number;
+  /** Sequences in the batch the sessions ran this request in (the leading dimension of prefill's inputs): 1 today;
+   * batching several requests into one run would raise it (ril_inference_batch_size). */
+  batchSize: number;
 }
 
 /** A sliding window of request timings for `latency { p50Ms p95Ms requests }`. */
@@ -171,9 +174,10 @@ export class StudentRuntime {
     this.inFlight += 1;
     try {
       const t0 = performance.now();
+      const batchSize = 1;
       let out = await this.prefill.run({
-        pixel_values: new ort.Tensor('float32', req.pixelValues, [1, c, h, w]),
-        input_ids: int64(req.promptIds, [1, req.promptIds.length]),
+        pixel_values: new ort.Tensor('float32', req.pixelValues, [batchSize, c, h, w]),
+        input_ids: int64(req.promptIds, [batchSize, req.promptIds.length]),
       });
       let position = m.n_image_tokens + req.promptIds.length;
       const tokens: number[] = [];
@@ -192,7 +196,7 @@ export class StudentRuntime {
         out = await this.decode.run(feeds);
         position += 1;
       }
-      return { tokenIds: tokens, finishReason, firstTokenMs, decodeMs: performance.now() - t0 - firstTokenMs };
+      return { tokenIds: tokens, finishReason, firstTokenMs, decodeMs: performance.now() - t0 - firstTokenMs, batchSize };
     } finally {
       this.inFlight -= 1;
       if (this.retired && this.inFlight === 0) void this.release();

@@ -17,6 +17,7 @@ import { preprocessImage } from './preprocess.js';
 import { StudentRuntime } from './runtime.js';
 import type { AppError } from '../errors.js';
 import type { BundleCheck } from '../deployments/service.js';
+import type { InferenceMetrics, InferenceOutcome } from '../observability/metrics.js';
 import type { Services } from '../services.js';
 import type { InferencePort, InferRequest, InferResult } from './port.js';
 
@@ -58,6 +59,13 @@ export function promptOf(runtime: StudentRuntime, question: string, maxTokens?: 
  * system's messages name paths and internals; they go to the server log instead). */
 export const LOAD_FAILED = 'the bundle could not be loaded by this instance (see the server log)';
 
+/** The ril_inference_requests_total outcome of a request that failed after it resolved its deployment. */
+function failureOutcome(err: unknown): Exclude<InferenceOutcome, 'ok' | 'cancelled' | 'load_failed'> {
+  const code = (err as AppError).extensions?.code;
+  if (code === 'SERVICE_UNAVAILABLE') return 'overloaded';
+  return typeof code === 'string' && httpStatus(code) < 500 ? 'rejected' : 'error';
+}
+
 export class InferenceService implements InferencePort {
   /** Runtimes loaded or loading, by bundle blob sha256 (revisions of the same artifact share one). */
   private readonly runtimes = new Map<string, Promise<StudentRuntime>>();
@@ -69,7 +77,8 @@ export class InferenceService implements InferencePort {
   /** The one admission gate of this process's inference. */
   readonly gate: AdmissionGate;
 
-  constructor(private readonly deps: Deps) {
+  /** `metrics`: where finished requests are counted (ril_inference_*), `ril serve` only; synchronous calls, no awaits. */
+  constructor(private readonly deps: Deps, private readonly metrics?: InferenceMetrics) {
     this.gate = new AdmissionGate(deps.env.RIL_INFER_CONCURRENCY, deps.env.RIL_INFER_QUEUE);
   }
 
@@ -164,6 +173,7 @@ export class InferenceService implements InferencePort {
         runtime = await this.runtimeFor(live.sha);
       } catch (err) {
         this.failures.set(name, this.failureMessage(name, err));
+        this.metrics?.inferenceFailed(name, 'load_failed'); // the name is a deployment's (liveRevision found it)
         throw err;
       }
       // taken synchronously after the load settles: nothing can retire it in between
@@ -219,6 +229,10 @@ export class InferenceService implements InferencePort {
     const { runtime, revision, release } = await this.resolve(req.deployment);
     try {
       return await this.run(req, runtime, revision, t0);
+    } catch (err) {
+      // counted only once the name is known to be a deployment's: a caller's made-up name never becomes a label
+      this.metrics?.inferenceFailed(req.deployment, req.signal?.aborted ? 'cancelled' : failureOutcome(err));
+      throw err;
     } finally {
       release();
       this.evictIdle(); // a runtime kept past the cap because it was busy may go now
@@ -243,12 +257,14 @@ export class InferenceService implements InferencePort {
     const totalMs = performance.now() - t0;
     const ttftMs = t1 - t0 + g.firstTokenMs;
     runtime.latency.record(totalMs, ttftMs, g.tokenIds.length, g.decodeMs);
+    const tokensPerSecond = g.tokenIds.length > 1 && g.decodeMs > 0 ? (g.tokenIds.length - 1) / (g.decodeMs / 1000) : null;
+    const answer = runtime.tokenizer.decode(g.tokenIds);
+    this.metrics?.inferred(req.deployment, g.finishReason === 'cancelled' ? 'cancelled' : 'ok', ttftMs / 1000, tokensPerSecond, g.batchSize);
     return {
-      deployment: req.deployment, revision, answer: runtime.tokenizer.decode(g.tokenIds), tokenIds: g.tokenIds, tokens: g.tokenIds.length,
+      deployment: req.deployment, revision, answer, tokenIds: g.tokenIds, tokens: g.tokenIds.length,
       finishReason: g.finishReason,
       timings: {
-        preprocessMs: t1 - t0, ttftMs,
-        decodeTokensPerSecond: g.tokenIds.length > 1 && g.decodeMs > 0 ? (g.tokenIds.length - 1) / (g.decodeMs / 1000) : null, totalMs,
+        preprocessMs: t1 - t0, ttftMs, decodeTokensPerSecond: tokensPerSecond, totalMs,
       },
     };
   }

@@ -9,6 +9,7 @@
 //                       \--cancel requested, acknowledged by the worker--> CANCELLED
 import type { Database, PrismaClient } from '../db/index.js';
 import { badInput, conflict, notFound } from '../errors.js';
+import { queueEventsOf } from '../observability/queueEvents.js';
 import type { Job } from '../../../generated/sqlite/index.js';
 
 export const JOB_KINDS = ['TRAIN', 'TEACHER_FILL', 'EVALUATE'] as const;
@@ -78,6 +79,7 @@ export async function requeueExpired(db: Database, opts: QueueOptions = DEFAULT_
   const now = opts.now?.() ?? new Date();
   const expired = await db.prisma.job.findMany({ where: { status: 'LEASED', leaseExpiresAt: { lt: now } } });
   let moved = 0;
+  let counted = 0;
   for (const job of expired) {
     const final = job.attempts >= job.maxAttempts || job.cancelRequested;
     const status: JobStatus = job.cancelRequested ? 'CANCELLED' : final ? 'FAILED' : 'QUEUED';
@@ -92,6 +94,11 @@ export async function requeueExpired(db: Database, opts: QueueOptions = DEFAULT_
       });
       if (count === 1) { moved += 1; await mirrorRun(tx, job, status, now, error); }
     });
+    // counted once the move committed (ril_job_lease_expiries_total); a transaction that lost the race counts nothing
+    if (moved > counted) {
+      counted = moved;
+      queueEventsOf(db)?.leaseExpired(job.kind, status === 'QUEUED' ? 'requeued' : status === 'FAILED' ? 'failed' : 'cancelled');
+    }
   }
   return moved;
 }

@@ -23,6 +23,7 @@ export async function startServer(opts: { port?: number; host?: string; quiet?: 
   if (!opts.quiet) {
     console.log(`RIL platform on ${http.url} (database: ${platform.db.provider}, home: ${env.home})`);
     console.log(`  GraphQL  POST ${http.url}/graphql\n  health   GET  ${http.url}/healthz`);
+    console.log(`  metrics  GET  ${http.url}/metrics (ADMIN key${env.RIL_METRICS_TOKEN ? ' or RIL_METRICS_TOKEN' : ''})${http.metricsUrl ? `; ${http.metricsUrl} (no auth, RIL_METRICS_LISTEN)` : ''}`);
     console.log(dashboardBuilt(env) ? `  dashboard GET  ${http.url}/` : `  dashboard: ${NOT_BUILT}`);
     if (bootstrapKey) console.log(`\nAdmin key (shown once, store it now):\n  ${bootstrapKey}\n`);
     else if (!(await hasActiveAdmin(platform.db.prisma))) console.log('\nNo active ADMIN key: run `ril keys bootstrap` on this server to make one.\n');
