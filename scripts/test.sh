@@ -10,6 +10,9 @@ npm run --silent check:boundaries
 npm run --silent check:functions
 # the dashboard the browser tests load is the built one: rebuild it from the sources under test
 npm run --silent build:web >/dev/null
+# and the CLI the tests spawn runs compiled, as users run it: rebuild it from the sources under test (the bin would
+# otherwise fall back to the sources through tsx, slower but the same code)
+npm run --silent build:cli >/dev/null
 
 echo "== TypeScript tests on SQLite =="
 RIL_TEST_DB=sqlite node --import tsx --test --test-reporter=spec "${TS_TESTS[@]}"

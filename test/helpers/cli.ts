@@ -5,12 +5,14 @@ import { REPO } from './python.js';
 
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 
-/** `env` is added to this process's environment; a value of undefined removes the variable. */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+/** `env` is added to this process's environment; a value of undefined removes the variable. `nodeArgs` go to node
+ * before the bin (e.g. a preload). The bin runs the compiled CLI when it is up to date, else the sources
+ * (clients/cli/bin/ril.js; RIL_CLI_FROM_SOURCE=1 or RIL_CLI_DIST=<dir> choose). */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, nodeArgs: string[] = []): Promise<CliResult> {
   const merged: NodeJS.ProcessEnv = { ...process.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k]; else merged[k] = v;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO, 'clients', 'cli', 'bin', 'ril.js'), ...args], { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, path.join(REPO, 'clients', 'cli', 'bin', 'ril.js'), ...args], { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });

@@ -1,5 +1,6 @@
 // Output and failure policy for every command: --json prints one JSON document on stdout; otherwise a
 // human summary. Failures print `error: <message>` (and bad lines) on stderr and exit 1.
+import { InvalidArgumentError } from 'commander';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 
@@ -55,9 +56,20 @@ export function fail(err: unknown): never {
   process.exit(1);
 }
 
-/** commander parser for integer options: `--limit 3.5` is a usage error, not a silent 3. */
+// commander parsers for numeric options. They throw commander's InvalidArgumentError, which commander turns into a
+// usage error (`error: option '--limit <n>' argument 'abc' is invalid. not an integer: abc`, exit 2); any other
+// error thrown by a parser would escape as a stack trace.
+
+/** Integer options: `--limit 3.5` or `--limit abc` is a usage error, not a silent 3 or NaN. */
 export function intOption(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  if (v.trim() === '' || !Number.isInteger(n)) throw new InvalidArgumentError(`not an integer: ${v}`);
+  return n;
+}
+
+/** Numeric options (`--temperature 0.7`): any finite number. */
+export function numberOption(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`not a number: ${v}`);
   return n;
 }

@@ -4,8 +4,8 @@ import { writeEvalSets } from '../data/fashionMnist/evalSets.js';
 import { fail, print, progressBar, intOption } from '../output.js';
 
 
-export function dataCommand(program: Command) {
-  const data = program.command('data').description('build demo datasets');
+/** `ril data`: demo datasets (the group's description is in ../main.ts). */
+export function dataCommand(data: Command) {
   data.command('fashion-mnist').description("Fashion-MNIST VQA from Debian's dataset-fashion-mnist, with two scripted stand-in teacher caches")
     .requiredOption('--out <dir>', 'output directory (new or empty)')
     .option('--limit <n>', 'number of examples', intOption, DEFAULT_LIMIT)

@@ -5,8 +5,8 @@ import { namesRemote, remote, remoteOptions } from '../remote.js';
 import { datasetFile, uploadAndImport } from './datasetUpload.js';
 import { withLocal } from '../local.js';
 
-export function datasetsCommand(program: Command) {
-  const datasets = program.command('datasets').description('import, list and export datasets');
+/** `ril datasets` (the group's description is in ../main.ts). */
+export function datasetsCommand(datasets: Command) {
 
   remoteOptions(datasets.command('import <file>')
     .description('import a JSONL dataset (blueprint format; images relative to the file), or a folder holding examples.jsonl; '

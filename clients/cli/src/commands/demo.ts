@@ -23,7 +23,7 @@ import { finals } from '../../../../api/_lib/index.js';
 import { createSuite, evaluationTable, getSuite, queueSuiteEvaluation } from '../../../../api/_lib/index.js';
 import { readEvalSets, writeEvalSets } from '../data/fashionMnist/evalSets.js';
 import { formatTable } from '../evalTable.js';
-import { fail, progressBar, table } from '../output.js';
+import { fail, intOption, progressBar, table } from '../output.js';
 import { startServer } from './serve.js';
 import { REPO_ROOT, spawnPythonWorker, trainerPython } from '../../../../api/_lib/index.js';
 
@@ -42,10 +42,11 @@ function demoExperiments(steps: number) {
   ];
 }
 
-export function demoCommand(program: Command) {
-  program.command('demo').description('Fashion-MNIST VQA + teacher caches, a short RIL vs Dr.GRPO run, deploy, infer, then serve')
-    .option('--limit <n>', 'examples to build', (v) => Number(v), 3000)
-    .option('--steps <n>', 'RL steps per run (see clients/cli/src/demo-plan.json)', (v) => Number(v), 0)
+/** `ril demo` (its description is in ../main.ts). */
+export function demoCommand(demo: Command) {
+  demo
+    .option('--limit <n>', 'examples to build', intOption, 3000)
+    .option('--steps <n>', 'RL steps per run (see clients/cli/src/demo-plan.json)', intOption, 0)
     .option('--no-train', 'skip training, deploying and inference (data + server only)')
     .action(async (opts) => {
       let worker: ChildProcess | undefined;

@@ -9,7 +9,7 @@ import {
   DeployDocument, DeploymentDocument, DeploymentsDocument, RegisterArtifactDocument, RilError, RollbackDeploymentDocument,
   type DeploymentFieldsFragment,
 } from '../../../sdk/src/index.js';
-import { fail, print, table } from '../output.js';
+import { fail, intOption, print, table } from '../output.js';
 import { remote, remoteOptions } from '../remote.js';
 
 const ms = (v: number | null | undefined) => (v == null ? '-' : `${v.toFixed(1)} ms`);
@@ -37,8 +37,8 @@ function bundleBytes(file: string): Buffer {
   }
 }
 
-export function deployCommand(program: Command) {
-  const deploy = program.command('deploy').description('student bundles and deployments on a running platform (RIL_API_URL, RIL_API_KEY)');
+/** `ril deploy` (the group's description is in ../main.ts). */
+export function deployCommand(deploy: Command) {
 
   remoteOptions(deploy.command('register <bundle>').description('upload a student bundle (directory or .tar.gz) and register it as a BUNDLE artifact'))
     .requiredOption('--name <name>', 'artifact name')
@@ -64,7 +64,7 @@ export function deployCommand(program: Command) {
     });
 
   remoteOptions(deploy.command('rollback <name>').description('make an earlier revision live again (default: the one before the live one)'))
-    .option('--revision <n>', 'revision number', (v) => Number(v))
+    .option('--revision <n>', 'revision number', intOption)
     .option('--json', 'JSON output')
     .action(async (name: string, opts) => {
       try {

@@ -47,8 +47,8 @@ async function waitForJobs(client: RilClient, ids: string[], bar: ReturnType<typ
   }
 }
 
-export function evalCommand(program: Command) {
-  const evals = program.command('eval').description('evaluation suites and their comparison tables (RIL_API_URL, RIL_API_KEY)');
+/** `ril eval` (the group's description is in ../main.ts). */
+export function evalCommand(evals: Command) {
 
   remoteOptions(evals.command('suites').description('list the evaluation suites with their newest version'))
     .option('--json', 'JSON output')

@@ -7,7 +7,7 @@ import {
   CancelRunDocument, CompareRunsDocument, CreateExperimentDocument, ExperimentDocument, ExperimentsDocument, RilError,
   RunDocument, RunProgressDocument, StartRunDocument, type Algorithm, type RilClient,
 } from '../../../sdk/src/index.js';
-import { fail, print, table } from '../output.js';
+import { fail, intOption, print, table } from '../output.js';
 import { remote, remoteOptions } from '../remote.js';
 
 /** The headline series a watch shows: RIL's rewards when the run has them, else the SFT loss; plus eval accuracy. */
@@ -68,8 +68,8 @@ export async function watchRun(ril: RilClient, runId: string, intervalMs: number
   }
 }
 
-export function experimentsCommand(program: Command) {
-  const experiments = program.command('experiments').description('experiments and their runs on a running platform (RIL_API_URL, RIL_API_KEY)');
+/** `ril experiments` (the group's description is in ../main.ts). */
+export function experimentsCommand(experiments: Command) {
 
   remoteOptions(experiments.command('create').description('create an experiment (config validated against the trainer schema)'))
     .requiredOption('--dataset <id>', 'dataset id')
@@ -90,8 +90,8 @@ export function experimentsCommand(program: Command) {
     });
 
   remoteOptions(experiments.command('start <experiment>').description('queue a run of an experiment (a TRAIN job for a worker)'))
-    .option('--seed <n>', 'seed', (v) => Number(v), 0)
-    .option('--priority <n>', 'job priority', (v) => Number(v), 0)
+    .option('--seed <n>', 'seed', intOption, 0)
+    .option('--priority <n>', 'job priority', intOption, 0)
     .option('--json', 'JSON output')
     .action(async (experimentId: string, opts) => {
       try {
@@ -137,7 +137,7 @@ export function experimentsCommand(program: Command) {
     });
 
   remoteOptions(experiments.command('watch <run>').description('follow a run live: a progress bar with the step, the rewards and the ETA; exits 0 when it succeeds'))
-    .option('--interval <ms>', 'poll interval', (v) => Number(v), 1000)
+    .option('--interval <ms>', 'poll interval', intOption, 1000)
     .option('--json', 'print one JSON line per update (and no bar)')
     .action(async (runId: string, opts) => {
       try {

@@ -3,17 +3,18 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { InferResponse } from '../../../sdk/src/index.js';
-import { fail } from '../output.js';
+import { fail, intOption, numberOption } from '../output.js';
 import { remote, remoteOptions } from '../remote.js';
 
-export function inferCommand(program: Command) {
-  remoteOptions(program.command('infer').description('ask a deployed student about an image; streams the answer'))
+/** `ril infer` (its description is in ../main.ts). */
+export function inferCommand(infer: Command) {
+  remoteOptions(infer)
     .requiredOption('--deployment <name>', 'deployment name')
     .requiredOption('--image <file>', 'PNG, JPEG or WebP image')
     .requiredOption('--question <text>', 'the question')
-    .option('--max-tokens <n>', 'generation budget', (v) => Number(v))
-    .option('--temperature <t>', '0 = greedy (default)', (v) => Number(v))
-    .option('--seed <n>', 'sampling seed', (v) => Number(v))
+    .option('--max-tokens <n>', 'generation budget', intOption)
+    .option('--temperature <t>', '0 = greedy (default)', numberOption)
+    .option('--seed <n>', 'sampling seed', intOption)
     .option('--no-stream', 'wait for the whole answer')
     .option('--json', 'print the final JSON answer (with timings) instead of streaming text')
     .action(async (opts) => {

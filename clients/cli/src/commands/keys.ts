@@ -3,8 +3,8 @@ import { bootstrapAdmin, createApiKey, ROLES } from '../../../../api/_lib/index.
 import { fail, print, table } from '../output.js';
 import { withLocal } from '../local.js';
 
-export function keysCommand(program: Command) {
-  const keys = program.command('keys').description('API keys (stored hashed; a secret is shown once)');
+/** `ril keys` (the group's description is in ../main.ts). */
+export function keysCommand(keys: Command) {
   keys.command('create').requiredOption('--role <role>', ROLES.join(' | ')).option('--name <name>', 'label', 'cli')
     .option('--json', 'JSON output')
     .action(async (opts) => {

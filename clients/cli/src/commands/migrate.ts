@@ -5,8 +5,8 @@ import { fail, print } from '../output.js';
 
 /** `ril migrate`: the release step that brings the database named by DATABASE_URL / RIL_HOME up to date.
  * Idempotent; run by `npm run demo` and by the Vercel build command. Functions never migrate at start-up. */
-export function migrateCommand(program: Command) {
-  program.command('migrate').description('apply pending database migrations (idempotent; a release step)')
+export function migrateCommand(migrate: Command) {
+  migrate
     .option('--json', 'JSON output')
     .action(async (opts) => {
       try {

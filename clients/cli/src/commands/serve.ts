@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadEnv } from '../../../../api/_lib/index.js';
 import { createPlatform, listen } from '../../../../api/_lib/server.js';
 import { dashboardBuilt, ensureBootstrapAdmin, hasActiveAdmin, NOT_BUILT, queueOptionsOf } from '../../../../api/_lib/index.js';
-import { fail } from '../output.js';
+import { fail, intOption } from '../output.js';
 import { startInProcessWorker } from '../../../../functions/teacher-fill/worker.js';
 
 /** Starts the platform; returns once it listens. Prints the bootstrap admin key on an empty key table (a fresh
@@ -31,9 +31,10 @@ export async function startServer(opts: { port?: number; host?: string; quiet?: 
   return { platform, http, bootstrapKey, env };
 }
 
-export function serveCommand(program: Command) {
-  program.command('serve').description('run the API (GraphQL, blobs) on PORT')
-    .option('--port <port>', 'port (default $PORT or 4000)', (v) => Number(v))
+/** `ril serve` (its description is in ../main.ts). */
+export function serveCommand(serve: Command) {
+  serve
+    .option('--port <port>', 'port (default $PORT or 4000)', intOption)
     .option('--host <host>', 'interface (default $RIL_HOST or 127.0.0.1)')
     .action(async (opts) => {
       try { await startServer({ port: opts.port, host: opts.host }); } catch (err) { fail(err); }

@@ -8,8 +8,8 @@ import { namesRemote, remote, remoteOptions } from '../remote.js';
 import { drainLocally, watchRemotely, type FillJobView } from './teacherFillJob.js';
 
 
-export function teachersCommand(program: Command) {
-  const teachers = program.command('teachers').description('register teachers, import and fill their response caches');
+/** `ril teachers` (the group's description is in ../main.ts). */
+export function teachersCommand(teachers: Command) {
 
   teachers.command('register').description('register a teacher (IMPORTED, or ENDPOINT: an OpenAI-compatible chat endpoint)')
     .requiredOption('--name <name>').requiredOption('--model <model>')

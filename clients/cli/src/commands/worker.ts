@@ -14,8 +14,8 @@ const KINDS = ['train', 'teacher-fill'] as const;
  * process, connected to the database directly like `ril serve` (RIL_HOME / DATABASE_URL), with the same drain as the
  * server's in-process worker and the cron function.
  */
-export function workerCommand(program: Command) {
-  program.command('worker').description('start a worker: Python training (TRAIN/EVALUATE over the API) or teacher fills (TEACHER_FILL, on the database)')
+export function workerCommand(worker: Command) {
+  worker
     .option('--kind <kind>', `${KINDS.join(' | ')}`, 'train')
     .option('--api <url>', 'train: API base URL (default $RIL_API_URL or http://127.0.0.1:$PORT)')
     .option('--key-file <file>', 'train: a file holding a WORKER key (mode 600; default: $RIL_API_KEY)')
