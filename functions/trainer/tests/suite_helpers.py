@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
+import pytest
 from PIL import Image
 
 
@@ -104,3 +105,15 @@ def judge_fields(body: dict) -> Tuple[str, str]:
     prompt = body["messages"][0]["content"]
     field = lambda name: prompt.split(name + ": ")[1].split("\n")[0]  # noqa: E731
     return field("Ground-truth answer"), field("Generated text")
+
+
+@pytest.fixture
+def servers():
+    made = []
+
+    def make(reply):
+        made.append(ChatServer(reply))
+        return made[-1]
+    yield make
+    for s in made:
+        s.close()

@@ -16,7 +16,7 @@ from ril_trainer.model import build_model
 from ril_trainer.suite_eval import (CheckpointProcessSubject, CheckpointSubject, Entry, ExternalSubject, MemoryStore,
                                     Record, TeacherSubject, entry_cases, entry_judge, judge_cache_path, score_entry,
                                     score_suite, suite_result)
-from suite_helpers import ChatServer, image_sha, judge_fields, make_dataset, request_image_sha, request_question
+from suite_helpers import ChatServer, image_sha, judge_fields, make_dataset, request_image_sha, request_question, servers  # noqa: F401 - a fixture
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 Q = ["What shape is shown?", "Is it a bar?", "How many squares?"]
@@ -32,16 +32,6 @@ def allow_local(monkeypatch):
     monkeypatch.setenv("RIL_API_KEY", "ril_platform")
 
 
-@pytest.fixture
-def servers():
-    made = []
-
-    def make(reply):
-        made.append(ChatServer(reply))
-        return made[-1]
-    yield make
-    for s in made:
-        s.close()
 
 
 # ----------------------------------------------------------------------------------------------
