@@ -16,7 +16,7 @@ from ril_trainer.model import build_model
 from ril_trainer.suite_eval import (CheckpointProcessSubject, CheckpointSubject, Entry, ExternalSubject, MemoryStore,
                                     Record, TeacherSubject, entry_cases, entry_judge, judge_cache_path, score_entry,
                                     score_suite, suite_result)
-from suite_helpers import ChatServer, image_sha, judge_fields, make_dataset, request_image_sha, request_question, servers  # noqa: F401 - a fixture
+from suite_helpers import image_sha, judge_fields, make_dataset, request_image_sha, request_question, servers  # noqa: F401 - a fixture
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 Q = ["What shape is shown?", "Is it a bar?", "How many squares?"]

@@ -29,7 +29,7 @@ from ril_trainer.config import model_config
 from ril_trainer.model import build_model
 from ril_trainer.suite_eval import CheckpointSubject, Entry, MemoryStore, TrainingSuite, entry_cases, entry_judge, score_entry
 from ril_trainer.worker.suite_job import write_training_suite
-from suite_helpers import ChatServer, image_sha, judge_fields, make_dataset, request_image_sha, servers  # noqa: F401 - a fixture
+from suite_helpers import image_sha, judge_fields, make_dataset, request_image_sha, servers  # noqa: F401 - a fixture
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
