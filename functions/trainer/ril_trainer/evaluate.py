@@ -82,7 +82,7 @@ def bundle_tokenizer(bundle_dir: str, manifest: Dict[str, object]) -> tok.Tokeni
 
 
 def bundle_accuracy(bundle_dir: str, data_dir: str, split: str = "test", limit: Optional[int] = None,
-                    max_new_tokens: int = 64) -> Dict[str, object]:
+                    max_new_tokens: Optional[int] = None) -> Dict[str, object]:
     """Accuracy of an exported ONNX bundle (what a deployment serves) with the same rule judge as training.
 
     The graphs run in onnxruntime-node (tools/onnx_greedy.mjs; Python onnxruntime is not a dependency),
@@ -100,7 +100,9 @@ def bundle_accuracy(bundle_dir: str, data_dir: str, split: str = "test", limit: 
     px = normalise(ds.images[indices], mcfg)
     tk = bundle_tokenizer(bundle_dir, manifest)
     prompts = [tk.encode_prompt(ds.examples[i].question) for i in indices]
-    out = run_node_greedy(bundle_dir, px, prompts, max_new_tokens)
+    # None: as many tokens as the model's positions allow after each prompt (it stops at <eos>): never a cap that
+    # cuts a verbose student's answer before its last word (the answer comes last in the teachers' style)
+    out = run_node_greedy(bundle_dir, px, prompts, max_new_tokens if max_new_tokens is not None else mcfg.max_seq_len)
     preds = [tk.decode(r["tokens"]) for r in out["results"]]
     correct = [bool(answers.rule_verdict(ds.examples[i].question, ds.examples[i].answer, p)) for p, i in zip(preds, indices)]
     return {"accuracy": sum(correct) / len(correct), "n": len(correct), "ms_per_token": out.get("ms_per_token")}

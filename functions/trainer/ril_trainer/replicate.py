@@ -170,25 +170,35 @@ def ensure_data(data: str, limit: int) -> None:
 
 
 def run_cli(cfg: Dict[str, Any], data: str, out: str) -> List[Dict[str, Any]]:
-    """``python3 -m ril_trainer train`` in a subprocess; reused when finished with the same config."""
+    """``python3 -m ril_trainer train`` in a subprocess; reused when finished with the same config.
+
+    An interrupted run with the same config resumes from its checkpoint and its events are appended (the curves
+    keep their early steps); a run directory left by another config starts clean (resuming another config's
+    checkpoint would mix two experiments, and overwriting its stdout once lost the GRPO / Dr.GRPO curves)."""
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "config.json")
     done = os.path.join(out, "stdout.jsonl")
-    if os.path.exists(done) and os.path.exists(path) and json.load(open(path)) == cfg:  # finished before: reuse
+    same = os.path.exists(path) and json.load(open(path)) == cfg
+    if same and os.path.exists(done):
         with open(done) as f:
             ev = [json.loads(line) for line in f if line.startswith("{")]
-        if any(e.get("event") == "done" for e in ev):
+        if any(e.get("event") == "done" for e in ev):  # finished before: reuse
             return ev
+    if not same:
+        for name in ("checkpoint.pt", "stdout.jsonl", "stderr.log", "wall_s.json"):
+            if os.path.exists(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
     with open(path, "w") as f:
         json.dump(cfg, f, indent=1)
     t0 = time.time()
-    with open(done, "w") as so, open(os.path.join(out, "stderr.log"), "w") as se:
+    with open(done, "a") as so, open(os.path.join(out, "stderr.log"), "a") as se:
         rc = subprocess.call([sys.executable, "-m", "ril_trainer", "train", "--config", path, "--data", data,
                               "--out", out], cwd=HERE, stdout=so, stderr=se)
     if rc:
         raise RuntimeError(f"train failed ({rc}): see {out}/stderr.log")
+    wall = (run_wall(out) or 0.0) + time.time() - t0  # an interrupted run's earlier time counts too
     with open(os.path.join(out, "wall_s.json"), "w") as f:
-        json.dump({"wall_s": time.time() - t0}, f)
+        json.dump({"wall_s": wall}, f)
     with open(done) as f:
         return [json.loads(line) for line in f if line.startswith("{")]
 
