@@ -1,14 +1,21 @@
-// `npm run bench:infer`: the student endpoint on `small` against PyTorch eager on the CPU.
+// `npm run bench:infer`: the student endpoint on `small`: its overhead, a concurrency sweep, and PyTorch eager.
 //
 // 1. A `small` bundle made by the trainer (test/helpers/bundle.ts; barely trained: speed does not depend on
 //    the weights, and greedy answers then run to the token budget).
-// 2. The server in a second Node process (bench/infer-server.ts); load from this process with plain fetch.
-//    Answers of 16 and 32 tokens: p50/p95 latency (client side), time to first token, decode tokens/s;
-//    requests/s with 4 and 8 concurrent clients.
-// 3. The raw session loop (StudentRuntime.generate, no HTTP, no preprocessing) in this process, same inputs.
-// 4. PyTorch eager: the trainer's own generate() (test/helpers/torch_greedy.py --bench), same examples,
-//    same thread count (RIL_INFER_THREADS, default 1).
-// Prints a markdown table. Env: BENCH_N (requests per measurement, default 40).
+// 2. Two server processes (bench/infer-server.ts), the same platform and bundle, one with the key cache off
+//    (RIL_KEY_CACHE_MS=0: a database read of the key per request, the baseline) and one with it on (1000 ms, the
+//    default; the per-token table and PyTorch comparison use this one);
+//    each also runs the loopback floor (a bare node:http server answering a tiny JSON). Load from this process
+//    with plain fetch.
+// 3. Overhead: per round, one request to the floor, one to each endpoint and one raw session loop
+//    (StudentRuntime.generate in this process, no HTTP, no preprocessing), interleaved so all four see the same
+//    machine; overhead = endpoint - raw loop at p50 and p99, next to the floor. Then the per-step breakdown
+//    (bench/infer-server.ts --spans).
+// 4. Concurrency sweep: 1, 2, 4, 8, 16 clients, N requests each: requests/s, tokens/s, p50/p99 latency, one column
+//    set per server configuration (SWEEP below: batched decoding adds its on/off configurations there).
+// 5. PyTorch eager: the trainer's own generate() (test/helpers/torch_greedy.py --bench), same examples,
+//    same thread count (RIL_INFER_THREADS, default 1); BENCH_TORCH=0 skips it.
+// Prints markdown tables. Env: BENCH_N (requests per measurement, default 60).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,30 +25,45 @@ import { preprocessImage } from '../api/_lib/inference/preprocess.js';
 import { StudentRuntime } from '../api/_lib/inference/runtime.js';
 import { studentBundle } from '../test/helpers/bundle.js';
 
-const N = Number(process.env.BENCH_N ?? 40);
+const N = Number(process.env.BENCH_N ?? 60);
+const TORCH = process.env.BENCH_TORCH !== '0';
 const THREADS = Number(process.env.RIL_INFER_THREADS ?? 1);
 const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]; };
-const f = (x: number, d = 2) => x.toFixed(d);
+const f = (x: number | null | undefined, d = 2) => (x == null || Number.isNaN(x) ? "-" : x.toFixed(d));
 
 const fx = await studentBundle({ size: 'small', steps: 2, examples: 300, parity: 16, maxNewTokens: 32 });
 const examples = fx.torch.map((e) => ({ ...e, png: fs.readFileSync(path.join(fx.data, e.image)) }));
 
-// ---- server process
-const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', 'infer-server.ts'), path.join(path.dirname(fx.bundleDir), 'bundle.tar.gz')],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RIL_INFER_THREADS: String(THREADS) } });
-const { url, key } = JSON.parse(await new Promise<string>((resolve) => readline.createInterface({ input: child.stdout! }).once('line', resolve)));
+// ---- server processes: the key cache off (the default) and on
+const archive = path.join(path.dirname(fx.bundleDir), 'bundle.tar.gz');
+function startServer(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', 'infer-server.ts'), archive, ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RIL_INFER_THREADS: String(THREADS), ...env } });
+  const first = new Promise<string>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`bench/infer-server.ts ${args.join(' ')} exited with ${code}`)));
+  });
+  return { child, first };
+}
+const servers = await Promise.all([{ RIL_KEY_CACHE_MS: '0' }, { RIL_KEY_CACHE_MS: '1000' }].map(async (env) => {
+  const s = startServer(env);
+  const info = JSON.parse(await s.first) as { url: string; floorUrl: string; key: string };
+  return { ...info, child: s.child };
+}));
+const [base, cached] = servers;
 
-async function call(i: number, maxTokens: number) {
+async function call(i: number, maxTokens: number, srv: { url: string; key: string } = cached, route = '/v1/infer') {
   const ex = examples[i % examples.length];
   const t = performance.now();
-  const r = await fetch(`${url}/v1/infer`, {
-    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+  const r = await fetch(`${srv.url}${route}`, {
+    method: 'POST', headers: { authorization: `Bearer ${srv.key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ deployment: 'small', image: ex.png.toString('base64'), question: ex.question, max_tokens: maxTokens }),
   });
   const body = await r.json() as any;
   if (r.status !== 200) throw new Error(JSON.stringify(body));
   return { ms: performance.now() - t, body };
 }
+const floorCall = (i: number) => call(i, 16, { url: base.floorUrl, key: base.key }, '/');
 
 const rows: string[][] = [];
 const results: Record<string, number> = {};
@@ -50,6 +72,24 @@ const rt = await StudentRuntime.load(fx.bundleDir, { threads: THREADS });
 const pixels = await Promise.all(examples.map((e) => preprocessImage(e.png, rt.manifest.preprocessing)));
 const preMs: number[] = [];
 for (const e of examples) { const t = performance.now(); await preprocessImage(e.png, rt.manifest.preprocessing); preMs.push(performance.now() - t); }
+
+const greedy = { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 };
+const rawCall = async (i: number, maxTokens: number) => {
+  const k = i % examples.length;
+  const t = performance.now();
+  await rt.generate({ pixelValues: pixels[k], promptIds: rt.tokenizer.encodePrompt(examples[k].question), maxTokens, sampling: greedy });
+  return performance.now() - t;
+};
+
+// ---- overhead: floor, both endpoints and the raw loop, interleaved request by request (16-token answers)
+const lat: Record<'floor' | 'base' | 'cached' | 'raw', number[]> = { floor: [], base: [], cached: [], raw: [] };
+for (let i = 0; i < 10; i++) { await floorCall(i); await call(i, 16, base); await call(i, 16, cached); await rawCall(i, 16); } // warm
+for (let i = 0; i < N * 2; i++) {
+  lat.floor.push((await floorCall(i)).ms);
+  lat.base.push((await call(i, 16, base)).ms);
+  lat.cached.push((await call(i, 16, cached)).ms);
+  lat.raw.push(await rawCall(i, 16));
+}
 
 // ---- PyTorch eager
 function torchBench(maxTokens: number) {
@@ -64,7 +104,7 @@ for (const maxTokens of [16, 32]) {
   const http: number[] = []; const server: number[] = []; const ttft: number[] = []; const tps: number[] = []; const toks: number[] = [];
   for (let i = 0; i < N; i++) {
     const { ms, body } = await call(i, maxTokens);
-    http.push(ms); server.push(body.timings.total_ms); ttft.push(body.timings.ttft_ms); tps.push(body.timings.decode_tokens_per_s); toks.push(body.tokens);
+    http.push(ms); server.push(body.timings.total_ms); ttft.push(body.timings.ttft_ms); if (body.timings.decode_tokens_per_s != null) tps.push(body.timings.decode_tokens_per_s); toks.push(body.tokens);
   }
   const raw: number[] = [];
   for (let i = 0; i < N; i++) {
@@ -73,7 +113,7 @@ for (const maxTokens of [16, 32]) {
     await rt.generate({ pixelValues: pixels[k], promptIds: rt.tokenizer.encodePrompt(examples[k].question), maxTokens, sampling: { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 } });
     raw.push(performance.now() - t);
   }
-  const pt = torchBench(maxTokens);
+  const pt = TORCH ? torchBench(maxTokens) : { latency_ms: [NaN], tokens: [NaN] };
   const meanTok = toks.reduce((a, b) => a + b, 0) / toks.length;
   const torchTok = pt.tokens.reduce((a, b) => a + b, 0) / pt.tokens.length;
   results[`ratio${maxTokens}`] = q(pt.latency_ms, 0.5) / q(http, 0.5);
@@ -82,21 +122,62 @@ for (const maxTokens of [16, 32]) {
     `${f(q(pt.latency_ms, 0.5) / q(raw, 0.5), 1)}x`]);
 }
 
-// ---- throughput under concurrency (16-token answers)
-const conc: string[] = [];
-for (const c of [1, 4, 8]) {
-  let next = 0;
-  const total = N * 2;
-  const t = performance.now();
-  await Promise.all(Array.from({ length: c }, async () => { while (next < total) await call(next++, 16); }));
-  conc.push(`${c}: ${f(total / ((performance.now() - t) / 1000), 0)} req/s`);
+// ---- concurrency sweep (16-token answers): one column set per configuration. Batched decoding adds its
+// "batching on" / "batching off" servers here, and a ratio column between them.
+const SWEEP = [{ name: 'key cache off', srv: base }, { name: 'key cache on', srv: cached }];
+const CLIENTS = [1, 2, 4, 8, 16];
+const sweep = new Map<string, { rps: number; tps: number; p50: number; p99: number }>();
+for (const c of CLIENTS) {
+  for (const { name, srv } of SWEEP) {
+    let next = 0;
+    const ms: number[] = [];
+    let tokens = 0;
+    const t = performance.now();
+    await Promise.all(Array.from({ length: c }, async () => {
+      while (next < N) { const r = await call(next++, 16, srv); ms.push(r.ms); tokens += r.body.tokens; }
+    }));
+    const s = (performance.now() - t) / 1000;
+    sweep.set(`${c}/${name}`, { rps: N / s, tps: tokens / s, p50: q(ms, 0.5), p99: q(ms, 0.99) });
+  }
 }
-child.kill('SIGTERM');
+for (const s of servers) s.child.kill('SIGTERM');
+
+// ---- per-step breakdown, in a fresh server process (nothing else running)
+const spans = await (async () => {
+  const ex = examples[0];
+  const png = path.join(fx.data, fx.torch[0].image);
+  const s = startServer({}, ['--spans', png, ex.question, String(Math.max(100, N * 2))]);
+  return JSON.parse(await s.first) as Record<string, { p50: number; p99: number }>;
+})();
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`\n### small, ${THREADS} thread(s), ${os.cpus().length} cores (${cpu}), node ${process.version}, N=${N} per row\n`);
 console.log('| answer tokens (max) | mean tokens | endpoint p50 ms | endpoint p95 ms | TTFT p50 ms | decode tok/s p50 | raw session loop p50 ms | preprocess p50 ms | HTTP overhead p50 ms | PyTorch eager p50 ms | PyTorch p95 ms | PyTorch mean tokens | PyTorch / endpoint | PyTorch / raw loop |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-console.log(`\nThroughput, 16-token answers, concurrent clients -> ${conc.join('; ')}`);
-console.log('HTTP overhead = client-measured latency minus the server\'s own total_ms (parse, auth, JSON, loopback); endpoint p50 - raw loop p50 - preprocess is the whole service overhead.');
+
+const o = (xs: number[]) => [q(xs, 0.5), q(xs, 0.99)];
+const [rawP50, rawP99] = o(lat.raw);
+console.log(`\n### Overhead, 16-token answers, ${N * 2} interleaved rounds (floor, endpoint key cache off, endpoint key cache on, raw loop)\n`);
+console.log('| | p50 ms | p99 ms | overhead over the raw loop p50 ms | overhead p99 ms |');
+console.log('|---|---|---|---|---|');
+console.log(`| loopback floor (bare node:http, same client and body) | ${f(q(lat.floor, 0.5), 3)} | ${f(q(lat.floor, 0.99), 3)} | | |`);
+console.log(`| raw session loop (generate only) | ${f(rawP50, 3)} | ${f(rawP99, 3)} | | |`);
+for (const [label, xs] of [['endpoint, key cache off (RIL_KEY_CACHE_MS=0)', lat.base], ['endpoint, key cache on (RIL_KEY_CACHE_MS=1000)', lat.cached]] as const) {
+  const [p50, p99] = o(xs);
+  console.log(`| ${label} | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - rawP50, 3)} | ${f(p99 - rawP99, 3)} |`);
+}
+console.log('\nOverhead = endpoint - raw session loop (each quantile of its own distribution): preprocessing, HTTP, JSON, auth, logging, metrics.');
+
+console.log('\n### Where the overhead goes: each step of one request alone, in the server process (ms)\n');
+console.log('| step | p50 | p99 |');
+console.log('|---|---|---|');
+for (const [k, v] of Object.entries(spans)) console.log(`| ${k} | ${f(v.p50, 3)} | ${f(v.p99, 3)} |`);
+
+console.log(`\n### Concurrency sweep, 16-token answers, ${N} requests per cell (batched decoding adds its on/off column sets here)\n`);
+console.log(`| clients | ${SWEEP.map((c) => `${c.name}: req/s | tok/s | p50 ms | p99 ms`).join(' | ')} |`);
+console.log(`|---|${SWEEP.map(() => '---|---|---|---|').join('')}`);
+for (const c of CLIENTS) {
+  console.log(`| ${c} | ${SWEEP.map(({ name }) => { const r = sweep.get(`${c}/${name}`)!; return `${f(r.rps, 0)} | ${f(r.tps, 0)} | ${f(r.p50)} | ${f(r.p99)}`; }).join(' | ')} |`);
+}
+console.log(`\nload average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(', ')}`);

@@ -1,7 +1,7 @@
 // Security part S4 (authentication under faults and across instances): a database fault during authentication
 // is 503 without internals on every route of `ril serve` and of the Vercel functions (#7), against a real
 // PostgreSQL server of this test's own that it stops and starts again; the per-key inference rate limit and key
-// revocation hold across two platforms on one database (#10).
+// revocation hold across two platforms on one database (#10: within RIL_KEY_CACHE_MS, at once when it is 0).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -127,12 +127,15 @@ describe('#7 a database fault during authentication is 503, not 401', { skip: pg
   });
 });
 
+/** The #10 instances' key cache TTL (ms): short, so the test waits it out quickly. */
+const KEY_CACHE_MS = 300;
+
 describe('#10 the inference rate limit and key revocation hold across instances', () => {
   let a: { platform: Platform; http: Awaited<ReturnType<typeof listen>> };
   let b: typeof a;
   before(async () => {
     const { home, databaseUrl } = await createTestDatabaseUrl();
-    const env = loadEnv({ RIL_HOME: home, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), RIL_INFER_RATE_LIMIT: '0.01', RIL_INFER_RATE_BURST: '4', RIL_TS_WORKER_POLL_MS: '0' });
+    const env = loadEnv({ RIL_HOME: home, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), RIL_INFER_RATE_LIMIT: '0.01', RIL_INFER_RATE_BURST: '4', RIL_TS_WORKER_POLL_MS: '0', RIL_KEY_CACHE_MS: String(KEY_CACHE_MS) });
     const pa = await createPlatform(env);
     const pb = await createPlatform(env);
     a = { platform: pa, http: await listen(pa, 0) };
@@ -161,17 +164,37 @@ describe('#10 the inference rate limit and key revocation hold across instances'
     assert.equal(all.filter((x) => x === 429).length, 8, `limited: ${all}`);
   });
 
-  test('#10 a key revoked through one instance is refused by the other at once', async () => {
+  test('#10 a key revoked through one instance is refused by it at once and by the other within RIL_KEY_CACHE_MS', async () => {
     const { key, secret } = await createApiKey(a.platform.db.prisma, 'to-revoke', 'INFERENCE');
-    const models = () => fetch(`${b.http.url}/v1/models`, { headers: { authorization: `Bearer ${secret}` } });
-    assert.equal((await models()).status, 200, 'B knows the key (and would have cached it)');
+    const models = (base = b.http.url) => fetch(`${base}/v1/models`, { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal((await models()).status, 200, 'B knows the key and caches it');
+    assert.equal((await models(a.http.url)).status, 200, 'so does A');
     const admin = (await createApiKey(a.platform.db.prisma, 'admin', 'ADMIN')).secret;
     const revoke = await fetch(`${a.http.url}/graphql`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
       body: JSON.stringify({ query: 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', variables: { id: key.id } }),
     });
     assert.equal(revoke.status, 200);
-    assert.equal((await models()).status, 401, 'B refuses it on the next request');
+    assert.equal((await models(a.http.url)).status, 401, 'A, where it was revoked, refuses it on the next request');
+    await new Promise((r) => setTimeout(r, KEY_CACHE_MS + 50)); // past B's TTL (no timing asserted: only waited out)
+    assert.equal((await models()).status, 401, 'B refuses it once its cached entry is older than RIL_KEY_CACHE_MS');
     assert.equal((await infer(b.http.url, secret)).status, 401);
+  });
+
+  test('#10 with RIL_KEY_CACHE_MS=0 the other instance refuses a revoked key at once', async () => {
+    const { home, databaseUrl } = await createTestDatabaseUrl();
+    const env = loadEnv({ RIL_HOME: home, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), RIL_KEY_CACHE_MS: '0', RIL_TS_WORKER_POLL_MS: '0' });
+    const pc = await createPlatform(env);
+    const pd = await createPlatform(env);
+    const [c, d] = [await listen(pc, 0), await listen(pd, 0)];
+    try {
+      const { key, secret } = await createApiKey(pc.db.prisma, 'to-revoke-now', 'INFERENCE');
+      const models = () => fetch(`${d.url}/v1/models`, { headers: { authorization: `Bearer ${secret}` } });
+      assert.equal((await models()).status, 200);
+      await pc.db.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+      assert.equal((await models()).status, 401, 'D refuses it on the next request');
+    } finally {
+      for (const [h, p] of [[c, pc], [d, pd]] as const) { await h.close(); await p.close(); }
+    }
   });
 });

@@ -89,6 +89,10 @@ const schema = z.object({
   RIL_INFER_RATE_LIMIT: z.coerce.number().min(0).default(50),
   /** ... and the bucket size (requests allowed in a burst). Over the limit: 429 with retry-after. */
   RIL_INFER_RATE_BURST: z.coerce.number().int().min(1).default(100),
+  /** How long (ms) a server trusts a key it has checked against the database for the /v1/* inference routes
+   * (a per-process cache of valid keys; 0 = off, every request reads the key). A key revoked through another
+   * instance is refused here at the latest this long after; one revoked through this instance at once. */
+  RIL_KEY_CACHE_MS: z.coerce.number().int().min(0).default(1000),
   /** How long a server trusts its cached view of a deployment's live revision (ms) before re-reading it, so a
    * deploy/rollback made by another instance is picked up; deploys made by this instance switch at once. */
   RIL_DEPLOYMENT_REFRESH_MS: z.coerce.number().int().min(0).default(2000),

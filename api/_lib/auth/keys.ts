@@ -62,6 +62,65 @@ export async function authenticate(prisma: PrismaClient, header: string | undefi
   return { keyId: key.id, name: key.name, role: key.role };
 }
 
+/** Most keys one KeyCache holds (it is cleared when full: only valid keys enter it, and an operator has few). */
+const KEY_CACHE_MAX = 10_000;
+
+/** The KeyCaches of this process by database client, so a revocation made here reaches them at once. */
+const cachesOf = new WeakMap<object, Set<KeyCache>>();
+
+/**
+ * A short-TTL, per-process cache of authenticated keys in front of `authenticate` (RIL_KEY_CACHE_MS; 0 = off).
+ * Only keys that were valid are cached (an unknown, revoked or malformed key goes to the database every time),
+ * by the sha256 of the secret, for at most `ttlMs` after the database last said the key was valid. So:
+ * - a key revoked through this process (Mutation.revokeApiKey -> forgetKey) is refused here at once;
+ * - a key revoked through another instance, or deleted from the database, is refused here at the latest `ttlMs`
+ *   after that instance's revocation (the bound documented in docs/security.md);
+ * - a database fault on a cache miss is 503 as before; a hit needs no database.
+ */
+export class KeyCache {
+  private readonly entries = new Map<string, { principal: Principal; until: number }>();
+
+  constructor(private readonly prisma: PrismaClient, readonly ttlMs: number, private readonly clock: () => number = Date.now) {
+    if (ttlMs > 0) {
+      let set = cachesOf.get(prisma);
+      if (!set) cachesOf.set(prisma, (set = new Set()));
+      set.add(this);
+    }
+  }
+
+  async authenticate(header: string | undefined | null): Promise<Principal | null> {
+    if (this.ttlMs <= 0 || !header) return authenticate(this.prisma, header);
+    const secret = header.replace(/^Bearer\s+/i, '').trim();
+    if (!secret) return null;
+    const hash = hashSecret(secret);
+    const hit = this.entries.get(hash);
+    const now = this.clock();
+    if (hit && hit.until > now) {
+      noteCaller(hit.principal.role);
+      return hit.principal;
+    }
+    if (hit) this.entries.delete(hash);
+    const principal = await authenticate(this.prisma, secret, new Date(now)); // throws for a bad or revoked key
+    if (principal) {
+      if (this.entries.size >= KEY_CACHE_MAX) this.entries.clear();
+      this.entries.set(hash, { principal, until: now + this.ttlMs });
+    }
+    return principal;
+  }
+
+  /** Drops a key's entries (its revocation was made in this process). */
+  forget(keyId: string) {
+    for (const [hash, e] of this.entries) if (e.principal.keyId === keyId) this.entries.delete(hash);
+  }
+
+  get size() { return this.entries.size; }
+}
+
+/** A key was revoked through this process: every KeyCache of this database client refuses it from now on. */
+export function forgetKey(prisma: PrismaClient, keyId: string) {
+  for (const cache of cachesOf.get(prisma) ?? []) cache.forget(keyId);
+}
+
 /** Records a use; conditional, so concurrent requests on several instances write it once per interval. A failure
  * is logged and ignored: bookkeeping must not refuse a valid key. */
 async function touchKey(prisma: PrismaClient, id: string, now: Date) {

@@ -1,6 +1,6 @@
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import { notFound } from '../errors.js';
-import { createApiKey } from './keys.js';
+import { createApiKey, forgetKey } from './keys.js';
 
 export const keyResolvers: Resolvers = {
   Query: {
@@ -12,7 +12,9 @@ export const keyResolvers: Resolvers = {
     revokeApiKey: async (_p, { id }, { db }) => {
       const key = await db.prisma.apiKey.findUnique({ where: { id } });
       if (!key) throw notFound(`API key ${id}`);
-      return db.prisma.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+      const revoked = await db.prisma.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+      forgetKey(db.prisma, id); // this process's key caches refuse it at once (other instances within RIL_KEY_CACHE_MS)
+      return revoked;
     },
   },
   ApiKey: {

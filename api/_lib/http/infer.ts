@@ -11,7 +11,7 @@ import type http from 'node:http';
 import { INFER } from '../auth/access.js';
 import type { Env } from '../env.js';
 import { AppError, badInput, httpStatus } from '../errors.js';
-import { authenticate, requireRole, type Principal } from '../auth/keys.js';
+import { KeyCache, requireRole, type Principal } from '../auth/keys.js';
 import { RateLimiter } from '../auth/rateLimit.js';
 import { decodeImageInput, payloadTooLarge } from '../inference/input.js';
 import type { InferencePort, InferRequest, InferResult } from '../inference/port.js';
@@ -95,8 +95,9 @@ export function createInferRoutes(services: Services, inference: InferencePort):
   const { env, db } = services;
   // Shared by every instance on the database (api/_lib/auth/rateLimit.ts), keyed by the API key's id.
   const limiter = new RateLimiter(db, env.RIL_INFER_RATE_LIMIT, env.RIL_INFER_RATE_BURST);
-  // No per-process cache of authenticated keys: a revoked key must be refused by every instance at once, and the
-  // lookup is one indexed read by hash (see docs/security.md for the measurement).
+  // Valid keys are trusted for RIL_KEY_CACHE_MS without a database read (0 = every request reads the key): a key
+  // revoked through this process is refused at once, through another instance within that bound (docs/security.md).
+  const keys = new KeyCache(db.prisma, env.RIL_KEY_CACHE_MS);
 
   async function limitKey(principal: Principal) {
     const wait = await limiter.take(`infer:${principal.keyId}`);
@@ -204,7 +205,7 @@ export function createInferRoutes(services: Services, inference: InferencePort):
   const openAiRoute = (fn: (req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) => Promise<void>): Route =>
     async (req, res) => {
       try {
-        await fn(req, res, () => authenticate(db.prisma, keyOf(req)));
+        await fn(req, res, () => keys.authenticate(keyOf(req)));
       } catch (err) {
         const code = (err as AppError).extensions?.code as string | undefined;
         if (!code || (httpStatus(code) >= 500 && code !== 'SERVICE_UNAVAILABLE') || res.headersSent) throw err;
