@@ -53,7 +53,8 @@ if (process.argv[3] === '--spans') {
     await time('request id + URL parse + route', () => { crypto.randomUUID(); return routeOf(new URL('/v1/infer', 'http://localhost')); });
     const resolved = await time('resolve deployment (cached live revision)', () => platform.inference.resolve('small'));
     const bytes = await time('base64 decode', () => decodeImageInput(png.toString('base64'), 'image'));
-    const pixels = await time('preprocess (sharp)', () => preprocessImage(bytes, resolved.runtime.manifest.preprocessing));
+    await time('preprocess, sharp (RIL_INFER_FAST_PNG=0)', () => preprocessImage(bytes, resolved.runtime.manifest.preprocessing, { fastPng: false }));
+    const pixels = await time('preprocess, PNG fast path (default)', () => preprocessImage(bytes, resolved.runtime.manifest.preprocessing));
     const { promptIds } = await time('prompt (tokenize)', () => promptOf(resolved.runtime, question, 16));
     const turn = await time('admission gate', () => platform.inference.gate.acquire());
     const g = await time('generate (16 tokens max)', () => resolved.runtime.generate({ pixelValues: pixels, promptIds, maxTokens: 16, sampling: { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 } }));

@@ -2,9 +2,9 @@
 //
 // 1. A `small` bundle made by the trainer (test/helpers/bundle.ts; barely trained: speed does not depend on
 //    the weights, and greedy answers then run to the token budget).
-// 2. Two server processes (bench/infer-server.ts), the same platform and bundle, one with the key cache off
-//    (RIL_KEY_CACHE_MS=0: a database read of the key per request, the baseline) and one with it on (1000 ms, the
-//    default; the per-token table and PyTorch comparison use this one);
+// 2. Three server processes (bench/infer-server.ts), the same platform and bundle: before issue 15's cuts
+//    (RIL_KEY_CACHE_MS=0: a database read of the key per request; RIL_INFER_FAST_PNG=0: sharp for every image),
+//    the key cache alone, and both (the defaults; the per-token table and the PyTorch comparison use this one);
 //    each also runs the loopback floor (a bare node:http server answering a tiny JSON). Load from this process
 //    with plain fetch.
 // 3. Overhead: per round, one request to the floor, one to each endpoint and one raw session loop
@@ -45,12 +45,16 @@ function startServer(env: Record<string, string>, args: string[] = []) {
   });
   return { child, first };
 }
-const servers = await Promise.all([{ RIL_KEY_CACHE_MS: '0' }, { RIL_KEY_CACHE_MS: '1000' }].map(async (env) => {
+const servers = await Promise.all([
+  { RIL_KEY_CACHE_MS: '0', RIL_INFER_FAST_PNG: '0' }, // before issue 15's cuts
+  { RIL_KEY_CACHE_MS: '1000', RIL_INFER_FAST_PNG: '0' }, // the key cache alone
+  { RIL_KEY_CACHE_MS: '1000', RIL_INFER_FAST_PNG: '1' }, // both: the defaults
+].map(async (env) => {
   const s = startServer(env);
   const info = JSON.parse(await s.first) as { url: string; floorUrl: string; key: string };
   return { ...info, child: s.child };
 }));
-const [base, cached] = servers;
+const [base, keyOnly, cached] = servers;
 
 async function call(i: number, maxTokens: number, srv: { url: string; key: string } = cached, route = '/v1/infer') {
   const ex = examples[i % examples.length];
@@ -82,11 +86,12 @@ const rawCall = async (i: number, maxTokens: number) => {
 };
 
 // ---- overhead: floor, both endpoints and the raw loop, interleaved request by request (16-token answers)
-const lat: Record<'floor' | 'base' | 'cached' | 'raw', number[]> = { floor: [], base: [], cached: [], raw: [] };
-for (let i = 0; i < 10; i++) { await floorCall(i); await call(i, 16, base); await call(i, 16, cached); await rawCall(i, 16); } // warm
+const lat: Record<'floor' | 'base' | 'keyOnly' | 'cached' | 'raw', number[]> = { floor: [], base: [], keyOnly: [], cached: [], raw: [] };
+for (let i = 0; i < 10; i++) { await floorCall(i); await call(i, 16, base); await call(i, 16, keyOnly); await call(i, 16, cached); await rawCall(i, 16); } // warm
 for (let i = 0; i < N * 2; i++) {
   lat.floor.push((await floorCall(i)).ms);
   lat.base.push((await call(i, 16, base)).ms);
+  lat.keyOnly.push((await call(i, 16, keyOnly)).ms);
   lat.cached.push((await call(i, 16, cached)).ms);
   lat.raw.push(await rawCall(i, 16));
 }
@@ -124,7 +129,7 @@ for (const maxTokens of [16, 32]) {
 
 // ---- concurrency sweep (16-token answers): one column set per configuration. Batched decoding adds its
 // "batching on" / "batching off" servers here, and a ratio column between them.
-const SWEEP = [{ name: 'key cache off', srv: base }, { name: 'key cache on', srv: cached }];
+const SWEEP = [{ name: 'before', srv: base }, { name: 'after (defaults)', srv: cached }];
 const CLIENTS = [1, 2, 4, 8, 16];
 const sweep = new Map<string, { rps: number; tps: number; p50: number; p99: number }>();
 for (const c of CLIENTS) {
@@ -158,12 +163,13 @@ for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 
 const o = (xs: number[]) => [q(xs, 0.5), q(xs, 0.99)];
 const [rawP50, rawP99] = o(lat.raw);
-console.log(`\n### Overhead, 16-token answers, ${N * 2} interleaved rounds (floor, endpoint key cache off, endpoint key cache on, raw loop)\n`);
+console.log(`\n### Overhead, 16-token answers, ${N * 2} interleaved rounds (floor, the three endpoints, raw loop)\n`);
 console.log('| | p50 ms | p99 ms | overhead over the raw loop p50 ms | overhead p99 ms |');
 console.log('|---|---|---|---|---|');
 console.log(`| loopback floor (bare node:http, same client and body) | ${f(q(lat.floor, 0.5), 3)} | ${f(q(lat.floor, 0.99), 3)} | | |`);
 console.log(`| raw session loop (generate only) | ${f(rawP50, 3)} | ${f(rawP99, 3)} | | |`);
-for (const [label, xs] of [['endpoint, key cache off (RIL_KEY_CACHE_MS=0)', lat.base], ['endpoint, key cache on (RIL_KEY_CACHE_MS=1000)', lat.cached]] as const) {
+for (const [label, xs] of [['endpoint before (RIL_KEY_CACHE_MS=0 RIL_INFER_FAST_PNG=0)', lat.base], ['endpoint, key cache on (RIL_KEY_CACHE_MS=1000 RIL_INFER_FAST_PNG=0)', lat.keyOnly],
+  ['endpoint, key cache + PNG fast path (the defaults)', lat.cached]] as const) {
   const [p50, p99] = o(xs);
   console.log(`| ${label} | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - rawP50, 3)} | ${f(p99 - rawP99, 3)} |`);
 }

@@ -12,6 +12,7 @@
 import { imageSize } from 'image-size';
 import sharp from 'sharp';
 import { badInput } from '../errors.js';
+import { decodeSimplePng } from './png.js';
 import type { PreprocessingSpec } from './spec.js';
 
 export type { PreprocessingSpec };
@@ -33,10 +34,16 @@ export function checkImageHeader(bytes: Buffer, width: number, height: number): 
   }
 }
 
-export async function preprocessImage(bytes: Buffer, spec: PreprocessingSpec): Promise<Float32Array> {
+export interface PreprocessOptions {
+  /** Decode simple 8-bit gray/RGB PNGs without sharp (png.ts; RIL_INFER_FAST_PNG, default on): the same pixels. */
+  fastPng?: boolean;
+}
+
+export async function preprocessImage(bytes: Buffer, spec: PreprocessingSpec, opts: PreprocessOptions = {}): Promise<Float32Array> {
   const [H, W] = spec.image_size;
-  const C = spec.channels;
   checkImageHeader(bytes, W, H);
+  const simple = opts.fastPng !== false ? decodeSimplePng(bytes, W, H) : null;
+  if (simple) return normalise(simple.data, simple.channels, spec);
   let data: Buffer;
   let width: number;
   let height: number;
@@ -50,9 +57,23 @@ export async function preprocessImage(bytes: Buffer, spec: PreprocessingSpec): P
     throw badInput(`the image could not be decoded (${(err as Error).message.split('\n')[0]}); send a PNG, JPEG or WebP`);
   }
   if (width !== W || height !== H) throw badInput(`the image is ${width}x${height}; this model takes ${W}x${H} (no resize)`);
+  return normalise(data, 3, spec);
+}
+
+/** The model input from 8-bit pixels, interleaved: 3 channels (sRGB) or 1 (gray, which sharp gives as R = G = B). */
+function normalise(data: Uint8Array, channels: 1 | 3, spec: PreprocessingSpec): Float32Array {
+  const [H, W] = spec.image_size;
+  const C = spec.channels;
   const n = H * W;
   const x = new Float32Array(C * n);
-  if (C === 1) {
+  if (channels === 1) {
+    // gray: PIL's L of (g, g, g) is g; RGB of gray is (g, g, g)
+    for (let c = 0; c < C; c++) {
+      const mean = spec.mean[c];
+      const std = spec.std[c];
+      for (let p = 0; p < n; p++) x[c * n + p] = (data[p] / 255 - mean) / std;
+    }
+  } else if (C === 1) {
     const mean = spec.mean[0];
     const std = spec.std[0];
     for (let p = 0; p < n; p++) {

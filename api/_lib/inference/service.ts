@@ -245,7 +245,7 @@ export class InferenceService implements InferencePort {
     let t1: number;
     let g: Awaited<ReturnType<StudentRuntime['generate']>>;
     try {
-      const pixelValues = await preprocessImage(req.image, runtime.manifest.preprocessing);
+      const pixelValues = await preprocessImage(req.image, runtime.manifest.preprocessing, { fastPng: this.deps.env.RIL_INFER_FAST_PNG === '1' });
       t1 = performance.now();
       g = await runtime.generate({
         pixelValues, promptIds, maxTokens: req.maxTokens ?? Math.min(DEFAULT_MAX_TOKENS, budget), onToken: req.onToken, signal: req.signal,
