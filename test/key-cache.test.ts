@@ -66,6 +66,9 @@ describe('KeyCache', () => {
     assert.equal(cache.size, 0);
     assert.equal(await cache.authenticate(undefined), null);
     assert.equal(await cache.authenticate('Bearer  '), null);
+    const valid = (await createApiKey(db.prisma, 'parsed-once', 'INFERENCE')).secret;
+    assert.equal(await code(cache.authenticate(`Bearer Bearer ${valid}`)), await code(authenticate(db.prisma, `Bearer Bearer ${valid}`)), 'the header is read as authenticate reads it');
+    assert.equal(cache.size, 0);
     const { key, secret } = await createApiKey(db.prisma, 'uncached', 'INFERENCE');
     const off = new KeyCache(db.prisma, 0, clock);
     assert.ok(await off.authenticate(secret));

@@ -100,7 +100,7 @@ export class KeyCache {
       return hit.principal;
     }
     if (hit) this.entries.delete(hash);
-    const principal = await authenticate(this.prisma, secret, new Date(now)); // throws for a bad or revoked key
+    const principal = await authenticate(this.prisma, header, new Date(now)); // throws for a bad or revoked key
     if (principal) {
       if (this.entries.size >= KEY_CACHE_MAX) this.entries.clear();
       this.entries.set(hash, { principal, until: now + this.ttlMs });
