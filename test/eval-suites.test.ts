@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { startTestServer, errorCode, type TestServer } from './helpers/server.js';
 import { writeDataset } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
-import { queueSuiteEvaluation, type SubjectInput } from '../api/_lib/evals/service.js';
+import type { SubjectInput } from '../api/_lib/evals/service.js';
+import { leaseSuiteEvaluation } from './helpers/evals.js';
 import { meanInterval, t975 } from '../api/_lib/evals/stats.js';
 import { csvField, latexEscape, parseDatasetSpec, toCsv, toLatex, toMarkdown, type TableText } from '../clients/cli/src/evalTable.js';
 
@@ -32,12 +33,8 @@ const DEPLOYMENT: SubjectInput = { kind: 'DEPLOYMENT', deployment: 'fm-student' 
 const EXTERNAL: SubjectInput = { kind: 'EXTERNAL', endpoint: 'https://api.example.com/v1', model: 'big-vlm' };
 
 /** Queues an EVALUATE job of `subject` over suite `bench` and leases it to `worker` (with that worker's key). */
-async function leaseEvaluation(subject: SubjectInput, worker = workerId, key = keys.worker, suite = 'bench') {
-  const queued = await queueSuiteEvaluation(t.platform.db, { suite, subject }, t.platform.env);
-  const job = (await ok(`mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [EVALUATE] }) { id attempts payload } }`, { w: worker }, key)).claimJob;
-  assert.equal(job.id, queued.id);
-  return { jobId: job.id as string, attempt: job.attempts as number, payload: job.payload };
-}
+const leaseEvaluation = (subject: SubjectInput, worker = workerId, key = keys.worker, suite = 'bench') =>
+  leaseSuiteEvaluation(t, { id: worker, key }, suite, subject);
 
 const RECORD = `mutation($i: RecordEvalResultInput!) { recordEvalResult(input: $i) { id accuracy n meanResponseLength subject { kind label } entry { position } } }`;
 function record(lease: { jobId: string; attempt: number }, entryId: string, accuracy: number, opts: { worker?: string; key?: string; n?: number } = {}) {

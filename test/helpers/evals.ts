@@ -1,13 +1,11 @@
 // Evaluation-suite results written the way a worker writes them: the suite's EVALUATE job is queued
-// (queueSuiteEvaluation: not on the API yet), claimed by a registered worker with its WORKER key, and each dataset's
-// accuracy is recorded on that lease through the real API (recordEvalResult).
+// (queueSuiteEvaluation), claimed by a registered worker with its WORKER key, and each dataset's accuracy is recorded
+// on that lease through the real API (recordEvalResult).
 import assert from 'node:assert/strict';
-import { queueSuiteEvaluation, type SubjectInput } from '../../api/_lib/evals/service.js';
+import { queueSuiteEvaluation, type SubjectInput, type SuiteEvaluationPayload } from '../../api/_lib/evals/service.js';
 import type { TestServer } from './server.js';
 
 export interface EvalWorker { id: string; key: string }
-
-export interface SuitePayloadEntry { entryId: string; split: string; sampleLimit: number | null; judge: { kind: string } }
 
 /** Registers a worker under a WORKER key (one per test file is enough: it holds one EVALUATE job at a time). */
 export async function registerEvalWorker(t: TestServer, key: string, name = 'eval-box'): Promise<EvalWorker> {
@@ -22,7 +20,7 @@ export async function leaseSuiteEvaluation(t: TestServer, worker: EvalWorker, su
   const r = await t.gql(`mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [EVALUATE] }) { id attempts payload } }`, { w: worker.id }, worker.key);
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   assert.equal(r.data.claimJob?.id, queued.id, 'the worker holds the job just queued');
-  return { jobId: r.data.claimJob.id as string, attempt: r.data.claimJob.attempts as number, payload: r.data.claimJob.payload as { suite: string; datasets: SuitePayloadEntry[] } };
+  return { jobId: r.data.claimJob.id as string, attempt: r.data.claimJob.attempts as number, payload: r.data.claimJob.payload as SuiteEvaluationPayload };
 }
 
 /**

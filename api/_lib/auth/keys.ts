@@ -42,9 +42,12 @@ export const databaseUnavailable = () =>
 /** Resolves `Authorization: Bearer <key>` (or a bare key) to a principal; null when absent. Only a key that is
  * unknown or revoked is UNAUTHENTICATED (401); a database fault while looking it up is SERVICE_UNAVAILABLE (503,
  * the raw error logged here and never sent), so an outage neither reads as "your key is bad" nor leaks internals. */
+/** The secret of `Authorization: Bearer <key>` (or of a bare key); '' when there is none. */
+const secretOf = (header: string) => header.replace(/^Bearer\s+/i, '').trim();
+
 export async function authenticate(prisma: PrismaClient, header: string | undefined | null, now = new Date()): Promise<Principal | null> {
   if (!header) return null;
-  const secret = header.replace(/^Bearer\s+/i, '').trim();
+  const secret = secretOf(header);
   if (!secret) return null;
   let key;
   try {
@@ -90,7 +93,7 @@ export class KeyCache {
 
   async authenticate(header: string | undefined | null): Promise<Principal | null> {
     if (this.ttlMs <= 0 || !header) return authenticate(this.prisma, header);
-    const secret = header.replace(/^Bearer\s+/i, '').trim();
+    const secret = secretOf(header);
     if (!secret) return null;
     const hash = hashSecret(secret);
     const hit = this.entries.get(hash);
