@@ -238,7 +238,7 @@ class JobRunner:
     # -- TRAIN --
     def run_train(self) -> Dict[str, Any]:
         p = self.payload
-        data_dir = materialize_dataset(self.api, p["datasetId"], p.get("teachers") or [], self.cache)
+        data_dir = self.materialize(p["datasetId"], p.get("teachers") or [])
         run_dir = os.path.join(self.cache, "runs", p["runId"])
         os.makedirs(run_dir, exist_ok=True)
         ckpt_path = os.path.join(run_dir, "checkpoint.pt")
@@ -296,9 +296,7 @@ class JobRunner:
                 except ApiError as err:
                     if err.code != "CONFLICT":
                         raise
-                    _log(f"job {self.job['id']}: lease lost ({err}); stopping")
-                    self.lease_lost.set()
-                    self._stop_child()
+                    self.lose_lease(err)
                     continue
                 self.heartbeat()
             elif kind == "done":
@@ -332,7 +330,7 @@ class JobRunner:
         split, with the trainer's rule judge either way."""
         p = self.payload
         split = p.get("split", "test")
-        data_dir = materialize_dataset(self.api, p["datasetId"], [], self.cache)
+        data_dir = self.materialize(p["datasetId"], [])
         if p.get("artifactId"):
             art = self.api.gql("""query($a: ID!) { artifact(id: $a) { kind blobSha256 } }""", {"a": p["artifactId"]})["artifact"]
             if not art or art["kind"] != "BUNDLE":
