@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
@@ -62,6 +63,34 @@ describe('blob store over HTTP', () => {
     const r = await put(sha256(big), big);
     assert.equal(r.status, 413);
     assert.equal(await t.platform.db.prisma.blob.count({ where: { sha256: sha256(big) } }), 0);
+  });
+
+  test('exploit: chunked bodies far over the limit, sent again and again, do not crash the server', async () => {
+    // The local store once destroyed its temporary file's write stream with an fs write in flight: that write's
+    // ERR_STREAM_DESTROYED became an uncaught exception a little later, which kills a `ril serve` process.
+    const uncaught: Error[] = [];
+    const catcher = (err: Error) => { uncaught.push(err); };
+    process.on('uncaughtException', catcher);
+    try {
+      const chunked = () => new ReadableStream({ start(ctl) { for (let i = 0; i < 16; i++) ctl.enqueue(new Uint8Array(64 << 10)); ctl.close(); } });
+      const statuses = new Set<number>();
+      for (let i = 0; i < 12; i++) {
+        try {
+          const r = await fetch(`${t.url}/blobs/${'b'.repeat(64)}`, { method: 'PUT', headers: bearer(), body: chunked(), duplex: 'half' } as RequestInit);
+          statuses.add(r.status);
+          await r.arrayBuffer();
+        } catch { statuses.add(0); } // a reset: counted, and refused below
+      }
+      await new Promise((r) => setTimeout(r, 300)); // the late fs callbacks land within milliseconds
+      assert.deepEqual(uncaught.map((e) => e.message), []);
+      assert.deepEqual([...statuses], [413], 'each one is answered 413, none waits for a keep-alive timeout or meets a reset');
+      // on a new connection: the pooled ones may be the ones the server cut
+      const health = await new Promise<number>((resolve, reject) => http.get(`${t.url}/healthz`, { agent: false }, (r) => { r.resume(); resolve(r.statusCode ?? 0); }).on('error', reject));
+      assert.equal(health, 200, 'the server is still up');
+      assert.deepEqual(fs.readdirSync(t.home, { recursive: true }).filter((f) => path.basename(String(f)).startsWith('b'.repeat(64))), [], 'no temporary file is left');
+    } finally {
+      process.off('uncaughtException', catcher);
+    }
   });
 
   test('auth: no key 401, inference key 403, unknown blob 404, bad hash 400', async () => {

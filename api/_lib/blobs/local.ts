@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { PrismaClient } from '../db/index.js';
 import { badInput, notFound } from '../errors.js';
 import type { UrlSigner } from './signing.js';
@@ -92,15 +93,21 @@ export class LocalBlobStore extends BaseBlobStore {
     const tmp = await this.tmpFile(expected);
     const hash = crypto.createHash('sha256');
     let seen = 0;
+    const maxBytes = this.maxBytes;
     const out = fs.createWriteStream(tmp);
+    // An fs write still in flight when the stream is destroyed (the body went over the limit, or the client left)
+    // reports ERR_STREAM_DESTROYED as an 'error' event after the pipeline has already failed: without a listener
+    // that event is an uncaught exception, and a hostile client could crash the server with a chunked body.
+    out.on('error', () => {});
     try {
-      for await (const chunk of body) {
-        seen += (chunk as Buffer).length;
-        if (seen > this.maxBytes) throw tooLarge(this.maxBytes);
-        hash.update(chunk as Buffer);
-        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-      }
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      await pipeline(body, async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          seen += chunk.length;
+          if (seen > maxBytes) throw tooLarge(maxBytes);
+          hash.update(chunk);
+          yield chunk;
+        }
+      }, out);
       const actual = hash.digest('hex');
       if (actual !== expected) throw badInput(`content hash ${actual} does not match the URL's ${expected}`);
       const created = !(await this.has(expected));

@@ -43,7 +43,9 @@ export function keyOf(req: http.IncomingMessage): string | undefined {
 export function sendFailure(res: http.ServerResponse, err: unknown) {
   const code = (err as { extensions?: { code?: string }; code?: string }).extensions?.code ?? (err as { code?: string }).code;
   if (code && httpStatus(code) < 500) {
-    if (!res.headersSent) return sendError(res, code, (err as Error).message);
+    // a request whose body was not read to the end (over the limit, refused before reading) leaves bytes on the
+    // connection: close it after the answer, or a client reusing it waits for the server's keep-alive timeout
+    if (!res.headersSent) return sendError(res, code, (err as Error).message, res.req?.complete === false ? { connection: 'close' } : {});
     return void res.destroy();
   }
   const unavailable = code === 'SERVICE_UNAVAILABLE' || isDatabaseFault(err);

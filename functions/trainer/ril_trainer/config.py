@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar
 
@@ -123,6 +124,45 @@ class SamplingConfig:
 
 
 @dataclass
+class LoraConfig:
+    """LoRA adapters (peft) on a Hugging Face student's language model. r = 0 means full fine-tuning."""
+
+    r: int = 0
+    """Adapter rank (0 = no adapters: every weight trains). With adapters the reference model is the same weights
+    with the adapters switched off, so RL keeps one copy of the model in memory instead of two."""
+    alpha: int = 16
+    """LoRA scaling numerator (the update is scaled by alpha / r)."""
+    dropout: float = 0.05
+    """Dropout on the adapter input during training."""
+    target_modules: List[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    """Names of the linear layers that get adapters (the attention projections of Llama/Qwen-style decoders)."""
+
+
+@dataclass
+class StudentConfig:
+    """Which model family the student is. "builtin" is the compact family of model.py (its size is ``model``);
+    "hf" is a Hugging Face vision-language model loaded with transformers (SmolVLM/Idefics3, Qwen2-VL/Qwen2.5-VL)."""
+
+    family: str = "builtin"
+    """builtin | hf."""
+    model: str = ""
+    """hf: a local directory with the model's config, weights and processor (save_pretrained layout), or a hub id
+    that is already in the worker's Hugging Face cache. The platform never downloads weights."""
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    """hf: LoRA adapters (r = 0: full fine-tuning)."""
+    dtype: str = "auto"
+    """hf: "auto" (bf16 autocast on a GPU that supports it, fp32 otherwise), "bf16" or "fp32"."""
+    gradient_checkpointing: bool = False
+    """hf: recompute activations in the backward pass (less memory, about a third more compute)."""
+    disc_backbone: str = "copy"
+    """hf, ril: the discriminator's language backbone. "copy": its own copy of the student's language model with a
+    scalar head on the last token (the paper's). "lora": the student's frozen language model with a separate LoRA
+    adapter and the head (about half the memory; needs lora.r > 0)."""
+
+
+
+
+@dataclass
 class TrainConfig:
     """Config of ``python3 -m ril_trainer train``. ``algorithm`` picks the trainer (only sft so far)."""
 
@@ -132,6 +172,12 @@ class TrainConfig:
     """Named model size: nano | small | base."""
     model_overrides: Dict[str, Any] = field(default_factory=dict)
     """Fields of ModelConfig that differ from the named size (vocab_size always follows the tokenizer)."""
+    student: StudentConfig = field(default_factory=StudentConfig)
+    """The student's family: the built-in compact family (default; ``model`` names its size) or a Hugging Face
+    VLM (``{"family": "hf", "model": "<dir or id>", "lora": {...}}``)."""
+    gpus: int = 0
+    """GPUs the job needs. 0: any worker (CPU included). N >= 1: only a worker with at least N GPUs claims it, and
+    N > 1 runs one data-parallel rank per GPU (torchrun)."""
     tokenizer: str = "bpe"
     """A new student's tokenizer: "bpe" (byte-level BPE learnt with Hugging Face tokenizers from the training
     split's questions, answers and teacher responses: a teacher sentence is tens of tokens) or "byte" (UTF-8
@@ -265,6 +311,7 @@ class TrainConfig:
 
 def _coerce(cls: Type[Any], d: Dict[str, Any]) -> Dict[str, Any]:
     names = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
     out: Dict[str, Any] = {}
     for k, v in d.items():
         if k == "comment" or k.startswith("_"):
@@ -273,6 +320,8 @@ def _coerce(cls: Type[Any], d: Dict[str, Any]) -> Dict[str, Any]:
             raise ValueError(f"unknown {cls.__name__} field {k!r}")
         if isinstance(v, list) and "Tuple" in str(names[k].type):
             v = tuple(v)
+        if dataclasses.is_dataclass(hints[k]) and isinstance(v, dict):
+            v = hints[k](**_coerce(hints[k], v))  # nested config (student.lora): unknown keys are errors there too
         out[k] = v
     return out
 

@@ -65,6 +65,13 @@ RANGES: Dict[str, Dict[str, Any]] = {
     "judge": {"enum": ["rule", "llm"]},
     "judge_concurrency": {"minimum": 1, "maximum": 256},
     "judge_retries": {"minimum": 0, "maximum": 20},
+    "gpus": {"minimum": 0, "maximum": 64},
+    "family": {"enum": ["builtin", "hf"]},
+    "dtype": {"enum": ["auto", "bf16", "fp32"]},
+    "disc_backbone": {"enum": ["copy", "lora"]},
+    "r": {"minimum": 0, "maximum": 1024},
+    "alpha": {"minimum": 1},
+    "dropout": {"minimum": 0, "maximum": 1},
 }
 
 

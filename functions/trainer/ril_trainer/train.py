@@ -42,6 +42,10 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Opt
 
     Under torchrun (WORLD_SIZE set) this process is already one rank and `nproc` is ignored."""
     register_builtin()
+    if cfg.student.family != "builtin":
+        raise UnsupportedTraining(
+            f"student family {cfg.student.family!r} is not trainable yet: only the built-in family is (Hugging Face "
+            "students are being added, issue 13)")
     if cfg.algorithm not in ALGORITHMS:
         raise UnsupportedTraining(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
     under_launcher = "WORLD_SIZE" in os.environ
