@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: TypeScript on SQLite, TypeScript on PostgreSQL, the Python trainer.
-# `npm test` runs this; it installs what is missing first (scripts/ensure-deps.sh).
+# The whole test suite: TypeScript on SQLite, TypeScript on PostgreSQL, the Python trainer on Debian's torch 1.13
+# and on PyPI's torch 2.x with the Hugging Face stack.
+# `npm test` runs this; it installs what is missing first (scripts/ensure-deps.sh, scripts/ensure-hf.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
+# The torch 2.x venv (about 6 GB, 1.5-2 min on a fresh machine, mostly download) builds in the background while the
+# TypeScript passes run; the Python pass on it waits for it.
+HF_OUT="$(mktemp)"
+bash scripts/ensure-hf.sh >"$HF_OUT" 2>"$HF_OUT.log" &
+HF_PID=$!
 export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
 TS_TESTS=(test/*.test.ts)
+# Files marked "// Database: none" do not touch the database: they run once, in the SQLite pass.
+mapfile -t PG_TESTS < <(grep -L '^// Database: none' "${TS_TESTS[@]}")
 npm run --silent check:boundaries
 npm run --silent check:functions
 # the dashboard the browser tests load is the built one: rebuild it from the sources under test
@@ -18,7 +26,11 @@ echo "== TypeScript tests on SQLite =="
 RIL_TEST_DB=sqlite node --import tsx --test --test-reporter=spec "${TS_TESTS[@]}"
 
 echo "== TypeScript tests on PostgreSQL =="
-RIL_TEST_PG_URL="$(bash scripts/pg-start.sh)" RIL_TEST_DB=postgres node --import tsx --test --test-reporter=spec "${TS_TESTS[@]}"
+RIL_TEST_PG_URL="$(bash scripts/pg-start.sh)" RIL_TEST_DB=postgres node --import tsx --test --test-reporter=spec "${PG_TESTS[@]}"
 
-echo "== Python trainer tests =="
+echo "== Python trainer tests (torch 1.13, Debian) =="
 bash scripts/test-py.sh
+
+echo "== Python trainer tests (torch 2.x from PyPI, Hugging Face students) =="
+if ! wait "$HF_PID"; then cat "$HF_OUT.log" >&2; echo "scripts/ensure-hf.sh failed: the torch 2.x environment is missing" >&2; exit 1; fi
+RIL_PYTHON="$(cat "$HF_OUT")" bash scripts/test-py.sh

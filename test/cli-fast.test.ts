@@ -1,3 +1,4 @@
+// Database: none (this file runs once, in the SQLite pass of scripts/test.sh)
 // The fast CLI (issue 15): command groups load lazily, the bin runs a compiled build (scripts/build-cli.mjs) when it
 // is up to date and the sources through tsx otherwise, `ril --version`, usage errors as one line with exit 2. Every
 // check runs on a build made here into a temporary folder (RIL_CLI_DIST), some also on the sources

@@ -1,3 +1,4 @@
+// Database: none (this file runs once, in the SQLite pass of scripts/test.sh)
 // The Fashion-MNIST VQA generator against the real IDX files of Debian's dataset-fashion-mnist.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

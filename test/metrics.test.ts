@@ -1,3 +1,4 @@
+// Database: none (this file runs once, in the SQLite pass of scripts/test.sh)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { differingKeys, downsample } from '../api/_lib/experiments/metrics.js';

@@ -1,3 +1,4 @@
+// Database: none (this file runs once, in the SQLite pass of scripts/test.sh)
 // The PNG fast path of preprocessing (api/_lib/inference/png.ts, issue 15): for the PNGs it takes, exactly sharp's
 // pixels (bit for bit, after normalisation, 1- and 3-channel models, every filter type); everything else (palette,
 // alpha, 16-bit, interlaced, colour-managed, corrupted, truncated, trailing data) goes to sharp, which keeps its refusals.

@@ -1,3 +1,4 @@
+// Database: none (this file runs once, in the SQLite pass of scripts/test.sh)
 // The subword tokenizer made by the trainer (Python `tokenizers`) and the endpoint's (@huggingface/tokenizers)
 // give the same ids and the same text for the same strings, including strings the BPE never saw (Unicode,
 // emoji, whitespace runs). The trainer learns the BPE from a Fashion-MNIST VQA dataset's texts, as a run does.
