@@ -14,6 +14,10 @@ import path from 'node:path';
 import { spawnPythonWorker } from '../api/_lib/jobs/python.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { REPO, trainerPython } from './helpers/python.js';
+
+/** Where the dashboard screenshots go: a temporary folder, or docs/ when refreshing the README's pictures
+ * (RIL_SCREENSHOT_DIR=docs): a test run must not rewrite tracked files. */
+const screenshot = (name: string) => path.join(process.env.RIL_SCREENSHOT_DIR ? path.resolve(REPO, process.env.RIL_SCREENSHOT_DIR) : fs.mkdtempSync(path.join(os.tmpdir(), 'ril-shots-')), name);
 import { recordSuiteScores, registerEvalWorker } from './helpers/evals.js';
 import { buildFashionMnistVqa } from '../clients/cli/src/data/fashionMnist/index.js';
 import {
@@ -278,7 +282,7 @@ describe('clients: SDK, CLI and dashboard against a server with two trained runs
       const series = await page.getAttribute('.chart[data-metric="train/loss"]', 'data-series');
       assert.equal(series, '2', 'both runs overlaid');
       assert.ok(Number(await page.getAttribute('.chart[data-metric="train/loss"]', 'data-points')) >= 30);
-      await page.screenshot({ path: path.join(REPO, 'docs', 'compare.png'), fullPage: true });
+      await page.screenshot({ path: screenshot('compare.png'), fullPage: true });
     });
 
     test('deployments: deploy from the page, try-it streams an answer with timings, roll back', async () => {
@@ -373,7 +377,7 @@ describe('clients: SDK, CLI and dashboard against a server with two trained runs
       await average.click();
       assert.equal(await average.getAttribute('aria-sort'), 'descending');
       assert.deepEqual((await rows()).map((r) => r.label), [LR1, LR3, BIG, SMALL], 'by the average, highest first; no average last');
-      await page.screenshot({ path: path.join(REPO, 'docs', 'eval-table.png'), fullPage: true });
+      await page.screenshot({ path: screenshot('eval-table.png'), fullPage: true });
       await average.click();
       assert.equal(await average.getAttribute('aria-sort'), 'ascending');
       assert.deepEqual((await rows()).map((r) => r.label), [BIG, LR3, LR1, SMALL], 'lowest first; no average still last');
