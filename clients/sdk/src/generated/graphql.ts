@@ -41,8 +41,11 @@ export type CreateExperimentInput = {
   config?: unknown;
   datasetId: string | number;
   name: string;
-  /** nano | small | base */
-  studentSize: string;
+  /**
+   * The built-in student's size: nano | small | base (required for the built-in family). Leave it out for a Hugging
+   * Face student (config.student.family "hf"): that student is config.student.model, and a size with it is refused.
+   */
+  studentSize?: string | null | undefined;
   /** Teachers whose cached responses RIL imitates (multi-teacher: all of them). */
   teachers?: Array<string> | null | undefined;
 };
@@ -223,21 +226,21 @@ export type ExperimentsQueryVariables = Exact<{
 }>;
 
 
-export type ExperimentsQuery = { experiments: { totalCount: number, edges: Array<{ node: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, createdAt: string, dataset: { id: string, name: string }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, createdAt: string, finishedAt: string | null }> } }> } };
+export type ExperimentsQuery = { experiments: { totalCount: number, edges: Array<{ node: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, teachers: Array<string>, createdAt: string, dataset: { id: string, name: string }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, createdAt: string, finishedAt: string | null }> } }> } };
 
 export type ExperimentQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ExperimentQuery = { experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, config: unknown, createdAt: string, dataset: { id: string, name: string, version: number }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null }> } | null };
+export type ExperimentQuery = { experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, teachers: Array<string>, config: unknown, createdAt: string, dataset: { id: string, name: string, version: number }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null }> } | null };
 
 export type CreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type CreateExperimentMutation = { createExperiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, config: unknown, dataset: { id: string, name: string } } };
+export type CreateExperimentMutation = { createExperiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, teachers: Array<string>, config: unknown, dataset: { id: string, name: string } } };
 
 export type StartRunMutationVariables = Exact<{
   input: StartRunInput;
@@ -267,7 +270,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, metricNames: Array<string>, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, config: unknown, dataset: { id: string, name: string } }, job: { id: string, status: JobStatus, attempts: number, error: string | null } | null, artifacts: Array<{ id: string, kind: ArtifactKind, name: string, size: number, blobSha256: string, metadata: unknown, createdAt: string }> } | null };
+export type RunQuery = { run: { id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, metricNames: Array<string>, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, config: unknown, dataset: { id: string, name: string } }, job: { id: string, status: JobStatus, attempts: number, error: string | null } | null, artifacts: Array<{ id: string, kind: ArtifactKind, name: string, size: number, blobSha256: string, metadata: unknown, createdAt: string }> } | null };
 
 export type RunProgressQueryVariables = Exact<{
   id: string | number;
@@ -286,7 +289,7 @@ export type CompareRunsQueryVariables = Exact<{
 }>;
 
 
-export type CompareRunsQuery = { compareRuns: { runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string } }>, series: Array<{ name: string, runs: Array<{ runId: string, points: Array<{ step: number, value: number }> }> }>, finals: Array<{ runId: string, metrics: Array<{ name: string, step: number, value: number }> }>, differingConfig: Array<{ key: string, values: Array<unknown> }> } };
+export type CompareRunsQuery = { compareRuns: { runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null } }>, series: Array<{ name: string, runs: Array<{ runId: string, points: Array<{ step: number, value: number }> }> }>, finals: Array<{ runId: string, metrics: Array<{ name: string, step: number, value: number }> }>, differingConfig: Array<{ key: string, values: Array<unknown> }> } };
 
 export type ArtifactsQueryVariables = Exact<{
   kind?: ArtifactKind | null | undefined;
@@ -433,7 +436,7 @@ export type EvaluationTableViewQueryVariables = Exact<{
 }>;
 
 
-export type EvaluationTableViewQuery = { evaluationTable: { suite: { name: string, description: string | null, versions: Array<{ version: number, frozen: boolean }> }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, config: unknown } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
+export type EvaluationTableViewQuery = { evaluationTable: { suite: { name: string, description: string | null, versions: Array<{ version: number, frozen: boolean }> }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, teachers: Array<string>, config: unknown } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
