@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
 import { writeDataset } from './helpers/fixtures.js';
+import { runCli } from './helpers/cli.js';
 
 const CREATE = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id name studentSize gpus student { family model loraRank dtype discBackbone gradientCheckpointing } config } }`;
 const COUNT = '{ experiments { totalCount } }';
@@ -140,5 +141,54 @@ describe('Hugging Face students and GPU requirements over GraphQL', () => {
       assert.equal(errorCode(r), 'BAD_USER_INPUT', `gpus ${JSON.stringify(gpus)}`);
       assert.match(r.errors![0].message, /capabilities\.gpus must be an integer/);
     }
+  });
+});
+
+describe('the CLI shows the student, the workers\' GPUs and what a job waits for', () => {
+  let t: TestServer;
+  let datasetId: string;
+  let env: Record<string, string | undefined>;
+  const cli = (args: string[]) => runCli(args, env);
+  before(async () => {
+    t = await startTestServer({ RIL_JOB_BACKOFF_MS: '0', RIL_TS_WORKER_POLL_MS: '0' });
+    env = { RIL_API_URL: t.url, RIL_API_KEY: t.adminKey, RIL_CLI_FROM_SOURCE: '1', RIL_CLI_DIST: undefined };
+    const { file } = await writeDataset(4);
+    datasetId = (await t.gql(`mutation($p: String!) { importDataset(input: { name: "cli-hf", path: $p }) { id } }`, { p: file })).data.importDataset.id;
+  });
+  after(async () => { await t.close(); });
+
+  test('experiments create --hf/--lora-r/--gpus, list, show; workers; jobs says what a queued job waits for', { timeout: 120_000 }, async () => {
+    const created = await cli(['experiments', 'create', '--dataset', datasetId, '--name', 'cli-hf', '--algorithm', 'SFT',
+      '--hf', 'HuggingFaceTB/SmolVLM-256M-Instruct', '--lora-r', '8', '--gpus', '2', '--json']);
+    assert.equal(created.code, 0, created.stderr);
+    const e = JSON.parse(created.stdout);
+    assert.deepEqual([e.studentSize, e.student.family, e.student.model, e.student.loraRank, e.gpus], [null, 'HF', 'HuggingFaceTB/SmolVLM-256M-Instruct', 8, 2]);
+    assert.equal((await cli(['experiments', 'create', '--dataset', datasetId, '--name', 'cli-nano', '--algorithm', 'SFT'])).code, 0, 'a built-in student is still nano by default');
+
+    const refused = await cli(['experiments', 'create', '--dataset', datasetId, '--name', 'cli-bad', '--algorithm', 'SFT', '--hf', 'org/name', '--size', 'small']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error \[BAD_USER_INPUT\]: studentSize names a built-in size; an hf student is config\.student\.model: leave studentSize out/);
+
+    const list = await cli(['experiments', 'list']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /cli-hf[ │|]+SFT[ │|]+hf HuggingFaceTB\/SmolVLM-256M-Instruct LoRA r8[ │|]+2[ │|]/);
+    assert.match(list.stdout, /cli-nano[ │|]+SFT[ │|]+builtin nano[ │|]+0[ │|]/);
+    const show = await cli(['experiments', 'show', e.id]);
+    assert.match(show.stdout, /^student: hf HuggingFaceTB\/SmolVLM-256M-Instruct LoRA r8; runs need 2 GPUs$/m);
+
+    const run = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e }) { id job { id } } }`, { e: e.id })).data.startRun;
+    const key = await t.keyFor('WORKER');
+    await t.gql(`mutation($c: JSON) { registerWorker(input: { name: "box-1gpu", capabilities: $c }) { id } }`,
+      { c: { device: 'cuda', gpus: 1, gpuMemoryGb: [24], bf16: false, torch: '2.5.1', memoryGb: 64 } }, key);
+    const workers = await cli(['workers']);
+    assert.equal(workers.code, 0, workers.stderr);
+    assert.match(workers.stdout, /box-1gpu[ │|]+1[ │|]+1x 24 GB GPU, no bf16, torch 2\.5\.1, 64 GB RAM/);
+    const jobs = await cli(['jobs', '--status', 'queued']);
+    assert.equal(jobs.code, 0, jobs.stderr);
+    assert.match(jobs.stdout, new RegExp(`${run.job.id}[ │|]+TRAIN[ │|]+QUEUED[ │|]+2 GPUs[ │|]`));
+    assert.match(jobs.stdout, /waiting for a worker with 2 GPUs/);
+    const asJson = JSON.parse((await cli(['jobs', '--json'])).stdout);
+    assert.deepEqual(asJson.map((j: any) => [j.id, j.requirements.gpus]), [[run.job.id, 2]]);
+    assert.equal((await cli(['jobs', '--status', 'nope'])).code, 1);
   });
 });
