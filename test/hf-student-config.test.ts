@@ -4,9 +4,14 @@
 // Everything over real HTTP on a fresh database (RIL_TEST_DB=sqlite | postgres).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
 import { writeDataset } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
+import { REPO } from './helpers/python.js';
 
 const CREATE = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id name studentSize gpus student { family model loraRank dtype discBackbone gradientCheckpointing } config } }`;
 const COUNT = '{ experiments { totalCount } }';
@@ -190,5 +195,62 @@ describe('the CLI shows the student, the workers\' GPUs and what a job waits for
     const asJson = JSON.parse((await cli(['jobs', '--json'])).stdout);
     assert.deepEqual(asJson.map((j: any) => [j.id, j.requirements.gpus]), [[run.job.id, 2]]);
     assert.equal((await cli(['jobs', '--status', 'nope'])).code, 1);
+  });
+});
+
+const CHROMIUM = process.env.RIL_CHROMIUM ?? '/usr/bin/chromium';
+
+describe('the dashboard shows the student and what a queued run waits for (headless Chromium)', { skip: fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing` }, () => {
+  let t: TestServer;
+  let browser: import('playwright-core').Browser;
+  let page: import('playwright-core').Page;
+  let hfRun: string;
+  let nanoRun: string;
+  before(async () => {
+    // this branch's dashboard, built here (public/ may hold another build)
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ril-web-hf-')), 'public');
+    execFileSync(process.execPath, [path.join(REPO, 'scripts', 'build-web.mjs'), '--out', out], { stdio: 'pipe' });
+    t = await startTestServer({ RIL_PUBLIC_DIR: out });
+    const { file } = await writeDataset(4);
+    const datasetId = (await t.gql(`mutation($p: String!) { importDataset(input: { name: "web-hf", path: $p }) { id } }`, { p: file })).data.importDataset.id;
+    const hf = (await t.gql(CREATE, { i: { name: 'web-hf', datasetId, algorithm: 'SFT', config: { student: HF, gpus: 2 } } })).data.createExperiment;
+    const nano = (await t.gql(CREATE, { i: { name: 'web-nano', datasetId, studentSize: 'nano', algorithm: 'SFT' } })).data.createExperiment;
+    const start = async (e: string) => (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e }) { id } }`, { e })).data.startRun.id as string;
+    [hfRun, nanoRun] = [await start(hf.id), await start(nano.id)];
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page.setDefaultTimeout(30_000);
+    await page.goto(`${t.url}/`);
+    await page.fill('input[name="api-key"]', t.adminKey);
+    await page.click('#save-key');
+    await page.waitForSelector('#who >> text=ADMIN');
+  });
+  after(async () => { await browser?.close(); await t?.close(); });
+
+  test('experiments page: family, model, LoRA rank and GPUs per experiment', { timeout: 60_000 }, async () => {
+    await page.goto(`${t.url}/#/experiments`);
+    await page.waitForSelector('tr[data-experiment="web-hf"]');
+    assert.equal((await page.textContent('tr[data-experiment="web-hf"] td[data-student="HF"]'))?.trim(), `hf ${HF.model} LoRA r16 bf16 disc lora`);
+    assert.equal((await page.textContent('tr[data-experiment="web-nano"] td[data-student="BUILTIN"]'))?.trim(), 'builtin nano');
+    assert.equal(await page.textContent('tr[data-experiment="web-hf"] td[data-gpus]'), '2');
+    assert.equal(await page.textContent('tr[data-experiment="web-nano"] td[data-gpus]'), '—', '0: any worker');
+  });
+
+  test('run page: the student, and a queued run says it waits for a worker with 2 GPUs', { timeout: 60_000 }, async () => {
+    await page.goto(`${t.url}/#/runs/${hfRun}`);
+    await page.waitForSelector('#run-waiting');
+    assert.equal(await page.textContent('#run-student'), `SFT · student hf ${HF.model} LoRA r16 bf16 disc lora · needs 2 GPUs`);
+    assert.match(await page.textContent('#run-waiting') ?? '', /^waiting for a worker with 2 GPUs \(none seen in the last 10 minutes\)$/);
+    await page.goto(`${t.url}/#/runs/${nanoRun}`);
+    await page.waitForSelector('#run-status');
+    assert.equal(await page.locator('#run-waiting').count(), 0, 'a CPU run waits for nothing in particular');
+  });
+
+  test('compare: a student row beside the algorithm', { timeout: 60_000 }, async () => {
+    await page.goto(`${t.url}/#/compare?runs=${hfRun},${nanoRun}`);
+    await page.waitForSelector('#finals tr[data-setting="student"]');
+    const cells = await page.$$eval('#finals tr[data-setting="student"] td', (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(cells, ['student', `hf ${HF.model} LoRA r16 bf16 disc lora`, 'builtin nano']);
   });
 });

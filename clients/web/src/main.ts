@@ -121,7 +121,7 @@ async function experimentsPage() {
       h('tr', {}, ['experiment', 'algorithm', 'student', 'GPUs', 'dataset', 'teachers', 'runs'].map((c) => h('th', {}, c))),
       experiments.edges.map(({ node: x }) => h('tr', { 'data-experiment': x.name },
         h('td', {}, x.name), h('td', {}, x.algorithm), h('td', { 'data-student': x.student.family }, describeStudent(x.student)),
-        h('td', { class: 'num' }, x.gpus || '—'), h('td', {}, x.dataset.name), h('td', {}, x.teachers.join(', ') || '—'),
+        h('td', { class: 'num', 'data-gpus': x.gpus }, x.gpus || '—'), h('td', {}, x.dataset.name), h('td', {}, x.teachers.join(', ') || '—'),
         h('td', {}, x.runs.map((r) => h('div', { class: 'row' },
           h('a', { href: `#/runs/${r.id}` }, `seed ${r.seed}`), status(r.status), progressBar(r.progress), `${r.step}/${r.totalSteps}`)))))));
   };
@@ -149,7 +149,10 @@ async function runPage(id: string) {
     const { run: r } = await ril().request(RunProgressDocument, { id, points: 500 });
     if (!r) return;
     head.replaceChildren(h('div', { class: 'row', id: 'run-status' }, status(r.status), progressBar(r.progress), `step ${r.step}/${r.totalSteps}`,
-      h('span', { class: 'muted' }, `started ${when(r.startedAt)} · finished ${when(r.finishedAt)}`)), r.error ? h('p', { class: 'error' }, r.error) : "");
+      h('span', { class: 'muted' }, `started ${when(r.startedAt)} · finished ${when(r.finishedAt)}`)),
+      // a queued run whose job needs more GPUs than any live worker has says so, instead of looking stuck
+      r.job?.waitingFor ? h('p', { class: 'muted', id: 'run-waiting' }, r.job.waitingFor) : "",
+      r.error ? h('p', { class: 'error' }, r.error) : "");
     const key = `${r.status}:${r.metrics.map((m) => `${m.name}=${m.points.length}@${m.points.at(-1)?.step}`).join(',')}`;
     if (key === last) return;
     last = key;

@@ -287,7 +287,7 @@ export type RunProgressQueryVariables = Exact<{
 }>;
 
 
-export type RunProgressQuery = { run: { id: string, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, startedAt: string | null, finishedAt: string | null, metrics: Array<{ name: string, points: Array<{ step: number, value: number }> }> } | null };
+export type RunProgressQuery = { run: { id: string, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, startedAt: string | null, finishedAt: string | null, job: { id: string, waitingFor: string | null } | null, metrics: Array<{ name: string, points: Array<{ step: number, value: number }> }> } | null };
 
 export type CompareRunsQueryVariables = Exact<{
   ids: Array<string | number> | string | number;
@@ -818,6 +818,10 @@ export const RunProgressDocument = new TypedDocumentString(`
     error
     startedAt
     finishedAt
+    job {
+      id
+      waitingFor
+    }
     metrics(names: $names, fromStep: $fromStep, points: $points) {
       name
       points {
