@@ -33,6 +33,15 @@ def test_bf16_false_is_reported_as_false(monkeypatch):
     assert (caps["gpus"], caps["bf16"], caps["gpuMemoryGb"]) == (1, False, [16.0])
 
 
+def test_bf16_asks_for_native_support_where_torch_can_say_so(monkeypatch):
+    torch = _fake_torch(1, mem_gb=(16.0,))
+    asked = []
+    torch.cuda.is_bf16_supported = lambda including_emulation=True: asked.append(including_emulation) or False
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    assert loop.capabilities()["bf16"] is False
+    assert asked == [False], "no emulation probe (it allocates a tensor on the GPU)"
+
+
 def test_a_cpu_worker_reports_zero_gpus_and_no_gpu_fields(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", _fake_torch(0))
     caps = loop.capabilities()

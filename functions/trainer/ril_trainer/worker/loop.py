@@ -66,8 +66,8 @@ def capabilities() -> Dict[str, Any]:
     claimed only by a worker that reported at least N (0 = a CPU worker). The rest is shown to operators
     (``ril workers``): ``memoryGb`` is host RAM, ``gpuMemoryGb`` one entry per GPU, ``bf16`` whether every GPU does
     bf16 (the hf student's dtype "auto"), ``transformers`` the version installed for Hugging Face students.
-    Cheap on purpose: no CUDA context is created (device properties come from the driver) and transformers is
-    looked up in the package metadata, not imported (that takes seconds)."""
+    Cheap on purpose: device properties only (nothing is allocated on a GPU, so no memory is held there by this
+    process, which never trains), and transformers is looked up in the package metadata, not imported (seconds)."""
     caps: Dict[str, Any] = {"cpus": os.cpu_count(), "python": platform.python_version(), "host": socket.gethostname(),
                             "device": "cpu", "gpus": 0}
     try:
@@ -78,7 +78,7 @@ def capabilities() -> Dict[str, Any]:
             caps.update(device="cuda", gpus=len(props),
                         gpuNames=[p.name for p in props],
                         gpuMemoryGb=[round(p.total_memory / 2**30, 1) for p in props],
-                        bf16=bool(torch.cuda.is_bf16_supported()))
+                        bf16=_bf16_supported(torch))
     except Exception:  # noqa: BLE001 - a broken torch install makes a CPU worker, not a crash at registration
         caps.update(device="cpu", gpus=0)
     try:
@@ -91,6 +91,15 @@ def capabilities() -> Dict[str, Any]:
     except PackageNotFoundError:
         pass  # no Hugging Face stack: the built-in family only
     return caps
+
+
+def _bf16_supported(torch: Any) -> bool:
+    """torch.cuda.is_bf16_supported(), native bf16 only where torch can say so (2.3+): with emulation allowed, a
+    pre-Ampere GPU is probed by allocating a bf16 tensor on it, which would hold GPU memory in this process."""
+    try:
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    except TypeError:  # older torch: no emulation check to skip
+        return bool(torch.cuda.is_bf16_supported())
 
 
 def trainer_ranks(payload: Dict[str, Any], nproc: int) -> int:
