@@ -12,6 +12,7 @@ import { errorCode, startTestServer, type TestServer } from './helpers/server.js
 import { writeDataset } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
 import { REPO } from './helpers/python.js';
+import { findTrainerPython, spawnPythonWorker } from '../api/_lib/jobs/python.js';
 
 const CREATE = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id name studentSize gpus student { family model loraRank dtype discBackbone gradientCheckpointing } config } }`;
 const COUNT = '{ experiments { totalCount } }';
@@ -252,5 +253,33 @@ describe('the dashboard shows the student and what a queued run waits for (headl
     await page.waitForSelector('#finals tr[data-setting="student"]');
     const cells = await page.$$eval('#finals tr[data-setting="student"] td', (tds) => tds.map((td) => td.textContent));
     assert.deepEqual(cells, ['student', `hf ${HF.model} LoRA r16 bf16 disc lora`, 'builtin nano']);
+  });
+});
+
+const trainer = findTrainerPython();
+
+describe('the Python worker registers what it has, and a CPU worker leaves a GPU job queued', { skip: trainer.python ? false : trainer.reason }, () => {
+  let t: TestServer;
+  before(async () => { t = await startTestServer({ RIL_JOB_BACKOFF_MS: '0', RIL_TS_WORKER_POLL_MS: '0' }); });
+  after(async () => { await t.close(); });
+
+  test('python3 -m ril_trainer worker --once on this CPU machine: gpus 0, host memory; the gpus:1 job stays QUEUED', { timeout: 120_000 }, async () => {
+    const { file } = await writeDataset(4);
+    const datasetId = (await t.gql(`mutation($p: String!) { importDataset(input: { name: "py", path: $p }) { id } }`, { p: file })).data.importDataset.id;
+    const e = (await t.gql(CREATE, { i: { name: 'py-1gpu', datasetId, studentSize: 'nano', algorithm: 'SFT', config: { gpus: 1 } } })).data.createExperiment;
+    const run = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e }) { id job { id } } }`, { e: e.id })).data.startRun;
+    const child = spawnPythonWorker(trainer.python!, t.url, await t.keyFor('WORKER'), ['--once', '--name', 'py-cpu', '--cache', fs.mkdtempSync(path.join(os.tmpdir(), 'ril-wcache-'))], ['ignore', 'ignore', 'pipe']);
+    let log = '';
+    child.stderr!.on('data', (d) => { log += d; });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, log);
+    assert.match(log, /registered py-cpu as \S+ \(cpu, 0 GPUs\)/);
+    const w = (await t.gql('{ workers { name gpus capabilities } }')).data.workers.find((x: any) => x.name === 'py-cpu');
+    assert.equal(w.gpus, 0);
+    assert.equal(w.capabilities.device, 'cpu');
+    assert.ok(w.capabilities.memoryGb > 0 && typeof w.capabilities.torch === 'string', JSON.stringify(w.capabilities));
+    const job = (await t.gql(`query($j: ID!) { job(id: $j) { status attempts requirements { gpus } waitingFor } }`, { j: run.job.id })).data.job;
+    assert.deepEqual([job.status, job.attempts, job.requirements.gpus], ['QUEUED', 0, 1], 'never claimed');
+    assert.match(job.waitingFor, /^waiting for a worker with 1 GPU \(none seen/);
   });
 });
