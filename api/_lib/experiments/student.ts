@@ -58,7 +58,7 @@ export function checkStudent(config: Record<string, unknown>, studentSize: strin
   const loraRank = student.lora?.r ?? 0;
   const size = studentSize ?? '';
   const problems: string[] = [];
-  if (model) {
+  if (model.trim()) { // a blank one is "required" below (hf) or nothing (builtin: the default is "")
     const p = modelProblem(model);
     if (p) problems.push(p);
   }
