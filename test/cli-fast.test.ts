@@ -13,7 +13,7 @@ import { runCli, type CliResult } from './helpers/cli.js';
 import { REPO } from './helpers/python.js';
 import { startServe } from './helpers/serve-process.js';
 
-const GROUPS = ['serve', 'migrate', 'demo', 'data', 'datasets', 'teachers', 'keys', 'worker', 'experiments', 'deploy', 'eval', 'infer'];
+const GROUPS = ['serve', 'migrate', 'demo', 'data', 'datasets', 'teachers', 'keys', 'worker', 'workers', 'jobs', 'experiments', 'deploy', 'eval', 'infer'];
 const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 const TRACER = path.join(REPO, 'test', 'helpers', 'trace-modules.mjs');
 /** What a remote command must not load: the server's runtime (Apollo, onnxruntime, sharp), Prisma and the drivers. */

@@ -10,12 +10,22 @@ import { queueTrainedRunEvaluation } from '../evals/service.js';
 import type { Job } from '../../../generated/sqlite/index.js';
 import { differingKeys, finals, metricNames, reportMetrics, series } from './metrics.js';
 import { trainerSchema } from './trainerConfig.js';
+import { gpusOfConfig, studentOf } from './student.js';
+import { waitingForGpus, workerGpus } from '../jobs/requirements.js';
 import { assertHoldsRun, heldJobIds, ownWorker, registerWorker, visibleWorkers } from '../jobs/workers.js';
 import { latestCheckpoint } from '../deployments/service.js';
 import type { Principal } from '../auth/keys.js';
 
 export const queueOptions = (ctx: Pick<Context, 'env'>): QueueOptions => queueOptionsOf(ctx.env);
 const json = (text: string | null) => (text == null ? null : JSON.parse(text));
+
+// An experiment's parsed config, once per row object (student and gpus both read it).
+const configs = new WeakMap<object, Record<string, unknown>>();
+function configOf(e: { config: string }): Record<string, unknown> {
+  let config = configs.get(e);
+  if (!config) { config = JSON.parse(e.config) as Record<string, unknown>; configs.set(e, config); }
+  return config;
+}
 
 // The jobs a WORKER key holds, read once per request (Run.job asks for every run of a list).
 const heldByRequest = new WeakMap<object, Promise<Set<string>>>();
@@ -50,7 +60,7 @@ export const experimentResolvers: Resolvers = {
       const bySeries = await series(db, ids, { names, points: points ?? 200 });
       const allNames = [...new Set([...bySeries.values()].flatMap((m) => [...m.keys()]))].sort();
       const configs = ordered.map((r) => ({
-        algorithm: r.experiment.algorithm, studentSize: r.experiment.studentSize, teachers: JSON.parse(r.experiment.teachers),
+        algorithm: r.experiment.algorithm, studentSize: r.experiment.studentSize || null, teachers: JSON.parse(r.experiment.teachers),
         datasetId: r.experiment.datasetId, seed: r.seed, config: JSON.parse(r.experiment.config),
       }));
       return {
@@ -121,6 +131,9 @@ export const experimentResolvers: Resolvers = {
   },
   Experiment: {
     algorithm: (e) => e.algorithm as 'RIL',
+    studentSize: (e) => e.studentSize || null, // "" is stored for an hf student (student.ts)
+    student: (e) => studentOf(e, configOf(e)),
+    gpus: (e) => gpusOfConfig(configOf(e)),
     teachers: (e) => JSON.parse(e.teachers) as string[],
     config: (e) => JSON.parse(e.config) as unknown,
     dataset: async (e, _a, { loaders }) => (await loaders.datasetById.load(e.datasetId)) ?? Promise.reject(notFound('dataset')),
@@ -151,8 +164,11 @@ export const experimentResolvers: Resolvers = {
     result: (j) => json(j.result),
     leaseOwner: (j, _a, { loaders }) => (j.leaseOwner ? loaders.workerById.load(j.leaseOwner) : null),
     run: (j, _a, { loaders }) => (j.runId ? loaders.runById.load(j.runId) : null),
+    requirements: (j) => ({ gpus: j.gpus }),
+    waitingFor: async (j, _a, { loaders }) => (j.status === 'QUEUED' && j.gpus > 0 ? waitingForGpus(j.gpus, await loaders.gpuCapacity.load('live')) : null),
   },
   Worker: {
     capabilities: (w) => JSON.parse(w.capabilities) as unknown,
+    gpus: (w) => workerGpus(w.capabilities),
   },
 };

@@ -4,6 +4,7 @@ import { badInput, conflict, notFound } from '../errors.js';
 import { enqueue, requestCancel, type Tx } from '../jobs/queue.js';
 import { getVersion, suiteEntries, type SuitePayloadEntry } from '../evals/service.js';
 import { coverage } from '../teachers/service.js';
+import { checkStudent } from './student.js';
 import { checkOutboundConfig, trainerSchema, validateConfig, type OutboundConfigSettings } from './trainerConfig.js';
 
 export const ALGORITHMS = ['SFT', 'GRPO', 'DR_GRPO', 'RIL'] as const;
@@ -12,7 +13,8 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 export interface CreateExperiment {
   name: string;
   datasetId: string;
-  studentSize: string;
+  /** The built-in family's size; absent for an hf student (student.ts). */
+  studentSize?: string | null;
   algorithm: string;
   teachers?: string[] | null;
   config?: unknown;
@@ -25,8 +27,8 @@ export async function createExperiment(db: Database, input: CreateExperiment, en
   if (!(ALGORITHMS as readonly string[]).includes(input.algorithm)) throw badInput(`algorithm must be one of ${ALGORITHMS.join(', ')}`);
   const schema = trainerSchema();
   const sizes = schema.sizes ?? (schema.fields.model?.enum as string[] | undefined) ?? ['nano', 'small', 'base'];
-  if (!sizes.includes(input.studentSize)) throw badInput(`studentSize must be one of ${sizes.join(', ')}`);
   const config = validateConfig(schema.fields, input.config ?? {}, schema.platformKeys);
+  const studentSize = checkStudent(config, input.studentSize, sizes);
   checkOutboundConfig(config, env);
   if (config.eval_suite) config.eval_suite = await pinTrainingSuite(db, String(config.eval_suite));
   const dataset = await db.prisma.dataset.findUnique({ where: { id: input.datasetId } });
@@ -43,7 +45,7 @@ export async function createExperiment(db: Database, input: CreateExperiment, en
   }
   if (await db.prisma.experiment.findUnique({ where: { name } })) throw conflict(`an experiment named ${name} exists`);
   return db.prisma.experiment.create({
-    data: { name, datasetId: dataset.id, studentSize: input.studentSize, algorithm: input.algorithm, teachers: JSON.stringify(teachers), config: JSON.stringify(config) },
+    data: { name, datasetId: dataset.id, studentSize, algorithm: input.algorithm, teachers: JSON.stringify(teachers), config: JSON.stringify(config) },
   });
 }
 
@@ -77,7 +79,8 @@ export async function trainPayload(db: Database, tx: Tx, exp: { id: string; data
     experimentId: exp.id,
     datasetId: exp.datasetId,
     algorithm: exp.algorithm.toLowerCase(),
-    model: exp.studentSize,
+    // the built-in size; an hf student has none (its model is config.student.model), so the trainer's default stays
+    ...(exp.studentSize ? { model: exp.studentSize } : {}),
     teachers: JSON.parse(exp.teachers) as string[],
     seed: run.seed,
     config,

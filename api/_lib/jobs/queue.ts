@@ -7,9 +7,14 @@
 //                       |  \--fail(retryable, attempts left) / lease expired--> QUEUED (availableAt = now + backoff)
 //                       |  \--fail(final) / attempts exhausted--> FAILED
 //                       \--cancel requested, acknowledged by the worker--> CANCELLED
+//
+// A job may need GPUs (Job.gpus, from a TRAIN job's config.gpus): only a worker whose registered capabilities
+// report at least that many claims it. The need is a filter on the QUEUED rows a claimer reads, so it changes
+// who may take the lease, never what a lease is.
 import type { Database, PrismaClient } from '../db/index.js';
 import { badInput, conflict, notFound } from '../errors.js';
 import { queueEventsOf } from '../observability/queueEvents.js';
+import { gpusNeeded, workerGpus } from './requirements.js';
 import type { Job } from '../../../generated/sqlite/index.js';
 
 export const JOB_KINDS = ['TRAIN', 'TEACHER_FILL', 'EVALUATE'] as const;
@@ -70,7 +75,10 @@ export async function enqueue(db: Database, input: { kind: JobKind; payload: unk
   const maxAttempts = input.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) throw badInput('maxAttempts must be 1..100');
   return tx.job.create({
-    data: { kind: input.kind, payload: JSON.stringify(input.payload ?? {}), status: 'QUEUED', priority: input.priority ?? 0, maxAttempts, runId: input.runId ?? null },
+    data: {
+      kind: input.kind, payload: JSON.stringify(input.payload ?? {}), status: 'QUEUED', priority: input.priority ?? 0, maxAttempts, runId: input.runId ?? null,
+      gpus: gpusNeeded(input.kind, input.payload),
+    },
   });
 }
 
@@ -103,14 +111,20 @@ export async function requeueExpired(db: Database, opts: QueueOptions = DEFAULT_
   return moved;
 }
 
-/** Atomically leases the next available job of `kinds` to `workerId`, or returns null. */
 /** How many rows of the queue's head a claim reads at once (see claim). */
 const CLAIM_WINDOW = 8;
 
+/**
+ * Atomically leases the next available job of `kinds` that `workerId` can run to it, or returns null. What it can run
+ * is read here from its Worker row (capabilities.gpus; an unknown worker has none), not taken from the caller, so a
+ * claimer cannot ask for jobs its registration does not cover.
+ */
 export async function claim(db: Database, workerId: string, kinds: readonly JobKind[], leaseSeconds: number, opts: QueueOptions = DEFAULT_QUEUE): Promise<Job | null> {
   if (kinds.length === 0) throw badInput('claim needs at least one job kind');
   checkLeaseSeconds(leaseSeconds);
   await requeueExpired(db, opts);
+  const worker = await db.prisma.worker.findUnique({ where: { id: workerId }, select: { capabilities: true } });
+  const gpus = workerGpus(worker?.capabilities);
   // Read the head of the queue a few rows at a time and try them in order: a claimer that loses the race for a row
   // moves on to the next one instead of re-reading the head that every other claimer is also fighting over (which
   // cost ~3 lost races per claim with 8 claimers on PostgreSQL, and let a claim give up while jobs were waiting:
@@ -118,7 +132,7 @@ export async function claim(db: Database, workerId: string, kinds: readonly JobK
   for (let round = 0; round < 50; round++) {
     const now = opts.now?.() ?? new Date();
     const candidates = await db.prisma.job.findMany({
-      where: { status: 'QUEUED', kind: { in: [...kinds] }, availableAt: { lte: now } },
+      where: { status: 'QUEUED', kind: { in: [...kinds] }, availableAt: { lte: now }, gpus: { lte: gpus } },
       orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }],
       select: { id: true },
       take: CLAIM_WINDOW,

@@ -7,12 +7,14 @@ import type { Database } from '../db/index.js';
 import { badInput, forbidden, notFound } from '../errors.js';
 import type { Principal } from '../auth/keys.js';
 import { heldJob } from './queue.js';
+import { checkCapabilities } from './requirements.js';
 
 export async function registerWorker(db: Database, principal: Principal, input: { name: string; capabilities?: unknown }) {
   const name = input.name.trim();
   if (!name || name.length > 200) throw badInput('worker name: 1-200 characters');
   const caps = input.capabilities ?? {};
   if (typeof caps !== 'object' || Array.isArray(caps)) throw badInput('capabilities must be a JSON object');
+  checkCapabilities(caps as Record<string, unknown>);
   return db.prisma.worker.create({ data: { name, keyId: principal.keyId, capabilities: JSON.stringify(caps) } });
 }
 

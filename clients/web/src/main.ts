@@ -7,7 +7,7 @@ import './style.css';
 import {
   CompareRunsDocument, DatasetExamplesDocument, DatasetsDocument, DeployDocument, DeploymentsDocument, EvalSuitesDocument,
   EvaluationTableViewDocument, ExperimentsDocument, ArtifactsDocument, MeDocument, RilClient, RilError, RollbackDeploymentDocument,
-  RunDocument, RunProgressDocument, RunsDocument, type DeploymentFieldsFragment, type EvaluationTableViewQuery,
+  RunDocument, RunProgressDocument, RunsDocument, describeGpus, describeStudent, type DeploymentFieldsFragment, type EvaluationTableViewQuery,
 } from '../../sdk/src/index.js';
 
 const KEY = 'ril.apiKey';
@@ -118,9 +118,10 @@ async function experimentsPage() {
   const render = async () => {
     const { experiments } = await ril().request(ExperimentsDocument, { first: 100 });
     app.replaceChildren(h('h1', {}, 'Experiments'), h('table', {},
-      h('tr', {}, ['experiment', 'algorithm', 'student', 'dataset', 'teachers', 'runs'].map((c) => h('th', {}, c))),
-      experiments.edges.map(({ node: x }) => h('tr', {},
-        h('td', {}, x.name), h('td', {}, x.algorithm), h('td', {}, x.studentSize), h('td', {}, x.dataset.name), h('td', {}, x.teachers.join(', ') || '—'),
+      h('tr', {}, ['experiment', 'algorithm', 'student', 'GPUs', 'dataset', 'teachers', 'runs'].map((c) => h('th', {}, c))),
+      experiments.edges.map(({ node: x }) => h('tr', { 'data-experiment': x.name },
+        h('td', {}, x.name), h('td', {}, x.algorithm), h('td', { 'data-student': x.student.family }, describeStudent(x.student)),
+        h('td', { class: 'num', 'data-gpus': x.gpus }, x.gpus || '—'), h('td', {}, x.dataset.name), h('td', {}, x.teachers.join(', ') || '—'),
         h('td', {}, x.runs.map((r) => h('div', { class: 'row' },
           h('a', { href: `#/runs/${r.id}` }, `seed ${r.seed}`), status(r.status), progressBar(r.progress), `${r.step}/${r.totalSteps}`)))))));
   };
@@ -134,7 +135,9 @@ async function runPage(id: string) {
   const head = h('div', {});
   const charts = h('div', { class: 'charts' });
   app.replaceChildren(
-    h('h1', {}, `${run.experiment.name} · seed ${run.seed}`), head,
+    h('h1', {}, `${run.experiment.name} · seed ${run.seed}`),
+    h('p', { id: 'run-student' }, `${run.experiment.algorithm} · student ${describeStudent(run.experiment.student)} · needs ${describeGpus(run.experiment.gpus)}`),
+    head,
     h('p', {}, h('a', { href: `#/compare?runs=${id}` }, 'compare with other runs →')),
     h('h2', {}, 'Curves'), charts,
     h('h2', {}, 'Artifacts'),
@@ -146,7 +149,10 @@ async function runPage(id: string) {
     const { run: r } = await ril().request(RunProgressDocument, { id, points: 500 });
     if (!r) return;
     head.replaceChildren(h('div', { class: 'row', id: 'run-status' }, status(r.status), progressBar(r.progress), `step ${r.step}/${r.totalSteps}`,
-      h('span', { class: 'muted' }, `started ${when(r.startedAt)} · finished ${when(r.finishedAt)}`)), r.error ? h('p', { class: 'error' }, r.error) : "");
+      h('span', { class: 'muted' }, `started ${when(r.startedAt)} · finished ${when(r.finishedAt)}`)),
+      // a queued run whose job needs more GPUs than any live worker has says so, instead of looking stuck
+      r.job?.waitingFor ? h('p', { class: 'muted', id: 'run-waiting' }, r.job.waitingFor) : "",
+      r.error ? h('p', { class: 'error' }, r.error) : "");
     const key = `${r.status}:${r.metrics.map((m) => `${m.name}=${m.points.length}@${m.points.at(-1)?.step}`).join(',')}`;
     if (key === last) return;
     last = key;
@@ -182,7 +188,8 @@ async function comparePage(params: URLSearchParams) {
   body.replaceChildren(
     h('h2', {}, 'Final metrics'),
     h('table', { id: 'finals' }, headRow.cloneNode(true),
-      h('tr', {}, h('td', {}, 'algorithm'), c.runs.map((r) => h('td', {}, `${r.experiment.algorithm} ${r.experiment.studentSize}`))),
+      h('tr', {}, h('td', {}, 'algorithm'), c.runs.map((r) => h('td', {}, r.experiment.algorithm))),
+      h('tr', { 'data-setting': 'student' }, h('td', {}, 'student'), c.runs.map((r) => h('td', {}, describeStudent(r.experiment.student)))),
       h('tr', {}, h('td', {}, 'status'), c.runs.map((r) => h('td', {}, status(r.status), ` ${r.step}/${r.totalSteps}`))),
       finalNames.map((n) => h('tr', { 'data-final': n }, h('td', {}, n), c.runs.map((r) => h('td', { class: 'num' }, fmt(finals.get(r.id)?.get(n))))))),
     h('h2', {}, 'Config'),

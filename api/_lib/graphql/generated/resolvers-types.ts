@@ -145,8 +145,11 @@ export type CreateExperimentInput = {
   config?: InputMaybe<Scalars['JSON']['input']>;
   datasetId: Scalars['ID']['input'];
   name: Scalars['String']['input'];
-  /** nano | small | base */
-  studentSize: Scalars['String']['input'];
+  /**
+   * The built-in student's size: nano | small | base (required for the built-in family). Leave it out for a Hugging
+   * Face student (config.student.family "hf"): that student is config.student.model, and a size with it is refused.
+   */
+  studentSize?: InputMaybe<Scalars['String']['input']>;
   /** Teachers whose cached responses RIL imitates (multi-teacher: all of them). */
   teachers?: InputMaybe<Array<Scalars['String']['input']>>;
 };
@@ -501,10 +504,14 @@ export type Experiment = {
   config: Scalars['JSON']['output'];
   createdAt: Scalars['DateTime']['output'];
   dataset: Dataset;
+  /** GPUs each run's TRAIN job needs (config.gpus): 0 = any worker, CPU included; N = only a worker with >= N GPUs. */
+  gpus: Scalars['Int']['output'];
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
   runs: Array<Run>;
-  studentSize: Scalars['String']['output'];
+  student: StudentInfo;
+  /** The built-in student's size (nano | small | base); null for a Hugging Face student (see student). */
+  studentSize?: Maybe<Scalars['String']['output']>;
   teachers: Array<Scalars['String']['output']>;
 };
 
@@ -641,16 +648,29 @@ export type Job = {
   maxAttempts: Scalars['Int']['output'];
   payload: Scalars['JSON']['output'];
   priority: Scalars['Int']['output'];
+  /** What a worker needs to claim it. */
+  requirements: JobRequirements;
   result?: Maybe<Scalars['JSON']['output']>;
   run?: Maybe<Run>;
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   status: JobStatus;
+  /**
+   * Why a QUEUED job is not being picked up, when the platform can tell: e.g. "waiting for a worker with 2 GPUs"
+   * when no worker seen in the last 10 minutes has that many. Null otherwise.
+   */
+  waitingFor?: Maybe<Scalars['String']['output']>;
 };
 
 export type JobKind =
   | 'EVALUATE'
   | 'TEACHER_FILL'
   | 'TRAIN';
+
+export type JobRequirements = {
+  __typename?: 'JobRequirements';
+  /** 0: any worker (CPU included); N: only a worker whose registered capabilities report >= N GPUs. */
+  gpus: Scalars['Int']['output'];
+};
 
 export type JobStatus =
   | 'CANCELLED'
@@ -1194,7 +1214,11 @@ export type RegisterTeacherInput = {
 };
 
 export type RegisterWorkerInput = {
-  /** e.g. {"device": "cuda", "memoryGb": 80} */
+  /**
+   * What the worker has, e.g. {"device": "cuda", "gpus": 2, "gpuMemoryGb": [80, 80], "bf16": true}. gpus (a
+   * non-negative integer; absent = 0) decides which jobs it may claim: a job needing N GPUs goes only to a worker
+   * with at least N. The rest is shown to operators.
+   */
   capabilities?: InputMaybe<Scalars['JSON']['input']>;
   name: Scalars['String']['input'];
 };
@@ -1305,6 +1329,29 @@ export type StartRunInput = {
   seed?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** The student family: the compact built-in one (model.py) or a Hugging Face vision-language model. */
+export type StudentFamily =
+  | 'BUILTIN'
+  | 'HF';
+
+/**
+ * Which student an experiment trains, read from its validated config (config.student): one description for both
+ * families, so lists and comparisons show every experiment the same way.
+ */
+export type StudentInfo = {
+  __typename?: 'StudentInfo';
+  /** HF, RIL: the discriminator's language backbone: copy (the paper's) | lora. */
+  discBackbone: Scalars['String']['output'];
+  /** HF: auto | bf16 | fp32 (BUILTIN trains in fp32: auto). */
+  dtype: Scalars['String']['output'];
+  family: StudentFamily;
+  gradientCheckpointing: Scalars['Boolean']['output'];
+  /** LoRA adapter rank (HF; 0 = full fine-tuning, and always 0 for BUILTIN). */
+  loraRank: Scalars['Int']['output'];
+  /** BUILTIN: the size (nano | small | base). HF: the local model directory or hub id (org/name) the workers load. */
+  model: Scalars['String']['output'];
+};
+
 export type Teacher = {
   __typename?: 'Teacher';
   apiKeyEnv?: Maybe<Scalars['String']['output']>;
@@ -1376,6 +1423,8 @@ export type Worker = {
   __typename?: 'Worker';
   capabilities: Scalars['JSON']['output'];
   createdAt: Scalars['DateTime']['output'];
+  /** GPUs the worker registered with (capabilities.gpus; 0 for a CPU worker): what the queue matches jobs against. */
+  gpus: Scalars['Int']['output'];
   id: Scalars['ID']['output'];
   lastSeenAt: Scalars['DateTime']['output'];
   name: Scalars['String']['output'];
@@ -1523,6 +1572,7 @@ export type ResolversTypes = ResolversObject<{
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Job: ResolverTypeWrapper<JobModel>;
   JobKind: JobKind;
+  JobRequirements: ResolverTypeWrapper<JobRequirements>;
   JobStatus: JobStatus;
   LatencyStats: ResolverTypeWrapper<LatencyStats>;
   MetricInput: MetricInput;
@@ -1551,6 +1601,8 @@ export type ResolversTypes = ResolversObject<{
   SplitCount: ResolverTypeWrapper<SplitCount>;
   StartRunInput: StartRunInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  StudentFamily: StudentFamily;
+  StudentInfo: ResolverTypeWrapper<StudentInfo>;
   Teacher: ResolverTypeWrapper<TeacherModel>;
   TeacherCoverage: ResolverTypeWrapper<TeacherCoverageModel>;
   TeacherKind: TeacherKind;
@@ -1626,6 +1678,7 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   JSON: Scalars['JSON']['output'];
   Job: JobModel;
+  JobRequirements: JobRequirements;
   LatencyStats: LatencyStats;
   MetricInput: MetricInput;
   MetricPoint: MetricPoint;
@@ -1650,6 +1703,7 @@ export type ResolversParentTypes = ResolversObject<{
   SplitCount: SplitCount;
   StartRunInput: StartRunInput;
   String: Scalars['String']['output'];
+  StudentInfo: StudentInfo;
   Teacher: TeacherModel;
   TeacherCoverage: TeacherCoverageModel;
   TeacherResponse: TeacherResponseModel;
@@ -1913,10 +1967,12 @@ export type ExperimentResolvers<ContextType = Context, ParentType extends Resolv
   config?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   dataset?: Resolver<ResolversTypes['Dataset'], ParentType, ContextType>;
+  gpus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   runs?: Resolver<Array<ResolversTypes['Run']>, ParentType, ContextType>;
-  studentSize?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  student?: Resolver<ResolversTypes['StudentInfo'], ParentType, ContextType>;
+  studentSize?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   teachers?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
@@ -1983,10 +2039,16 @@ export type JobResolvers<ContextType = Context, ParentType extends ResolversPare
   maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  requirements?: Resolver<ResolversTypes['JobRequirements'], ParentType, ContextType>;
   result?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   run?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['JobStatus'], ParentType, ContextType>;
+  waitingFor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type JobRequirementsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['JobRequirements'] = ResolversParentTypes['JobRequirements']> = ResolversObject<{
+  gpus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type LatencyStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LatencyStats'] = ResolversParentTypes['LatencyStats']> = ResolversObject<{
@@ -2126,6 +2188,15 @@ export type SplitCountResolvers<ContextType = Context, ParentType extends Resolv
   split?: Resolver<ResolversTypes['Split'], ParentType, ContextType>;
 }>;
 
+export type StudentInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StudentInfo'] = ResolversParentTypes['StudentInfo']> = ResolversObject<{
+  discBackbone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dtype?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  family?: Resolver<ResolversTypes['StudentFamily'], ParentType, ContextType>;
+  gradientCheckpointing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  loraRank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type TeacherResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Teacher'] = ResolversParentTypes['Teacher']> = ResolversObject<{
   apiKeyEnv?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   baseUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2166,6 +2237,7 @@ export type TeacherResponseEdgeResolvers<ContextType = Context, ParentType exten
 export type WorkerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Worker'] = ResolversParentTypes['Worker']> = ResolversObject<{
   capabilities?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  gpus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2213,6 +2285,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   InferTimings?: InferTimingsResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   Job?: JobResolvers<ContextType>;
+  JobRequirements?: JobRequirementsResolvers<ContextType>;
   LatencyStats?: LatencyStatsResolvers<ContextType>;
   MetricPoint?: MetricPointResolvers<ContextType>;
   MetricSeries?: MetricSeriesResolvers<ContextType>;
@@ -2226,6 +2299,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   RunFinals?: RunFinalsResolvers<ContextType>;
   RunSeries?: RunSeriesResolvers<ContextType>;
   SplitCount?: SplitCountResolvers<ContextType>;
+  StudentInfo?: StudentInfoResolvers<ContextType>;
   Teacher?: TeacherResolvers<ContextType>;
   TeacherCoverage?: TeacherCoverageResolvers<ContextType>;
   TeacherResponse?: TeacherResponseResolvers<ContextType>;

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
   CancelRunDocument, CompareRunsDocument, CreateExperimentDocument, ExperimentDocument, ExperimentsDocument, RilError,
-  RunDocument, RunProgressDocument, StartRunDocument, type Algorithm, type RilClient,
+  RunDocument, RunProgressDocument, StartRunDocument, describeGpus, describeStudent, type Algorithm, type RilClient,
 } from '../../../sdk/src/index.js';
 import { fail, intOption, print, table } from '../output.js';
 import { remote, remoteOptions } from '../remote.js';
@@ -68,6 +68,22 @@ export async function watchRun(ril: RilClient, runId: string, intervalMs: number
   }
 }
 
+/**
+ * The student flags of `create` folded into the config: --hf names a Hugging Face model (family hf), --lora-r and
+ * --gpus set those keys. studentSize is sent only for a built-in student (the API refuses one with an hf student);
+ * without --size a built-in student is nano, as before.
+ */
+export function studentInput(opts: { size?: string; hf?: string; loraR?: number; gpus?: number }, config: Record<string, unknown> | undefined) {
+  const out: Record<string, unknown> = { ...(config ?? {}) };
+  const student = { ...((out.student as Record<string, unknown> | undefined) ?? {}) };
+  if (opts.hf !== undefined) Object.assign(student, { family: 'hf', model: opts.hf });
+  if (opts.loraR !== undefined) student.lora = { ...((student.lora as Record<string, unknown> | undefined) ?? {}), r: opts.loraR };
+  if (Object.keys(student).length) out.student = student;
+  if (opts.gpus !== undefined) out.gpus = opts.gpus;
+  const hf = student.family === 'hf';
+  return { studentSize: opts.size ?? (hf ? undefined : 'nano'), config: Object.keys(out).length ? out : undefined };
+}
+
 /** `ril experiments` (the group's description is in ../main.ts). */
 export function experimentsCommand(experiments: Command) {
 
@@ -75,17 +91,21 @@ export function experimentsCommand(experiments: Command) {
     .requiredOption('--dataset <id>', 'dataset id')
     .requiredOption('--name <name>', 'experiment name')
     .option('--algorithm <algorithm>', 'SFT | GRPO | DR_GRPO | RIL', 'RIL')
-    .option('--size <size>', 'student size: nano | small | base', 'nano')
+    .option('--size <size>', 'built-in student size: nano | small | base (default nano; not with --hf)')
+    .option('--hf <model>', 'a Hugging Face student: a model directory on the workers or a hub id in their cache (config student.model)')
+    .option('--lora-r <n>', 'LoRA rank of an hf student (config student.lora.r; 0 = full fine-tuning)', intOption)
+    .option('--gpus <n>', 'GPUs each run needs (config gpus; 0 = any worker, CPU included)', intOption)
     .option('--teachers <names>', 'comma-separated teacher names (RIL imitates all of them)')
     .option('--config <json>', 'trainer config overrides: a JSON object or @file.json')
     .option('--json', 'JSON output')
     .action(async (opts) => {
       try {
+        const { studentSize, config } = studentInput(opts, parseConfig(opts.config));
         const { createExperiment: e } = await remote(opts).request(CreateExperimentDocument, { input: {
-          name: opts.name, datasetId: opts.dataset, studentSize: opts.size, algorithm: String(opts.algorithm).toUpperCase() as Algorithm,
-          teachers: opts.teachers ? String(opts.teachers).split(',').map((s) => s.trim()).filter(Boolean) : [], config: parseConfig(opts.config),
+          name: opts.name, datasetId: opts.dataset, studentSize, algorithm: String(opts.algorithm).toUpperCase() as Algorithm,
+          teachers: opts.teachers ? String(opts.teachers).split(',').map((s) => s.trim()).filter(Boolean) : [], config,
         } });
-        print(opts, e, () => `created experiment ${e.name} (id ${e.id}): ${e.algorithm} ${e.studentSize} on ${e.dataset.name}`);
+        print(opts, e, () => `created experiment ${e.name} (id ${e.id}): ${e.algorithm}, student ${describeStudent(e.student)}, ${describeGpus(e.gpus)}, on ${e.dataset.name}`);
       } catch (err) { fail(err); }
     });
 
@@ -107,8 +127,8 @@ export function experimentsCommand(experiments: Command) {
       try {
         const { experiments: c } = await remote(opts).request(ExperimentsDocument, { first: 100, datasetId: opts.dataset });
         const rows = c.edges.map((e) => e.node);
-        print(opts, rows, () => table(['id', 'name', 'algorithm', 'size', 'dataset', 'runs (status step/total)'],
-          rows.map((x) => [x.id, x.name, x.algorithm, x.studentSize, x.dataset.name, x.runs.map((r) => `${r.id} ${r.status} ${r.step}/${r.totalSteps}`).join('\n')])));
+        print(opts, rows, () => table(['id', 'name', 'algorithm', 'student', 'gpus', 'dataset', 'runs (status step/total)'],
+          rows.map((x) => [x.id, x.name, x.algorithm, describeStudent(x.student), x.gpus, x.dataset.name, x.runs.map((r) => `${r.id} ${r.status} ${r.step}/${r.totalSteps}`).join('\n')])));
       } catch (err) { fail(err); }
     });
 
@@ -120,7 +140,8 @@ export function experimentsCommand(experiments: Command) {
         const { experiment } = await ril.request(ExperimentDocument, { id });
         if (experiment) {
           return print(opts, experiment, () => [
-            `experiment ${experiment.name} (${experiment.id}): ${experiment.algorithm} ${experiment.studentSize} on ${experiment.dataset.name} v${experiment.dataset.version}`,
+            `experiment ${experiment.name} (${experiment.id}): ${experiment.algorithm} on ${experiment.dataset.name} v${experiment.dataset.version}`,
+            `student: ${describeStudent(experiment.student)}; runs need ${describeGpus(experiment.gpus)}`,
             `teachers: ${experiment.teachers.join(', ') || '-'}`,
             table(['config key', 'value'], Object.entries(experiment.config as Record<string, unknown>).map(([k, v]) => [k, fmt(v)])),
             table(['run', 'seed', 'status', 'step', 'finished', 'error'], experiment.runs.map((r) => [r.id, r.seed, r.status, `${r.step}/${r.totalSteps}`, r.finishedAt, r.error])),
@@ -129,7 +150,7 @@ export function experimentsCommand(experiments: Command) {
         const { run } = await ril.request(RunDocument, { id });
         if (!run) throw new RilError('NOT_FOUND', `no experiment or run with id ${id}`);
         print(opts, run, () => [
-          `run ${run.id} of ${run.experiment.name} (${run.experiment.algorithm} ${run.experiment.studentSize}), seed ${run.seed}: ${run.status} ${run.step}/${run.totalSteps}${run.error ? ` (${run.error})` : ''}`,
+          `run ${run.id} of ${run.experiment.name} (${run.experiment.algorithm}, ${describeStudent(run.experiment.student)}), seed ${run.seed}: ${run.status} ${run.step}/${run.totalSteps}${run.error ? ` (${run.error})` : ''}`,
           `metrics: ${run.metricNames.join(', ') || '-'}`,
           table(['artifact', 'kind', 'name', 'size'], run.artifacts.map((a) => [a.id, a.kind, a.name, a.size])),
         ].join('\n'));
@@ -182,7 +203,8 @@ export function experimentsCommand(experiments: Command) {
           'final metrics',
           table(head, [
             ['status', ...c.runs.map((r) => `${r.status} ${r.step}/${r.totalSteps}`)],
-            ['algorithm', ...c.runs.map((r) => `${r.experiment.algorithm} ${r.experiment.studentSize}`)],
+            ['algorithm', ...c.runs.map((r) => r.experiment.algorithm)],
+            ['student', ...c.runs.map((r) => describeStudent(r.experiment.student))],
             ...names.map((n) => [n, ...c.runs.map((r) => fmt(finals.get(r.id)?.get(n)))]),
           ]),
           'config keys that differ',

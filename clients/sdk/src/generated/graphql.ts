@@ -41,8 +41,11 @@ export type CreateExperimentInput = {
   config?: unknown;
   datasetId: string | number;
   name: string;
-  /** nano | small | base */
-  studentSize: string;
+  /**
+   * The built-in student's size: nano | small | base (required for the built-in family). Leave it out for a Hugging
+   * Face student (config.student.family "hf"): that student is config.student.model, and a size with it is refused.
+   */
+  studentSize?: string | null | undefined;
   /** Teachers whose cached responses RIL imitates (multi-teacher: all of them). */
   teachers?: Array<string> | null | undefined;
 };
@@ -195,6 +198,11 @@ export type StartRunInput = {
   seed?: number | null | undefined;
 };
 
+/** The student family: the compact built-in one (model.py) or a Hugging Face vision-language model. */
+export type StudentFamily =
+  | 'BUILTIN'
+  | 'HF';
+
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -217,27 +225,29 @@ export type DatasetExamplesQueryVariables = Exact<{
 
 export type DatasetExamplesQuery = { dataset: { id: string, name: string, version: number, exampleCount: number, teacherCoverage: Array<{ covered: number, total: number, responses: number, teacher: { name: string, model: string } }>, examples: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, externalId: string, split: Split, question: string, answer: string, imageSha256: string, imageUrl: string, teacherResponses: Array<{ sample: number, text: string, teacher: { name: string } }> } }> } } | null };
 
+export type StudentFieldsFragment = { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean };
+
 export type ExperimentsQueryVariables = Exact<{
   first?: number | null | undefined;
   datasetId?: string | number | null | undefined;
 }>;
 
 
-export type ExperimentsQuery = { experiments: { totalCount: number, edges: Array<{ node: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, createdAt: string, dataset: { id: string, name: string }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, createdAt: string, finishedAt: string | null }> } }> } };
+export type ExperimentsQuery = { experiments: { totalCount: number, edges: Array<{ node: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, createdAt: string, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean }, dataset: { id: string, name: string }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, createdAt: string, finishedAt: string | null }> } }> } };
 
 export type ExperimentQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ExperimentQuery = { experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, config: unknown, createdAt: string, dataset: { id: string, name: string, version: number }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null }> } | null };
+export type ExperimentQuery = { experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, config: unknown, createdAt: string, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean }, dataset: { id: string, name: string, version: number }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null }> } | null };
 
 export type CreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type CreateExperimentMutation = { createExperiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, config: unknown, dataset: { id: string, name: string } } };
+export type CreateExperimentMutation = { createExperiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, config: unknown, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean }, dataset: { id: string, name: string } } };
 
 export type StartRunMutationVariables = Exact<{
   input: StartRunInput;
@@ -267,7 +277,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, metricNames: Array<string>, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, config: unknown, dataset: { id: string, name: string } }, job: { id: string, status: JobStatus, attempts: number, error: string | null } | null, artifacts: Array<{ id: string, kind: ArtifactKind, name: string, size: number, blobSha256: string, metadata: unknown, createdAt: string }> } | null };
+export type RunQuery = { run: { id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, metricNames: Array<string>, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, config: unknown, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean }, dataset: { id: string, name: string } }, job: { id: string, status: JobStatus, attempts: number, error: string | null } | null, artifacts: Array<{ id: string, kind: ArtifactKind, name: string, size: number, blobSha256: string, metadata: unknown, createdAt: string }> } | null };
 
 export type RunProgressQueryVariables = Exact<{
   id: string | number;
@@ -277,7 +287,7 @@ export type RunProgressQueryVariables = Exact<{
 }>;
 
 
-export type RunProgressQuery = { run: { id: string, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, startedAt: string | null, finishedAt: string | null, metrics: Array<{ name: string, points: Array<{ step: number, value: number }> }> } | null };
+export type RunProgressQuery = { run: { id: string, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, startedAt: string | null, finishedAt: string | null, job: { id: string, waitingFor: string | null } | null, metrics: Array<{ name: string, points: Array<{ step: number, value: number }> }> } | null };
 
 export type CompareRunsQueryVariables = Exact<{
   ids: Array<string | number> | string | number;
@@ -286,7 +296,7 @@ export type CompareRunsQueryVariables = Exact<{
 }>;
 
 
-export type CompareRunsQuery = { compareRuns: { runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string } }>, series: Array<{ name: string, runs: Array<{ runId: string, points: Array<{ step: number, value: number }> }> }>, finals: Array<{ runId: string, metrics: Array<{ name: string, step: number, value: number }> }>, differingConfig: Array<{ key: string, values: Array<unknown> }> } };
+export type CompareRunsQuery = { compareRuns: { runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean } } }>, series: Array<{ name: string, runs: Array<{ runId: string, points: Array<{ step: number, value: number }> }> }>, finals: Array<{ runId: string, metrics: Array<{ name: string, step: number, value: number }> }>, differingConfig: Array<{ key: string, values: Array<unknown> }> } };
 
 export type ArtifactsQueryVariables = Exact<{
   kind?: ArtifactKind | null | undefined;
@@ -433,7 +443,21 @@ export type EvaluationTableViewQueryVariables = Exact<{
 }>;
 
 
-export type EvaluationTableViewQuery = { evaluationTable: { suite: { name: string, description: string | null, versions: Array<{ version: number, frozen: boolean }> }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string, teachers: Array<string>, config: unknown } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
+export type EvaluationTableViewQuery = { evaluationTable: { suite: { name: string, description: string | null, versions: Array<{ version: number, frozen: boolean }> }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, config: unknown, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean } } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
+
+export type WorkersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WorkersQuery = { workers: Array<{ id: string, name: string, gpus: number, capabilities: unknown, createdAt: string, lastSeenAt: string }> };
+
+export type JobsQueryVariables = Exact<{
+  status?: JobStatus | null | undefined;
+  kind?: JobKind | null | undefined;
+  first?: number | null | undefined;
+}>;
+
+
+export type JobsQuery = { jobs: Array<{ id: string, kind: JobKind, status: JobStatus, priority: number, attempts: number, maxAttempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, waitingFor: string | null, requirements: { gpus: number }, leaseOwner: { id: string, name: string } | null, run: { id: string, experiment: { id: string, name: string } } | null }> };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -453,6 +477,16 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const StudentFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StudentFields on StudentInfo {
+  family
+  model
+  loraRank
+  dtype
+  discBackbone
+  gradientCheckpointing
+}
+    `, {"fragmentName":"StudentFields"}) as unknown as TypedDocumentString<StudentFieldsFragment, unknown>;
 export const DeploymentFieldsFragmentDoc = new TypedDocumentString(`
     fragment DeploymentFields on Deployment {
   id
@@ -574,6 +608,10 @@ export const ExperimentsDocument = new TypedDocumentString(`
         name
         algorithm
         studentSize
+        student {
+          ...StudentFields
+        }
+        gpus
         teachers
         createdAt
         dataset {
@@ -594,7 +632,14 @@ export const ExperimentsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
+    fragment StudentFields on StudentInfo {
+  family
+  model
+  loraRank
+  dtype
+  discBackbone
+  gradientCheckpointing
+}`) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
 export const ExperimentDocument = new TypedDocumentString(`
     query Experiment($id: ID!) {
   experiment(id: $id) {
@@ -602,6 +647,10 @@ export const ExperimentDocument = new TypedDocumentString(`
     name
     algorithm
     studentSize
+    student {
+      ...StudentFields
+    }
+    gpus
     teachers
     config
     createdAt
@@ -624,7 +673,14 @@ export const ExperimentDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ExperimentQuery, ExperimentQueryVariables>;
+    fragment StudentFields on StudentInfo {
+  family
+  model
+  loraRank
+  dtype
+  discBackbone
+  gradientCheckpointing
+}`) as unknown as TypedDocumentString<ExperimentQuery, ExperimentQueryVariables>;
 export const CreateExperimentDocument = new TypedDocumentString(`
     mutation CreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -632,6 +688,10 @@ export const CreateExperimentDocument = new TypedDocumentString(`
     name
     algorithm
     studentSize
+    student {
+      ...StudentFields
+    }
+    gpus
     teachers
     config
     dataset {
@@ -640,7 +700,14 @@ export const CreateExperimentDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
+    fragment StudentFields on StudentInfo {
+  family
+  model
+  loraRank
+  dtype
+  discBackbone
+  gradientCheckpointing
+}`) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
 export const StartRunDocument = new TypedDocumentString(`
     mutation StartRun($input: StartRunInput!) {
   startRun(input: $input) {
@@ -704,6 +771,10 @@ export const RunDocument = new TypedDocumentString(`
       name
       algorithm
       studentSize
+      student {
+        ...StudentFields
+      }
+      gpus
       config
       dataset {
         id
@@ -728,7 +799,14 @@ export const RunDocument = new TypedDocumentString(`
     metricNames
   }
 }
-    `) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
+    fragment StudentFields on StudentInfo {
+  family
+  model
+  loraRank
+  dtype
+  discBackbone
+  gradientCheckpointing
+}`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
 export const RunProgressDocument = new TypedDocumentString(`
     query RunProgress($id: ID!, $names: [String!], $fromStep: Int, $points: Int = 500) {
   run(id: $id) {
@@ -740,6 +818,10 @@ export const RunProgressDocument = new TypedDocumentString(`
     error
     startedAt
     finishedAt
+    job {
+      id
+      waitingFor
+    }
     metrics(names: $names, fromStep: $fromStep, points: $points) {
       name
       points {
@@ -764,6 +846,10 @@ export const CompareRunsDocument = new TypedDocumentString(`
         name
         algorithm
         studentSize
+        student {
+          ...StudentFields
+        }
+        gpus
       }
     }
     series {
@@ -790,7 +876,14 @@ export const CompareRunsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<CompareRunsQuery, CompareRunsQueryVariables>;
+    fragment StudentFields on StudentInfo {
+  family
+  model
+  loraRank
+  dtype
+  discBackbone
+  gradientCheckpointing
+}`) as unknown as TypedDocumentString<CompareRunsQuery, CompareRunsQueryVariables>;
 export const ArtifactsDocument = new TypedDocumentString(`
     query Artifacts($kind: ArtifactKind, $runId: ID) {
   artifacts(kind: $kind, runId: $runId) {
@@ -1267,6 +1360,10 @@ export const EvaluationTableViewDocument = new TypedDocumentString(`
         name
         algorithm
         studentSize
+        student {
+          ...StudentFields
+        }
+        gpus
         teachers
         config
       }
@@ -1286,4 +1383,54 @@ export const EvaluationTableViewDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<EvaluationTableViewQuery, EvaluationTableViewQueryVariables>;
+    fragment StudentFields on StudentInfo {
+  family
+  model
+  loraRank
+  dtype
+  discBackbone
+  gradientCheckpointing
+}`) as unknown as TypedDocumentString<EvaluationTableViewQuery, EvaluationTableViewQueryVariables>;
+export const WorkersDocument = new TypedDocumentString(`
+    query Workers {
+  workers {
+    id
+    name
+    gpus
+    capabilities
+    createdAt
+    lastSeenAt
+  }
+}
+    `) as unknown as TypedDocumentString<WorkersQuery, WorkersQueryVariables>;
+export const JobsDocument = new TypedDocumentString(`
+    query Jobs($status: JobStatus, $kind: JobKind, $first: Int = 50) {
+  jobs(status: $status, kind: $kind, first: $first) {
+    id
+    kind
+    status
+    priority
+    attempts
+    maxAttempts
+    error
+    createdAt
+    startedAt
+    finishedAt
+    requirements {
+      gpus
+    }
+    waitingFor
+    leaseOwner {
+      id
+      name
+    }
+    run {
+      id
+      experiment {
+        id
+        name
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<JobsQuery, JobsQueryVariables>;

@@ -62,21 +62,55 @@ def _log(msg: str) -> None:
 
 
 def capabilities() -> Dict[str, Any]:
-    caps: Dict[str, Any] = {"cpus": os.cpu_count(), "python": platform.python_version(), "host": socket.gethostname()}
+    """What this worker registers with. ``gpus`` is the one the API acts on: a job whose config asks for N GPUs is
+    claimed only by a worker that reported at least N (0 = a CPU worker). The rest is shown to operators
+    (``ril workers``): ``memoryGb`` is host RAM, ``gpuMemoryGb`` one entry per GPU, ``bf16`` whether every GPU does
+    bf16 (the hf student's dtype "auto"), ``transformers`` the version installed for Hugging Face students.
+    Cheap on purpose: device properties only (nothing is allocated on a GPU, so no memory is held there by this
+    process, which never trains), and transformers is looked up in the package metadata, not imported (seconds)."""
+    caps: Dict[str, Any] = {"cpus": os.cpu_count(), "python": platform.python_version(), "host": socket.gethostname(),
+                            "device": "cpu", "gpus": 0}
     try:
         import torch
         caps["torch"] = torch.__version__
-        caps["device"] = "cuda" if torch.cuda.is_available() else "cpu"
         if torch.cuda.is_available():
-            caps["gpus"] = torch.cuda.device_count()
-            caps["memoryGb"] = round(torch.cuda.get_device_properties(0).total_memory / 2**30, 1)
-    except Exception:  # noqa: BLE001 - capabilities are informational
-        caps["device"] = "cpu"
+            props = [torch.cuda.get_device_properties(i) for i in range(torch.cuda.device_count())]
+            caps.update(device="cuda", gpus=len(props),
+                        gpuNames=[p.name for p in props],
+                        gpuMemoryGb=[round(p.total_memory / 2**30, 1) for p in props],
+                        bf16=_bf16_supported(torch))
+    except Exception:  # noqa: BLE001 - a broken torch install makes a CPU worker, not a crash at registration
+        caps.update(device="cpu", gpus=0)
     try:
-        caps.setdefault("memoryGb", round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1))
+        caps["memoryGb"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError):
         pass
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        caps["transformers"] = version("transformers")
+    except PackageNotFoundError:
+        pass  # no Hugging Face stack: the built-in family only
     return caps
+
+
+def _bf16_supported(torch: Any) -> bool:
+    """torch.cuda.is_bf16_supported(), native bf16 only where torch can say so (2.3+): with emulation allowed, a
+    pre-Ampere GPU is probed by allocating a bf16 tensor on it, which would hold GPU memory in this process."""
+    try:
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    except TypeError:  # older torch: no emulation check to skip
+        return bool(torch.cuda.is_bf16_supported())
+
+
+def trainer_ranks(payload: Dict[str, Any], nproc: int) -> int:
+    """Data-parallel ranks for a TRAIN job. A job asking for ``gpus: N > 1`` runs one rank per GPU (the API gave it
+    only to a worker with >= N GPUs); ``gpus: 1`` runs one. A CPU job (``gpus: 0``) runs the operator's ``--nproc``
+    gloo ranks, for sft only (the one algorithm with data parallelism so far). A multi-GPU RL job is handed to the
+    trainer as asked, which refuses it with a clear error rather than silently training on one GPU."""
+    gpus = int((payload.get("config") or {}).get("gpus") or 0)
+    if gpus >= 1:
+        return gpus
+    return nproc if payload.get("algorithm") == "sft" else 1
 
 
 def _die_with_parent() -> None:
@@ -251,7 +285,9 @@ class JobRunner:
             _log(f"resuming run {p['runId']} from checkpoint at step {(newest['metadata'] or {}).get('step')}")
         elif os.path.exists(ckpt_path):
             os.remove(ckpt_path)  # a local leftover the API never saw: start clean, as the API's record says
-        config = {**p["config"], "algorithm": p["algorithm"], "model": p["model"], "teachers": p.get("teachers") or [], "seed": p["seed"]}
+        config = {**p["config"], "algorithm": p["algorithm"], "teachers": p.get("teachers") or [], "seed": p["seed"]}
+        if p.get("model"):  # the built-in size; an hf student's model is config.student.model and the payload has none
+            config["model"] = p["model"]
         self.total = int(config.get("max_steps") or 0) or None
         cfg_path = os.path.join(run_dir, "config.json")
         with open(cfg_path, "w") as f:
@@ -261,8 +297,9 @@ class JobRunner:
             cmd += ["--eval-suite", write_training_suite(self.materialize, p["evalSuite"], run_dir)]
         if self.threads:
             cmd += ["--threads", str(self.threads)]
-        if self.nproc > 1 and p["algorithm"] == "sft":  # data parallel (DDP) is implemented for sft so far
-            cmd += ["--nproc", str(self.nproc)]
+        ranks = trainer_ranks(p, self.nproc)
+        if ranks > 1:
+            cmd += ["--nproc", str(ranks)]
         final: Dict[str, Any] = {}
         stderr_tail: List[str] = []
         env = child_env([*self.pass_env, *config_env_names(config)])
@@ -320,8 +357,9 @@ class JobRunner:
                 tar.add(os.path.join(bundle_dir, name), arcname=name)
         with open(os.path.join(bundle_dir, "manifest.json")) as f:
             manifest = json.load(f)
-        bundle_id = self.upload_artifact(archive, "BUNDLE", f"bundle-{p['model']}-{p['algorithm']}",
-                                         {"step": self.step, "modelFamily": manifest.get("model_family"), "size": p["model"]}, "application/gzip")
+        size = p.get("model") or "hf"
+        bundle_id = self.upload_artifact(archive, "BUNDLE", f"bundle-{size}-{p['algorithm']}",
+                                         {"step": self.step, "modelFamily": manifest.get("model_family"), "size": p.get("model")}, "application/gzip")
         return {"final": final, "bundleArtifactId": bundle_id, "steps": self.step}
 
     # -- EVALUATE --
@@ -403,7 +441,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--lease-seconds", type=int, default=int(os.environ.get("RIL_WORKER_LEASE_S", "60")))
     ap.add_argument("--poll-seconds", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads for the trainer")
-    ap.add_argument("--nproc", type=int, default=1, help="data-parallel ranks per job (DDP: one per GPU; gloo ranks on CPU)")
+    ap.add_argument("--nproc", type=int, default=1,
+                    help="gloo data-parallel ranks for a CPU sft job (a job's config gpus: N > 1 runs N ranks, one per GPU)")
     ap.add_argument("--pass-env", default=os.environ.get("RIL_WORKER_PASS_ENV", ""),
                     help="comma-separated extra environment variables the trainer processes get (env RIL_WORKER_PASS_ENV); "
                          "by default they get only an allowlist (PATH, HOME, locale, thread counts, CUDA_*, torch.distributed)")
@@ -425,7 +464,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     caps = capabilities()
     w = api.gql("""mutation($i: RegisterWorkerInput!) { registerWorker(input: $i) { id } }""",
                 {"i": {"name": a.name, "capabilities": caps}})["registerWorker"]
-    _log(f"registered {a.name} as {w['id']} ({caps.get('device')}) against {a.api}")
+    _log(f"registered {a.name} as {w['id']} ({caps.get('device')}, {caps.get('gpus')} GPUs) against {a.api}")
     kinds = [k.strip() for k in a.kinds.split(",") if k.strip()]
     while True:
         job = api.gql("""mutation($i: ClaimJobInput!) { claimJob(input: $i) { id kind payload attempts } }""",
