@@ -15,7 +15,9 @@ Choices where the paper is silent, or where we deviate:
   reproducible from (seed, step) as for the built-in family. The penalty covers the prompt's non-special tokens
   and the generated ones. A row stops at its first end-of-sequence id (the tokenizer's eos and the generation
   config's). The log-probs the loss uses come from the teacher-forced scoring pass, never from the sampler.
-- **Responses** (teacher texts, answers) are the tokenizer's ids of the text without special tokens + its eos.
+- **Responses** (teacher texts, answers) are the tokenizer's ids of the text + its eos; special tokens spelled in
+  the text are read as plain characters. The sampler never emits the image / video placeholder ids (their logits
+  are -inf): the model would read one inside a response as a slot for image features.
 - **LoRA** (peft) on the language model's ``target_modules`` only (the vision tower stays frozen); r = 0 trains
   every weight. With LoRA the **reference** is the policy with its adapters switched off (``disable_adapter()``):
   the base model. After an SFT warm start done with adapters that is the pre-SFT model, not the SFT student (the
@@ -73,7 +75,8 @@ class HFTextCodec(TextCodec):
         self.stop_ids = sorted({self.eos_id, *(int(i) for i in stop_ids)})
 
     def encode(self, text: str) -> List[int]:
-        return list(self.tk(text, add_special_tokens=False)["input_ids"])
+        # split_special_tokens: a text that spells "<image>" gets the characters, never the image placeholder id
+        return list(self.tk(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
 
     def encode_response(self, response: str, max_tokens: int = 0) -> List[int]:
         ids = self.encode(response) + [self.eos_id]
@@ -198,6 +201,10 @@ class HFStudent(Student):
         text_cfg = self.hf.config.get_text_config()
         self.context = int(getattr(text_cfg, "max_position_embeddings", 0) or 0)
         self.hidden = int(text_cfg.hidden_size)
+        self.placeholder_ids = sorted({int(i) for i in (getattr(self.hf.config, k, None) for k in
+                                                         ("image_token_id", "video_token_id", "image_token_index"))
+                                       if i is not None})
+        """Multimodal placeholder ids: never sampled (a response holding one would ask for image features)."""
         if scfg.gradient_checkpointing:
             self.hf.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         if scfg.lora.r > 0:
@@ -294,11 +301,12 @@ class HFStudent(Student):
         steps = cfg.max_new_tokens if not self.context else min(cfg.max_new_tokens, self.context - L)
         if steps <= 0:
             raise HFStudentError(f"prompt too long: {L} tokens, max_position_embeddings {self.context}")
+        banned = torch.tensor(self.placeholder_ids, dtype=torch.long, device=self.device)
         pos, state = self.ftype.positions(self.hf, enc)
         out = self._forward(self.hf, enc, pos, use_cache=True)
         cache = out.cache if getattr(out, "cache", None) is not None else out.past_key_values
-        last = out.logits[:, -1].float()  # [B,V] (left padding: the last position is real in every row)
-        V = last.shape[-1]
+        raw = out.logits[:, -1].float()  # [B,V] (left padding: the last position is real in every row)
+        V = raw.shape[-1]
         is_text = torch.ones(V, dtype=torch.bool, device=self.device)  # the penalty spares special tokens
         specials = [i for i in self.tokenizer.tk.all_special_ids if i < V]
         is_text[specials] = False
@@ -310,9 +318,9 @@ class HFStudent(Student):
         done = torch.zeros(B, dtype=torch.bool, device=self.device)
         lengths = torch.full((B,), steps, dtype=torch.long, device=self.device)
         for t in range(steps):
-            nxt = choose_tokens(last, seen, cfg, generator)  # [B]
+            nxt = choose_tokens(raw.index_fill(1, banned, float("-inf")), seen, cfg, generator)  # [B]
             out_ids[:, t] = nxt
-            out_lp[:, t] = F.log_softmax(last, dim=-1).gather(1, nxt[:, None]).squeeze(1)
+            out_lp[:, t] = F.log_softmax(raw, dim=-1).gather(1, nxt[:, None]).squeeze(1)  # the raw model's
             newly = torch.isin(nxt, stop) & ~done
             lengths = torch.where(newly, torch.full_like(lengths, t + 1), lengths)
             done = done | newly
@@ -324,7 +332,7 @@ class HFStudent(Student):
             out = self._forward(self.hf, {"input_ids": nxt[:, None], "attention_mask": mask}, step_pos,
                                 cache=cache, use_cache=True)
             cache = out.cache if getattr(out, "cache", None) is not None else out.past_key_values
-            last = out.logits[:, -1].float()
+            raw = out.logits[:, -1].float()
         if was_training:
             self.policy.train()
         ids_l, lp_l, n_l = out_ids.tolist(), out_lp.tolist(), lengths.tolist()
@@ -365,8 +373,11 @@ class HFStudent(Student):
                 return self._logprobs(self.reference, inputs, responses)
             if self.scfg.lora.r <= 0:
                 raise HFStudentError("this student was built without a reference")
-            with self.policy.disable_adapter():  # the reference: the same weights, adapters off
-                return self._logprobs(self.hf, inputs, responses)
+            try:
+                with self.policy.disable_adapter():  # the reference: the same weights, adapters off
+                    return self._logprobs(self.hf, inputs, responses)
+            finally:
+                self.restore_trainable()  # peft's switch back re-derives requires_grad from the active adapter
         finally:
             if was_training:
                 self.policy.train()
@@ -376,6 +387,14 @@ class HFStudent(Student):
     def named_trainable(self) -> List[Tuple[str, nn.Parameter]]:
         params = dict(self.policy.named_parameters())
         return [(n, params[n]) for n in self.trainable]
+
+    def restore_trainable(self) -> None:
+        """requires_grad as training needs it: the policy's trainable weights and the discriminator's adapter (if any)
+        on, every other weight off. peft's adapter switches (set_adapter, disable_adapter) reset these flags to
+        "active adapter only"; a parameter whose flag is off when backward runs receives no gradient."""
+        on = set(self.trainable)
+        for n, p in self.policy.named_parameters():
+            p.requires_grad_(n in on or f".{DISC_ADAPTER}." in n)
 
     def trainable_parameters(self) -> List[nn.Parameter]:
         return [p for _, p in self.named_trainable()]
@@ -500,8 +519,7 @@ class LoraDiscriminator(_DiscriminatorBase):
         peft_model.set_adapter("default")  # add_adapter leaves the policy's adapter active; keep it explicit
         self._student = [student]  # a list: not a submodule (the policy's weights are not D's parameters)
         self._adapter = [(n, p) for n, p in peft_model.named_parameters() if f".{DISC_ADAPTER}." in n]
-        for _, p in self._adapter:
-            p.requires_grad_(True)
+        student.restore_trainable()
 
     def _own(self) -> List[Tuple[str, nn.Parameter]]:
         return [("adapter." + n, p) for n, p in self._adapter] + [("head." + n, p) for n, p in self.head.named_parameters()]
@@ -526,11 +544,10 @@ class LoraDiscriminator(_DiscriminatorBase):
     def backbone_forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         student = self._student[0]
         peft_model = student.policy
-        grads = {id(p): p.requires_grad for p in peft_model.parameters()}
-        peft_model.base_model.set_adapter(DISC_ADAPTER)  # peft flips requires_grad: restored below
+        peft_model.base_model.set_adapter(DISC_ADAPTER)  # D's adapter alone (peft flips requires_grad: restored below)
+        student.restore_trainable()  # before the forward: the graph must reach D's adapter
         try:
             return student.language_model()(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
         finally:
             peft_model.base_model.set_adapter("default")
-            for p in peft_model.parameters():
-                p.requires_grad_(grads[id(p)])
+            student.restore_trainable()
