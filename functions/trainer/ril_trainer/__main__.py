@@ -180,7 +180,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     i.set_defaults(func=cmd_info)
 
     a = p.parse_args(argv)
-    return int(a.func(a))
+    try:
+        return int(a.func(a))
+    except ckpt.UnsupportedCheckpoint as err:  # e.g. export of a Hugging Face student (issue 14)
+        log.info(str(err))
+        return 2
 
 
 if __name__ == "__main__":
