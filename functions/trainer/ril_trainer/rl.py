@@ -45,6 +45,9 @@ Choices where the papers are silent, or where we deviate:
   step sft_steps. max_steps counts both phases. The reference model (the SFT student) is stored in
   every RL checkpoint, with the discriminator and its optimizer; rollouts and teacher draws use
   generators seeded by (seed, step), so a resumed run repeats an uninterrupted one.
+- **Students**: the loop reaches the model only through students.Student (students/base.py): the built-in family
+  (bit-identical to before the interface) or a Hugging Face VLM (students/hf.py: its processor and chat template,
+  LoRA or full fine-tuning, reference = adapters off with LoRA, its own discriminator backbones).
 - Rollouts use the paper's sampling settings (T 1.0, top-p 0.95, top-k 50, repetition penalty 1.05).
 - **Learning rate**: constant at lr over the RL steps, as the paper (rl_lr_schedule = "constant");
   "cosine" follows sft.learning_rate over the RL steps (warmup, cosine). The SFT warm start keeps

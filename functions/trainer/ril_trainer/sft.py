@@ -13,6 +13,8 @@ the paper does not spell out the SFT recipe for compact students, so these are o
 - Response budget (budget.py): max_response_tokens, or with 0 the smallest budget covering
   budget_coverage of the training targets; targets longer than it are truncated (never to fit
   max_seq_len: a budget that does not fit is an error). The resolved value is in the checkpoint's config.
+- Any student family (students/): the built-in one, or a Hugging Face VLM (prompt from its chat template, response
+  = its tokenizer's ids + eos; LoRA adapters or every weight train).
 - Validation: mean token NLL on a fixed subset of the validation pairs, and greedy accuracy
   (evaluate.is_correct) on the first ``val_accuracy_examples`` validation examples.
 
