@@ -110,9 +110,13 @@ def test_teacher_text_is_tokenized_with_the_models_tokenizer_and_eos(model_dirs,
     assert st.tokenizer.encode_response("The answer is bar.", 3) == ids[:3]
 
 
-def test_missing_model_and_unsupported_disc_backbone_are_clear_errors(model_dirs, tmp_path):
+def test_missing_model_and_unsupported_disc_backbone_are_clear_errors(model_dirs, tiny_data, tmp_path, capsys):
     with pytest.raises(HFStudentError, match="never downloads"):
         HFStudent.load(hf_cfg(str(tmp_path / "nowhere")), "cpu")
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"algorithm": "sft", "max_steps": 1, "student": {"family": "hf", "model": "no/such-model"}}))
+    assert main(["train", "--config", str(path), "--data", tiny_data, "--out", str(tmp_path / "run")]) == 2
+    assert "cannot load the Hugging Face student 'no/such-model'" in capsys.readouterr().err
     with pytest.raises(HFStudentError, match="lora.r > 0"):
         HFStudent.load(hf_cfg(model_dirs["smolvlm"], r=0, disc_backbone="lora", algorithm="ril"), "cpu")
 

@@ -25,6 +25,10 @@ from ..answers import rule_verdict
 from ..config import SamplingConfig, TrainConfig
 
 
+class StudentError(ValueError):
+    """A student that cannot be loaded or trained as configured (the CLI prints the message and exits 2)."""
+
+
 class Inputs(ABC):
     """The prompts of some dataset rows, ready for the student's forward."""
 

@@ -48,14 +48,14 @@ from .. import budget as budget_mod
 from ..config import SamplingConfig, TrainConfig, to_dict
 from ..data import VQADataset, pad_responses
 from ..sampling import Generation, choose_tokens
-from .base import Inputs, Student, TextCodec, adamw
+from .base import Inputs, Student, StudentError, TextCodec, adamw
 
 IDEFICS3_TYPES = ("idefics3", "smolvlm")
 QWEN_VL_TYPES = ("qwen2_vl", "qwen2_5_vl")
 DISC_ADAPTER = "disc"
 
 
-class HFStudentError(ValueError):
+class HFStudentError(StudentError):
     """A Hugging Face student that cannot be loaded or trained as configured."""
 
 
@@ -96,6 +96,9 @@ class HFInputs(Inputs):
     images: List[Any]
     """PIL RGB image per row."""
     questions: List[str]
+    encoded: Optional[Dict[str, torch.Tensor]] = None
+    """The processor's output, kept after the first use (an RL step scores the same rows under pi_old and the
+    reference)."""
 
     def select(self, idx: Sequence[int]) -> "HFInputs":
         return HFInputs([self.images[i] for i in idx], [self.questions[i] for i in idx])
@@ -154,8 +157,18 @@ def load_pretrained(source: str) -> Tuple[nn.Module, Any]:
     """(model, processor) from a local directory or the local Hugging Face cache; never downloads."""
     if not source:
         raise HFStudentError("student.model is empty: name a save_pretrained directory or a cached hub id")
-    from transformers import AutoModelForImageTextToText, AutoProcessor
+    # offline for the whole process: local_files_only alone still lets transformers look for a peft adapter config
+    # on the hub (measured: 24 s of retries against an unreachable host before the "not found" error)
+    os.environ["HF_HUB_OFFLINE"] = "1"  # read when huggingface_hub is first imported
     try:
+        import huggingface_hub
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+        huggingface_hub.constants.HF_HUB_OFFLINE = True  # ... and here if it was imported before
+    except ImportError as err:
+        raise HFStudentError(f"Hugging Face students need transformers and peft ({err}): install the trainer's [hf] "
+                             "extra (functions/trainer/requirements-hf.txt; scripts/ensure-hf.sh builds .venv-hf)") from None
+    try:
+        # local_files_only: never downloads; trust_remote_code stays off: a model directory cannot run code here
         model = AutoModelForImageTextToText.from_pretrained(source, local_files_only=True, dtype=torch.float32)
         processor = AutoProcessor.from_pretrained(source, local_files_only=True)
     except (OSError, ValueError) as err:
@@ -255,10 +268,12 @@ class HFStudent(Student):
     def encode(self, inputs: Inputs) -> Dict[str, torch.Tensor]:
         """Processor outputs for the prompts, left-padded: input_ids, attention_mask [B,L] + the family's pixels."""
         assert isinstance(inputs, HFInputs)
-        enc = self.processor(text=[self.prompt_text(q) for q in inputs.questions],
-                             images=self.ftype.images_arg(inputs.images), return_tensors="pt", padding=True,
-                             padding_side="left")
-        return {k: v.to(self.device) for k, v in enc.items()}
+        if inputs.encoded is None:
+            enc = self.processor(text=[self.prompt_text(q) for q in inputs.questions],
+                                 images=self.ftype.images_arg(inputs.images), return_tensors="pt", padding=True,
+                                 padding_side="left")
+            inputs.encoded = {k: v.to(self.device) for k, v in enc.items()}
+        return dict(inputs.encoded)
 
     def resolve_budget(self, cfg: TrainConfig, ds: VQADataset) -> budget_mod.Budget:
         """budget.resolve for this tokenizer; the check is the longest prompt (image tokens included) + budget
@@ -268,9 +283,17 @@ class HFStudent(Student):
         tokens = budget_mod.response_budget(lengths, cfg.budget_coverage) if auto else int(cfg.max_response_tokens)
         longest = 0
         if ds.examples:
-            first = ds.examples[0]
+            # image tokens grow with the image (Qwen2-VL's dynamic resolution, Idefics3's splitting): the largest
+            # image (its header is enough) with each of the longest questions
+            from PIL import Image
+            sizes = {}
+            for i, ex in enumerate(ds.examples):
+                if ex.image not in sizes:
+                    with Image.open(os.path.join(ds.root, ex.image)) as im:
+                        sizes[ex.image] = (im.size[0] * im.size[1], i)
+            big = max(sizes.values())[1]
             for q in sorted({ex.question for ex in ds.examples}, key=len)[-4:]:  # the longest few by characters
-                enc = self.encode(HFInputs([self.image(ds, ds.index[first.id])], [q]))
+                enc = self.encode(HFInputs([self.image(ds, big)], [q]))
                 longest = max(longest, int(enc["input_ids"].shape[1]))
         if self.context and longest + tokens > self.context:
             raise HFStudentError(f"responses do not fit: longest prompt {longest} (image tokens included) + response "
