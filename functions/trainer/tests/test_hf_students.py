@@ -7,6 +7,7 @@ skipped with the reason under Debian's torch 1.13.
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -258,11 +259,16 @@ def test_cli_trains_an_hf_student_end_to_end_and_export_refuses_it_clearly(model
            "max_response_tokens": 6, "disc_pretrain_questions": 2, "disc_pretrain_samples": 2,
            "disc_pretrain_max_epochs": 1, "batch_size": 4, "val_loss_examples": 2, "val_accuracy_examples": 2,
            "warmup_steps": 0, "eval_every": 0, "num_threads": 1,
-           "student": {"family": "hf", "model": model_dirs["qwen2vl"], "lora": {"r": 0}}}
+           "student": {"family": "hf", "model": "tiny-org/qwen2vl", "lora": {"r": 0}}}
+    # a hub id served from a local Hugging Face cache (the layout huggingface_hub writes): nothing is downloaded
+    snapshot = tmp_path / "hub" / "models--tiny-org--qwen2vl" / "snapshots" / "0123abcd"
+    shutil.copytree(model_dirs["qwen2vl"], snapshot)
+    (tmp_path / "hub" / "models--tiny-org--qwen2vl" / "refs").mkdir()
+    (tmp_path / "hub" / "models--tiny-org--qwen2vl" / "refs" / "main").write_text("0123abcd")
     path = tmp_path / "cfg.json"
     path.write_text(json.dumps(cfg))
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, PYTHONPATH=here, OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=here, OMP_NUM_THREADS="1", HF_HUB_CACHE=str(tmp_path / "hub"))
     out = tmp_path / "run"
     res = subprocess.run([sys.executable, "-m", "ril_trainer", "train", "--config", str(path), "--data", tiny_data,
                           "--out", str(out), "--device", "cpu"], capture_output=True, text=True, env=env, cwd=here,
@@ -272,7 +278,7 @@ def test_cli_trains_an_hf_student_end_to_end_and_export_refuses_it_clearly(model
     assert events[-1]["event"] == "done" and events[-1]["step"] == 2
     assert {"policy/loss", "disc/acc", "reward/total"} <= {e["name"] for e in events if e["event"] == "metric"}
     state = ckpt.load(str(out / "checkpoint.pt"))
-    assert state["student"]["model"] == model_dirs["qwen2vl"] and state["extra"]["reference"] is not None
+    assert state["student"]["model"] == "tiny-org/qwen2vl" and state["extra"]["reference"] is not None
     assert main(["export", "--checkpoint", str(out / "checkpoint.pt"), "--out", str(tmp_path / "bundle")]) == 2
     assert "not supported yet for hf students (issue 14)" in capsys.readouterr().err
     assert not (tmp_path / "bundle").exists()

@@ -370,7 +370,7 @@ class HFStudent(Student):
         R = r_ids.shape[1]
         full = dict(enc)
         for k, v in enc.items():  # every per-token input grows by the response: ids, mask, token types (0 = text)
-            if v.dim() == 2 and v.shape == (B, L):
+            if k in ("input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids"):
                 tail = r_ids if k == "input_ids" else (r_mask if k == "attention_mask" else torch.zeros_like(r_ids))
                 full[k] = torch.cat([v, tail.to(v.dtype)], dim=1)  # [B,L+R]
         if self.context and L + R > self.context:
