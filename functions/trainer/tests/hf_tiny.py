@@ -57,28 +57,45 @@ def smolvlm(out_dir: str, seed: int = 0) -> str:
 
 def qwen2vl(out_dir: str, seed: int = 0) -> str:
     """A 2-layer Qwen2-VL: 28 px images resized to 56 px, 4 merged image tokens, width 64, M-RoPE."""
+    return _qwen(out_dir, seed, "2")
+
+
+def qwen25vl(out_dir: str, seed: int = 0) -> str:
+    """The same at Qwen2.5-VL (its vision tower: RMSNorm, SwiGLU, windowed attention)."""
+    return _qwen(out_dir, seed, "2.5")
+
+
+def _qwen(out_dir: str, seed: int, version: str) -> str:
     import torch
-    from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, Qwen2VLConfig,
-                              Qwen2VLImageProcessor, Qwen2VLProcessor, Qwen2VLVideoProcessor)
+    from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, Qwen2_5_VLConfig,
+                              Qwen2_5_VLProcessor, Qwen2VLConfig, Qwen2VLImageProcessor, Qwen2VLProcessor,
+                              Qwen2VLVideoProcessor)
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
                 "<|video_pad|>"]
     tok = PreTrainedTokenizerFast(tokenizer_object=_byte_bpe(specials), eos_token="<|im_end|>",
                                   pad_token="<|endoftext|>", unk_token=None)
     ids = {s: tok.convert_tokens_to_ids(s) for s in specials}
-    cfg = Qwen2VLConfig(
+    if version == "2":
+        config_class, processor_class = Qwen2VLConfig, Qwen2VLProcessor
+        vision = dict(depth=1, embed_dim=32, hidden_size=64, num_heads=2, mlp_ratio=2, patch_size=14,
+                      spatial_merge_size=2, temporal_patch_size=2)
+    else:
+        config_class, processor_class = Qwen2_5_VLConfig, Qwen2_5_VLProcessor
+        vision = dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64, patch_size=14,
+                      spatial_merge_size=2, temporal_patch_size=2, window_size=56, fullatt_block_indexes=[1])
+    cfg = config_class(
         text_config=dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
                          rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 10000.0},
                          bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
                          pad_token_id=ids["<|endoftext|>"]),
-        vision_config=dict(depth=1, embed_dim=32, hidden_size=64, num_heads=2, mlp_ratio=2, patch_size=14,
-                           spatial_merge_size=2, temporal_patch_size=2),
+        vision_config=vision,
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
     chat = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"
             "{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ c['text'] }}{% endif %}"
             "{% endfor %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-    proc = Qwen2VLProcessor(image_processor=Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=56 * 56), tokenizer=tok,
+    proc = processor_class(image_processor=Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=56 * 56), tokenizer=tok,
                             video_processor=Qwen2VLVideoProcessor(), chat_template=chat)
     torch.manual_seed(seed)
     model = AutoModelForImageTextToText.from_config(cfg)

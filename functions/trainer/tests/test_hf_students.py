@@ -1,6 +1,6 @@
 """Hugging Face students on the trainer's one SFT / GRPO / Dr.GRPO / RIL code path (students/hf.py).
 
-Tiny random SmolVLM (Idefics3 family) and Qwen2-VL models are built from their config classes and saved with
+Tiny random SmolVLM (Idefics3 family), Qwen2-VL and Qwen2.5-VL models are built from their config classes and saved with
 save_pretrained (hf_tiny.py); nothing is downloaded. Needs transformers + peft (the .venv-hf environment):
 skipped with the reason under Debian's torch 1.13.
 """
@@ -27,7 +27,7 @@ from ril_trainer.config import LoraConfig, SamplingConfig, StudentConfig, TrainC
 from ril_trainer.sft import sft_loss  # noqa: E402
 from ril_trainer.students.hf import HFStudent, HFStudentError  # noqa: E402
 
-FAMILIES = ["smolvlm", "qwen2vl"]
+FAMILIES = ["smolvlm", "qwen2vl", "qwen25vl"]
 
 
 @pytest.fixture(scope="session")
@@ -178,7 +178,7 @@ def changed(before, after):
     return {k for k in before if not torch.equal(before[k], after[k])}
 
 
-@pytest.mark.parametrize("algorithm,family", [("dr_grpo", "qwen2vl"), ("ril", "smolvlm")])
+@pytest.mark.parametrize("algorithm,family", [("dr_grpo", "qwen2vl"), ("ril", "smolvlm"), ("grpo", "qwen25vl")])
 def test_rl_steps_run_with_finite_loss_and_change_the_trainable_weights(model_dirs, tiny_data, algorithm, family):
     torch.manual_seed(0)
     run = rl.RLRun(hf_cfg(model_dirs[family], algorithm=algorithm), tiny_data, "cpu")
