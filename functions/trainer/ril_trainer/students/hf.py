@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -53,6 +54,7 @@ from .base import Inputs, Student, StudentError, TextCodec, adamw
 IDEFICS3_TYPES = ("idefics3", "smolvlm")
 QWEN_VL_TYPES = ("qwen2_vl", "qwen2_5_vl")
 DISC_ADAPTER = "disc"
+IMAGE_CACHE = 4096  # decoded images kept per student
 
 
 class HFStudentError(StudentError):
@@ -230,7 +232,8 @@ class HFStudent(Student):
         self.reference: Optional[nn.Module] = None
         if with_reference and scfg.lora.r <= 0:
             self.reference = copy.deepcopy(self.hf).eval().requires_grad_(False)
-        self._images: Dict[str, Any] = {}
+        self._images: "OrderedDict[str, Any]" = OrderedDict()
+        """Decoded images, least recently used first (at most IMAGE_CACHE: a dataset's images may not fit in memory)."""
 
     @classmethod
     def load(cls, cfg: TrainConfig, device: str, with_reference: bool = True) -> "HFStudent":
@@ -253,9 +256,13 @@ class HFStudent(Student):
     def image(self, ds: VQADataset, row: int) -> Any:
         from PIL import Image
         path = os.path.join(ds.root, ds.examples[row].image)
-        if path not in self._images:
+        if path in self._images:
+            self._images.move_to_end(path)
+        else:
             with Image.open(path) as im:
                 self._images[path] = im.convert("RGB")
+            if len(self._images) > IMAGE_CACHE:
+                self._images.popitem(last=False)
         return self._images[path]
 
     def inputs(self, ds: VQADataset, rows: Sequence[int]) -> HFInputs:
@@ -326,7 +333,7 @@ class HFStudent(Student):
             raise HFStudentError(f"prompt too long: {L} tokens, max_position_embeddings {self.context}")
         banned = torch.tensor(self.placeholder_ids, dtype=torch.long, device=self.device)
         pos, state = self.ftype.positions(self.hf, enc)
-        out = self._forward(self.hf, enc, pos, use_cache=True)
+        out = self._forward(self.hf, enc, pos, use_cache=True, logits_to_keep=1)  # the prompt's last logits only
         cache = out.cache if getattr(out, "cache", None) is not None else out.past_key_values
         raw = out.logits[:, -1].float()  # [B,V] (left padding: the last position is real in every row)
         V = raw.shape[-1]
