@@ -424,7 +424,7 @@ class RLRun:
                     torch.nn.utils.clip_grad_norm_(self.student.trainable_parameters(), cfg.grad_clip)
                 self.optimizer.step()
                 losses.append(float(loss.detach()))
-                kls.append(float(st["kl"]))
+                kls.append(float(st["kl"].detach()))
                 clips.append(float(st["clip_frac"]))
         m["policy/loss"], m["policy/kl"], m["policy/clip_frac"] = map(lambda v: float(np.mean(v)), (losses, kls, clips))
         m["policy/lr"] = lr

@@ -271,7 +271,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
                                                    cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
         optimizer.step()
         step += 1
-        losses.append(distributed.mean_across_ranks(float(loss)) if parallel else float(loss))
+        losses.append(distributed.mean_across_ranks(float(loss.detach())) if parallel else float(loss.detach()))
 
         if step % cfg.log_every == 0 or step == cfg.max_steps:
             now = time.time()
