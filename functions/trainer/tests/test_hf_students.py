@@ -228,17 +228,18 @@ def test_lora_trains_adapters_only_and_its_reference_is_the_model_with_adapters_
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("family,r,disc_backbone", [("smolvlm", 4, "lora"), ("qwen2vl", 0, "copy")])
-def test_resumed_hf_run_equals_uninterrupted_run(model_dirs, tiny_data, tmp_path, capsys, family, r, disc_backbone):
-    # LoRA with adapter dropout (the RNG state must be restored too) and D's own adapter; full fine-tuning with the
-    # reference copy and D's copy in the checkpoint
-    cfg = hf_cfg(model_dirs[family], algorithm="ril", sft_steps=1, max_steps=3,
+@pytest.mark.parametrize("family,r,disc_backbone,sft_steps,stop", [("smolvlm", 4, "lora", 2, 1), ("qwen2vl", 0, "copy", 1, 2)])
+def test_resumed_hf_run_equals_uninterrupted_run(model_dirs, tiny_data, tmp_path, capsys, family, r, disc_backbone,
+                                                 sft_steps, stop):
+    # LoRA with adapter dropout (the RNG state must be restored too) and D's own adapter, stopped in the SFT phase;
+    # full fine-tuning with the reference copy and D's copy in the checkpoint, stopped in the RL phase
+    cfg = hf_cfg(model_dirs[family], algorithm="ril", sft_steps=sft_steps, max_steps=3,
                  student=StudentConfig(family="hf", model=model_dirs[family], disc_backbone=disc_backbone,
                                        lora=LoraConfig(r=r, alpha=8, dropout=0.1)))
     full, part = tmp_path / "full", tmp_path / "part"
     rl.train(cfg, tiny_data, str(full))
-    rl.train(dataclasses.replace(cfg, stop_after_step=2), tiny_data, str(part))
-    assert ckpt.load(str(part / "checkpoint.pt"))["step"] == 2
+    rl.train(dataclasses.replace(cfg, stop_after_step=stop), tiny_data, str(part))
+    assert ckpt.load(str(part / "checkpoint.pt"))["step"] == stop
     rl.train(cfg, tiny_data, str(part))
     assert any('"event": "resumed"' in line for line in capsys.readouterr().out.splitlines())
     a, b = ckpt.load(str(full / "checkpoint.pt")), ckpt.load(str(part / "checkpoint.pt"))
@@ -248,7 +249,7 @@ def test_resumed_hf_run_equals_uninterrupted_run(model_dirs, tiny_data, tmp_path
     assert all(torch.equal(a["extra"]["disc"][k], b["extra"]["disc"][k]) for k in a["extra"]["disc"])
     if r > 0:
         assert a["extra"]["reference"] is None  # LoRA: the reference is the policy with its adapters off
-    else:  # the frozen reference is the SFT student of step 1, not the final policy
+    else:  # the frozen reference is the SFT student, not the final policy
         ref = a["extra"]["reference"]
         assert all(torch.equal(ref[k], b["extra"]["reference"][k]) for k in ref)
         assert not all(torch.equal(ref[k], a["model"][k]) for k in ref)
