@@ -100,6 +100,8 @@ def test_greedy_sampling_equals_model_generate_and_scores_equal_a_direct_forward
         assert torch.allclose(lp[k, :len(r)], torch.tensor(r), atol=1e-5)
     again = st.generate(inputs, SamplingConfig(max_new_tokens=5), torch.Generator().manual_seed(3))
     assert again.tokens == sampled.tokens  # rollouts are reproducible from the generator
+    with pytest.raises(HFStudentError, match="KV cache"):
+        st.generate(inputs, SamplingConfig(max_new_tokens=5, use_cache=False))
 
 
 def test_teacher_text_is_tokenized_with_the_models_tokenizer_and_eos(model_dirs, tiny_data):

@@ -323,6 +323,8 @@ class HFStudent(Student):
     @torch.no_grad()
     def generate(self, inputs: Inputs, cfg: SamplingConfig, generator: Optional[torch.Generator] = None) -> Generation:
         """Sample (or greedy-decode) one response per row with the KV cache; see the module docstring."""
+        if not cfg.use_cache:
+            raise HFStudentError("hf students always decode with the KV cache (use_cache=False is not supported)")
         was_training = self.policy.training
         self.policy.eval()
         enc = self.encode(inputs)
