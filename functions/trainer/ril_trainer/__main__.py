@@ -21,6 +21,7 @@ from . import checkpoint as ckpt
 from . import log
 from .config import SIZES, TrainConfig, load_json_config, model_config
 from .runtime import resolve_device, set_threads
+from .students.base import StudentError
 from .train import UnsupportedTraining, train
 
 
@@ -29,7 +30,7 @@ def cmd_train(a: argparse.Namespace) -> int:
                            num_threads=a.threads)
     try:
         train(cfg, a.data, a.out, nproc=a.nproc, eval_suite=a.eval_suite)
-    except UnsupportedTraining as err:
+    except (UnsupportedTraining, StudentError) as err:
         log.info(str(err))
         return 2
     return 0
@@ -180,7 +181,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     i.set_defaults(func=cmd_info)
 
     a = p.parse_args(argv)
-    return int(a.func(a))
+    try:
+        return int(a.func(a))
+    except ckpt.UnsupportedCheckpoint as err:  # e.g. export of a Hugging Face student (issue 14)
+        log.info(str(err))
+        return 2
 
 
 if __name__ == "__main__":

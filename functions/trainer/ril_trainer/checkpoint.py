@@ -115,14 +115,20 @@ def unpack(stored: Any, source: str = "checkpoint") -> Dict[str, Any]:
     return _decode(json.loads(stored["structure"]), tensors)
 
 
-def save(path: str, model: StudentVLM, optimizer: Optional[torch.optim.Optimizer] = None, step: int = 0,
+def save(path: str, model: Any, optimizer: Optional[torch.optim.Optimizer] = None, step: int = 0,
          data_position: Optional[Dict[str, int]] = None, train_config: Optional[Dict[str, Any]] = None,
          extra: Optional[Dict[str, Any]] = None) -> None:
+    """model: a StudentVLM, or a students.Student (its checkpoint_header and trainable weights are stored: a Hugging
+    Face student's checkpoint names its source model and holds the trained weights or the LoRA adapters)."""
+    if isinstance(model, StudentVLM):
+        header: Dict[str, Any] = {"model_config": to_dict(model.cfg), "tokenizer": tok.stored(model.tokenizer)}
+        weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    else:
+        header, weights = model.checkpoint_header(), model.weights()
     payload = {
         "format": FORMAT,
-        "model_config": to_dict(model.cfg),
-        "tokenizer": tok.stored(model.tokenizer),
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        **header,
+        "model": weights,
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "rng": rng_state(),
         "step": step,
@@ -159,8 +165,21 @@ def tokenizer_of(payload: Dict[str, Any]) -> "tok.Tokenizer":
     return tok.from_stored(payload.get("tokenizer"))
 
 
+class UnsupportedCheckpoint(ValueError):
+    """The checkpoint holds a student this command cannot use yet."""
+
+
+def student_family(payload: Dict[str, Any]) -> str:
+    """"builtin" or "hf" (a Hugging Face student's checkpoint carries {"student": {"family": "hf", ...}})."""
+    return str((payload.get("student") or {}).get("family", "builtin"))
+
+
 def load_model(path: str, device: str = "cpu") -> StudentVLM:
     payload = load(path)
+    if student_family(payload) != "builtin":
+        raise UnsupportedCheckpoint(
+            f"{path} holds a Hugging Face student (family {student_family(payload)!r}): export, eval and predict are "
+            "not supported yet for hf students (issue 14); only built-in students can be loaded here")
     model = StudentVLM(from_dict(ModelConfig, payload["model_config"]), tokenizer_of(payload))
     model.load_state_dict(payload["model"])
     return model.to(device).eval()

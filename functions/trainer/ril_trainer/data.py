@@ -86,9 +86,11 @@ class Example:
 
 
 class VQADataset:
-    """All examples of a dataset directory, images decoded once into a uint8 tensor [N,C,H,W]."""
+    """All examples of a dataset directory, images decoded once into a uint8 tensor [N,C,H,W].
 
-    def __init__(self, root: str, cfg: ModelConfig, splits: Optional[Sequence[str]] = None):
+    cfg None: the images are not decoded here (``images`` is None): a Hugging Face student's processor reads them."""
+
+    def __init__(self, root: str, cfg: Optional[ModelConfig], splits: Optional[Sequence[str]] = None):
         self.root, self.cfg = root, cfg
         self.examples: List[Example] = []
         with open(os.path.join(root, "examples.jsonl")) as f:
@@ -103,6 +105,9 @@ class VQADataset:
                 if splits is None or ex.split in splits:
                     self.examples.append(ex)
         self.index: Dict[str, int] = {ex.id: i for i, ex in enumerate(self.examples)}
+        self.images: Optional[torch.Tensor] = None
+        if cfg is None:
+            return
         cache: Dict[str, np.ndarray] = {}  # many questions share an image
         arrays = []
         for ex in self.examples:

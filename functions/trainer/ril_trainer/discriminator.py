@@ -23,6 +23,9 @@ or where we deviate:
   the questions are held out; epochs run until the held-out accuracy (``disc/pretrain_heldout_acc``)
   reaches ``disc_pretrain_target_acc``, at most ``disc_pretrain_max_epochs`` (a warning if not reached).
 
+Hugging Face students build theirs in students/hf.py (the same contract: ``logits``, ``head``, ``parameters``),
+so ``disc_update`` / ``disc_probs`` below serve both families.
+
 Run: built and pre-trained by ``python3 -m ril_trainer train`` with ``algorithm: ril`` (rl.py).
 """
 from __future__ import annotations

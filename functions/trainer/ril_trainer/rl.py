@@ -45,6 +45,9 @@ Choices where the papers are silent, or where we deviate:
   step sft_steps. max_steps counts both phases. The reference model (the SFT student) is stored in
   every RL checkpoint, with the discriminator and its optimizer; rollouts and teacher draws use
   generators seeded by (seed, step), so a resumed run repeats an uninterrupted one.
+- **Students**: the loop reaches the model only through students.Student (students/base.py): the built-in family
+  (bit-identical to before the interface) or a Hugging Face VLM (students/hf.py: its processor and chat template,
+  LoRA or full fine-tuning, reference = adapters off with LoRA, its own discriminator backbones).
 - Rollouts use the paper's sampling settings (T 1.0, top-p 0.95, top-k 50, repetition penalty 1.05).
 - **Learning rate**: constant at lr over the RL steps, as the paper (rl_lr_schedule = "constant");
   "cosine" follows sft.learning_rate over the RL steps (warmup, cosine). The SFT warm start keeps
@@ -54,7 +57,6 @@ Run: python3 -m ril_trainer train --config configs/ril_nano_fm.json --data DIR -
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import os
 import time
@@ -70,12 +72,13 @@ from . import log
 from . import sft
 from . import tokenizer as tok
 from .config import SamplingConfig, TrainConfig, model_config, to_dict
-from .data import VQADataset, normalise
-from .discriminator import STUDENT, TEACHER, Discriminator, disc_probs, disc_update, make_disc_optimizer
+from .data import VQADataset
+from .discriminator import STUDENT, TEACHER, disc_probs, disc_update, make_disc_optimizer
 from .judges import make_judge
 from .model import build_model
 from .runtime import resolve_device, seed_everything, set_threads
-from .sampling import generate, response_logprobs, score_responses
+from .students import Student
+from .students.builtin import BuiltinStudent
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,10 @@ def draw_teacher_texts(cached: Sequence[Tuple[str, str]], n: int, rng: np.random
 
 
 class RLRun:
-    """Everything a step touches: data, policy, reference, discriminator, judge, optimizers."""
+    """Everything a step touches: data, the student (policy, reference, sampler), discriminator, judge, optimizers.
+
+    The student is any family behind students.Student (built-in or Hugging Face): this class never touches a model.
+    """
 
     def __init__(self, cfg: TrainConfig, data_dir: str, device: str, out_dir: Optional[str] = None,
                  tokenizer: Optional[tok.Tokenizer] = None):
@@ -202,10 +208,18 @@ class RLRun:
         if cfg.kl_tokens not in ("student", "all"):
             raise ValueError(f"kl_tokens must be 'student' or 'all', not {cfg.kl_tokens!r}")
         self.device, self.algo = device, ALGORITHMS[cfg.algorithm]
-        self.tok = tokenizer or sft.run_tokenizer(cfg, data_dir)
-        self.mcfg = dataclasses.replace(model_config(cfg.model, **cfg.model_overrides), vocab_size=self.tok.vocab_size)
-        self.ds = VQADataset(data_dir, self.mcfg, splits=[cfg.train_split, cfg.val_split])
-        self.budget = budget_mod.resolve(cfg, self.ds, self.mcfg, self.tok)
+        self.student: Student
+        if cfg.student.family == "hf":
+            from .students.hf import HFStudent  # transformers is needed only for hf students
+            self.student = HFStudent.load(cfg, device)
+            self.mcfg = None
+            self.ds = self.student.dataset(data_dir, [cfg.train_split, cfg.val_split])
+            self.budget = self.student.resolve_budget(cfg, self.ds)
+        else:
+            tk = tokenizer or sft.run_tokenizer(cfg, data_dir)
+            self.mcfg = dataclasses.replace(model_config(cfg.model, **cfg.model_overrides), vocab_size=tk.vocab_size)
+            self.ds = VQADataset(data_dir, self.mcfg, splits=[cfg.train_split, cfg.val_split])
+            self.budget = budget_mod.resolve(cfg, self.ds, self.mcfg, tk)
         cfg = self.cfg = dataclasses.replace(cfg, max_response_tokens=self.budget.tokens)  # resolved: L, max_new_tokens
         self.train_idx = self.ds.split_indices(cfg.train_split)
         self.val_idx = self.ds.split_indices(cfg.val_split)[:cfg.val_accuracy_examples]
@@ -217,27 +231,31 @@ class RLRun:
         self.judge = make_judge(cfg.judge, cfg.judge_endpoint, cfg.judge_model, cfg.judge_api_key_env,
                                 cfg.judge_concurrency, cfg.judge_retries,
                                 cache_path=os.path.join(out_dir, "judge_cache.jsonl") if out_dir else None)
-        self.policy = build_model(self.mcfg, cfg.seed, self.tok).to(device)
-        self.reference = copy.deepcopy(self.policy).eval()
-        self.disc: Optional[Discriminator] = None
+        if self.mcfg is not None:
+            self.student = BuiltinStudent(build_model(self.mcfg, cfg.seed, tk).to(device), device)
+        self.tok = self.student.tokenizer
+        self.policy = self.student.policy
+        self.disc: Optional[torch.nn.Module] = None
         self.disc_opt: Optional[torch.optim.Optimizer] = None
-        self.optimizer = sft.make_optimizer(self.policy, cfg)
+        self.optimizer = self.student.make_optimizer(cfg)
         self.batches = sft.Batches(len(self.train_idx), cfg.questions_per_step, cfg.seed)
         self.rl_cfg = dataclasses.replace(cfg, max_steps=max(1, cfg.max_steps - cfg.sft_steps))
 
     # --- building blocks -----------------------------------------------------------------------
 
+    @property
+    def reference(self) -> torch.nn.Module:
+        """The built-in student's frozen reference copy (tests read it)."""
+        return self.student.reference  # type: ignore[attr-defined]
+
     def start_from(self, weights: Dict[str, torch.Tensor]) -> None:
         """Policy and reference := the warm-start weights; a fresh discriminator copies them too."""
-        self.policy.load_state_dict(weights)
-        self.reference.load_state_dict(weights)
-        self.optimizer = sft.make_optimizer(self.policy, self.cfg)
+        self.student.load_weights(weights)
+        self.student.reset_reference()
+        self.optimizer = self.student.make_optimizer(self.cfg)
         if self.algo.teachers_in_group:
-            self.disc = Discriminator(self.policy, self.cfg.disc_input == "question_response").to(self.device)
+            self.disc = self.student.make_discriminator(self.cfg.disc_input == "question_response")
             self.disc_opt = make_disc_optimizer(self.disc, self.cfg.disc_lr)
-
-    def pixels(self, rows: Sequence[int]) -> torch.Tensor:
-        return normalise(self.ds.images[list(rows)].to(self.device), self.mcfg)  # [B,C,H,W]
 
     def rollouts(self, rows: Sequence[int], n: int, generator: torch.Generator) -> List[List[int]]:
         """n sampled responses (token ids) per dataset row, row-major: [rows x n]."""
@@ -247,8 +265,7 @@ class RLRun:
         chunk = 256
         for s in range(0, len(rep), chunk):
             part = rep[s:s + chunk]
-            prompts = [self.tok.encode_prompt(self.ds.examples[i].question) for i in part]
-            out.extend(generate(self.policy, self.pixels(part), prompts, scfg, generator).tokens)
+            out.extend(self.student.generate(self.student.inputs(self.ds, part), scfg, generator).tokens)
         return out
 
     def teacher_group(self, row: int, n: int, rng: np.random.Generator) -> List[List[int]]:
@@ -383,10 +400,9 @@ class RLRun:
 
         # 4-5. policy update: mu passes over policy_minibatches minibatches (split by question)
         t0 = time.time()
-        px = self.pixels(flat_rows)  # [Q*K,C,H,W]
-        prompts = [self.tok.encode_prompt(self.ds.examples[q].question) for q in flat_rows]
-        logp_old, mask = score_responses(self.policy, px, prompts, responses)  # [Q*K,T]
-        logp_ref, _ = score_responses(self.reference, px, prompts, responses)
+        inputs = self.student.inputs(self.ds, flat_rows)  # image + question per response, [Q*K]
+        logp_old, mask = self.student.score_responses(inputs, responses)  # [Q*K,T]
+        logp_ref, _ = self.student.score_responses(inputs, responses, reference=True)
         lr = cfg.lr if cfg.rl_lr_schedule == "constant" else sft.learning_rate(step - cfg.sft_steps, self.rl_cfg)
         kl_mask = torch.ones(Q * K) if cfg.kl_tokens == "all" else (~teacher_mask).view(-1).float()  # [Q*K]
         for g in self.optimizer.param_groups:
@@ -398,18 +414,17 @@ class RLRun:
             for part in np.array_split(np.arange(Q), n_mb):
                 idx = [int(q) * K + k for q in part for k in range(K)]
                 T = int(mask[idx].sum(1).max())
-                logp, mb_mask = response_logprobs(self.policy, px[idx], [prompts[i] for i in idx],
-                                                  [responses[i] for i in idx])  # [b,T]
+                logp, mb_mask = self.student.response_logprobs(inputs.select(idx), [responses[i] for i in idx])  # [b,T]
                 loss, st = policy_loss(logp, logp_old[idx, :T], logp_ref[idx, :T], A[idx].to(self.device),
                                        mb_mask, cfg.epsilon, cfg.beta, algo.aggregate, cfg.max_response_tokens,
                                        kl_mask[idx].to(self.device))
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.grad_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.grad_clip)
+                    torch.nn.utils.clip_grad_norm_(self.student.trainable_parameters(), cfg.grad_clip)
                 self.optimizer.step()
                 losses.append(float(loss.detach()))
-                kls.append(float(st["kl"]))
+                kls.append(float(st["kl"].detach()))
                 clips.append(float(st["clip_frac"]))
         m["policy/loss"], m["policy/kl"], m["policy/clip_frac"] = map(lambda v: float(np.mean(v)), (losses, kls, clips))
         m["policy/lr"] = lr
@@ -428,8 +443,7 @@ class RLRun:
         tokens: List[List[int]] = []
         for s in range(0, len(rows), 128):
             part = list(rows[s:s + 128])
-            prompts = [self.tok.encode_prompt(self.ds.examples[i].question) for i in part]
-            tokens.extend(generate(self.policy, self.pixels(part), prompts, scfg).tokens)
+            tokens.extend(self.student.generate(self.student.inputs(self.ds, part), scfg).tokens)
         res = {f"eval/{split}/accuracy": float(self.judge_rows(rows, tokens).mean()),
                f"eval/{split}/len_mean": float(np.mean([len(t) for t in tokens]))}
         if self.disc is not None:
@@ -441,16 +455,16 @@ class RLRun:
 
     def save(self, path: str, step: int, pretrain: Dict[str, float]) -> None:
         extra = {"phase": "rl", "algorithm": self.cfg.algorithm,
-                 "reference": {k: v.detach().cpu() for k, v in self.reference.state_dict().items()},
+                 "reference": self.student.reference_weights(),  # None: the policy with its adapters off
                  "disc": None if self.disc is None else {k: v.detach().cpu() for k, v in self.disc.state_dict().items()},
                  "disc_optimizer": None if self.disc_opt is None else self.disc_opt.state_dict(),
                  "disc_pretrain": pretrain}
-        ckpt.save(path, self.policy, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra)
+        ckpt.save(path, self.student, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra)
 
     def restore(self, state: Dict) -> Dict[str, float]:
         extra = state["extra"]
-        self.start_from(extra["reference"])
-        self.policy.load_state_dict(state["model"])
+        self.start_from(extra["reference"] if extra.get("reference") is not None else state["model"])
+        self.student.load_weights(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.disc is not None:
             self.disc.load_state_dict(extra["disc"])
@@ -490,7 +504,9 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
         seed_everything(cfg.seed)
 
     # the tokenizer of the checkpoint this run resumes or starts from (SFT phase, init_checkpoint), else a new one
-    tokenizer = ckpt.tokenizer_of(state) if state is not None else sft.run_tokenizer(cfg, data_dir)
+    tokenizer = None
+    if cfg.student.family == "builtin":
+        tokenizer = ckpt.tokenizer_of(state) if state is not None else sft.run_tokenizer(cfg, data_dir)
     run = RLRun(cfg, data_dir, device, out_dir, tokenizer)  # an LLM judge's verdicts persist in OUT/judge_cache.jsonl
     if in_rl:
         assert state is not None
@@ -505,7 +521,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
         elif cfg.init_checkpoint:
             weights = ckpt.load(cfg.init_checkpoint, map_location=device)["model"]
         else:
-            weights = run.policy.state_dict()
+            weights = run.student.weights()
         run.start_from(weights)
         step = cfg.sft_steps
         pretrain = {}
@@ -519,8 +535,8 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
         run.save(ckpt_path, step, pretrain)
         log.emit("checkpoint", step=step, path=ckpt_path)
 
-    log.emit("start", algorithm=cfg.algorithm, step=step, device=device, parameters=run.policy.num_parameters(),
-             train_questions=len(run.train_idx), config=to_dict(run.cfg), model_config=to_dict(run.mcfg),
+    log.emit("start", algorithm=cfg.algorithm, step=step, device=device, parameters=run.student.num_parameters(),
+             train_questions=len(run.train_idx), config=to_dict(run.cfg), model_config=run.student.describe(),
              response_budget=run.budget.as_dict())
     log.metric(step, "data/budget_tokens", run.budget.tokens)
     log.metric(step, "data/truncated_frac", run.budget.truncated_frac)

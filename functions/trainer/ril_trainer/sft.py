@@ -13,6 +13,8 @@ the paper does not spell out the SFT recipe for compact students, so these are o
 - Response budget (budget.py): max_response_tokens, or with 0 the smallest budget covering
   budget_coverage of the training targets; targets longer than it are truncated (never to fit
   max_seq_len: a budget that does not fit is an error). The resolved value is in the checkpoint's config.
+- Any student family (students/): the built-in one, or a Hugging Face VLM (prompt from its chat template, response
+  = its tokenizer's ids + eos; LoRA adapters or every weight train).
 - Validation: mean token NLL on a fixed subset of the validation pairs, and greedy accuracy
   (evaluate.is_correct) on the first ``val_accuracy_examples`` validation examples.
 
@@ -35,11 +37,13 @@ from . import distributed
 from . import log
 from . import tokenizer as tok
 from .config import TrainConfig, model_config, to_dict
-from .data import VQADataset, normalise, split_texts
-from .evaluate import accuracy, pick_indices
+from .data import VQADataset, split_texts
+from .evaluate import pick_indices
 from .model import StudentVLM, build_model
 from .runtime import resolve_device, seed_everything, set_threads
-from .sampling import response_logprobs
+from .students import Inputs, Student, greedy_accuracy
+from .students.base import adamw
+from .students.builtin import BuiltinStudent
 from .suite_eval import TrainingSuite
 
 
@@ -63,11 +67,7 @@ def learning_rate(step: int, cfg: TrainConfig) -> float:
 
 
 def make_optimizer(model: StudentVLM, cfg: TrainConfig) -> torch.optim.AdamW:
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        (decay if p.dim() >= 2 and "pos" not in name else no_decay).append(p)
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+    return adamw(model.named_parameters(), cfg)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -119,29 +119,22 @@ def run_tokenizer(cfg: TrainConfig, data_dir: str, state: Optional[Dict] = None)
     return tok.build(cfg.tokenizer, cfg.tokenizer_vocab_size, texts)
 
 
-def _batch(ds: VQADataset, pairs: List[Tuple[int, str]], which: List[int], cfg: TrainConfig, device: str,
-           tk: tok.Tokenizer):
+def _batch(ds: VQADataset, pairs: List[Tuple[int, str]], which: List[int], cfg: TrainConfig,
+           student: Student) -> Tuple[Inputs, List[List[int]]]:
     rows = [pairs[j] for j in which]
-    px = normalise(ds.images[[i for i, _ in rows]].to(device), ds.cfg)  # [B,C,H,W]
-    prompts = [tk.encode_prompt(ds.examples[i].question) for i, _ in rows]
-    responses = [tk.encode_response(text, cfg.max_response_tokens) for _, text in rows]  # fits: budget.resolve
-    return px, prompts, responses
+    inputs = student.inputs(ds, [i for i, _ in rows])  # image + question per pair
+    responses = [student.tokenizer.encode_response(text, cfg.max_response_tokens) for _, text in rows]  # fits: budget
+    return inputs, responses
 
 
 @torch.no_grad()
-def validation_loss(model: StudentVLM, ds: VQADataset, pairs: List[Tuple[int, str]], cfg: TrainConfig,
-                    device: str) -> float:
-    was_training = model.training
-    model.eval()
+def validation_loss(student: Student, ds: VQADataset, pairs: List[Tuple[int, str]], cfg: TrainConfig) -> float:
     total, count = 0.0, 0.0
     for s in range(0, len(pairs), cfg.batch_size):
-        px, prompts, responses = _batch(ds, pairs, list(range(s, min(s + cfg.batch_size, len(pairs)))), cfg, device,
-                                         model.tokenizer)
-        lp, mask = response_logprobs(model, px, prompts, responses)
+        inputs, responses = _batch(ds, pairs, list(range(s, min(s + cfg.batch_size, len(pairs)))), cfg, student)
+        lp, mask = student.score_responses(inputs, responses)
         total += float(-(lp * mask).sum())
         count += float(mask.sum())
-    if was_training:
-        model.train()
     return total / max(count, 1.0)
 
 
@@ -182,11 +175,19 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
     seed_everything(cfg.seed)
     ckpt_path = os.path.join(out_dir, "checkpoint.pt")
     state = ckpt.load(ckpt_path, map_location=device) if os.path.exists(ckpt_path) else None
-    model = build_model(model_config(cfg.model, **cfg.model_overrides), cfg.seed,
-                        run_tokenizer(cfg, data_dir, state)).to(device)
-    mcfg = model.cfg
-    ds = VQADataset(data_dir, mcfg, splits=[cfg.train_split, cfg.val_split])
-    budget = budget_mod.resolve(cfg, ds, mcfg, model.tokenizer)
+    student: Student
+    if cfg.student.family == "hf":
+        from .students.hf import HFStudent  # transformers is needed only for hf students
+        student = HFStudent.load(cfg, device, with_reference=False)
+        ds = student.dataset(data_dir, [cfg.train_split, cfg.val_split])
+        budget = student.resolve_budget(cfg, ds)
+    else:
+        model = build_model(model_config(cfg.model, **cfg.model_overrides), cfg.seed,
+                            run_tokenizer(cfg, data_dir, state)).to(device)
+        student = BuiltinStudent(model, device, with_reference=False)
+        ds = VQADataset(data_dir, model.cfg, splits=[cfg.train_split, cfg.val_split])
+        budget = budget_mod.resolve(cfg, ds, model.cfg, model.tokenizer)
+    model = student.policy
     cfg = dataclasses.replace(cfg, max_response_tokens=budget.tokens)  # the resolved budget, also in checkpoints
     train_pairs = ds.sft_pairs(cfg.train_split, cfg.target, cfg.teachers)
     val_pairs = ds.sft_pairs(cfg.val_split, cfg.target, cfg.teachers)
@@ -196,24 +197,25 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
     val_acc_idx = pick_indices(ds, cfg.val_split, cfg.val_accuracy_examples) if cfg.val_accuracy_examples else []
     suite = training_suite(cfg, eval_suite)
     if suite is not None:
-        suite.prepare(mcfg)  # a dataset the model cannot read fails now, not at the first scoring
+        suite.prepare(model.cfg)  # a dataset the model cannot read fails now, not at the first scoring
 
     if cfg.init_checkpoint:
-        model.load_state_dict(ckpt.load(cfg.init_checkpoint)["model"])
+        student.load_weights(ckpt.load(cfg.init_checkpoint)["model"])
     # data parallel when started as several ranks (torchrun or --nproc): DDP averages the gradients;
-    # `forward` is what the loss runs through, `model` stays the plain module for eval and checkpoints
+    # the loss runs through the wrapper (forward_module), `model` stays the plain module for eval and checkpoints
     parallel = distributed.init_from_env(device)
-    forward = model
     if parallel:
+        assert isinstance(student, BuiltinStudent), "data-parallel SFT is built-in only (train.py refuses the rest)"
         forward = torch.nn.parallel.DistributedDataParallel(model)
         forward.cfg, forward.tokenizer = model.cfg, model.tokenizer  # response_logprobs reads both
+        student.forward_module = forward
         log.set_enabled(distributed.is_main())
-    optimizer = make_optimizer(model, cfg)
+    optimizer = student.make_optimizer(cfg)
     batches = Batches(len(train_pairs), cfg.batch_size, cfg.seed)
     step = 0
     os.makedirs(out_dir, exist_ok=True)
     if state is not None:
-        model.load_state_dict(state["model"])
+        student.load_weights(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step = state["step"]
         batches.epoch, batches.index = state["data_position"]["epoch"], state["data_position"]["index"]
@@ -221,29 +223,28 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
         log.emit("resumed", step=step, data_position=batches.position())
         log.info(f"resumed from {ckpt_path} at step {step}")
 
-    log.emit("start", algorithm="sft", step=step, device=device, parameters=model.num_parameters(),
+    log.emit("start", algorithm="sft", step=step, device=device, parameters=student.num_parameters(),
              train_pairs=len(train_pairs), val_pairs=len(val_pairs), config=to_dict(cfg),
-             model_config=to_dict(mcfg), response_budget=budget.as_dict())
+             model_config=student.describe(), response_budget=budget.as_dict())
     log.metric(step, "data/budget_tokens", budget.tokens)
     log.metric(step, "data/truncated_frac", budget.truncated_frac)
     log.info(f"response budget {budget.tokens} tokens ({'auto' if budget.auto else 'given'}): "
              f"truncates {budget.truncated_frac:.2%} of {budget.targets} training targets")
-    log.info(f"sft: {model.num_parameters()['total']:,} params, {len(train_pairs)} train pairs, device {device}")
+    log.info(f"sft: {student.num_parameters()['total']:,} params, {len(train_pairs)} train pairs, device {device}")
 
     def save() -> None:
         if distributed.is_main():
-            ckpt.save(ckpt_path, model, optimizer, step, batches.position(), to_dict(cfg))
+            ckpt.save(ckpt_path, student, optimizer, step, batches.position(), to_dict(cfg))
             log.emit("checkpoint", step=step, path=ckpt_path)
         distributed.barrier()  # no rank runs ahead of a checkpoint it might resume from
 
     def evaluate_now() -> Dict[str, float]:
         if not distributed.is_main():
             return {}
-        res = {"val/loss": validation_loss(model, ds, val_pairs, cfg, device)} if val_pairs else {}
+        res = {"val/loss": validation_loss(student, ds, val_pairs, cfg)} if val_pairs else {}
         if val_acc_idx:
-            acc = accuracy(model, ds, val_acc_idx, batch_size=cfg.batch_size,
-                           max_new_tokens=cfg.max_response_tokens, device=device)
-            res[f"eval/{cfg.val_split}/accuracy"] = float(acc["accuracy"])  # type: ignore[arg-type]
+            res[f"eval/{cfg.val_split}/accuracy"] = greedy_accuracy(student, ds, val_acc_idx, cfg.batch_size,
+                                                                   cfg.max_response_tokens)
         for name, value in res.items():
             log.metric(step, name, value)
         log.info(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in res.items()))
@@ -261,15 +262,16 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
         lr = learning_rate(step, cfg)
         for g in optimizer.param_groups:
             g["lr"] = lr
-        px, prompts, responses = _batch(ds, train_pairs, distributed.shard(batches.next()), cfg, device, model.tokenizer)
-        lp, mask = response_logprobs(forward, px, prompts, responses)
+        inputs, responses = _batch(ds, train_pairs, distributed.shard(batches.next()), cfg, student)
+        lp, mask = student.response_logprobs(inputs, responses)
         loss = sft_loss(lp, mask)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
+        grad_norm = torch.nn.utils.clip_grad_norm_(student.trainable_parameters(),
+                                                   cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
         optimizer.step()
         step += 1
-        losses.append(distributed.mean_across_ranks(float(loss)) if parallel else float(loss))
+        losses.append(distributed.mean_across_ranks(float(loss.detach())) if parallel else float(loss.detach()))
 
         if step % cfg.log_every == 0 or step == cfg.max_steps:
             now = time.time()

@@ -42,10 +42,17 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Opt
 
     Under torchrun (WORLD_SIZE set) this process is already one rank and `nproc` is ignored."""
     register_builtin()
-    if cfg.student.family != "builtin":
-        raise UnsupportedTraining(
-            f"student family {cfg.student.family!r} is not trainable yet: only the built-in family is (Hugging Face "
-            "students are being added, issue 13)")
+    if cfg.student.family not in ("builtin", "hf"):
+        raise UnsupportedTraining(f"unknown student family {cfg.student.family!r}: builtin | hf")
+    if cfg.student.family == "hf":
+        if eval_suite:
+            raise UnsupportedTraining("evaluation suites during training (--eval-suite) are not supported yet for hf "
+                                      "students (issue 14: their evaluation path)")
+        if cfg.init_checkpoint is None and cfg.student.model == "":
+            raise UnsupportedTraining("student.family hf needs student.model (a save_pretrained directory or a "
+                                      "cached hub id)")
+        if nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise UnsupportedTraining("data-parallel training of hf students is not supported yet: one process")
     if cfg.algorithm not in ALGORITHMS:
         raise UnsupportedTraining(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
     under_launcher = "WORLD_SIZE" in os.environ

@@ -1,0 +1,105 @@
+"""Tiny random Hugging Face VLM students for the tests, built fully offline.
+
+Each builder writes a save_pretrained directory (model + processor) that ``AutoModelForImageTextToText`` and
+``AutoProcessor`` load with ``local_files_only``: random weights from the family's config class, a byte-level
+BPE tokenizer trained in memory with ``tokenizers`` on a few sentences, the family's image processor and a short
+chat template in the family's style. Nothing is downloaded.
+"""
+from __future__ import annotations
+
+from typing import List
+
+TEXTS = ["What shape is shown? bar square", "Is it a bar? yes no", "The answer is bar. The answer is square.",
+         "I see: yes! I see: no! I see: bar! I see: square!", "User: Assistant: describe the picture"] * 8
+
+
+def _byte_bpe(specials: List[str], vocab_size: int = 360):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    raw = Tokenizer(models.BPE(unk_token=None))
+    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    raw.decoder = decoders.ByteLevel()
+    raw.train_from_iterator(TEXTS, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                                       show_progress=False))
+    return raw
+
+
+def smolvlm(out_dir: str, seed: int = 0) -> str:
+    """A 2-layer SmolVLM (Idefics3 family): 32 px images, 4 image tokens, llama text model of width 64."""
+    import torch
+    from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, SmolVLMConfig,
+                              SmolVLMImageProcessor, SmolVLMProcessor, SmolVLMVideoProcessor)
+    grid = [f"<row_{i + 1}_col_{j + 1}>" for i in range(6) for j in range(6)]
+    specials = ["<|endoftext|>", "<pad>", "<fake_token_around_image>", "<image>", "<end_of_utterance>",
+                "<global-img>", "<video>"] + grid
+    tok = PreTrainedTokenizerFast(tokenizer_object=_byte_bpe(specials), bos_token="<|endoftext|>",
+                                  eos_token="<end_of_utterance>", pad_token="<pad>", unk_token=None)
+    text = dict(model_type="llama", vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=32,
+                  patch_size=8)
+    cfg = SmolVLMConfig(vision_config=vision, text_config=text, scale_factor=2,
+                        image_token_id=tok.convert_tokens_to_ids("<image>"))
+    chat = ("{% for m in messages %}{{ m['role'] | capitalize }}:{% for c in m['content'] %}"
+            "{% if c['type'] == 'image' %}<image>{% else %} {{ c['text'] }}{% endif %}{% endfor %}"
+            "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}")
+    ip = SmolVLMImageProcessor(do_image_splitting=False, size={"longest_edge": 32}, max_image_size={"longest_edge": 32})
+    proc = SmolVLMProcessor(image_processor=ip, tokenizer=tok, video_processor=SmolVLMVideoProcessor(),
+                            image_seq_len=4, chat_template=chat)
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(cfg)
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.save_pretrained(out_dir)
+    proc.save_pretrained(out_dir)
+    return out_dir
+
+
+def qwen2vl(out_dir: str, seed: int = 0) -> str:
+    """A 2-layer Qwen2-VL: 28 px images resized to 56 px, 4 merged image tokens, width 64, M-RoPE."""
+    return _qwen(out_dir, seed, "2")
+
+
+def qwen25vl(out_dir: str, seed: int = 0) -> str:
+    """The same at Qwen2.5-VL (its vision tower: RMSNorm, SwiGLU, windowed attention)."""
+    return _qwen(out_dir, seed, "2.5")
+
+
+def _qwen(out_dir: str, seed: int, version: str) -> str:
+    import torch
+    from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, Qwen2_5_VLConfig,
+                              Qwen2_5_VLProcessor, Qwen2VLConfig, Qwen2VLImageProcessor, Qwen2VLProcessor,
+                              Qwen2VLVideoProcessor)
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
+                "<|video_pad|>"]
+    tok = PreTrainedTokenizerFast(tokenizer_object=_byte_bpe(specials), eos_token="<|im_end|>",
+                                  pad_token="<|endoftext|>", unk_token=None)
+    ids = {s: tok.convert_tokens_to_ids(s) for s in specials}
+    if version == "2":
+        config_class, processor_class = Qwen2VLConfig, Qwen2VLProcessor
+        vision = dict(depth=1, embed_dim=32, hidden_size=64, num_heads=2, mlp_ratio=2, patch_size=14,
+                      spatial_merge_size=2, temporal_patch_size=2)
+    else:
+        config_class, processor_class = Qwen2_5_VLConfig, Qwen2_5_VLProcessor
+        vision = dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64, patch_size=14,
+                      spatial_merge_size=2, temporal_patch_size=2, window_size=56, fullatt_block_indexes=[1])
+    cfg = config_class(
+        text_config=dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                         rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 10000.0},
+                         bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
+                         pad_token_id=ids["<|endoftext|>"]),
+        vision_config=vision,
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+    chat = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"
+            "{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ c['text'] }}{% endif %}"
+            "{% endfor %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    proc = processor_class(image_processor=Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=56 * 56), tokenizer=tok,
+                            video_processor=Qwen2VLVideoProcessor(), chat_template=chat)
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(cfg)
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.save_pretrained(out_dir)
+    proc.save_pretrained(out_dir)
+    return out_dir
