@@ -11,7 +11,9 @@ HF_OUT="$(mktemp)"
 bash scripts/ensure-hf.sh >"$HF_OUT" 2>"$HF_OUT.log" &
 HF_PID=$!
 export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
-TS_TESTS=(test/*.test.ts)
+# Files that start "// Needs: RIL_HF_PYTHON" drive the torch 2.x environment: they run at the end, once it is built.
+mapfile -t HF_TS_TESTS < <(grep -l '^// Needs: RIL_HF_PYTHON' test/*.test.ts)
+mapfile -t TS_TESTS < <(grep -L '^// Needs: RIL_HF_PYTHON' test/*.test.ts)
 # Files marked "// Database: none" do not touch the database: they run once, in the SQLite pass.
 mapfile -t PG_TESTS < <(grep -L '^// Database: none' "${TS_TESTS[@]}")
 npm run --silent check:boundaries
@@ -34,3 +36,6 @@ bash scripts/test-py.sh
 echo "== Python trainer tests (torch 2.x from PyPI, Hugging Face students) =="
 if ! wait "$HF_PID"; then cat "$HF_OUT.log" >&2; echo "scripts/ensure-hf.sh failed: the torch 2.x environment is missing" >&2; exit 1; fi
 RIL_PYTHON="$(cat "$HF_OUT")" bash scripts/test-py.sh
+
+echo "== Hugging Face students through the platform (TypeScript, SQLite) =="
+RIL_HF_PYTHON="$(cat "$HF_OUT")" RIL_TEST_DB=sqlite node --import tsx --test --test-reporter=spec "${HF_TS_TESTS[@]}"

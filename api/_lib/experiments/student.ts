@@ -68,6 +68,8 @@ export function checkStudent(config: Record<string, unknown>, studentSize: strin
   if (family === 'hf') {
     if (!model.trim()) problems.push('config.student.model is required for an hf student: a local model directory or a hub id such as org/name (already in the workers\' Hugging Face cache)');
     if (size) problems.push(`studentSize names a built-in size; an hf student is config.student.model: leave studentSize out (got ${JSON.stringify(size)})`);
+    // scoring a suite during training runs the student's greedy answers through `predict`, which HF students lack
+    if (config.eval_suite) problems.push('config.eval_suite is not available for hf students yet: scoring an hf checkpoint (predict/export) comes with issue 14; score the run with `ril eval run` once it is');
   } else {
     if (!size) problems.push(`studentSize is required for the built-in student family (one of ${sizes.join(', ')})`);
     else if (!sizes.includes(size)) problems.push(`studentSize must be one of ${sizes.join(', ')}`);

@@ -12,6 +12,7 @@ HOST_ENV = {
     "NCCL_DEBUG": "INFO", "MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "29500", "WORLD_SIZE": "1",
     "RIL_API_KEY": "ril_worker_secret", "RIL_API_URL": "http://api", "AWS_SECRET_ACCESS_KEY": "aws",
     "DATABASE_URL": "postgres://u:p@h/db", "JUDGE_KEY": "judge-secret", "OPERATOR_VAR": "op",
+    "HF_HUB_CACHE": "/models/hub", "HF_HUB_OFFLINE": "1", "HF_TOKEN": "hf_secret",
     "RIL_SECRET_ENV_ALLOWLIST": "JUDGE_KEY,RIL_API_KEY", "RIL_OUTBOUND_ALLOW_HOSTS": "judge.lan:8000",
 }
 
@@ -20,7 +21,8 @@ def test_only_the_allowlist_passes():
     env = child_env(source=HOST_ENV)
     assert set(env) == {"PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                         "OPENBLAS_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "NCCL_DEBUG", "MASTER_ADDR", "MASTER_PORT",
-                        "WORLD_SIZE", "RIL_SECRET_ENV_ALLOWLIST", "RIL_OUTBOUND_ALLOW_HOSTS"}
+                        "WORLD_SIZE", "RIL_SECRET_ENV_ALLOWLIST", "RIL_OUTBOUND_ALLOW_HOSTS",
+                        "HF_HUB_CACHE", "HF_HUB_OFFLINE"}  # the HF cache location passes, HF_TOKEN does not
     assert env["CUDA_VISIBLE_DEVICES"] == "0,1"
 
 

@@ -22,6 +22,8 @@ ALLOWED = frozenset({
     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
     # torch.distributed's env:// rendezvous (set when the worker itself runs under torchrun or a scheduler)
     "MASTER_ADDR", "MASTER_PORT", "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK",
+    # where Hugging Face students are loaded from (a local cache; never HF_TOKEN: the platform does not download)
+    "HF_HOME", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
     # the operator's outbound settings, which the judge enforces (names only and limits: no secrets)
     "RIL_SECRET_ENV_ALLOWLIST", "RIL_OUTBOUND_ALLOW_HOSTS", "RIL_OUTBOUND_MAX_BYTES", "RIL_OUTBOUND_TIMEOUT_MS",
 })
