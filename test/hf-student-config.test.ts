@@ -64,6 +64,7 @@ describe('Hugging Face students and GPU requirements over GraphQL', () => {
     ['a NUL', { config: { student: { family: 'hf', model: 'org/na\u0000me' } } }, /NUL/],
     ['disc_backbone lora without LoRA', { config: { student: { ...HF, lora: { r: 0 } } } }, /disc_backbone "lora" needs LoRA adapters: set config\.student\.lora\.r > 0/],
     ['hf with a built-in size', { studentSize: 'small', config: { student: HF } }, /leave studentSize out/],
+    ['hf with a suite scored during training', { config: { student: HF, eval_suite: 'any-suite' } }, /eval_suite is not available for hf students yet/],
     ['built-in without a size', { config: {} }, /studentSize is required for the built-in student family/],
     ['built-in with an unknown size', { studentSize: 'huge' }, /studentSize must be one of base, nano, small/],
     ['built-in with LoRA', { studentSize: 'nano', config: { student: { lora: { r: 8 } } } }, /LoRA adapters are for hf students/],
