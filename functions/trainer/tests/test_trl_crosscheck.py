@@ -8,10 +8,20 @@ advantages and padded batch; GRPOTrainer.compute_loss computes its loss. Our sid
 rl.advantages and rl.policy_loss on log-probs scored row by row without padding.
 
 Both sides get the same pi_old and reference log-probs (fixed perturbations of the current ones, so the
-ratio leaves the clip range and the KL is not zero). Settings that differ by default are set equal, and
-each difference is pinned by a second assertion (see the comments "Difference").
+ratio leaves the clip range and the KL is not zero). Where the defaults differ, both sides are set alike:
+- Dr.GRPO's constant L: TRL's max_completion_length = our response budget (pinned: L = T' rescales exactly);
+- Dr.GRPO's advantage: TRL needs scale_rewards="none" besides loss_type="dr_grpo" (pinned: GRPO's advantage
+  is Dr.GRPO's divided by the group std + 1e-4, on both sides);
+- KL: both k3 with beta on the per-token loss before aggregation; TRL's default use_bias_correction_kl
+  weights it by the ratio (off here; pinned: the gradient gap is exactly beta k3 d log pi); our optional
+  student-only KL rows (kl_mask) equal TRL with the reference := pi on the other rows (pinned);
+- precision: TRL autocasts to bf16 by default, also on CPU (bf16=False here, else log-probs differ ~1e-3);
+- temperature: TRL divides the logits by it when scoring, ours scores the raw model (temperature=1.0 here);
+- clip: both symmetric epsilon (TRL's epsilon_high defaults to epsilon, delta=None); TRL's loss is divided by
+  its gradient-accumulation steps (1 here). The clip metrics differ by definition and are not compared.
 
 Needs trl + transformers (torch >= 2.6): .venv-hf (scripts/ensure-hf.sh); skipped on Debian's torch 1.13.
+Run: cd functions/trainer && ../../.venv-hf/bin/python -m pytest -q tests/test_trl_crosscheck.py
 """
 import pytest
 import torch
