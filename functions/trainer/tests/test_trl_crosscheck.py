@@ -23,6 +23,8 @@ ratio leaves the clip range and the KL is not zero). Where the defaults differ, 
 Needs trl + transformers (torch >= 2.6): .venv-hf (scripts/ensure-hf.sh); skipped on Debian's torch 1.13.
 Run: cd functions/trainer && ../../.venv-hf/bin/python -m pytest -q tests/test_trl_crosscheck.py
 """
+from __future__ import annotations
+
 import pytest
 import torch
 
@@ -32,16 +34,18 @@ try:
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
     from trl import GRPOConfig, GRPOTrainer
+    HF_MISSING = None if transformers.utils.is_torch_available() else \
+        f"transformers disabled PyTorch {torch.__version__} (it needs >= 2.6)"
 except ImportError as e:  # the torch 1.13 venv (no HF stack) runs the same directory
-    pytest.skip(f"the TRL cross-check needs trl + transformers (torch >= 2.6, .venv-hf): {e}", allow_module_level=True)
-if not transformers.utils.is_torch_available():  # transformers present but disabled by an old torch
-    pytest.skip(f"transformers disabled PyTorch {torch.__version__} (needs >= 2.6)", allow_module_level=True)
+    HF_MISSING = f"the TRL cross-check needs trl + transformers (torch >= 2.6, .venv-hf): {e}"
 
-# rollout_func is marked experimental; TRL's config sets gradient_checkpointing, which transformers renames
-pytestmark = [pytest.mark.filterwarnings("ignore:You are using 'rollout_func'"),
+# Skipped tests rather than a module-level skip: run alone, a file that collects nothing exits 5 (failure).
+# rollout_func is marked experimental; TRL's config sets gradient_checkpointing, which transformers renames.
+pytestmark = [pytest.mark.skipif(HF_MISSING is not None, reason=str(HF_MISSING)),
+              pytest.mark.filterwarnings("ignore:You are using 'rollout_func'"),
               pytest.mark.filterwarnings("ignore:.*gradient_checkpointing.*is deprecated:FutureWarning")]
 
-from ril_trainer.rl import ALGORITHMS, advantages, group_rewards, kl_k3, policy_loss  # noqa: E402
+from ril_trainer.rl import ALGORITHMS, advantages, group_rewards, kl_k3, policy_loss
 
 EPSILON = 0.2        # clip: ours is symmetric; TRL's epsilon_high defaults to epsilon (and delta=None: no 2-sided clip)
 BETA = 0.04          # ours defaults to 0.01, TRL's to 0.0: any equal non-zero value exercises the KL term
