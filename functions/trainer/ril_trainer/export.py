@@ -1,7 +1,8 @@
 """ONNX student bundle: manifest.json + prefill.onnx + decode.onnx + tokenizer.json.
 
 Exported with the TorchScript exporter (``torch.onnx.export``, ``dynamo=False`` where torch has
-that switch) at opset 17, which torch 1.13, torch 2.x and onnxruntime-node 1.30 all accept.
+that switch) at opset 17, which torch 1.13, torch 2.x and onnxruntime-node 1.30 all accept. torch >= 2.9
+deprecates that exporter; why we keep it (and what the dynamo exporter did here) is in _onnx_export.
 
 Graphs (L = n_layers, H = n_heads, Dh = head_dim, N = n_image_tokens, V = vocab_size):
 
@@ -84,6 +85,15 @@ def _onnx_export(module: nn.Module, args: Tuple[torch.Tensor, ...], path: str, i
     with torch.no_grad(), warnings.catch_warnings():
         # The tracer warns that `T > 1` in Attention is baked in: intended (prefill T > 1, decode T == 1).
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        # torch >= 2.9 deprecates the TorchScript exporter (it still works in 2.15). We keep it on purpose: one
+        # code path from Debian's torch 1.13 (no dynamo) to 2.x, the dynamic axes exactly as named above, one
+        # self-contained .onnx per graph, and seconds per export. Measured on torch 2.15 (nano): the dynamo
+        # exporter needs `dynamic_shapes` (our dynamic_axes do not map onto DecodeGraph's *past), onnxscript
+        # and opset >= 18, writes external .onnx.data unless told not to, took 44 s for decode.onnx, and fixed
+        # the batch axis to 1 (torch.export specialises size-1 example dims); past_len stayed dynamic and
+        # matched PyTorch to 1.5e-7 in onnxruntime. So the warnings below are expected, not news.
+        warnings.filterwarnings("ignore", message=r".*legacy TorchScript-based ONNX export", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx\._internal\.torchscript_exporter")
         torch.onnx.export(module, args, path, **kwargs)
 
 
