@@ -35,7 +35,13 @@ bash scripts/test-py.sh
 
 echo "== Python trainer tests (torch 2.x from PyPI, Hugging Face students) =="
 if ! wait "$HF_PID"; then cat "$HF_OUT.log" >&2; echo "scripts/ensure-hf.sh failed: the torch 2.x environment is missing" >&2; exit 1; fi
-RIL_PYTHON="$(cat "$HF_OUT")" bash scripts/test-py.sh
+# On torch 2.x: the Hugging Face students, the TRL cross-check, and every test of the code torch's version can change
+# (the model, sampling, the losses and updates, checkpoints, ranks, ONNX export). The rest (worker plumbing, judges,
+# suites, statistics, the replication tables) does not depend on torch's version and runs on 1.13 above;
+# `npm run test:py:hf` runs all of it on 2.x (it passes: about 6 min more on two cores).
+RIL_PYTHON="$(cat "$HF_OUT")" bash scripts/test-py.sh tests/test_hf_students.py tests/test_trl_crosscheck.py \
+  tests/test_rl.py tests/test_sft.py tests/test_model_sampling.py tests/test_checkpoint_safety.py \
+  tests/test_distributed.py tests/test_export_cli.py tests/test_imports.py tests/test_schema.py
 
 echo "== Hugging Face students through the platform (TypeScript, SQLite) =="
 RIL_HF_PYTHON="$(cat "$HF_OUT")" RIL_TEST_DB=sqlite node --import tsx --test --test-reporter=spec "${HF_TS_TESTS[@]}"
