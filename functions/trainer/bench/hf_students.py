@@ -1,0 +1,358 @@
+"""Hugging Face students: RIL vs Dr.GRPO step time (and an SFT step for reference), per model and LoRA / full.
+
+  cd functions/trainer && ../../.venv-hf/bin/python bench/hf_students.py --preset tiny [--threads 2]   # CPU
+  cd functions/trainer && python3 bench/hf_students.py --preset smolvlm-256m                            # one GPU
+
+`npm run bench:hf` runs the tiny preset; scripts/hf-gpu-bench.sh runs smolvlm-256m on a CUDA GPU.
+
+Presets (random weights, built from the families' config classes and saved with save_pretrained in a temporary
+directory; nothing is downloaded):
+- tiny: tests/hf_tiny.py's 2-layer SmolVLM and Qwen2-VL (width 64), CPU, fp32; full fine-tuning and LoRA r 4.
+- smolvlm-256m: a SmolVLM-256M-shaped model (smolvlm_256m() below: about 256M parameters), one CUDA GPU, bf16
+  autocast (student.dtype auto); full fine-tuning and LoRA r 16.
+
+Per model and mode, in one process and in this order: an SFT step (forward + backward + AdamW on Q*G teacher
+responses, the batch the Dr.GRPO policy update sees), then RLRun.step of Dr.GRPO, then of RIL (disc_backbone
+"copy" with full fine-tuning, "lora" with LoRA: the pairing of configs/ril_smolvlm_lora.json). Each configuration
+takes one warm-up step, then --steps measured steps; the table has the medians, the step split into rollout /
+discriminator / policy by the step's own time/* metrics. Every RL step is step 0 with lr 0 (AdamW then leaves the
+weights as they are), so every step of both algorithms samples the same student rollouts from the same weights:
+the ratio compares equal work, and RIL's extra is its G teacher responses per question (scored and trained on
+like rollouts), the discriminator update and its scoring. Rollout tokens/s = student tokens generated / rollout
+time (the rollout time includes the judge and teacher-text tokenisation, small). Peak memory: CUDA
+max_memory_allocated since the configuration was built (GPU), or the process's peak RSS since then (CPU: VmHWM
+after resetting it through /proc/self/clear_refs; it includes the interpreter and libraries, about 0.5-0.7 GB
+here, and what the allocator kept from the previous configuration).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the models are built here; nothing is ever fetched
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "tests"))  # hf_tiny: the tests' tiny models
+from ril_trainer import rl  # noqa: E402
+from ril_trainer.config import LoraConfig, StudentConfig, TrainConfig  # noqa: E402
+from ril_trainer.sft import sft_loss  # noqa: E402
+from ril_trainer.students.hf import HFStudent  # noqa: E402
+
+
+@dataclasses.dataclass
+class Preset:
+    models: List[str]
+    lora_r: int
+    questions: int
+    group: int
+    max_tokens: int
+    steps: int
+    device: str
+    image_px: int
+
+
+PRESETS = {
+    "tiny": Preset(models=["smolvlm", "qwen2vl"], lora_r=4, questions=4, group=4, max_tokens=16, steps=5,
+                   device="cpu", image_px=28),
+    "smolvlm-256m": Preset(models=["smolvlm-256m"], lora_r=16, questions=8, group=4, max_tokens=64, steps=5,
+                           device="cuda", image_px=512),
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Models and data (offline)
+# ----------------------------------------------------------------------------------------------
+
+
+def smolvlm_256m(out_dir: str, seed: int = 0) -> str:
+    """A SmolVLM-256M-shaped model with random weights (processor included), saved with save_pretrained.
+
+    The dimensions are recalled from the public configs of HuggingFaceTB/SmolVLM-256M-Instruct and the models it is
+    built from, not looked up: APPROXIMATE (the shape and parameter count are what matter for speed and memory).
+    - Vision tower: SigLIP base, patch 16, 512 px (google/siglip-base-patch16-512-like): 12 layers, width 768,
+      MLP 3072, 12 heads; 512 px / 16 = 32 x 32 = 1024 patches, about 86M parameters.
+    - Connector: pixel shuffle with scale factor 4 (1024 patches -> 64 image tokens of width 768 * 16) and one
+      linear layer to the text width (about 7M).
+    - Text model: SmolLM2-135M-like llama: 30 layers, width 576, 9 heads, 3 KV heads, MLP 1536; vocabulary 49280
+      (SmolLM2's 49152 + SmolVLM's image and grid tokens); the LM head not tied to the embeddings (our reading of
+      the model's config: 135M + the 28M head + vision + connector ~ 256M, the model's name).
+    - Images: one 512 px tile per image (do_image_splitting off; the real processor also splits large images into
+      512 px tiles, which multiplies the image tokens), 64 image tokens per image.
+    The tokenizer is the tests' small in-memory byte-level BPE (a few hundred tokens, hf_tiny); the embedding table
+    and LM head have the real 49280 rows, so sampling, the softmax and the head cost what they cost in the model.
+    """
+    import hf_tiny
+    from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, SmolVLMConfig,
+                              SmolVLMImageProcessor, SmolVLMProcessor, SmolVLMVideoProcessor)
+    grid = [f"<row_{i + 1}_col_{j + 1}>" for i in range(6) for j in range(6)]
+    specials = ["<|endoftext|>", "<pad>", "<fake_token_around_image>", "<image>", "<end_of_utterance>",
+                "<global-img>", "<video>"] + grid
+    tok = PreTrainedTokenizerFast(tokenizer_object=hf_tiny._byte_bpe(specials), bos_token="<|endoftext|>",
+                                  eos_token="<end_of_utterance>", pad_token="<pad>", unk_token=None)
+    text = dict(model_type="llama", vocab_size=49280, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192, rms_norm_eps=1e-5,
+                tie_word_embeddings=False, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+                eos_token_id=tok.eos_token_id)
+    vision = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+                  image_size=512, patch_size=16)
+    cfg = SmolVLMConfig(vision_config=vision, text_config=text, scale_factor=4, tie_word_embeddings=False,
+                        image_token_id=tok.convert_tokens_to_ids("<image>"))
+    chat = ("{% for m in messages %}{{ m['role'] | capitalize }}:{% for c in m['content'] %}"
+            "{% if c['type'] == 'image' %}<image>{% else %} {{ c['text'] }}{% endif %}{% endfor %}"
+            "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}")
+    ip = SmolVLMImageProcessor(do_image_splitting=False, size={"longest_edge": 512},
+                               max_image_size={"longest_edge": 512})
+    proc = SmolVLMProcessor(image_processor=ip, tokenizer=tok, video_processor=SmolVLMVideoProcessor(),
+                            image_seq_len=64, chat_template=chat)
+    torch.manual_seed(seed)
+    model = AutoModelForImageTextToText.from_config(cfg)
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.save_pretrained(out_dir)
+    proc.save_pretrained(out_dir)
+    return out_dir
+
+
+def build_model(name: str, out_dir: str) -> str:
+    import hf_tiny
+    return smolvlm_256m(out_dir) if name == "smolvlm-256m" else getattr(hf_tiny, name)(out_dir)
+
+
+def build_data(root: str, px: int, n_images: int = 16) -> str:
+    """A synthetic VQA directory (tests/conftest.py's layout): gray images of a bar or a square, two questions each,
+    two teachers with two cached responses per question. All rows are in train (a step reads Q of them)."""
+    from PIL import Image
+    os.makedirs(os.path.join(root, "images"))
+    os.makedirs(os.path.join(root, "teachers"))
+    rng = np.random.default_rng(0)
+    examples, teach = [], {"alpha": [], "beta": []}
+    for k in range(n_images):
+        kind = ("bar", "square")[k % 2]
+        a = (rng.random((px, px)) * 40).astype(np.uint8)
+        s = px // 7
+        if kind == "bar":
+            a[s:px - s, 3 * s:4 * s] = 230
+        else:
+            a[2 * s:5 * s, 2 * s:5 * s] = 230
+        name = f"images/{k:03d}.png"
+        Image.fromarray(a, mode="L").save(os.path.join(root, name))
+        for q, ans in (("What shape is shown?", kind), ("Is it a bar?", "yes" if kind == "bar" else "no")):
+            eid = f"{k:03d}-{len(examples) % 2}"
+            examples.append({"id": eid, "image": name, "question": q, "answer": ans, "split": "train"})
+            for t in range(2):
+                teach["alpha"].append({"example": eid, "teacher": "alpha", "sample": t,
+                                       "text": f"The answer is {ans}. I see a {kind} in the picture."})
+                teach["beta"].append({"example": eid, "teacher": "beta", "sample": t, "text": f"I see: {ans}!"})
+    with open(os.path.join(root, "examples.jsonl"), "w") as f:
+        f.writelines(json.dumps(e) + "\n" for e in examples)
+    for t, rows in teach.items():
+        with open(os.path.join(root, "teachers", f"{t}.jsonl"), "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+    return root
+
+
+# ----------------------------------------------------------------------------------------------
+# Memory
+# ----------------------------------------------------------------------------------------------
+
+
+def reset_peak(device: str) -> None:
+    gc.collect()
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    else:
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")  # resets VmHWM (the peak RSS) to the current RSS
+        except OSError:
+            pass  # not Linux: VmHWM / ru_maxrss is then the peak since the process started
+
+
+def peak_mb(device: str) -> float:
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**20
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ----------------------------------------------------------------------------------------------
+# One configuration
+# ----------------------------------------------------------------------------------------------
+
+
+def train_cfg(p: Preset, model_dir: str, algorithm: str, r: int, device: str) -> TrainConfig:
+    return TrainConfig(algorithm=algorithm, questions_per_step=p.questions, group_size=p.group,
+                       max_response_tokens=p.max_tokens, batch_size=p.questions * p.group, lr=0.0, warmup_steps=0,
+                       disc_lr=1e-4, sft_steps=0, max_steps=10, eval_every=0, device=device, seed=0,
+                       student=StudentConfig(family="hf", model=model_dir, dtype="auto",
+                                             disc_backbone="lora" if r > 0 else "copy",
+                                             lora=LoraConfig(r=r, alpha=2 * r if r else 16, dropout=0.05)))
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def bench_rl(p: Preset, model_dir: str, data: str, algorithm: str, r: int, device: str) -> Dict:
+    reset_peak(device)
+    run = rl.RLRun(train_cfg(p, model_dir, algorithm, r, device), data, device)
+    run.start_from(run.student.weights())
+    rows = run.train_idx[:p.questions]
+    times, parts, toks = [], [], []
+    for k in range(max(1, p.steps + (p.steps > 0))):
+        sync(device)
+        t0 = time.perf_counter()
+        m = run.step(0, rows)  # step 0 and lr 0 every time: the same rollouts (see the docstring)
+        sync(device)
+        if k or not p.steps:  # the first step warms up (allocator, kernels, autotuning); kept in a smoke
+            times.append(time.perf_counter() - t0)
+            parts.append([m["time/rollout_s"], m["time/disc_s"], m["time/policy_s"]])
+            toks.append(m["gen/len_mean"] * p.questions * p.group / m["time/rollout_s"])
+    part = np.median(np.array(parts), axis=0)
+    out = {"algorithm": algorithm, "disc_backbone": run.cfg.student.disc_backbone if run.disc is not None else "",
+           "responses": len(run.last_group["responses"]), "step_s": statistics.median(times),
+           "rollout_s": float(part[0]), "disc_s": float(part[1]), "policy_s": float(part[2]),
+           "rollout_tok_s": statistics.median(toks), "gen_len": m["gen/len_mean"], "peak_mb": peak_mb(device),
+           "params": run.student.num_parameters()}
+    del run
+    return out
+
+
+def bench_sft(p: Preset, model_dir: str, data: str, r: int, device: str) -> Dict:
+    reset_peak(device)
+    cfg = train_cfg(p, model_dir, "sft", r, device)
+    st = HFStudent.load(cfg, device, with_reference=False)
+    ds = st.dataset(data, ["train"])
+    idx = [i for i in ds.split_indices("train")[:p.questions] for _ in range(p.group)]  # Q*G rows
+    teachers = ds.teacher_responses([])
+    responses = [st.tokenizer.encode_response(teachers[ds.examples[i].id][j % len(teachers[ds.examples[i].id])][1], p.max_tokens)
+                 for j, i in enumerate(idx)]
+    opt = st.make_optimizer(cfg)
+    st.policy.train()
+    times = []
+    for k in range(max(1, p.steps + (p.steps > 0))):
+        sync(device)
+        t0 = time.perf_counter()
+        lp, mask = st.response_logprobs(st.inputs(ds, idx), responses)
+        loss = sft_loss(lp, mask)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(st.trainable_parameters(), cfg.grad_clip)
+        opt.step()
+        float(loss.detach())
+        sync(device)
+        if k or not p.steps:
+            times.append(time.perf_counter() - t0)
+    out = {"algorithm": "sft", "disc_backbone": "", "responses": len(idx), "step_s": statistics.median(times),
+           "rollout_s": None, "disc_s": None, "policy_s": statistics.median(times), "rollout_tok_s": None,
+           "gen_len": None, "peak_mb": peak_mb(device), "params": st.num_parameters()}
+    del st, opt
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Main
+# ----------------------------------------------------------------------------------------------
+
+
+def fmt(v: Optional[float], spec: str) -> str:
+    return "" if v is None else format(v, spec)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
+    ap.add_argument("--steps", type=int, help="measured steps per configuration after one warm-up step; 0: a smoke "
+                                              "that times the single warm-up step (labelled so in the table)")
+    ap.add_argument("--group", type=int, help="responses per question (G)")
+    ap.add_argument("--questions", type=int, help="questions per RL step (Q)")
+    ap.add_argument("--max-tokens", type=int, help="response budget: rollout length when no eos is sampled")
+    ap.add_argument("--modes", default="full,lora", help="full and/or lora")
+    ap.add_argument("--algorithms", default="sft,dr_grpo,ril")
+    ap.add_argument("--device", help="override the preset's device (a CPU smoke of smolvlm-256m: --device cpu)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: the shared 2-core machine; with 2, "
+                                                      "other jobs on the cores made single steps 5-10x slower)")
+    a = ap.parse_args(argv)
+    p = PRESETS[a.preset]
+    p = dataclasses.replace(p, steps=p.steps if a.steps is None else a.steps, questions=a.questions or p.questions,
+                            group=a.group or p.group,
+                            max_tokens=a.max_tokens or p.max_tokens, device=a.device or p.device)
+    torch.set_num_threads(a.threads)
+    if p.device.startswith("cuda") and not torch.cuda.is_available():
+        print(f"hf_students.py: preset {a.preset} needs a CUDA GPU (torch {torch.__version__} sees none); "
+              "for a CPU smoke pass --device cpu", file=sys.stderr)
+        return 2
+    import transformers
+    started = time.time()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="hf-bench-") as tmp:
+        data = build_data(os.path.join(tmp, "data"), p.image_px)
+        for name in p.models:
+            t0 = time.time()
+            model_dir = build_model(name, os.path.join(tmp, name))
+            print(f"# built {name} in {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
+            for mode in a.modes.split(","):
+                r = p.lora_r if mode == "lora" else 0
+                for algorithm in a.algorithms.split(","):
+                    t0 = time.time()
+                    res = (bench_sft(p, model_dir, data, r, p.device) if algorithm == "sft"
+                           else bench_rl(p, model_dir, data, algorithm, r, p.device))
+                    res.update(model=name, mode=f"lora r{r}" if r else "full")
+                    rows.append(res)
+                    print(json.dumps({"event": "bench", **res}), file=sys.stderr, flush=True)
+                    print(f"# {name} {res['mode']} {algorithm}: {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
+    steps = (f"median of {p.steps} steps after 1 warm-up" if p.steps else
+             "SMOKE: one step each, the warm-up step itself (not a benchmark)")
+    dev = (torch.cuda.get_device_name(0) if p.device.startswith("cuda")
+           else f"CPU {platform.machine()}, {os.cpu_count()} cores, {a.threads} torch threads")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"preset {a.preset}: {dev}; torch {torch.__version__}, transformers {transformers.__version__}; "
+          f"Q={p.questions} questions x G={p.group}, response budget {p.max_tokens} tokens, "
+          f"{steps}; dtype auto ({'bf16 autocast' if p.device.startswith('cuda') else 'fp32'}); "
+          f"load average at the end {load}; {time.time() - started:.0f}s in all\n")
+    mem = "peak CUDA alloc (MB)" if p.device.startswith("cuda") else "peak RSS (MB)"
+    print(f"| model | mode | step | D backbone | params (trainable) | responses | step (s) | rollout (s) | disc (s) | "
+          f"policy (s) | rollout tok/s | {mem} |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for x in rows:
+        n = x["params"]
+        print(f"| {x['model']} | {x['mode']} | {x['algorithm']} | {x['disc_backbone']} | "
+              f"{n['total'] / 1e6:.2f}M ({n['trainable'] / 1e6:.3f}M) | {x['responses']} | {x['step_s']:.3f} | "
+              f"{fmt(x['rollout_s'], '.3f')} | {fmt(x['disc_s'], '.3f')} | {fmt(x['policy_s'], '.3f')} | "
+              f"{fmt(x['rollout_tok_s'], '.0f')} | {x['peak_mb']:.0f} |")
+    print()
+    for name in p.models:
+        for mode in sorted({x["mode"] for x in rows if x["model"] == name}):
+            by = {x["algorithm"]: x for x in rows if x["model"] == name and x["mode"] == mode}
+            if "ril" in by and "dr_grpo" in by:
+                ril, dr = by["ril"], by["dr_grpo"]
+                print(f"- {name} {mode}: RIL / Dr.GRPO step time {ril['step_s'] / dr['step_s']:.2f}x "
+                      f"(discriminator {ril['disc_s'] / ril['step_s']:.0%} of the RIL step; policy update "
+                      f"{ril['policy_s'] / dr['policy_s']:.2f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
