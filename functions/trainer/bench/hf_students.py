@@ -11,18 +11,18 @@ directory; nothing is downloaded):
 - smolvlm-256m: a SmolVLM-256M-shaped model (smolvlm_256m() below: about 256M parameters), one CUDA GPU, bf16
   autocast (student.dtype auto); full fine-tuning and LoRA r 16.
 
-Per model and mode, in one process and in this order: an SFT step (forward + backward + AdamW on Q*G teacher
-responses, the batch the Dr.GRPO policy update sees), then RLRun.step of Dr.GRPO, then of RIL (disc_backbone
-"copy" with full fine-tuning, "lora" with LoRA: the pairing of configs/ril_smolvlm_lora.json). Each configuration
-takes one warm-up step, then --steps measured steps; the table has the medians, the step split into rollout /
+Per model and mode, in one process: an SFT step (forward + backward + AdamW on Q*G teacher responses, the batch
+the Dr.GRPO policy update sees), then RLRun.step of Dr.GRPO and of RIL (disc_backbone "copy" with full
+fine-tuning, "lora" with LoRA: the pairing of configs/ril_smolvlm_lora.json). Each configuration is built and takes
+one warm-up step; then the RL runs' steps alternate (Dr.GRPO, RIL, Dr.GRPO, ...: a change of load on a shared
+machine hits both alike) for --steps rounds. The table has the medians, the step split into rollout /
 discriminator / policy by the step's own time/* metrics. Every RL step is step 0 with lr 0 (AdamW then leaves the
 weights as they are), so every step of both algorithms samples the same student rollouts from the same weights:
 the ratio compares equal work, and RIL's extra is its G teacher responses per question (scored and trained on
 like rollouts), the discriminator update and its scoring. Rollout tokens/s = student tokens generated / rollout
-time (the rollout time includes the judge and teacher-text tokenisation, small). Peak memory: CUDA
-max_memory_allocated since the configuration was built (GPU), or the process's peak RSS since then (CPU: VmHWM
-after resetting it through /proc/self/clear_refs; it includes the interpreter and libraries, about 0.5-0.7 GB
-here, and what the allocator kept from the previous configuration).
+time (which includes the judge and teacher-text tokenisation, small). Memory: what a configuration adds from just
+before it is built to the end of its warm-up step (class Memory): CUDA max_memory_allocated on a GPU, the peak RSS
+on the CPU (a lower bound there: the allocator reuses memory an earlier configuration freed).
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ class Preset:
 
 
 PRESETS = {
-    "tiny": Preset(models=["smolvlm", "qwen2vl"], lora_r=4, questions=4, group=4, max_tokens=16, steps=5,
+    "tiny": Preset(models=["smolvlm", "qwen2vl"], lora_r=4, questions=4, group=4, max_tokens=16, steps=9,
                    device="cpu", image_px=28),
     "smolvlm-256m": Preset(models=["smolvlm-256m"], lora_r=16, questions=8, group=4, max_tokens=64, steps=5,
                            device="cuda", image_px=512),
@@ -169,31 +169,43 @@ def build_data(root: str, px: int, n_images: int = 16) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def reset_peak(device: str) -> None:
-    gc.collect()
-    if device.startswith("cuda"):
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
-    else:
-        try:
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")  # resets VmHWM (the peak RSS) to the current RSS
-        except OSError:
-            pass  # not Linux: VmHWM / ru_maxrss is then the peak since the process started
+class Memory:
+    """Peak memory a configuration adds: from just before it is built to the end of its warm-up step (every step is
+    the same work, see the docstring). GPU: torch.cuda.max_memory_allocated minus what was allocated before; CPU:
+    the peak RSS (VmHWM, reset through /proc/self/clear_refs) minus the RSS before (memory the allocator kept from an
+    earlier configuration and reuses is not counted: the CPU column is a lower bound)."""
+
+    def __init__(self, device: str):
+        self.cuda = device.startswith("cuda")
+        gc.collect()
+        if self.cuda:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+            self.before = torch.cuda.memory_allocated()
+        else:
+            try:
+                with open("/proc/self/clear_refs", "w") as f:
+                    f.write("5")  # resets VmHWM (the peak RSS) to the current RSS
+            except OSError:
+                pass  # not Linux: the peak since the process started
+            self.before = rss_bytes("VmRSS")
+
+    def added_mb(self) -> float:
+        if self.cuda:
+            return (torch.cuda.max_memory_allocated() - self.before) / 2**20
+        return (rss_bytes("VmHWM") - self.before) / 2**20
 
 
-def peak_mb(device: str) -> float:
-    if device.startswith("cuda"):
-        return torch.cuda.max_memory_allocated() / 2**20
+def rss_bytes(field: str) -> int:
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
     except OSError:
         pass
     import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 # ----------------------------------------------------------------------------------------------
@@ -215,33 +227,49 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def bench_rl(p: Preset, model_dir: str, data: str, algorithm: str, r: int, device: str) -> Dict:
-    reset_peak(device)
+def build_rl(p: Preset, model_dir: str, data: str, algorithm: str, r: int, device: str) -> Dict:
+    """Builds the run and takes its warm-up step (allocator, kernels, autotuning); the memory it added."""
+    mem = Memory(device)
     run = rl.RLRun(train_cfg(p, model_dir, algorithm, r, device), data, device)
     run.start_from(run.student.weights())
     rows = run.train_idx[:p.questions]
-    times, parts, toks = [], [], []
-    for k in range(max(1, p.steps + (p.steps > 0))):
-        sync(device)
-        t0 = time.perf_counter()
-        m = run.step(0, rows)  # step 0 and lr 0 every time: the same rollouts (see the docstring)
-        sync(device)
-        if k or not p.steps:  # the first step warms up (allocator, kernels, autotuning); kept in a smoke
-            times.append(time.perf_counter() - t0)
-            parts.append([m["time/rollout_s"], m["time/disc_s"], m["time/policy_s"]])
-            toks.append(m["gen/len_mean"] * p.questions * p.group / m["time/rollout_s"])
-    part = np.median(np.array(parts), axis=0)
-    out = {"algorithm": algorithm, "disc_backbone": run.cfg.student.disc_backbone if run.disc is not None else "",
-           "responses": len(run.last_group["responses"]), "step_s": statistics.median(times),
-           "rollout_s": float(part[0]), "disc_s": float(part[1]), "policy_s": float(part[2]),
-           "rollout_tok_s": statistics.median(toks), "gen_len": m["gen/len_mean"], "peak_mb": peak_mb(device),
-           "params": run.student.num_parameters()}
-    del run
+    first = timed_step(run, rows, p, device)
+    return {"algorithm": algorithm, "run": run, "rows": rows, "first": first, "peak_mb": mem.added_mb(),
+            "disc_backbone": run.cfg.student.disc_backbone if run.disc is not None else "",
+            "params": run.student.num_parameters()}
+
+
+def timed_step(run: rl.RLRun, rows: List[int], p: Preset, device: str) -> List[float]:
+    """[step, rollout, disc, policy] seconds and rollout tokens/s of one RL step."""
+    sync(device)
+    t0 = time.perf_counter()
+    m = run.step(0, rows)  # step 0 and lr 0 every time: the same rollouts (see the docstring)
+    sync(device)
+    return [time.perf_counter() - t0, m["time/rollout_s"], m["time/disc_s"], m["time/policy_s"],
+            m["gen/len_mean"] * p.questions * p.group / m["time/rollout_s"]]
+
+
+def bench_rl(p: Preset, model_dir: str, data: str, algorithms: List[str], r: int, device: str) -> List[Dict]:
+    """Every algorithm's run is built and warmed up in turn (its memory measured then), then their steps alternate
+    (A B A B ...), so a change of load on a shared machine hits all of them alike."""
+    runs = [build_rl(p, model_dir, data, algo, r, device) for algo in algorithms]
+    samples: List[List[List[float]]] = [[] if p.steps else [x["first"]] for x in runs]
+    for _ in range(p.steps):
+        for x, acc in zip(runs, samples):
+            acc.append(timed_step(x["run"], x["rows"], p, device))
+    out = []
+    for x, acc in zip(runs, samples):
+        med = np.median(np.array(acc), axis=0)
+        out.append({"algorithm": x["algorithm"], "disc_backbone": x["disc_backbone"],
+                    "responses": len(x["run"].last_group["responses"]), "step_s": float(med[0]),
+                    "rollout_s": float(med[1]), "disc_s": float(med[2]), "policy_s": float(med[3]),
+                    "rollout_tok_s": float(med[4]), "peak_mb": x["peak_mb"], "params": x["params"]})
+    del runs, x
     return out
 
 
 def bench_sft(p: Preset, model_dir: str, data: str, r: int, device: str) -> Dict:
-    reset_peak(device)
+    mem = Memory(device)
     cfg = train_cfg(p, model_dir, "sft", r, device)
     st = HFStudent.load(cfg, device, with_reference=False)
     ds = st.dataset(data, ["train"])
@@ -251,7 +279,7 @@ def bench_sft(p: Preset, model_dir: str, data: str, r: int, device: str) -> Dict
                  for j, i in enumerate(idx)]
     opt = st.make_optimizer(cfg)
     st.policy.train()
-    times = []
+    times, peak = [], 0.0
     for k in range(max(1, p.steps + (p.steps > 0))):
         sync(device)
         t0 = time.perf_counter()
@@ -265,9 +293,11 @@ def bench_sft(p: Preset, model_dir: str, data: str, r: int, device: str) -> Dict
         sync(device)
         if k or not p.steps:
             times.append(time.perf_counter() - t0)
+        if not k:
+            peak = mem.added_mb()
     out = {"algorithm": "sft", "disc_backbone": "", "responses": len(idx), "step_s": statistics.median(times),
            "rollout_s": None, "disc_s": None, "policy_s": statistics.median(times), "rollout_tok_s": None,
-           "gen_len": None, "peak_mb": peak_mb(device), "params": st.num_parameters()}
+           "peak_mb": peak, "params": st.num_parameters()}
     del st, opt
     return out
 
@@ -315,14 +345,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"# built {name} in {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
             for mode in a.modes.split(","):
                 r = p.lora_r if mode == "lora" else 0
-                for algorithm in a.algorithms.split(","):
-                    t0 = time.time()
-                    res = (bench_sft(p, model_dir, data, r, p.device) if algorithm == "sft"
-                           else bench_rl(p, model_dir, data, algorithm, r, p.device))
-                    res.update(model=name, mode=f"lora r{r}" if r else "full")
-                    rows.append(res)
-                    print(json.dumps({"event": "bench", **res}), file=sys.stderr, flush=True)
-                    print(f"# {name} {res['mode']} {algorithm}: {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
+                algos = a.algorithms.split(",")
+                t0 = time.time()
+                res = [bench_sft(p, model_dir, data, r, p.device)] if "sft" in algos else []
+                res += bench_rl(p, model_dir, data, [x for x in algos if x != "sft"], r, p.device)
+                for x in res:
+                    x.update(model=name, mode=f"lora r{r}" if r else "full")
+                    rows.append(x)
+                    print(json.dumps({"event": "bench", **x}), file=sys.stderr, flush=True)
+                print(f"# {name} {mode}: {time.time() - t0:.1f}s", file=sys.stderr, flush=True)
     steps = (f"median of {p.steps} steps after 1 warm-up" if p.steps else
              "SMOKE: one step each, the warm-up step itself (not a benchmark)")
     dev = (torch.cuda.get_device_name(0) if p.device.startswith("cuda")
@@ -332,7 +363,7 @@ def main(argv: Optional[List[str]] = None) -> int:
           f"Q={p.questions} questions x G={p.group}, response budget {p.max_tokens} tokens, "
           f"{steps}; dtype auto ({'bf16 autocast' if p.device.startswith('cuda') else 'fp32'}); "
           f"load average at the end {load}; {time.time() - started:.0f}s in all\n")
-    mem = "peak CUDA alloc (MB)" if p.device.startswith("cuda") else "peak RSS (MB)"
+    mem = "peak CUDA alloc added (MB)" if p.device.startswith("cuda") else "peak RSS added (MB)"
     print(f"| model | mode | step | D backbone | params (trainable) | responses | step (s) | rollout (s) | disc (s) | "
           f"policy (s) | rollout tok/s | {mem} |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -341,7 +372,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"| {x['model']} | {x['mode']} | {x['algorithm']} | {x['disc_backbone']} | "
               f"{n['total'] / 1e6:.2f}M ({n['trainable'] / 1e6:.3f}M) | {x['responses']} | {x['step_s']:.3f} | "
               f"{fmt(x['rollout_s'], '.3f')} | {fmt(x['disc_s'], '.3f')} | {fmt(x['policy_s'], '.3f')} | "
-              f"{fmt(x['rollout_tok_s'], '.0f')} | {x['peak_mb']:.0f} |")
+              f"{fmt(x['rollout_tok_s'], '.0f' if (x['rollout_tok_s'] or 0) >= 100 else '.3g')} | {x['peak_mb']:.0f} |")
     print()
     for name in p.models:
         for mode in sorted({x["mode"] for x in rows if x["model"] == name}):
