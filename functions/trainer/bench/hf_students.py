@@ -126,6 +126,17 @@ def smolvlm_256m(out_dir: str, seed: int = 0) -> str:
     return out_dir
 
 
+def num2words_shim(force: bool = False) -> None:
+    """SmolVLMProcessor refuses to start without the num2words package, which it uses only to spell a video's frame
+    count. The GPU machine may lack it (and has no internet): this bench never passes a video, so str() stands in.
+    Bench only: the trainer itself needs the real package (the [hf] extra)."""
+    from transformers.utils import is_num2words_available
+    if force or not is_num2words_available():
+        import transformers.models.smolvlm.processing_smolvlm as smolvlm_processing
+        smolvlm_processing.num2words = lambda n, **kw: str(n)
+        print("# num2words is not installed: a str() stand-in (only videos use it)", file=sys.stderr)
+
+
 def build_model(name: str, out_dir: str) -> str:
     import hf_tiny
     return smolvlm_256m(out_dir) if name == "smolvlm-256m" else getattr(hf_tiny, name)(out_dir)
@@ -274,9 +285,9 @@ def bench_sft(p: Preset, model_dir: str, data: str, r: int, device: str) -> Dict
     st = HFStudent.load(cfg, device, with_reference=False)
     ds = st.dataset(data, ["train"])
     idx = [i for i in ds.split_indices("train")[:p.questions] for _ in range(p.group)]  # Q*G rows
-    teachers = ds.teacher_responses([])
-    responses = [st.tokenizer.encode_response(teachers[ds.examples[i].id][j % len(teachers[ds.examples[i].id])][1], p.max_tokens)
-                 for j, i in enumerate(idx)]
+    cached = ds.teacher_responses([])  # example id -> [(teacher, text), ...]
+    texts = [cached[ds.examples[i].id][j % len(cached[ds.examples[i].id])][1] for j, i in enumerate(idx)]
+    responses = [st.tokenizer.encode_response(t, p.max_tokens) for t in texts]
     opt = st.make_optimizer(cfg)
     st.policy.train()
     times, peak = [], 0.0
@@ -335,6 +346,7 @@ def main(argv: Optional[List[str]] = None) -> int:
               "for a CPU smoke pass --device cpu", file=sys.stderr)
         return 2
     import transformers
+    num2words_shim()
     started = time.time()
     rows = []
     with tempfile.TemporaryDirectory(prefix="hf-bench-") as tmp:
