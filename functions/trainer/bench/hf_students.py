@@ -56,13 +56,21 @@ from ril_trainer.students.hf import HFStudent  # noqa: E402
 @dataclasses.dataclass
 class Preset:
     models: List[str]
+    """hf_tiny builders (smolvlm, qwen2vl, qwen25vl) or smolvlm-256m."""
     lora_r: int
+    """The LoRA mode's rank (the full mode is r 0)."""
     questions: int
+    """Q: questions per RL step."""
     group: int
+    """G: student rollouts per question (RIL adds G teacher responses)."""
     max_tokens: int
+    """Response budget: the rollout length unless eos is sampled (rare with random weights and a big vocabulary)."""
     steps: int
+    """Measured rounds after the warm-up step (0: a smoke that times the warm-up step)."""
     device: str
     image_px: int
+    """Side of the synthetic square images (the processor resizes them: 32 px tiny SmolVLM, 56 px tiny Qwen2-VL,
+    one 512 px tile for smolvlm-256m)."""
 
 
 PRESETS = {
@@ -275,8 +283,7 @@ def bench_rl(p: Preset, model_dir: str, data: str, algorithms: List[str], r: int
                     "responses": len(x["run"].last_group["responses"]), "step_s": float(med[0]),
                     "rollout_s": float(med[1]), "disc_s": float(med[2]), "policy_s": float(med[3]),
                     "rollout_tok_s": float(med[4]), "peak_mb": x["peak_mb"], "params": x["params"]})
-    del runs, x
-    return out
+    return out  # the runs are freed here, before the next mode is built
 
 
 def bench_sft(p: Preset, model_dir: str, data: str, r: int, device: str) -> Dict:
