@@ -11,13 +11,23 @@ Graphs (L = n_layers, H = n_heads, Dh = head_dim, N = n_image_tokens, V = vocab_
                          present.{i}.key / present.{i}.value  float32 [batch, H, N + prompt_len, Dh]
   decode.onnx   inputs   input_ids     int64   [batch, 1]          (the token just chosen)
                          position_ids  int64   [batch, 1]          (its position: N + prompt_len + t)
+                         attention_mask int64  [batch, past_len + 1] (format 2: 1 = a real slot, 0 = padding)
                          past.{i}.key / past.{i}.value  float32 [batch, H, past_len, Dh]
                 outputs  logits        float32 [batch, V]
                          present.{i}.key / present.{i}.value  float32 [batch, H, past_len + 1, Dh]
 
-All rows of a batch must have the same prompt length (no attention mask in the graphs; serving
-uses batch 1). Greedy decoding: feed prefill, then repeatedly argmax(logits) -> decode with
-position N + prompt_len + t and the previous presents as pasts, until <eos> or max_seq_len.
+Greedy decoding: feed prefill, then repeatedly argmax(logits) -> decode with position
+N + prompt_len + t, the previous presents as pasts and an all-ones mask, until <eos> or max_seq_len.
+
+Batches (format_version 2). Prefill has no mask: the rows of one prefill run share prompt_len.
+Decode does: rows at different lengths share one run with their pasts padded to a common past_len
+(the endpoint left-pads: a row's real slots are the last ones of its past) and the padded slots
+masked out (attention_mask 0 there; the new token's slot, the last, is always 1). A masked slot
+gets the dtype's minimum score, so its softmax weight is exactly 0 and a padded row computes what
+it would alone, up to float summation order. Each row's position_ids are its own. This is the
+model's own key mask (StudentVLM.forward's attention_mask), so no new model code is traced.
+Format 1 (``format_version=1``): the same graphs without the decode mask, for endpoints that
+predate batching; such a bundle is served one request per run.
 """
 from __future__ import annotations
 
@@ -29,7 +39,7 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -61,6 +71,8 @@ class PrefillGraph(nn.Module):
 
 
 class DecodeGraph(nn.Module):
+    """Format 1: one step, no mask (every past slot is real)."""
+
     def __init__(self, model: StudentVLM):
         super().__init__()
         self.model = model
@@ -68,6 +80,21 @@ class DecodeGraph(nn.Module):
     def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, *past_flat: torch.Tensor):
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
         logits, presents = self.model(None, input_ids, None, position_ids, past)  # [B,1,V]
+        return (logits[:, -1],) + tuple(t for kv in presents for t in kv)
+
+
+class MaskedDecodeGraph(nn.Module):
+    """Format 2: one step over a padded batch. attention_mask [B,P+1] is the model's key mask over the
+    past slots and the new token (1 = real, 0 = padding); position_ids [B,1] are each row's own."""
+
+    def __init__(self, model: StudentVLM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, attention_mask: torch.Tensor,
+                *past_flat: torch.Tensor):
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
+        logits, presents = self.model(None, input_ids, attention_mask, position_ids, past)  # [B,1,V]
         return (logits[:, -1],) + tuple(t for kv in presents for t in kv)
 
 
@@ -100,8 +127,19 @@ def sha256_file(path: str) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """Write the bundle to out_dir (files are written to a temp dir first, then moved in)."""
+FORMAT_VERSION = 2
+"""2: the decode graph takes an attention mask (batched decoding); 1: no mask (one request per run)."""
+
+
+def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: Optional[Dict[str, Any]] = None,
+                  format_version: int = FORMAT_VERSION) -> Dict[str, Any]:
+    """Write the bundle to out_dir (files are written to a temp dir first, then moved in).
+
+    format_version 1 writes the decode graph without its attention mask (an endpoint older than
+    batched decoding serves only that; the current one serves both, format 1 unbatched)."""
+    if format_version not in (1, 2):
+        raise ValueError(f"format_version must be 1 or 2, not {format_version}")
+    masked = format_version >= 2
     model = model.cpu().eval()
     cfg = model.cfg
     L, H, Dh, N = cfg.n_layers, cfg.n_heads, cfg.d_model // cfg.n_heads, cfg.n_image_tokens
@@ -117,11 +155,22 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
                       **{n: {0: "batch", 2: "prefill_len"} for n in present}}, opset)
         with torch.no_grad():
             _, pres = model(px, ids)
-        past_flat = tuple(t for kv in pres for t in kv)
         past = kv_names("past", L)
-        _onnx_export(DecodeGraph(model), (torch.tensor([[model.tokenizer.eos_id]]), torch.tensor([[N + ids.shape[1]]])) + past_flat,
-                     os.path.join(work, "decode.onnx"), ["input_ids", "position_ids"] + past, ["logits"] + present,
+        P = N + ids.shape[1]
+        if masked:
+            # traced on a padded batch of 2 (row 1's first slot masked), so nothing batch-1 is baked in
+            past_flat = tuple(t.repeat(2, 1, 1, 1) for kv in pres for t in kv)
+            mask = torch.ones(2, P + 1, dtype=torch.long)
+            mask[1, 0] = 0
+            args = (torch.tensor([[model.tokenizer.eos_id]] * 2), torch.tensor([[P], [P - 1]]), mask) + past_flat
+            graph, names = MaskedDecodeGraph(model), ["input_ids", "position_ids", "attention_mask"] + past
+        else:
+            past_flat = tuple(t for kv in pres for t in kv)
+            args = (torch.tensor([[model.tokenizer.eos_id]]), torch.tensor([[P]])) + past_flat
+            graph, names = DecodeGraph(model), ["input_ids", "position_ids"] + past
+        _onnx_export(graph, args, os.path.join(work, "decode.onnx"), names, ["logits"] + present,
                      {"input_ids": {0: "batch"}, "position_ids": {0: "batch"}, "logits": {0: "batch"},
+                      **({"attention_mask": {0: "batch", 1: "past_len_plus_1"}} if masked else {}),
                       **{n: {0: "batch", 2: "past_len"} for n in past},
                       **{n: {0: "batch", 2: "past_len_plus_1"} for n in present}}, opset)
         with open(os.path.join(work, "tokenizer.json"), "w") as f:
@@ -134,7 +183,7 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
     kv_shape = ["batch", H, "seq", Dh]
     manifest = {
         "format": BUNDLE_FORMAT,
-        "format_version": 1,
+        "format_version": format_version,
         "model_family": MODEL_FAMILY,
         "model_config": to_dict(cfg),
         "n_image_tokens": N,
@@ -155,6 +204,7 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
                 "file": "decode.onnx",
                 "inputs": [{"name": "input_ids", "dtype": "int64", "shape": ["batch", 1]},
                            {"name": "position_ids", "dtype": "int64", "shape": ["batch", 1]}]
+                + ([{"name": "attention_mask", "dtype": "int64", "shape": ["batch", "past_len + 1"]}] if masked else [])
                 + [{"name": n, "dtype": "float32", "shape": ["batch", H, "past_len", Dh]} for n in past],
                 "outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", cfg.vocab_size]}]
                 + [{"name": n, "dtype": "float32", "shape": ["batch", H, "past_len + 1", Dh]} for n in present],
@@ -164,11 +214,15 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
             "prompt": "input_ids = [bos_id] + encode(question) + [sep_id] (tokenizer.prompt_template; encode: tokenizer.json)",
             "first_decode_position": "n_image_tokens + prompt_len",
             "loop": "token = argmax(logits); stop if token == eos_id; feed decode(input_ids=[[token]], "
-                    "position_ids=[[position]], past.* = previous present.*); position += 1",
+                    "position_ids=[[position]], past.* = previous present.*"
+                    + (", attention_mask = ones(1, past_len + 1)" if masked else "") + "); position += 1",
             "max_positions": cfg.max_seq_len,
             "max_new_tokens": "min(requested, max_seq_len - n_image_tokens - prompt_len)",
             "logprobs": "log_softmax(logits) at the chosen token (raw model, temperature 1)",
-            "batch": "rows of one batch must share prompt_len (no attention mask in the graphs)",
+            "batch": ("prefill: the rows of one run share prompt_len (no mask). decode: rows of any lengths share a run "
+                      "with their pasts left-padded to a common past_len and attention_mask 0 on the padded slots, 1 on "
+                      "real ones and on the new token; position_ids per row") if masked
+                     else "rows of one batch must share prompt_len and position (no attention mask in the graphs)",
         },
         "export": {"exporter": "torch.onnx.export (TorchScript)", "opset": opset, "torch": torch.__version__},
         "source": source or {},
@@ -206,15 +260,17 @@ def node_available() -> Optional[str]:
 
 
 def run_node_greedy(bundle_dir: str, pixel_values: torch.Tensor, prompts: Sequence[Sequence[int]],
-                    max_new_tokens: int) -> Dict[str, Any]:
-    """Greedy-decode each (image, prompt) with the bundle in onnxruntime-node; pixel_values [B,C,H,W]."""
+                    max_new_tokens: Union[int, Sequence[int]], batched: bool = False) -> Dict[str, Any]:
+    """Greedy-decode each (image, prompt) with the bundle in onnxruntime-node; pixel_values [B,C,H,W].
+    batched: every example decodes in one padded, masked batch (format 2 bundles; rows leave at <eos>)."""
+    budgets = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
     cases = [{"pixel_values": pixel_values[b].reshape(-1).tolist(), "input_ids": list(prompts[b]),
-              "max_new_tokens": max_new_tokens} for b in range(len(prompts))]
+              "max_new_tokens": budgets[b]} for b in range(len(prompts))]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump({"cases": cases}, f)
         cases_path = f.name
     try:
-        r = subprocess.run(["node", NODE_SCRIPT, "--bundle", bundle_dir, "--cases", cases_path],
+        r = subprocess.run(["node", NODE_SCRIPT, "--bundle", bundle_dir, "--cases", cases_path] + (["--batched"] if batched else []),
                            capture_output=True, text=True, timeout=600)
     finally:
         os.unlink(cases_path)
@@ -224,17 +280,19 @@ def run_node_greedy(bundle_dir: str, pixel_values: torch.Tensor, prompts: Sequen
 
 
 def verify_parity(model: StudentVLM, bundle_dir: str, pixel_values: torch.Tensor, prompts: Sequence[Sequence[int]],
-                  max_new_tokens: int = 32) -> Dict[str, Any]:
-    """Greedy tokens of PyTorch (KV cache) vs the ONNX graphs in onnxruntime-node, per example."""
+                  max_new_tokens: Union[int, Sequence[int]] = 32, batched: bool = False) -> Dict[str, Any]:
+    """Greedy tokens of PyTorch (KV cache, batch 1) vs the ONNX graphs in onnxruntime-node, per example;
+    batched: the ONNX side decodes every example in one padded batch (see run_node_greedy)."""
     model = model.cpu().eval()
-    sc = SamplingConfig(greedy=True, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
+    budgets = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
     torch_tokens: List[List[int]] = []
     torch_lps: List[List[float]] = []
-    for b in range(len(prompts)):  # batch 1, like the serving graphs
+    for b in range(len(prompts)):  # batch 1: the reference
+        sc = SamplingConfig(greedy=True, max_new_tokens=budgets[b], repetition_penalty=1.0)
         g = generate(model, pixel_values[b:b + 1], [prompts[b]], sc)
         torch_tokens.append(g.tokens[0])
         torch_lps.append(g.logprobs[0])
-    onnx = run_node_greedy(bundle_dir, pixel_values, prompts, max_new_tokens)
+    onnx = run_node_greedy(bundle_dir, pixel_values, prompts, budgets, batched)
     onnx_tokens = [r["tokens"] for r in onnx["results"]]
     max_lp_diff = 0.0
     for a, b in zip(torch_lps, (r["logprobs"] for r in onnx["results"])):
