@@ -1,18 +1,20 @@
 // `npm run bench:infer`: the student endpoint on `small`: its overhead, a concurrency sweep, and PyTorch eager.
 //
-// 1. A `small` bundle made by the trainer (test/helpers/bundle.ts; barely trained: speed does not depend on
-//    the weights, and greedy answers then run to the token budget).
-// 2. Three server processes (bench/infer-server.ts), the same platform and bundle: before issue 15's cuts
-//    (RIL_KEY_CACHE_MS=0: a database read of the key per request; RIL_INFER_FAST_PNG=0: sharp for every image),
-//    the key cache alone, and both (the defaults; the per-token table and the PyTorch comparison use this one);
-//    each also runs the loopback floor (a bare node:http server answering a tiny JSON). Load from this process
-//    with plain fetch.
+// 1. A `small` bundle made by the trainer (test/helpers/bundle.ts) with its weights as initialised (one step at
+//    lr 1e-7): speed does not depend on the weights, and greedy answers then run to the token budget, so every
+//    request decodes its max_tokens.
+// 2. Four server processes (bench/infer-server.ts), the same platform and bundle: before issue 15's cuts
+//    (RIL_KEY_CACHE_MS=0: a database read of the key per request; RIL_INFER_FAST_PNG=0: sharp for every image;
+//    RIL_INFER_BATCH=0), the key cache alone (unbatched), the defaults (batched decoding on; the per-token table and
+//    the PyTorch comparison use this one) and the defaults with RIL_INFER_BATCH=0 (batching off); each also runs the
+//    loopback floor (a bare node:http server answering a tiny JSON). Load from this process with plain fetch.
 // 3. Overhead: per round, one request to the floor, one to each endpoint and one raw session loop
 //    (StudentRuntime.generate in this process, no HTTP, no preprocessing), interleaved so all four see the same
 //    machine; overhead = endpoint - raw loop at p50 and p99, next to the floor. Then the per-step breakdown
 //    (bench/infer-server.ts --spans).
-// 4. Concurrency sweep: 1, 2, 4, 8, 16 clients, N requests each: requests/s, tokens/s, p50/p99 latency, one column
-//    set per server configuration (SWEEP below: batched decoding adds its on/off configurations there).
+// 4. Concurrency sweep: 1, 2, 4, 8, 16 clients, N requests each (16-token answers): requests/s, tokens/s, p50/p99
+//    latency, one column set per server configuration (SWEEP below: before, batching off, batching on), measured
+//    configuration after configuration for each client count, and the ratio batching on / off.
 // 5. PyTorch eager: the trainer's own generate() (test/helpers/torch_greedy.py --bench), same examples,
 //    same thread count (RIL_INFER_THREADS, default 1); BENCH_TORCH=0 skips it.
 // Prints markdown tables. Env: BENCH_N (requests per measurement, default 60).
@@ -21,6 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { loadEnv } from '../api/_lib/env.js';
 import { preprocessImage } from '../api/_lib/inference/preprocess.js';
 import { StudentRuntime } from '../api/_lib/inference/runtime.js';
 import { studentBundle } from '../test/helpers/bundle.js';
@@ -31,7 +34,8 @@ const THREADS = Number(process.env.RIL_INFER_THREADS ?? 1);
 const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]; };
 const f = (x: number | null | undefined, d = 2) => (x == null || Number.isNaN(x) ? "-" : x.toFixed(d));
 
-const fx = await studentBundle({ size: 'small', steps: 2, examples: 300, parity: 16, maxNewTokens: 32 });
+const loadAtStart = os.loadavg();
+const fx = await studentBundle({ size: 'small', steps: 1, lr: 1e-7, examples: 300, parity: 16, maxNewTokens: 32 });
 const examples = fx.torch.map((e) => ({ ...e, png: fs.readFileSync(path.join(fx.data, e.image)) }));
 
 // ---- server processes: the key cache off (the default) and on
@@ -46,15 +50,16 @@ function startServer(env: Record<string, string>, args: string[] = []) {
   return { child, first };
 }
 const servers = await Promise.all([
-  { RIL_KEY_CACHE_MS: '0', RIL_INFER_FAST_PNG: '0' }, // before issue 15's cuts
-  { RIL_KEY_CACHE_MS: '1000', RIL_INFER_FAST_PNG: '0' }, // the key cache alone
-  { RIL_KEY_CACHE_MS: '1000', RIL_INFER_FAST_PNG: '1' }, // both: the defaults
+  { RIL_KEY_CACHE_MS: '0', RIL_INFER_FAST_PNG: '0', RIL_INFER_BATCH: '0' }, // before issue 15's cuts
+  { RIL_KEY_CACHE_MS: '1000', RIL_INFER_FAST_PNG: '0', RIL_INFER_BATCH: '0' }, // the key cache alone
+  {}, // the defaults: key cache, PNG fast path, batched decoding
+  { RIL_INFER_BATCH: '0' }, // the defaults with batching off
 ].map(async (env) => {
   const s = startServer(env);
   const info = JSON.parse(await s.first) as { url: string; floorUrl: string; key: string };
   return { ...info, child: s.child };
 }));
-const [base, keyOnly, cached] = servers;
+const [base, keyOnly, cached, unbatched] = servers;
 
 async function call(i: number, maxTokens: number, srv: { url: string; key: string } = cached, route = '/v1/infer') {
   const ex = examples[i % examples.length];
@@ -127,9 +132,8 @@ for (const maxTokens of [16, 32]) {
     `${f(q(pt.latency_ms, 0.5) / q(raw, 0.5), 1)}x`]);
 }
 
-// ---- concurrency sweep (16-token answers): one column set per configuration. Batched decoding adds its
-// "batching on" / "batching off" servers here, and a ratio column between them.
-const SWEEP = [{ name: 'before', srv: base }, { name: 'after (defaults)', srv: cached }];
+// ---- concurrency sweep (16-token answers): one column set per configuration, and batching on / off
+const SWEEP = [{ name: 'before', srv: base }, { name: 'batching off', srv: unbatched }, { name: 'batching on (defaults)', srv: cached }];
 const CLIENTS = [1, 2, 4, 8, 16];
 const sweep = new Map<string, { rps: number; tps: number; p50: number; p99: number }>();
 for (const c of CLIENTS) {
@@ -180,10 +184,13 @@ console.log('| step | p50 | p99 |');
 console.log('|---|---|---|');
 for (const [k, v] of Object.entries(spans)) console.log(`| ${k} | ${f(v.p50, 3)} | ${f(v.p99, 3)} |`);
 
-console.log(`\n### Concurrency sweep, 16-token answers, ${N} requests per cell (batched decoding adds its on/off column sets here)\n`);
-console.log(`| clients | ${SWEEP.map((c) => `${c.name}: req/s | tok/s | p50 ms | p99 ms`).join(' | ')} |`);
-console.log(`|---|${SWEEP.map(() => '---|---|---|---|').join('')}`);
+console.log(`\n### Concurrency sweep, 16-token answers, ${N} requests per cell\n`);
+console.log(`| clients | ${SWEEP.map((c) => `${c.name}: req/s | tok/s | p50 ms | p99 ms`).join(' | ')} | on / off: req/s | p50 |`);
+console.log(`|---|${SWEEP.map(() => '---|---|---|---|').join('')}---|---|`);
 for (const c of CLIENTS) {
-  console.log(`| ${c} | ${SWEEP.map(({ name }) => { const r = sweep.get(`${c}/${name}`)!; return `${f(r.rps, 0)} | ${f(r.tps, 0)} | ${f(r.p50)} | ${f(r.p99)}`; }).join(' | ')} |`);
+  const [on, off] = [sweep.get(`${c}/batching on (defaults)`)!, sweep.get(`${c}/batching off`)!];
+  console.log(`| ${c} | ${SWEEP.map(({ name }) => { const r = sweep.get(`${c}/${name}`)!; return `${f(r.rps, 0)} | ${f(r.tps, 0)} | ${f(r.p50)} | ${f(r.p99)}`; }).join(' | ')} | ${f(on.rps / off.rps)}x | ${f(on.p50 / off.p50)}x |`);
 }
-console.log(`\nload average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(', ')}`);
+const defaults = loadEnv(process.env); // what the servers see, less their own overrides
+console.log(`\nbatching on: RIL_INFER_BATCH_WAIT_MS=${defaults.RIL_INFER_BATCH_WAIT_MS} RIL_INFER_BATCH_MAX=${defaults.RIL_INFER_BATCH_MAX}; RIL_INFER_CONCURRENCY=${defaults.RIL_INFER_CONCURRENCY} in every server`);
+console.log(`load average at the start: ${loadAtStart.map((x) => x.toFixed(2)).join(', ')}; at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(', ')}`);

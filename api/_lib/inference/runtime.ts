@@ -8,12 +8,16 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { badInput } from '../errors.js';
 import { loadBundle, type Bundle, type BundleManifest } from './bundle.js';
+import { DecodeBatcher, type BatchOptions } from './batcher.js';
 import { Sampler, type SamplingParams } from './sampler.js';
 import { loadTokenizer, type StudentTokenizer } from './tokenizer.js';
 
 export interface RuntimeOptions {
   /** onnxruntime intra-op threads per session run (RIL_INFER_THREADS). */
   threads: number;
+  /** Batched decoding (RIL_INFER_BATCH, _WAIT_MS, _MAX); null or absent: every request runs its own session loop.
+   * A bundle whose decode graph has no attention mask (format 1) is always served unbatched. */
+  batch?: BatchOptions | null;
 }
 
 export interface GenerateRequest {
@@ -34,8 +38,8 @@ export interface GenerateResult {
   firstTokenMs: number;
   /** Time spent after the first token. */
   decodeMs: number;
-  /** Sequences in the batch the sessions ran this request in (the leading dimension of prefill's inputs): 1 today;
-   * batching several requests into one run would raise it (ril_inference_batch_size). */
+  /** Rows in the session runs this request took part in (its prefill and each decode step), averaged over those
+   * runs: 1 unbatched (ril_inference_batch_size). */
   batchSize: number;
 }
 
@@ -85,18 +89,26 @@ export class StudentRuntime {
   /** Requests holding this runtime: counted from the moment a request resolves it (see `use`), not only while
    * it generates, so a switch that retires the runtime never releases it under a request still preprocessing. */
   private inFlight = 0;
+  /** Requests holding the runtime through `use` (the batcher's idle start waits for them to arrive). */
+  private users = 0;
   private retired = false;
+  /** Batched decoding, when on and the bundle's decode graph takes a mask; else null. */
+  readonly batcher: DecodeBatcher | null;
+  /** Whether the decode graph takes attention_mask (bundle format 2). */
+  private readonly masked: boolean;
   private released = false;
   /** When a request last took this runtime (the LRU order of loaded runtimes). */
   lastUsedAt = performance.now();
 
-  private constructor(readonly bundle: Bundle, private readonly prefill: ort.InferenceSession, private readonly decode: ort.InferenceSession) {
+  private constructor(readonly bundle: Bundle, private readonly prefill: ort.InferenceSession, private readonly decode: ort.InferenceSession, batch: BatchOptions | null) {
     this.manifest = bundle.manifest;
     // only a file the manifest lists (and loadBundle verified) is read: the spec cannot point elsewhere
     this.tokenizer = loadTokenizer(bundle.manifest.tokenizer, (name) => {
       if (!bundle.manifest.files[name] || path.basename(name) !== name) throw new Error(`tokenizer file ${JSON.stringify(name)} is not a bundle file`);
       return fs.readFileSync(path.join(bundle.dir, name), 'utf8');
     });
+    this.masked = decode.inputNames.includes('attention_mask');
+    this.batcher = batch && this.masked ? new DecodeBatcher(prefill, decode, this.manifest, this.tokenizer, batch, () => this.users) : null;
   }
 
   /** Verifies the bundle (sha256s), creates both sessions and warms them up. */
@@ -109,7 +121,7 @@ export class StudentRuntime {
       ort.InferenceSession.create(path.join(dir, bundle.manifest.graphs.prefill.file), so),
       ort.InferenceSession.create(path.join(dir, bundle.manifest.graphs.decode.file), so),
     ]);
-    const rt = new StudentRuntime(bundle, prefill, decode);
+    const rt = new StudentRuntime(bundle, prefill, decode, opts.batch ?? null);
     await rt.warmUp();
     return rt;
   }
@@ -129,12 +141,14 @@ export class StudentRuntime {
   use(): (() => void) | null {
     if (this.retired) return null;
     this.inFlight += 1;
+    this.users += 1;
     this.lastUsedAt = performance.now();
     let done = false;
     return () => {
       if (done) return;
       done = true;
       this.inFlight -= 1;
+      this.users -= 1;
       if (this.retired && this.inFlight === 0) void this.release();
     };
   }
@@ -164,6 +178,15 @@ export class StudentRuntime {
     const budget = this.budget(req.promptIds.length);
     if (budget <= 0) throw badInput(`the question is too long: ${req.promptIds.length} prompt tokens leave no room in ${m.model_config.max_seq_len} positions`);
     const steps = Math.min(req.maxTokens, budget);
+    if (this.batcher) {
+      this.inFlight += 1;
+      try {
+        return await this.batcher.submit(req, steps);
+      } finally {
+        this.inFlight -= 1;
+        if (this.retired && this.inFlight === 0) void this.release();
+      }
+    }
     const sampler = new Sampler(req.sampling, m.model_config.vocab_size, req.promptIds, (id) => this.tokenizer.isText(id));
     const decodeText = req.onToken ? this.tokenizer.streamDecoder() : undefined;
     const pastNames = m.kv_cache.input_names;
@@ -192,6 +215,7 @@ export class StudentRuntime {
         if (t === steps - 1) break;
         if (req.signal?.aborted) { finishReason = 'cancelled'; break; }
         const feeds: Record<string, ort.Tensor> = { input_ids: int64([token], [1, 1]), position_ids: int64([position], [1, 1]) };
+        if (this.masked) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(position + 1).fill(1n), [1, position + 1]);
         for (let i = 0; i < pastNames.length; i++) feeds[pastNames[i]] = out[presentNames[i]];
         out = await this.decode.run(feeds);
         position += 1;

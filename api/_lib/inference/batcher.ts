@@ -1,0 +1,286 @@
+// Batched decoding for one loaded student (one per StudentRuntime, i.e. per bundle): continuous batching.
+//
+// Requests submit here instead of running their own session loop. The batch's loop, between decode steps:
+//   1. drops rows whose request went away (signal aborted): they take no further step;
+//   2. prefills the requests that arrived since the last step (up to RIL_INFER_BATCH_MAX rows in all), one prefill
+//      run per group of equal prompt length (prefill has no mask), samples each one's first token and adds it as a row;
+//   3. runs ONE decode step for every row: input_ids/position_ids per row, the rows' pasts left-padded to the
+//      longest row (each row's real slots are the last ones of its past) and attention_mask 0 on the padded slots
+//      (bundle format 2; see ril_trainer/export.py); then samples each row with its own Sampler (its own
+//      temperature, top-p/k, penalty and seed), streams the token to its own request, and lets a row leave at
+//      <eos>, at its token budget, or when its client disconnects.
+// When no row is left the loop stops; the next request starts it again. Starting from idle it waits up to
+// RIL_INFER_BATCH_WAIT_MS for the other requests that hold this runtime (resolved it, and are preprocessing or
+// queued at the admission gate) to arrive, so a burst starts as one batch; a lone request does not wait at all.
+//
+// The padded past: after a step where nobody left or joined, the outputs (present.*) are fed back as they are
+// (they grow by one slot per row); when rows leave or join, the past is rebuilt: each row's real slots are copied,
+// right-aligned, into a new tensor as wide as the longest row (a column padded in every row is dropped then).
+// A masked slot's softmax weight is exactly 0, so a row computes what it would alone up to float summation order
+// (docs/inference.md, "Batched decoding", on whether that can flip a greedy argmax).
+import ort from 'onnxruntime-node';
+import type { BundleManifest } from './bundle.js';
+import { Sampler } from './sampler.js';
+import type { StudentTokenizer } from './tokenizer.js';
+import type { GenerateRequest, GenerateResult } from './runtime.js';
+
+export interface BatchOptions {
+  /** Longest wait (ms) from an idle start for the other requests holding the runtime (RIL_INFER_BATCH_WAIT_MS). */
+  waitMs: number;
+  /** Most rows in one decode step (RIL_INFER_BATCH_MAX); more requests wait for a row to leave. */
+  maxBatch: number;
+}
+
+/** Counters of one batcher (tests and the benchmark read them). */
+export interface BatchStats {
+  /** Decode runs, and rows summed over them (rowSteps / decodeRuns = mean batch). */
+  decodeRuns: number;
+  rowSteps: number;
+  prefillRuns: number;
+  /** Largest decode batch so far. */
+  maxRows: number;
+  /** Rows now in the batch, and requests waiting for their prefill. */
+  active: number;
+  pending: number;
+  /** Rows that left because their request was cancelled, with the decode steps each took. */
+  cancelled: { steps: number; tokens: number }[];
+}
+
+interface Job {
+  req: GenerateRequest;
+  steps: number;
+  sampler: Sampler;
+  decodeText?: (id: number) => string;
+  t0: number;
+  tokens: number[];
+  firstTokenMs: number;
+  /** Rows summed over the runs this request took part in, and the runs (its mean batch size). */
+  rowSum: number;
+  runs: number;
+  /** Decode steps it took part in. */
+  decodeSteps: number;
+  /** Real KV slots of its row, and the position of its next token. */
+  len: number;
+  position: number;
+  resolve: (r: GenerateResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The past of a set of rows: per KV name a tensor [rows, H, P, Dh]; row b's real slots are its last `len` ones. */
+interface Past {
+  tensors: ort.Tensor[];
+  P: number;
+}
+
+const int64 = (data: BigInt64Array, dims: number[]) => new ort.Tensor('int64', data, dims);
+
+export class DecodeBatcher {
+  private readonly pending: Job[] = [];
+  private rows: Job[] = [];
+  private past: Past | null = null;
+  private running = false;
+  private wake: (() => void) | null = null;
+  readonly stats: BatchStats = { decodeRuns: 0, rowSteps: 0, prefillRuns: 0, maxRows: 0, active: 0, pending: 0, cancelled: [] };
+  private readonly H: number;
+  private readonly Dh: number;
+
+  constructor(
+    private readonly prefill: ort.InferenceSession,
+    private readonly decode: ort.InferenceSession,
+    private readonly manifest: BundleManifest,
+    private readonly tokenizer: StudentTokenizer,
+    readonly opts: BatchOptions,
+    /** Requests that hold the runtime now (resolved it, not yet finished): how many may still arrive. */
+    private readonly holders: () => number,
+  ) {
+    this.H = manifest.kv_cache.heads;
+    this.Dh = manifest.kv_cache.head_dim;
+  }
+
+  /** Queues a request (already validated by the runtime: pixel count, budget) and resolves when its row leaves. */
+  submit(req: GenerateRequest, steps: number): Promise<GenerateResult> {
+    return new Promise((resolve, reject) => {
+      const m = this.manifest;
+      this.pending.push({
+        req, steps, t0: performance.now(), tokens: [], firstTokenMs: 0, rowSum: 0, runs: 0, decodeSteps: 0,
+        len: m.n_image_tokens + req.promptIds.length, position: m.n_image_tokens + req.promptIds.length,
+        sampler: new Sampler(req.sampling, m.model_config.vocab_size, req.promptIds, (id) => this.tokenizer.isText(id)),
+        decodeText: req.onToken ? this.tokenizer.streamDecoder() : undefined,
+        resolve, reject,
+      });
+      if (this.wake && this.arrived()) { this.wake(); this.wake = null; }
+      if (!this.running) {
+        this.running = true;
+        void this.loop();
+      }
+    });
+  }
+
+  /** Whether the idle start should stop waiting: the batch is full, or every request holding the runtime is here. */
+  private arrived() {
+    return this.pending.length >= this.opts.maxBatch || this.pending.length >= this.holders();
+  }
+
+  private async loop() {
+    try {
+      if (this.opts.waitMs > 0 && !this.arrived()) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => { this.wake = null; resolve(); }, this.opts.waitMs);
+          this.wake = () => { clearTimeout(timer); resolve(); };
+        });
+      }
+      for (;;) {
+        this.dropCancelled();
+        if (this.pending.length && this.rows.length < this.opts.maxBatch) await this.join();
+        if (!this.rows.length) {
+          if (!this.pending.length) break;
+          continue;
+        }
+        await this.step();
+      }
+    } catch (err) {
+      // a session run failed: every request in the batch fails with it; later ones start afresh
+      for (const job of [...this.rows, ...this.pending.splice(0)]) job.reject(err);
+      this.rows = [];
+      this.past = null;
+    } finally {
+      this.running = false;
+      this.stats.active = this.rows.length;
+      this.stats.pending = this.pending.length;
+    }
+    if (this.pending.length) { this.running = true; void this.loop(); } // arrived while the failure unwound
+  }
+
+  private finish(job: Job, finishReason: GenerateResult['finishReason']) {
+    const now = performance.now();
+    if (finishReason === 'cancelled') this.stats.cancelled.push({ steps: job.decodeSteps, tokens: job.tokens.length });
+    job.resolve({
+      tokenIds: job.tokens, finishReason, firstTokenMs: job.firstTokenMs,
+      decodeMs: job.tokens.length ? now - job.t0 - job.firstTokenMs : 0,
+      batchSize: job.runs ? job.rowSum / job.runs : 1,
+    });
+  }
+
+  /** Takes the token chosen from `logits` for a row: true while the row goes on. */
+  private take(job: Job, logits: Float32Array): boolean {
+    const token = job.sampler.next(logits);
+    job.tokens.push(token);
+    if (job.tokens.length === 1) job.firstTokenMs = performance.now() - job.t0;
+    if (token === this.tokenizer.eosId) { this.finish(job, 'stop'); return false; }
+    job.req.onToken?.(token, job.decodeText!(token));
+    if (job.tokens.length >= job.steps) { this.finish(job, 'length'); return false; }
+    return true;
+  }
+
+  /** Rows and queued requests whose client went away leave before the next run. */
+  private dropCancelled() {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      if (this.pending[i].req.signal?.aborted) this.finish(this.pending.splice(i, 1)[0], 'cancelled');
+    }
+    if (this.rows.some((r) => r.req.signal?.aborted)) {
+      const keep = this.rows.filter((r) => !r.req.signal?.aborted);
+      for (const r of this.rows) if (r.req.signal?.aborted) this.finish(r, 'cancelled');
+      this.regroup(keep, []);
+    }
+  }
+
+  /** Prefills the queued requests that fit (one run per prompt length) and adds those that go on as rows. */
+  private async join() {
+    const room = this.opts.maxBatch - this.rows.length;
+    const jobs = this.pending.splice(0, room);
+    const groups = new Map<number, Job[]>();
+    for (const j of jobs) groups.set(j.req.promptIds.length, [...(groups.get(j.req.promptIds.length) ?? []), j]);
+    const m = this.manifest;
+    const [c, h, w] = [m.preprocessing.channels, m.preprocessing.image_size[0], m.preprocessing.image_size[1]];
+    const V = m.model_config.vocab_size;
+    const joined: { job: Job; src: ort.Tensor[]; row: number; P: number }[] = [];
+    for (const [L, group] of groups) {
+      const g = group.length;
+      const pixels = new Float32Array(g * c * h * w);
+      const ids = new BigInt64Array(g * L);
+      group.forEach((j, b) => {
+        pixels.set(j.req.pixelValues, b * c * h * w);
+        for (let t = 0; t < L; t++) ids[b * L + t] = BigInt(j.req.promptIds[t]);
+      });
+      let out: ort.InferenceSession.OnnxValueMapType;
+      try {
+        out = await this.prefill.run({ pixel_values: new ort.Tensor('float32', pixels, [g, c, h, w]), input_ids: int64(ids, [g, L]) });
+      } catch (err) {
+        for (const j of group) j.reject(err);
+        continue;
+      }
+      this.stats.prefillRuns += 1;
+      const logits = out.logits.data as Float32Array;
+      const src = m.kv_cache.output_names.map((n) => out[n]);
+      group.forEach((j, b) => {
+        j.rowSum += g;
+        j.runs += 1;
+        if (this.take(j, logits.subarray(b * V, (b + 1) * V))) joined.push({ job: j, src, row: b, P: m.n_image_tokens + L });
+      });
+    }
+    if (joined.length) this.regroup(this.rows, joined);
+  }
+
+  /** Rebuilds the padded past for the rows `keep` (now in this.past) plus `joined` (rows of prefill outputs). */
+  private regroup(keep: Job[], joined: { job: Job; src: ort.Tensor[]; row: number; P: number }[]) {
+    const { H, Dh } = this;
+    const rows = [...keep, ...joined.map((x) => x.job)];
+    const sources = [
+      ...keep.map((job) => ({ job, src: this.past!.tensors, row: this.rows.indexOf(job), P: this.past!.P })),
+      ...joined,
+    ];
+    this.rows = rows;
+    if (!rows.length) { this.past = null; return; }
+    const P = Math.max(...rows.map((r) => r.len));
+    const tensors = this.manifest.kv_cache.output_names.map((_, k) => {
+      const data = new Float32Array(rows.length * H * P * Dh); // zeros in the padded slots
+      sources.forEach(({ job, src, row, P: srcP }, b) => {
+        const from = src[k].data as Float32Array;
+        for (let hh = 0; hh < H; hh++) {
+          const start = ((row * H + hh) * srcP + srcP - job.len) * Dh;
+          data.set(from.subarray(start, start + job.len * Dh), ((b * H + hh) * P + P - job.len) * Dh);
+        }
+      });
+      return new ort.Tensor('float32', data, [rows.length, H, P, Dh]);
+    });
+    this.past = { tensors, P };
+  }
+
+  /** One decode step for every row. */
+  private async step() {
+    const rows = this.rows;
+    const B = rows.length;
+    const { P, tensors } = this.past!;
+    const ids = new BigInt64Array(B);
+    const positions = new BigInt64Array(B);
+    const mask = new BigInt64Array(B * (P + 1));
+    rows.forEach((r, b) => {
+      ids[b] = BigInt(r.tokens[r.tokens.length - 1]);
+      positions[b] = BigInt(r.position);
+      mask.fill(1n, b * (P + 1) + P - r.len, (b + 1) * (P + 1));
+    });
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: int64(ids, [B, 1]), position_ids: int64(positions, [B, 1]), attention_mask: int64(mask, [B, P + 1]),
+    };
+    const names = this.manifest.kv_cache;
+    for (let i = 0; i < names.input_names.length; i++) feeds[names.input_names[i]] = tensors[i];
+    const out = await this.decode.run(feeds);
+    this.stats.decodeRuns += 1;
+    this.stats.rowSteps += B;
+    this.stats.maxRows = Math.max(this.stats.maxRows, B);
+    this.past = { tensors: names.output_names.map((n) => out[n]), P: P + 1 };
+    const logits = out.logits.data as Float32Array;
+    const V = this.manifest.model_config.vocab_size;
+    const keep: Job[] = [];
+    rows.forEach((r, b) => {
+      r.len += 1;
+      r.position += 1;
+      r.rowSum += B;
+      r.runs += 1;
+      r.decodeSteps += 1;
+      if (this.take(r, logits.subarray(b * V, (b + 1) * V))) keep.push(r);
+    });
+    if (keep.length !== B) this.regroup(keep, []);
+    this.stats.active = this.rows.length;
+  }
+}
