@@ -2,16 +2,18 @@
 //
 // Requests submit here instead of running their own session loop. The batch's loop, between decode steps:
 //   1. drops rows whose request went away (signal aborted): they take no further step;
-//   2. prefills the requests that arrived since the last step (up to RIL_INFER_BATCH_MAX rows in all), one prefill
-//      run per group of equal prompt length (prefill has no mask), samples each one's first token and adds it as a row;
+//   2. prefills the requests that arrived since the last step (up to RIL_INFER_BATCH_MAX rows in all) in one run,
+//      their prompts left-padded after the image and the padding masked (the padded slots are dropped from their
+//      pasts), samples each one's first token and adds it as a row;
 //   3. runs ONE decode step for every row: input_ids/position_ids per row, the rows' pasts left-padded to the
 //      longest row (each row's real slots are the last ones of its past) and attention_mask 0 on the padded slots
 //      (bundle format 2; see ril_trainer/export.py); then samples each row with its own Sampler (its own
 //      temperature, top-p/k, penalty and seed), streams the token to its own request, and lets a row leave at
 //      <eos>, at its token budget, or when its client disconnects.
 // When no row is left the loop stops; the next request starts it again. Starting from idle it waits up to
-// RIL_INFER_BATCH_WAIT_MS for the other requests that hold this runtime (resolved it, and are preprocessing or
-// queued at the admission gate) to arrive, so a burst starts as one batch; a lone request does not wait at all.
+// RIL_INFER_BATCH_WAIT_MS for as many requests as hold this runtime now (resolved it, and are preprocessing or
+// queued at the admission gate) or ran in its last batch, so a burst starts as one prefill; a lone client's
+// request does not wait at all.
 //
 // The padded past: after a step where nobody left or joined, the outputs (present.*) are fed back as they are
 // (they grow by one slot per row); when rows leave or join, the past is rebuilt: each row's real slots are copied,
@@ -66,6 +68,15 @@ interface Job {
   reject: (err: unknown) => void;
 }
 
+/** Where a row's real past slots are: row `row` of tensors `src` ([rows, H, width, Dh]), the slot ranges [start, count). */
+interface Source {
+  job: Job;
+  src: ort.Tensor[];
+  row: number;
+  width: number;
+  segments: [number, number][];
+}
+
 /** The past of a set of rows: per KV name a tensor [rows, H, P, Dh]; row b's real slots are its last `len` ones. */
 interface Past {
   tensors: ort.Tensor[];
@@ -79,6 +90,9 @@ export class DecodeBatcher {
   private rows: Job[] = [];
   private past: Past | null = null;
   private running = false;
+  /** The largest decode batch of the loop's last run (what the next idle start expects). */
+  private lastRows = 1;
+  private runRows = 0;
   private wake: (() => void) | null = null;
   readonly stats: BatchStats = { decodeRuns: 0, rowSteps: 0, prefillRuns: 0, maxRows: 0, active: 0, pending: 0, cancelled: [] };
   private readonly H: number;
@@ -116,9 +130,10 @@ export class DecodeBatcher {
     });
   }
 
-  /** Whether the idle start should stop waiting: the batch is full, or every request holding the runtime is here. */
+  /** Whether the idle start should stop waiting: the batch is full, or as many requests are here as hold the runtime
+   * now or ran in the last batch (a client of a burst that just ended is likely to send its next request soon). */
   private arrived() {
-    return this.pending.length >= this.opts.maxBatch || this.pending.length >= this.holders();
+    return this.pending.length >= Math.min(this.opts.maxBatch, Math.max(this.holders(), this.lastRows));
   }
 
   private async loop() {
@@ -145,6 +160,8 @@ export class DecodeBatcher {
       this.past = null;
     } finally {
       this.running = false;
+      this.lastRows = Math.max(1, this.runRows);
+      this.runRows = 0;
       this.stats.active = this.rows.length;
       this.stats.pending = this.pending.length;
     }
@@ -184,49 +201,56 @@ export class DecodeBatcher {
     }
   }
 
-  /** Prefills the queued requests that fit (one run per prompt length) and adds those that go on as rows. */
+  /** Prefills the queued requests that fit in ONE run (prompts left-padded after the image to the longest, the
+   * padding masked) and adds those that go on as rows. */
   private async join() {
-    const room = this.opts.maxBatch - this.rows.length;
-    const jobs = this.pending.splice(0, room);
-    const groups = new Map<number, Job[]>();
-    for (const j of jobs) groups.set(j.req.promptIds.length, [...(groups.get(j.req.promptIds.length) ?? []), j]);
+    const jobs = this.pending.splice(0, this.opts.maxBatch - this.rows.length);
     const m = this.manifest;
+    const N = m.n_image_tokens;
     const [c, h, w] = [m.preprocessing.channels, m.preprocessing.image_size[0], m.preprocessing.image_size[1]];
     const V = m.model_config.vocab_size;
-    const joined: { job: Job; src: ort.Tensor[]; row: number; P: number }[] = [];
-    for (const [L, group] of groups) {
-      const g = group.length;
-      const pixels = new Float32Array(g * c * h * w);
-      const ids = new BigInt64Array(g * L);
-      group.forEach((j, b) => {
-        pixels.set(j.req.pixelValues, b * c * h * w);
-        for (let t = 0; t < L; t++) ids[b * L + t] = BigInt(j.req.promptIds[t]);
+    const g = jobs.length;
+    const L = Math.max(...jobs.map((j) => j.req.promptIds.length));
+    const W = N + L;
+    const pixels = new Float32Array(g * c * h * w);
+    const ids = new BigInt64Array(g * L); // padding: id 0, masked
+    const mask = new BigInt64Array(g * W);
+    jobs.forEach((j, b) => {
+      pixels.set(j.req.pixelValues, b * c * h * w);
+      const pad = L - j.req.promptIds.length;
+      for (let t = 0; t < j.req.promptIds.length; t++) ids[b * L + pad + t] = BigInt(j.req.promptIds[t]);
+      mask.fill(1n, b * W, b * W + N);
+      mask.fill(1n, b * W + N + pad, (b + 1) * W);
+    });
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.prefill.run({
+        pixel_values: new ort.Tensor('float32', pixels, [g, c, h, w]), input_ids: int64(ids, [g, L]), attention_mask: int64(mask, [g, W]),
       });
-      let out: ort.InferenceSession.OnnxValueMapType;
-      try {
-        out = await this.prefill.run({ pixel_values: new ort.Tensor('float32', pixels, [g, c, h, w]), input_ids: int64(ids, [g, L]) });
-      } catch (err) {
-        for (const j of group) j.reject(err);
-        continue;
-      }
-      this.stats.prefillRuns += 1;
-      const logits = out.logits.data as Float32Array;
-      const src = m.kv_cache.output_names.map((n) => out[n]);
-      group.forEach((j, b) => {
-        j.rowSum += g;
-        j.runs += 1;
-        if (this.take(j, logits.subarray(b * V, (b + 1) * V))) joined.push({ job: j, src, row: b, P: m.n_image_tokens + L });
-      });
+    } catch (err) {
+      for (const j of jobs) j.reject(err);
+      return;
     }
+    this.stats.prefillRuns += 1;
+    const logits = out.logits.data as Float32Array;
+    const src = m.kv_cache.output_names.map((n) => out[n]);
+    const joined: Source[] = [];
+    jobs.forEach((j, b) => {
+      j.rowSum += g;
+      j.runs += 1;
+      const len = j.req.promptIds.length;
+      // its past without the padding: the image's slots, then the prompt's
+      if (this.take(j, logits.subarray(b * V, (b + 1) * V))) joined.push({ job: j, src, row: b, width: W, segments: [[0, N], [W - len, len]] });
+    });
     if (joined.length) this.regroup(this.rows, joined);
   }
 
-  /** Rebuilds the padded past for the rows `keep` (now in this.past) plus `joined` (rows of prefill outputs). */
-  private regroup(keep: Job[], joined: { job: Job; src: ort.Tensor[]; row: number; P: number }[]) {
+  /** Rebuilds the padded past for the rows `keep` (now in this.past) plus `joined` (rows of a prefill's outputs). */
+  private regroup(keep: Job[], joined: Source[]) {
     const { H, Dh } = this;
     const rows = [...keep, ...joined.map((x) => x.job)];
-    const sources = [
-      ...keep.map((job) => ({ job, src: this.past!.tensors, row: this.rows.indexOf(job), P: this.past!.P })),
+    const sources: Source[] = [
+      ...keep.map((job) => ({ job, src: this.past!.tensors, row: this.rows.indexOf(job), width: this.past!.P, segments: [[this.past!.P - job.len, job.len]] as [number, number][] })),
       ...joined,
     ];
     this.rows = rows;
@@ -234,11 +258,15 @@ export class DecodeBatcher {
     const P = Math.max(...rows.map((r) => r.len));
     const tensors = this.manifest.kv_cache.output_names.map((_, k) => {
       const data = new Float32Array(rows.length * H * P * Dh); // zeros in the padded slots
-      sources.forEach(({ job, src, row, P: srcP }, b) => {
+      sources.forEach(({ job, src, row, width, segments }, b) => {
         const from = src[k].data as Float32Array;
         for (let hh = 0; hh < H; hh++) {
-          const start = ((row * H + hh) * srcP + srcP - job.len) * Dh;
-          data.set(from.subarray(start, start + job.len * Dh), ((b * H + hh) * P + P - job.len) * Dh);
+          let to = ((b * H + hh) * P + P - job.len) * Dh; // right-aligned
+          for (const [start, count] of segments) {
+            const at = ((row * H + hh) * width + start) * Dh;
+            data.set(from.subarray(at, at + count * Dh), to);
+            to += count * Dh;
+          }
         }
       });
       return new ort.Tensor('float32', data, [rows.length, H, P, Dh]);
@@ -268,6 +296,7 @@ export class DecodeBatcher {
     this.stats.decodeRuns += 1;
     this.stats.rowSteps += B;
     this.stats.maxRows = Math.max(this.stats.maxRows, B);
+    this.runRows = Math.max(this.runRows, B);
     this.past = { tensors: names.output_names.map((n) => out[n]), P: P + 1 };
     const logits = out.logits.data as Float32Array;
     const V = this.manifest.model_config.vocab_size;

@@ -94,8 +94,9 @@ export class StudentRuntime {
   private retired = false;
   /** Batched decoding, when on and the bundle's decode graph takes a mask; else null. */
   readonly batcher: DecodeBatcher | null;
-  /** Whether the decode graph takes attention_mask (bundle format 2). */
-  private readonly masked: boolean;
+  /** Whether prefill and decode take attention_mask (bundle format 2; format 1 has neither). */
+  private readonly prefillMasked: boolean;
+  private readonly decodeMasked: boolean;
   private released = false;
   /** When a request last took this runtime (the LRU order of loaded runtimes). */
   lastUsedAt = performance.now();
@@ -107,8 +108,9 @@ export class StudentRuntime {
       if (!bundle.manifest.files[name] || path.basename(name) !== name) throw new Error(`tokenizer file ${JSON.stringify(name)} is not a bundle file`);
       return fs.readFileSync(path.join(bundle.dir, name), 'utf8');
     });
-    this.masked = decode.inputNames.includes('attention_mask');
-    this.batcher = batch && this.masked ? new DecodeBatcher(prefill, decode, this.manifest, this.tokenizer, batch, () => this.users) : null;
+    this.prefillMasked = prefill.inputNames.includes('attention_mask');
+    this.decodeMasked = decode.inputNames.includes('attention_mask');
+    this.batcher = batch && this.prefillMasked && this.decodeMasked ? new DecodeBatcher(prefill, decode, this.manifest, this.tokenizer, batch, () => this.users) : null;
   }
 
   /** Verifies the bundle (sha256s), creates both sessions and warms them up. */
@@ -201,6 +203,7 @@ export class StudentRuntime {
       let out = await this.prefill.run({
         pixel_values: new ort.Tensor('float32', req.pixelValues, [batchSize, c, h, w]),
         input_ids: int64(req.promptIds, [batchSize, req.promptIds.length]),
+        ...(this.prefillMasked ? { attention_mask: new ort.Tensor('int64', new BigInt64Array(m.n_image_tokens + req.promptIds.length).fill(1n), [1, m.n_image_tokens + req.promptIds.length]) } : {}),
       });
       let position = m.n_image_tokens + req.promptIds.length;
       const tokens: number[] = [];
@@ -215,7 +218,7 @@ export class StudentRuntime {
         if (t === steps - 1) break;
         if (req.signal?.aborted) { finishReason = 'cancelled'; break; }
         const feeds: Record<string, ort.Tensor> = { input_ids: int64([token], [1, 1]), position_ids: int64([position], [1, 1]) };
-        if (this.masked) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(position + 1).fill(1n), [1, position + 1]);
+        if (this.decodeMasked) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(position + 1).fill(1n), [1, position + 1]);
         for (let i = 0; i < pastNames.length; i++) feeds[pastNames[i]] = out[presentNames[i]];
         out = await this.decode.run(feeds);
         position += 1;

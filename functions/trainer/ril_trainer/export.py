@@ -6,7 +6,8 @@ that switch) at opset 17, which torch 1.13, torch 2.x and onnxruntime-node 1.30 
 Graphs (L = n_layers, H = n_heads, Dh = head_dim, N = n_image_tokens, V = vocab_size):
 
   prefill.onnx  inputs   pixel_values  float32 [batch, C, S, S]   (preprocessed; see manifest)
-                         input_ids     int64   [batch, prompt_len] (<bos> question <sep>, no padding)
+                         input_ids     int64   [batch, prompt_len] (<bos> question <sep>, left-padded)
+                         attention_mask int64  [batch, N + prompt_len] (format 2; see Batches below)
                 outputs  logits        float32 [batch, V]          (next-token logits after the prompt)
                          present.{i}.key / present.{i}.value  float32 [batch, H, N + prompt_len, Dh]
   decode.onnx   inputs   input_ids     int64   [batch, 1]          (the token just chosen)
@@ -19,14 +20,16 @@ Graphs (L = n_layers, H = n_heads, Dh = head_dim, N = n_image_tokens, V = vocab_
 Greedy decoding: feed prefill, then repeatedly argmax(logits) -> decode with position
 N + prompt_len + t, the previous presents as pasts and an all-ones mask, until <eos> or max_seq_len.
 
-Batches (format_version 2). Prefill has no mask: the rows of one prefill run share prompt_len.
-Decode does: rows at different lengths share one run with their pasts padded to a common past_len
+Batches (format_version 2). Both graphs take attention_mask (int64, 1 = real, 0 = padding), the model's own
+key mask. Prefill: prompts of different lengths left-padded after the image, mask [B, N + prompt_len] =
+[1]*N + [0]*pad + [1]*len; positions follow from the mask (StudentVLM: cumsum - 1), as in the trainer's
+batched generate. Decode: rows at different lengths share one run with their pasts padded to a common past_len
 (the endpoint left-pads: a row's real slots are the last ones of its past) and the padded slots
 masked out (attention_mask 0 there; the new token's slot, the last, is always 1). A masked slot
 gets the dtype's minimum score, so its softmax weight is exactly 0 and a padded row computes what
 it would alone, up to float summation order. Each row's position_ids are its own. This is the
 model's own key mask (StudentVLM.forward's attention_mask), so no new model code is traced.
-Format 1 (``format_version=1``): the same graphs without the decode mask, for endpoints that
+Format 1 (``format_version=1``): the same graphs without the masks, for endpoints that
 predate batching; such a bundle is served one request per run.
 """
 from __future__ import annotations
@@ -61,12 +64,29 @@ NODE_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 
 
 class PrefillGraph(nn.Module):
+    """Format 1: rows of one run share prompt_len (no mask)."""
+
     def __init__(self, model: StudentVLM):
         super().__init__()
         self.model = model
 
     def forward(self, pixel_values: torch.Tensor, input_ids: torch.Tensor):
         logits, presents = self.model(pixel_values, input_ids)  # [B,N+L,V]
+        return (logits[:, -1],) + tuple(t for kv in presents for t in kv)
+
+
+class MaskedPrefillGraph(nn.Module):
+    """Format 2: prompts of different lengths left-padded after the image (as the trainer's batched generate
+    pads them); attention_mask [B,N+L] is the model's key mask (1 = real). Positions follow from the mask
+    (cumsum - 1), so a padded row's prompt sits at N.. as it would alone; the last position is real in
+    every row, so logits[:, -1] is each row's next-token distribution."""
+
+    def __init__(self, model: StudentVLM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        logits, presents = self.model(pixel_values, input_ids, attention_mask)  # [B,N+L,V]
         return (logits[:, -1],) + tuple(t for kv in presents for t in kv)
 
 
@@ -128,14 +148,14 @@ def sha256_file(path: str) -> str:
 
 
 FORMAT_VERSION = 2
-"""2: the decode graph takes an attention mask (batched decoding); 1: no mask (one request per run)."""
+"""2: prefill and decode take an attention mask (batched serving); 1: no masks (one request per run)."""
 
 
 def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: Optional[Dict[str, Any]] = None,
                   format_version: int = FORMAT_VERSION) -> Dict[str, Any]:
     """Write the bundle to out_dir (files are written to a temp dir first, then moved in).
 
-    format_version 1 writes the decode graph without its attention mask (an endpoint older than
+    format_version 1 writes the graphs without their attention masks (an endpoint older than
     batched decoding serves only that; the current one serves both, format 1 unbatched)."""
     if format_version not in (1, 2):
         raise ValueError(f"format_version must be 1 or 2, not {format_version}")
@@ -149,9 +169,17 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
         px = torch.zeros(1, cfg.channels, cfg.image_size, cfg.image_size)
         ids = torch.tensor([model.tokenizer.encode_prompt("What is this?")])
         present = kv_names("present", L)
-        _onnx_export(PrefillGraph(model), (px, ids), os.path.join(work, "prefill.onnx"),
-                     ["pixel_values", "input_ids"], ["logits"] + present,
+        if masked:
+            # traced on a batch of 2 whose second row is left-padded by one slot after the image
+            pmask = torch.ones(2, N + ids.shape[1], dtype=torch.long)
+            pmask[1, N] = 0
+            pargs, pgraph = (px.repeat(2, 1, 1, 1), ids.repeat(2, 1), pmask), MaskedPrefillGraph(model)
+        else:
+            pargs, pgraph = (px, ids), PrefillGraph(model)
+        _onnx_export(pgraph, pargs, os.path.join(work, "prefill.onnx"),
+                     ["pixel_values", "input_ids"] + (["attention_mask"] if masked else []), ["logits"] + present,
                      {"pixel_values": {0: "batch"}, "input_ids": {0: "batch", 1: "prompt_len"}, "logits": {0: "batch"},
+                      **({"attention_mask": {0: "batch", 1: "prefill_len"}} if masked else {}),
                       **{n: {0: "batch", 2: "prefill_len"} for n in present}}, opset)
         with torch.no_grad():
             _, pres = model(px, ids)
@@ -196,7 +224,8 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
             "prefill": {
                 "file": "prefill.onnx",
                 "inputs": [{"name": "pixel_values", "dtype": "float32", "shape": ["batch", cfg.channels, cfg.image_size, cfg.image_size]},
-                           {"name": "input_ids", "dtype": "int64", "shape": ["batch", "prompt_len"]}],
+                           {"name": "input_ids", "dtype": "int64", "shape": ["batch", "prompt_len"]}]
+                + ([{"name": "attention_mask", "dtype": "int64", "shape": ["batch", "n_image_tokens + prompt_len"]}] if masked else []),
                 "outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", cfg.vocab_size]}]
                 + [{"name": n, "dtype": "float32", "shape": ["batch", H, "n_image_tokens + prompt_len", Dh]} for n in present],
             },
@@ -219,8 +248,9 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
             "max_positions": cfg.max_seq_len,
             "max_new_tokens": "min(requested, max_seq_len - n_image_tokens - prompt_len)",
             "logprobs": "log_softmax(logits) at the chosen token (raw model, temperature 1)",
-            "batch": ("prefill: the rows of one run share prompt_len (no mask). decode: rows of any lengths share a run "
-                      "with their pasts left-padded to a common past_len and attention_mask 0 on the padded slots, 1 on "
+            "batch": ("prefill: prompts left-padded after the image to the longest, attention_mask [1]*N + [0]*pad + [1]*len "
+                      "(the padded slots' present.* are garbage: drop or mask them); decode: rows of any lengths share a "
+                      "run with their pasts left-padded to a common past_len and attention_mask 0 on the padded slots, 1 on "
                       "real ones and on the new token; position_ids per row") if masked
                      else "rows of one batch must share prompt_len and position (no attention mask in the graphs)",
         },

@@ -38,6 +38,7 @@ def test_manifest_lists_every_file_with_its_sha256(bundle):
     assert manifest["kv_cache"]["input_names"][:2] == ["past.0.key", "past.0.value"]
     assert manifest["format_version"] == 2
     assert [i["name"] for i in manifest["graphs"]["decode"]["inputs"][:4]] == ["input_ids", "position_ids", "attention_mask", "past.0.key"]
+    assert [i["name"] for i in manifest["graphs"]["prefill"]["inputs"]] == ["pixel_values", "input_ids", "attention_mask"]
 
 
 def test_the_model_computes_a_left_padded_row_as_it_would_alone():
@@ -67,9 +68,10 @@ def test_the_model_computes_a_left_padded_row_as_it_would_alone():
 
 
 @pytest.mark.skipif(NODE_REASON is not None, reason=f"onnxruntime-node parity needs node: {NODE_REASON}")
-def test_masked_decode_graph_decodes_a_padded_batch_like_pytorch_alone(bundle):
-    """The masked decode graph in onnxruntime-node, every example in ONE batch (pasts left-padded to the longest
-    row, rows leaving at their own budgets), against PyTorch's greedy answer of each example alone."""
+def test_masked_graphs_decode_a_padded_batch_like_pytorch_alone(bundle):
+    """The masked graphs in onnxruntime-node, every example in ONE prefill run (prompts left-padded) and ONE batch of
+    decode steps (pasts left-padded to the longest row, rows leaving at their own budgets), against PyTorch's greedy
+    answer of each example alone."""
     model, out, _ = bundle
     px = torch.randn(6, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     questions = ("What shape is shown?", "Bar?", "", "Is this worn on the feet?", "Colour?", "Which item of clothing is it, please?")
@@ -83,11 +85,12 @@ def test_masked_decode_graph_decodes_a_padded_batch_like_pytorch_alone(bundle):
 
 
 @pytest.mark.skipif(NODE_REASON is not None, reason=f"onnxruntime-node parity needs node: {NODE_REASON}")
-def test_format_1_bundle_has_no_decode_mask_and_still_matches_pytorch(tmp_path):
+def test_format_1_bundle_has_no_masks_and_still_matches_pytorch(tmp_path):
     model = build_model(model_config("nano"), seed=0).eval()
     manifest = export_bundle(model, str(tmp_path), format_version=1)
     assert manifest["format_version"] == 1
     assert [i["name"] for i in manifest["graphs"]["decode"]["inputs"][:3]] == ["input_ids", "position_ids", "past.0.key"]
+    assert [i["name"] for i in manifest["graphs"]["prefill"]["inputs"]] == ["pixel_values", "input_ids"]
     px = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     r = verify_parity(model, str(tmp_path), px, [tok.BYTE.encode_prompt(q) for q in ("Bar?", "What is it?")], max_new_tokens=8)
     assert r["all_identical"], (r["torch_tokens"], r["onnx_tokens"])

@@ -8,9 +8,10 @@
 //
 // Batch 1, no padding. The loop is deliberately plain; the serving runtime (TypeScript) follows
 // the same steps, which are also spelled out in manifest.json ("generation").
-// --batched (format 2 bundles): each case is prefilled alone, then every case decodes in ONE batch:
-// the pasts left-padded to the longest row, attention_mask 0 on the padding, each row's own
-// position; a row leaves the batch at <eos> or its budget (the masked decode graph's check).
+// --batched (format 2 bundles): every case in ONE prefill run (prompts left-padded after the image,
+// attention_mask 0 on the padding) and then ONE batch of decode steps (the pasts left-padded to the
+// longest row, masked likewise, each row's own position); a row leaves the batch at <eos> or its
+// budget. The masked graphs' check.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
@@ -59,6 +60,7 @@ else for (const c of cases) {
   let out = await prefill.run({
     pixel_values: new ort.Tensor('float32', Float32Array.from(c.pixel_values), [1, cfg.channels, cfg.image_size, cfg.image_size]),
     input_ids: int64(ids, [1, ids.length]),
+    ...(masked ? { attention_mask: ones(N + ids.length) } : {}),
   });
   let position = N + ids.length;
   const steps = Math.min(c.max_new_tokens, cfg.max_seq_len - position);
@@ -85,18 +87,35 @@ async function decodeBatched() {
   const H = manifest.kv_cache.heads;
   const Dh = manifest.kv_cache.head_dim;
   const rows = [];
-  for (const c of cases) {
-    const ids = c.input_ids;
-    const out = await prefill.run({
-      pixel_values: new ort.Tensor('float32', Float32Array.from(c.pixel_values), [1, cfg.channels, cfg.image_size, cfg.image_size]),
-      input_ids: int64(ids, [1, ids.length]),
+  // one prefill for every case: prompts left-padded after the image, the padded slots dropped from each row's past
+  const Lmax = Math.max(...cases.map((c) => c.input_ids.length));
+  const B0 = cases.length;
+  const S = cfg.channels * cfg.image_size * cfg.image_size;
+  const pixels = new Float32Array(B0 * S);
+  cases.forEach((c, b) => pixels.set(c.pixel_values, b * S));
+  const out = await prefill.run({
+    pixel_values: new ort.Tensor('float32', pixels, [B0, cfg.channels, cfg.image_size, cfg.image_size]),
+    input_ids: int64(cases.flatMap((c) => [...new Array(Lmax - c.input_ids.length).fill(0), ...c.input_ids]), [B0, Lmax]),
+    attention_mask: int64(cases.flatMap((c) => [...new Array(N).fill(1), ...new Array(Lmax - c.input_ids.length).fill(0), ...new Array(c.input_ids.length).fill(1)]), [B0, N + Lmax]),
+  });
+  const W = N + Lmax;
+  cases.forEach((c, b) => {
+    const len = N + c.input_ids.length;
+    const kv = presentNames.map((n) => {
+      const src = out[n].data;
+      const dst = new Float32Array(H * len * Dh);
+      for (let h = 0; h < H; h++) {
+        const row = (b * H + h) * W * Dh;
+        dst.set(src.subarray(row, row + N * Dh), h * len * Dh); // the image
+        dst.set(src.subarray(row + (W - c.input_ids.length) * Dh, row + W * Dh), (h * len + N) * Dh); // the prompt
+      }
+      return dst;
     });
-    const len = N + ids.length;
-    const row = { kv: presentNames.map((n) => out[n].data), len, position: len, steps: Math.min(c.max_new_tokens, cfg.max_seq_len - len), tokens: [], logprobs: [], done: false };
+    const row = { kv, len, position: len, steps: Math.min(c.max_new_tokens, cfg.max_seq_len - len), tokens: [], logprobs: [], done: false };
     rows.push(row);
     results.push(row);
-    take(row, out.logits.data);
-  }
+    take(row, out.logits.data.subarray(b * cfg.vocab_size, (b + 1) * cfg.vocab_size));
+  });
   function take(row, logits) {
     const { token, logprob } = pick(logits);
     row.tokens.push(token);
