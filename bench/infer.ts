@@ -49,12 +49,12 @@ function startServer(env: Record<string, string>, args: string[] = []) {
   });
   return { child, first };
 }
-const servers = await Promise.all([
+const servers = await Promise.all(([
   { RIL_KEY_CACHE_MS: '0', RIL_INFER_FAST_PNG: '0', RIL_INFER_BATCH: '0' }, // before issue 15's cuts
   { RIL_KEY_CACHE_MS: '1000', RIL_INFER_FAST_PNG: '0', RIL_INFER_BATCH: '0' }, // the key cache alone
   {}, // the defaults: key cache, PNG fast path, batched decoding
   { RIL_INFER_BATCH: '0' }, // the defaults with batching off
-].map(async (env) => {
+] as Record<string, string>[]).map(async (env) => {
   const s = startServer(env);
   const info = JSON.parse(await s.first) as { url: string; floorUrl: string; key: string };
   return { ...info, child: s.child };

@@ -5,19 +5,21 @@
 //   prompts, mixed max_tokens, greedy and seeded sampling, one streamed and one cancelled mid-stream, all at once:
 //   each answer equals the same request's answer with batching off (and PyTorch's, when greedy); the cancelled one
 //   stops taking decode steps; ril_inference_batch_size shows batches > 1;
-// - a bundle of format 1 (no decode mask) is still served, unbatched.
+// - a bundle of format 1 (no masks) is still served, unbatched.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { TRAINER_DIR } from '../api/_lib/jobs/python.js';
 import { findPython, studentBundle, type BundleFixture } from './helpers/bundle.js';
 import { deploy, parseSse, post, registerBundle } from './helpers/deploy.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const { reason } = findPython();
+const run = promisify(execFile);
 
 /** The batcher's counters of a deployment's live runtime (null: served unbatched). */
 async function batchStats(t: TestServer, name: string) {
@@ -168,15 +170,16 @@ describe('batched decoding', { skip: reason }, () => {
     assert.equal(hOff.above1, 0, 'batching off: every request runs alone');
   });
 
-  test('a bundle of format 1 (no decode mask) is still served, unbatched, with PyTorch\'s answers', async () => {
+  test('a bundle of format 1 (no masks) is still served, unbatched, with PyTorch\'s answers', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ril-format1-'));
     try {
-      execFileSync(demo.python, ['-m', 'ril_trainer', 'export', '--checkpoint', demo.checkpoint, '--out', path.join(dir, 'bundle'), '--format-version', '1', '--threads', '1'],
-        { cwd: TRAINER_DIR, env: { ...process.env, PYTHONPATH: TRAINER_DIR }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // asynchronously: the servers share this process, and a blocked event loop would stall their keep-alive timers
+      await run(demo.python, ['-m', 'ril_trainer', 'export', '--checkpoint', demo.checkpoint, '--out', path.join(dir, 'bundle'), '--format-version', '1', '--threads', '1'],
+        { cwd: TRAINER_DIR, env: { ...process.env, PYTHONPATH: TRAINER_DIR } });
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'bundle', 'manifest.json'), 'utf8'));
       assert.equal(manifest.format_version, 1);
       assert.ok(!manifest.graphs.decode.inputs.some((i: { name: string }) => i.name === 'attention_mask'));
-      execFileSync('tar', ['-C', path.join(dir, 'bundle'), '-czf', path.join(dir, 'bundle.tar.gz'), '.']);
+      await run('tar', ['-C', path.join(dir, 'bundle'), '-czf', path.join(dir, 'bundle.tar.gz'), '.']);
       const art = await registerBundle(on, fs.readFileSync(path.join(dir, 'bundle.tar.gz')), 'old');
       assert.equal(art.errors, undefined, JSON.stringify(art.errors));
       assert.equal((await deploy(on, 'old', art.data.registerArtifact.id)).data?.deploy.status, 'LIVE');

@@ -184,7 +184,12 @@ export class DecodeBatcher {
     job.tokens.push(token);
     if (job.tokens.length === 1) job.firstTokenMs = performance.now() - job.t0;
     if (token === this.tokenizer.eosId) { this.finish(job, 'stop'); return false; }
-    job.req.onToken?.(token, job.decodeText!(token));
+    try {
+      job.req.onToken?.(token, job.decodeText!(token));
+    } catch (err) {
+      job.reject(err); // this request's stream failed: it leaves, the batch goes on
+      return false;
+    }
     if (job.tokens.length >= job.steps) { this.finish(job, 'length'); return false; }
     return true;
   }
