@@ -14,7 +14,7 @@
 //    (bench/infer-server.ts --spans).
 // 4. Concurrency sweep: 1, 2, 4, 8, 16 clients, N requests each (16-token answers): requests/s, tokens/s, p50/p99
 //    latency, one column set per server configuration (SWEEP below: before, batching off, batching on), measured
-//    configuration after configuration for each client count, and the ratio batching on / off.
+//    in slices that take turns configuration by configuration for each client count, and the ratio batching on / off.
 // 5. PyTorch eager: the trainer's own generate() (test/helpers/torch_greedy.py --bench), same examples,
 //    same thread count (RIL_INFER_THREADS, default 1); BENCH_TORCH=0 skips it.
 // Prints markdown tables. Env: BENCH_N (requests per measurement, default 60).
@@ -136,18 +136,24 @@ for (const maxTokens of [16, 32]) {
 const SWEEP = [{ name: 'before', srv: base }, { name: 'batching off', srv: unbatched }, { name: 'batching on (defaults)', srv: cached }];
 const CLIENTS = [1, 2, 4, 8, 16];
 const sweep = new Map<string, { rps: number; tps: number; p50: number; p99: number }>();
+// Each cell's N requests run in ROUNDS slices, the configurations taking turns slice by slice, so a change in the
+// machine's load (shared cores) falls on every configuration alike; a cell's req/s = its requests / its own time.
+const ROUNDS = 3;
 for (const c of CLIENTS) {
-  for (const { name, srv } of SWEEP) {
-    let next = 0;
-    const ms: number[] = [];
-    let tokens = 0;
-    const t = performance.now();
-    await Promise.all(Array.from({ length: c }, async () => {
-      while (next < N) { const r = await call(next++, 16, srv); ms.push(r.ms); tokens += r.body.tokens; }
-    }));
-    const s = (performance.now() - t) / 1000;
-    sweep.set(`${c}/${name}`, { rps: N / s, tps: tokens / s, p50: q(ms, 0.5), p99: q(ms, 0.99) });
+  const acc = new Map(SWEEP.map(({ name }) => [name, { ms: [] as number[], tokens: 0, s: 0, n: 0 }]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const { name, srv } of SWEEP) {
+      const a = acc.get(name)!;
+      const n = Math.ceil(N / ROUNDS);
+      let next = 0;
+      const t = performance.now();
+      await Promise.all(Array.from({ length: c }, async () => {
+        while (next < n) { const r = await call(round * n + next++, 16, srv); a.ms.push(r.ms); a.tokens += r.body.tokens; a.n += 1; }
+      }));
+      a.s += (performance.now() - t) / 1000;
+    }
   }
+  for (const [name, a] of acc) sweep.set(`${c}/${name}`, { rps: a.n / a.s, tps: a.tokens / a.s, p50: q(a.ms, 0.5), p99: q(a.ms, 0.99) });
 }
 for (const s of servers) s.child.kill('SIGTERM');
 
@@ -184,7 +190,7 @@ console.log('| step | p50 | p99 |');
 console.log('|---|---|---|');
 for (const [k, v] of Object.entries(spans)) console.log(`| ${k} | ${f(v.p50, 3)} | ${f(v.p99, 3)} |`);
 
-console.log(`\n### Concurrency sweep, 16-token answers, ${N} requests per cell\n`);
+console.log(`\n### Concurrency sweep, 16-token answers, ${N} requests per cell in ${ROUNDS} interleaved slices\n`);
 console.log(`| clients | ${SWEEP.map((c) => `${c.name}: req/s | tok/s | p50 ms | p99 ms`).join(' | ')} | on / off: req/s | p50 |`);
 console.log(`|---|${SWEEP.map(() => '---|---|---|---|').join('')}---|---|`);
 for (const c of CLIENTS) {
