@@ -139,6 +139,10 @@ const sweep = new Map<string, { rps: number; tps: number; p50: number; p99: numb
 // Each cell's N requests run in ROUNDS slices, the configurations taking turns slice by slice, so a change in the
 // machine's load (shared cores) falls on every configuration alike; a cell's req/s = its requests / its own time.
 const ROUNDS = 3;
+for (const { srv } of SWEEP) { // warm every server under concurrency first (the overhead rounds were one request at a time)
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => { while (next < 48) await call(next++, 16, srv); }));
+}
 for (const c of CLIENTS) {
   const acc = new Map(SWEEP.map(({ name }) => [name, { ms: [] as number[], tokens: 0, s: 0, n: 0 }]));
   for (let round = 0; round < ROUNDS; round++) {

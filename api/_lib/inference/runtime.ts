@@ -116,8 +116,10 @@ export class StudentRuntime {
   /** Verifies the bundle (sha256s), creates both sessions and warms them up. */
   static async load(dir: string, opts: RuntimeOptions): Promise<StudentRuntime> {
     const bundle = loadBundle(dir);
+    // enableMemPattern off: onnxruntime plans (and caches) a memory pattern per input shape, and decode sees a new
+    // shape at every step (past_len grows; batched, the rows vary too): planning each one cost more than it saved here
     const so: ort.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: 'all', intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionMode: 'sequential',
+      graphOptimizationLevel: 'all', intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionMode: 'sequential', enableMemPattern: false,
     };
     const [prefill, decode] = await Promise.all([
       ort.InferenceSession.create(path.join(dir, bundle.manifest.graphs.prefill.file), so),
