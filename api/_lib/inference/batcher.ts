@@ -44,6 +44,11 @@ export interface BatchStats {
   /** Rows now in the batch, and requests waiting for their prefill. */
   active: number;
   pending: number;
+  /** Milliseconds spent in prefill runs, decode runs and rebuilding the padded past (the rest of a request's time
+   * is the event loop's: HTTP, preprocessing, other requests). */
+  prefillMs: number;
+  decodeMs: number;
+  regroupMs: number;
   /** Rows that left because their request was cancelled, with the decode steps each took. */
   cancelled: { steps: number; tokens: number }[];
 }
@@ -94,7 +99,7 @@ export class DecodeBatcher {
   private lastRows = 1;
   private runRows = 0;
   private wake: (() => void) | null = null;
-  readonly stats: BatchStats = { decodeRuns: 0, rowSteps: 0, prefillRuns: 0, maxRows: 0, active: 0, pending: 0, cancelled: [] };
+  readonly stats: BatchStats = { decodeRuns: 0, rowSteps: 0, prefillRuns: 0, maxRows: 0, active: 0, pending: 0, prefillMs: 0, decodeMs: 0, regroupMs: 0, cancelled: [] };
   private readonly H: number;
   private readonly Dh: number;
 
@@ -228,6 +233,7 @@ export class DecodeBatcher {
       mask.fill(1n, b * W + N + pad, (b + 1) * W);
     });
     let out: ort.InferenceSession.OnnxValueMapType;
+    const t0 = performance.now();
     try {
       out = await this.prefill.run({
         pixel_values: new ort.Tensor('float32', pixels, [g, c, h, w]), input_ids: int64(ids, [g, L]), attention_mask: int64(mask, [g, W]),
@@ -237,6 +243,7 @@ export class DecodeBatcher {
       return;
     }
     this.stats.prefillRuns += 1;
+    this.stats.prefillMs += performance.now() - t0;
     const logits = out.logits.data as Float32Array;
     const src = m.kv_cache.output_names.map((n) => out[n]);
     const joined: Source[] = [];
@@ -252,6 +259,7 @@ export class DecodeBatcher {
 
   /** Rebuilds the padded past for the rows `keep` (now in this.past) plus `joined` (rows of a prefill's outputs). */
   private regroup(keep: Job[], joined: Source[]) {
+    const t0 = performance.now();
     const { H, Dh } = this;
     const rows = [...keep, ...joined.map((x) => x.job)];
     const sources: Source[] = [
@@ -277,6 +285,7 @@ export class DecodeBatcher {
       return new ort.Tensor('float32', data, [rows.length, H, P, Dh]);
     });
     this.past = { tensors, P };
+    this.stats.regroupMs += performance.now() - t0;
   }
 
   /** One decode step for every row. */
@@ -297,7 +306,9 @@ export class DecodeBatcher {
     };
     const names = this.manifest.kv_cache;
     for (let i = 0; i < names.input_names.length; i++) feeds[names.input_names[i]] = tensors[i];
+    const t0 = performance.now();
     const out = await this.decode.run(feeds);
+    this.stats.decodeMs += performance.now() - t0;
     this.stats.decodeRuns += 1;
     this.stats.rowSteps += B;
     this.stats.maxRows = Math.max(this.stats.maxRows, B);
