@@ -83,7 +83,7 @@ const schema = z.object({
   RIL_INFER_BATCH: z.enum(['0', '1']).default('1'),
   /** Longest wait (ms) of a batch starting from idle for the other requests that hold the same runtime (preprocessing or
    * queued) to arrive; a lone request never waits. Requests arriving later join between decode steps. */
-  RIL_INFER_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
+  RIL_INFER_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(5),
   /** Most rows in one decode step; further requests wait for a row to leave. */
   RIL_INFER_BATCH_MAX: z.coerce.number().int().min(1).max(256).default(16),
   /** Student runtimes (loaded bundles) one process keeps: beyond it the least recently used idle one is released
