@@ -90,14 +90,16 @@ const rawCall = async (i: number, maxTokens: number) => {
   return performance.now() - t;
 };
 
-// ---- overhead: floor, both endpoints and the raw loop, interleaved request by request (16-token answers)
-const lat: Record<'floor' | 'base' | 'keyOnly' | 'cached' | 'raw', number[]> = { floor: [], base: [], keyOnly: [], cached: [], raw: [] };
-for (let i = 0; i < 10; i++) { await floorCall(i); await call(i, 16, base); await call(i, 16, keyOnly); await call(i, 16, cached); await rawCall(i, 16); } // warm
+// ---- overhead: floor, the four endpoints and the raw loop, interleaved request by request (16-token answers; the
+// single-client comparison of batching on and off under the same machine load)
+const lat: Record<'floor' | 'base' | 'keyOnly' | 'cached' | 'unbatched' | 'raw', number[]> = { floor: [], base: [], keyOnly: [], cached: [], unbatched: [], raw: [] };
+for (let i = 0; i < 10; i++) { await floorCall(i); await call(i, 16, base); await call(i, 16, keyOnly); await call(i, 16, cached); await call(i, 16, unbatched); await rawCall(i, 16); } // warm
 for (let i = 0; i < N * 2; i++) {
   lat.floor.push((await floorCall(i)).ms);
   lat.base.push((await call(i, 16, base)).ms);
   lat.keyOnly.push((await call(i, 16, keyOnly)).ms);
   lat.cached.push((await call(i, 16, cached)).ms);
+  lat.unbatched.push((await call(i, 16, unbatched)).ms);
   lat.raw.push(await rawCall(i, 16));
 }
 
@@ -177,13 +179,13 @@ for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 
 const o = (xs: number[]) => [q(xs, 0.5), q(xs, 0.99)];
 const [rawP50, rawP99] = o(lat.raw);
-console.log(`\n### Overhead, 16-token answers, ${N * 2} interleaved rounds (floor, the three endpoints, raw loop)\n`);
+console.log(`\n### Overhead, 16-token answers, ${N * 2} interleaved rounds (floor, the four endpoints, raw loop)\n`);
 console.log('| | p50 ms | p99 ms | overhead over the raw loop p50 ms | overhead p99 ms |');
 console.log('|---|---|---|---|---|');
 console.log(`| loopback floor (bare node:http, same client and body) | ${f(q(lat.floor, 0.5), 3)} | ${f(q(lat.floor, 0.99), 3)} | | |`);
 console.log(`| raw session loop (generate only) | ${f(rawP50, 3)} | ${f(rawP99, 3)} | | |`);
 for (const [label, xs] of [['endpoint before (RIL_KEY_CACHE_MS=0 RIL_INFER_FAST_PNG=0)', lat.base], ['endpoint, key cache on (RIL_KEY_CACHE_MS=1000 RIL_INFER_FAST_PNG=0)', lat.keyOnly],
-  ['endpoint, key cache + PNG fast path (the defaults)', lat.cached]] as const) {
+  ['endpoint, key cache + PNG fast path, batching off (RIL_INFER_BATCH=0)', lat.unbatched], ['endpoint, key cache + PNG fast path + batching (the defaults)', lat.cached]] as const) {
   const [p50, p99] = o(xs);
   console.log(`| ${label} | ${f(p50, 3)} | ${f(p99, 3)} | ${f(p50 - rawP50, 3)} | ${f(p99 - rawP99, 3)} |`);
 }
