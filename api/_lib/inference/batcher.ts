@@ -5,9 +5,9 @@
 //   2. prefills the requests that arrived since the last step (up to RIL_INFER_BATCH_MAX rows in all) in one run,
 //      their prompts left-padded after the image and the padding masked (the padded slots are dropped from their
 //      pasts), samples each one's first token and adds it as a row;
-//   3. runs ONE decode step for every row: input_ids/position_ids per row, the rows' pasts left-padded to the
-//      longest row (each row's real slots are the last ones of its past) and attention_mask 0 on the padded slots
-//      (bundle format 2; see ril_trainer/export.py); then samples each row with its own Sampler (its own
+//   3. runs ONE decode step for every row: input_ids/position_ids per row, the rows' pasts in one cache of a common
+//      capacity (each row's real slots first, then empty ones) and attention_mask 0 on the empty slots (bundle
+//      format 2; see ril_trainer/export.py); then samples each row with its own Sampler (its own
 //      temperature, top-p/k, penalty and seed), streams the token to its own request, and lets a row leave at
 //      <eos>, at its token budget, or when its client disconnects.
 // When no row is left the loop stops; the next request starts it again. Starting from idle it waits up to
@@ -15,9 +15,11 @@
 // queued at the admission gate) or ran in its last batch, so a burst starts as one prefill; a lone client's
 // request does not wait at all.
 //
-// The padded past: after a step where nobody left or joined, the outputs (present.*) are fed back as they are
-// (they grow by one slot per row); when rows leave or join, the past is rebuilt: each row's real slots are copied,
-// right-aligned, into a new tensor as wide as the longest row (a column padded in every row is dropped then).
+// The cache: per KV name one buffer [rows, H, capacity, Dh] that the batch owns. A step fetches only the new slot of
+// each row (new.*, [rows, H, 1, Dh]) and writes it in place after the row's real slots, so no step copies the whole
+// past out of onnxruntime and back (present.*, which grows by a slot per step, is what the unbatched loop feeds
+// back). When rows leave or join, or a row reaches the capacity, the cache is rebuilt: each row's real slots copied
+// into new buffers with CAPACITY_STEP free slots after the longest row.
 // A masked slot's softmax weight is exactly 0, so a row computes what it would alone up to float summation order
 // (docs/inference.md, "Batched decoding", on whether that can flip a greedy argmax).
 import ort from 'onnxruntime-node';
@@ -82,11 +84,16 @@ interface Source {
   segments: [number, number][];
 }
 
-/** The past of a set of rows: per KV name a tensor [rows, H, P, Dh]; row b's real slots are its last `len` ones. */
+/** The cache of a set of rows: per KV name a tensor [rows, H, P, Dh] over a buffer the batch writes; row b's real
+ * slots are its first `len` ones, the rest are empty (masked). */
 interface Past {
   tensors: ort.Tensor[];
+  bufs: Float32Array[];
   P: number;
 }
+
+/** Free slots a rebuilt cache leaves after its longest row (steps until the next rebuild, if nobody joins or leaves). */
+const CAPACITY_STEP = 32;
 
 const int64 = (data: BigInt64Array, dims: number[]) => new ort.Tensor('int64', data, dims);
 
@@ -263,18 +270,20 @@ export class DecodeBatcher {
     const { H, Dh } = this;
     const rows = [...keep, ...joined.map((x) => x.job)];
     const sources: Source[] = [
-      ...keep.map((job) => ({ job, src: this.past!.tensors, row: this.rows.indexOf(job), width: this.past!.P, segments: [[this.past!.P - job.len, job.len]] as [number, number][] })),
+      ...keep.map((job) => ({ job, src: this.past!.tensors, row: this.rows.indexOf(job), width: this.past!.P, segments: [[0, job.len]] as [number, number][] })),
       ...joined,
     ];
     this.rows = rows;
     if (!rows.length) { this.past = null; return; }
-    const P = Math.max(...rows.map((r) => r.len));
+    const P = Math.max(...rows.map((r) => r.len)) + CAPACITY_STEP;
+    const bufs: Float32Array[] = [];
     const tensors = this.manifest.kv_cache.output_names.map((_, k) => {
-      const data = new Float32Array(rows.length * H * P * Dh); // zeros in the padded slots
+      const data = new Float32Array(rows.length * H * P * Dh); // zeros in the empty slots
+      bufs.push(data);
       sources.forEach(({ job, src, row, width, segments }, b) => {
         const from = src[k].data as Float32Array;
         for (let hh = 0; hh < H; hh++) {
-          let to = ((b * H + hh) * P + P - job.len) * Dh; // right-aligned
+          let to = (b * H + hh) * P * Dh; // the row's real slots first
           for (const [start, count] of segments) {
             const at = ((row * H + hh) * width + start) * Dh;
             data.set(from.subarray(at, at + count * Dh), to);
@@ -284,36 +293,47 @@ export class DecodeBatcher {
       });
       return new ort.Tensor('float32', data, [rows.length, H, P, Dh]);
     });
-    this.past = { tensors, P };
+    this.past = { tensors, bufs, P };
     this.stats.regroupMs += performance.now() - t0;
   }
 
   /** One decode step for every row. */
   private async step() {
+    if (Math.max(...this.rows.map((r) => r.len)) >= this.past!.P) this.regroup(this.rows, []); // no room for the new slot
     const rows = this.rows;
     const B = rows.length;
-    const { P, tensors } = this.past!;
+    const { P, tensors, bufs } = this.past!;
+    const { H, Dh } = this;
     const ids = new BigInt64Array(B);
     const positions = new BigInt64Array(B);
-    const mask = new BigInt64Array(B * (P + 1));
+    const mask = new BigInt64Array(B * (P + 1)); // row b: its len real slots, empty ones, then the new token's
     rows.forEach((r, b) => {
       ids[b] = BigInt(r.tokens[r.tokens.length - 1]);
       positions[b] = BigInt(r.position);
-      mask.fill(1n, b * (P + 1) + P - r.len, (b + 1) * (P + 1));
+      mask.fill(1n, b * (P + 1), b * (P + 1) + r.len);
+      mask[b * (P + 1) + P] = 1n;
     });
     const feeds: Record<string, ort.Tensor> = {
       input_ids: int64(ids, [B, 1]), position_ids: int64(positions, [B, 1]), attention_mask: int64(mask, [B, P + 1]),
     };
-    const names = this.manifest.kv_cache;
-    for (let i = 0; i < names.input_names.length; i++) feeds[names.input_names[i]] = tensors[i];
+    const kv = this.manifest.kv_cache;
+    const newNames = kv.new_slot_names!;
+    for (let i = 0; i < kv.input_names.length; i++) feeds[kv.input_names[i]] = tensors[i];
     const t0 = performance.now();
-    const out = await this.decode.run(feeds);
+    const out = await this.decode.run(feeds, ['logits', ...newNames]);
     this.stats.decodeMs += performance.now() - t0;
     this.stats.decodeRuns += 1;
     this.stats.rowSteps += B;
     this.stats.maxRows = Math.max(this.stats.maxRows, B);
     this.runRows = Math.max(this.runRows, B);
-    this.past = { tensors: names.output_names.map((n) => out[n]), P: P + 1 };
+    // the new slot of each row, in place after its real ones
+    newNames.forEach((n, k) => {
+      const src = out[n].data as Float32Array;
+      const dst = bufs[k];
+      rows.forEach((r, b) => {
+        for (let hh = 0; hh < H; hh++) dst.set(src.subarray((b * H + hh) * Dh, (b * H + hh + 1) * Dh), ((b * H + hh) * P + r.len) * Dh);
+      });
+    });
     const logits = out.logits.data as Float32Array;
     const V = this.manifest.model_config.vocab_size;
     const keep: Job[] = [];

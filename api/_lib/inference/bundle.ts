@@ -26,7 +26,7 @@ export interface BundleManifest {
   n_image_tokens: number;
   tokenizer: TokenizerSpec;
   preprocessing: PreprocessingSpec;
-  kv_cache: { layers: number; heads: number; head_dim: number; dtype: string; input_names: string[]; output_names: string[] };
+  kv_cache: { layers: number; heads: number; head_dim: number; dtype: string; input_names: string[]; output_names: string[]; new_slot_names?: string[] };
   graphs: { prefill: { file: string }; decode: { file: string } };
   files: Record<string, { sha256: string; bytes: number }>;
   source?: Record<string, unknown>;

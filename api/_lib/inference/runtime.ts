@@ -110,7 +110,9 @@ export class StudentRuntime {
     });
     this.prefillMasked = prefill.inputNames.includes('attention_mask');
     this.decodeMasked = decode.inputNames.includes('attention_mask');
-    this.batcher = batch && this.prefillMasked && this.decodeMasked ? new DecodeBatcher(prefill, decode, this.manifest, this.tokenizer, batch, () => this.users) : null;
+    const newSlot = this.manifest.kv_cache.new_slot_names ?? [];
+    const batchable = this.prefillMasked && this.decodeMasked && newSlot.length > 0 && newSlot.every((n) => decode.outputNames.includes(n));
+    this.batcher = batch && batchable ? new DecodeBatcher(prefill, decode, this.manifest, this.tokenizer, batch, () => this.users) : null;
   }
 
   /** Verifies the bundle (sha256s), creates both sessions and warms them up. */

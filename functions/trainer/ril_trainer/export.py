@@ -16,6 +16,7 @@ Graphs (L = n_layers, H = n_heads, Dh = head_dim, N = n_image_tokens, V = vocab_
                          past.{i}.key / past.{i}.value  float32 [batch, H, past_len, Dh]
                 outputs  logits        float32 [batch, V]
                          present.{i}.key / present.{i}.value  float32 [batch, H, past_len + 1, Dh]
+                         new.{i}.key / new.{i}.value  float32 [batch, H, 1, Dh] (format 2: the new slot alone)
 
 Greedy decoding: feed prefill, then repeatedly argmax(logits) -> decode with position
 N + prompt_len + t, the previous presents as pasts and an all-ones mask, until <eos> or max_seq_len.
@@ -115,7 +116,10 @@ class MaskedDecodeGraph(nn.Module):
                 *past_flat: torch.Tensor):
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
         logits, presents = self.model(None, input_ids, attention_mask, position_ids, past)  # [B,1,V]
-        return (logits[:, -1],) + tuple(t for kv in presents for t in kv)
+        # present.* (past + the new slot) for a caller that feeds them back as they are, and new.* (the new slot
+        # alone, [B,H,1,Dh]) for one that keeps its own cache and fetches only these (no copy-out of the whole past)
+        return ((logits[:, -1],) + tuple(t for kv in presents for t in kv)
+                + tuple(t[:, :, -1:] for kv in presents for t in kv))
 
 
 def kv_names(prefix: str, n_layers: int) -> List[str]:
@@ -196,8 +200,10 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
             past_flat = tuple(t for kv in pres for t in kv)
             args = (torch.tensor([[model.tokenizer.eos_id]]), torch.tensor([[P]])) + past_flat
             graph, names = DecodeGraph(model), ["input_ids", "position_ids"] + past
-        _onnx_export(graph, args, os.path.join(work, "decode.onnx"), names, ["logits"] + present,
+        new_slot = kv_names("new", L) if masked else []
+        _onnx_export(graph, args, os.path.join(work, "decode.onnx"), names, ["logits"] + present + new_slot,
                      {"input_ids": {0: "batch"}, "position_ids": {0: "batch"}, "logits": {0: "batch"},
+                      **{n: {0: "batch"} for n in new_slot},
                       **({"attention_mask": {0: "batch", 1: "past_len_plus_1"}} if masked else {}),
                       **{n: {0: "batch", 2: "past_len"} for n in past},
                       **{n: {0: "batch", 2: "past_len_plus_1"} for n in present}}, opset)
@@ -219,7 +225,8 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
         "preprocessing": preprocessing_spec(cfg),
         "kv_cache": {"layers": L, "heads": H, "head_dim": Dh, "dtype": "float32",
                      "layout": "[batch, heads, seq, head_dim]",
-                     "input_names": past, "output_names": present},
+                     "input_names": past, "output_names": present,
+                     **({"new_slot_names": new_slot} if masked else {})},
         "graphs": {
             "prefill": {
                 "file": "prefill.onnx",
@@ -236,7 +243,8 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
                 + ([{"name": "attention_mask", "dtype": "int64", "shape": ["batch", "past_len + 1"]}] if masked else [])
                 + [{"name": n, "dtype": "float32", "shape": ["batch", H, "past_len", Dh]} for n in past],
                 "outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", cfg.vocab_size]}]
-                + [{"name": n, "dtype": "float32", "shape": ["batch", H, "past_len + 1", Dh]} for n in present],
+                + [{"name": n, "dtype": "float32", "shape": ["batch", H, "past_len + 1", Dh]} for n in present]
+                + [{"name": n, "dtype": "float32", "shape": ["batch", H, 1, Dh]} for n in new_slot],
             },
         },
         "generation": {

@@ -39,6 +39,9 @@ def test_manifest_lists_every_file_with_its_sha256(bundle):
     assert manifest["format_version"] == 2
     assert [i["name"] for i in manifest["graphs"]["decode"]["inputs"][:4]] == ["input_ids", "position_ids", "attention_mask", "past.0.key"]
     assert [i["name"] for i in manifest["graphs"]["prefill"]["inputs"]] == ["pixel_values", "input_ids", "attention_mask"]
+    # the new slot alone, for a batch that keeps its own cache
+    assert manifest["kv_cache"]["new_slot_names"][:2] == ["new.0.key", "new.0.value"]
+    assert [o["name"] for o in manifest["graphs"]["decode"]["outputs"]][-2:] == ["new.1.key", "new.1.value"]
 
 
 def test_the_model_computes_a_left_padded_row_as_it_would_alone():
@@ -91,6 +94,7 @@ def test_format_1_bundle_has_no_masks_and_still_matches_pytorch(tmp_path):
     assert manifest["format_version"] == 1
     assert [i["name"] for i in manifest["graphs"]["decode"]["inputs"][:3]] == ["input_ids", "position_ids", "past.0.key"]
     assert [i["name"] for i in manifest["graphs"]["prefill"]["inputs"]] == ["pixel_values", "input_ids"]
+    assert "new_slot_names" not in manifest["kv_cache"]
     px = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     r = verify_parity(model, str(tmp_path), px, [tok.BYTE.encode_prompt(q) for q in ("Bar?", "What is it?")], max_new_tokens=8)
     assert r["all_identical"], (r["torch_tokens"], r["onnx_tokens"])
