@@ -2,7 +2,8 @@
 // every request of a deployment revision. Generation follows manifest.json "generation": prefill(image,
 // prompt) -> logits + KV cache; then choose a token, feed decode(token, position, past = present) until
 // <eos> or the budget. Runs of one session may overlap (onnxruntime sessions are thread-safe), so
-// concurrent requests share the sessions without a lock.
+// concurrent requests share the sessions without a lock. With batching on (RuntimeOptions.batch) and a bundle of
+// format 2, requests go to the runtime's DecodeBatcher (batcher.ts) instead, which runs them together.
 import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';

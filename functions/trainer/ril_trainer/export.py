@@ -25,8 +25,8 @@ Batches (format_version 2). Both graphs take attention_mask (int64, 1 = real, 0 
 key mask. Prefill: prompts of different lengths left-padded after the image, mask [B, N + prompt_len] =
 [1]*N + [0]*pad + [1]*len; positions follow from the mask (StudentVLM: cumsum - 1), as in the trainer's
 batched generate. Decode: rows at different lengths share one run with their pasts padded to a common past_len
-(the endpoint left-pads: a row's real slots are the last ones of its past) and the padded slots
-masked out (attention_mask 0 there; the new token's slot, the last, is always 1). A masked slot
+(any slot may be padding: the endpoint keeps each row's real slots first, empty ones after, and
+reads new.*) and the padded slots masked out (attention_mask 0 there; the new token's slot, the last, is always 1). A masked slot
 gets the dtype's minimum score, so its softmax weight is exactly 0 and a padded row computes what
 it would alone, up to float summation order. Each row's position_ids are its own. This is the
 model's own key mask (StudentVLM.forward's attention_mask), so no new model code is traced.
@@ -258,8 +258,9 @@ def export_bundle(model: StudentVLM, out_dir: str, opset: int = OPSET, source: O
             "logprobs": "log_softmax(logits) at the chosen token (raw model, temperature 1)",
             "batch": ("prefill: prompts left-padded after the image to the longest, attention_mask [1]*N + [0]*pad + [1]*len "
                       "(the padded slots' present.* are garbage: drop or mask them); decode: rows of any lengths share a "
-                      "run with their pasts left-padded to a common past_len and attention_mask 0 on the padded slots, 1 on "
-                      "real ones and on the new token; position_ids per row") if masked
+                      "run with their pasts padded to a common past_len and attention_mask 0 on the padded slots, 1 on "
+                      "real ones and on the new token; position_ids per row; new.* is the new slot alone, for a caller "
+                      "that keeps its own cache") if masked
                      else "rows of one batch must share prompt_len and position (no attention mask in the graphs)",
         },
         "export": {"exporter": "torch.onnx.export (TorchScript)", "opset": opset, "torch": torch.__version__},
