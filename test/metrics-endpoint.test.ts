@@ -299,7 +299,7 @@ describe('GET /metrics: inference', { skip: reason }, () => {
     assert.ok(delta(samples, 'ril_inference_ttft_seconds_sum', fm) > 0);
     assert.equal(delta(samples, 'ril_inference_tokens_per_second_count', fm), answers.filter((a) => a.tokens > 1).length, 'one decode speed per answer of 2+ tokens');
     assert.equal(delta(samples, 'ril_inference_batch_size_count', fm), 4);
-    assert.equal(delta(samples, 'ril_inference_batch_size_sum', fm), 4, 'every batch is 1 request today');
+    assert.equal(delta(samples, 'ril_inference_batch_size_sum', fm), 4, 'one request at a time: each ran alone');
     assert.equal(delta(samples, 'ril_inference_batch_size_bucket', { deployment: 'fm', le: '1' }), 4);
     assert.equal(delta(samples, 'ril_http_requests_total', { route: '/v1/infer', method: 'POST', status: '200' }), 3);
     assert.equal(delta(samples, 'ril_http_requests_total', { route: '/v1/chat/completions', method: 'POST', status: '200' }), 1);

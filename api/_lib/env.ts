@@ -75,9 +75,17 @@ const schema = z.object({
   RIL_INFER_MAX_BODY_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   /** Inference requests that run at once in this process, on every inference path (/v1/infer, /v1/chat/completions,
    * Query.infer): the rest wait in a queue ... */
-  RIL_INFER_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  RIL_INFER_CONCURRENCY: z.coerce.number().int().min(1).default(16),
   /** ... of at most this many; beyond it a request is refused at once with 503 and Retry-After (0 = no queue). */
   RIL_INFER_QUEUE: z.coerce.number().int().min(0).default(32),
+  /** Batched decoding (api/_lib/inference/batcher.ts): 1 (default) = concurrent requests to the same loaded bundle share
+   * prefill and decode runs; 0 = every request runs its own session loop. Bundles of format 1 are never batched. */
+  RIL_INFER_BATCH: z.enum(['0', '1']).default('1'),
+  /** Longest wait (ms) of a batch starting from idle for the other requests that hold the same runtime (preprocessing or
+   * queued) to arrive; a lone request never waits. Requests arriving later join between decode steps. */
+  RIL_INFER_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(5),
+  /** Most rows in one decode step; further requests wait for a row to leave. */
+  RIL_INFER_BATCH_MAX: z.coerce.number().int().min(1).max(256).default(16),
   /** Student runtimes (loaded bundles) one process keeps: beyond it the least recently used idle one is released
    * (and loaded again on its next request); one with requests in flight is never released. */
   RIL_INFER_MAX_RUNTIMES: z.coerce.number().int().min(1).default(4),

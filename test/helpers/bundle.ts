@@ -53,6 +53,9 @@ export interface FixtureOptions {
   maxNewTokens?: number;
   /** The student's tokenizer (bpe, the default, or byte: a smaller bundle). */
   tokenizer?: 'bpe' | 'byte';
+  /** Learning rate (default 3e-3). A tiny one with a step or two leaves the weights as initialised: greedy answers
+   * then rarely meet <eos> and run to their token budget (the benchmark's fixed-length answers). */
+  lr?: number;
 }
 
 export async function studentBundle(opts: FixtureOptions = {}): Promise<BundleFixture> {
@@ -68,7 +71,7 @@ export async function studentBundle(opts: FixtureOptions = {}): Promise<BundleFi
     await buildFashionMnistVqa({ out: path.join(work, 'data'), limit: o.examples, samplesPerTeacher: 1 });
     const config = path.join(work, 'config.json');
     const base = JSON.parse(fs.readFileSync(path.join(WORKER, 'configs', `sft_${o.size}.json`), 'utf8'));
-    fs.writeFileSync(config, JSON.stringify({ ...base, tokenizer: o.tokenizer, max_steps: o.steps, eval_every: 0, checkpoint_every: o.steps, val_loss_examples: 16, val_accuracy_examples: 8, batch_size: 16, warmup_steps: 5, lr: 3e-3 }));
+    fs.writeFileSync(config, JSON.stringify({ ...base, tokenizer: o.tokenizer, max_steps: o.steps, eval_every: 0, checkpoint_every: o.steps, val_loss_examples: 16, val_accuracy_examples: 8, batch_size: 16, warmup_steps: 5, lr: o.lr ?? 3e-3 }));
     const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
       execFileSync(python, args, { cwd: WORKER, env: { ...process.env, PYTHONPATH: WORKER, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 }).toString();
     run(['-m', 'ril_trainer', 'train', '--config', config, '--data', path.join(work, 'data'), '--out', path.join(work, 'run'), '--threads', '2']);

@@ -15,6 +15,8 @@ import type { TokenizerSpec } from './tokenizer.js';
 
 export const BUNDLE_FORMAT = 'ril-student-bundle';
 export const MODEL_FAMILY = 'ril-vlm-v1';
+/** Bundle formats served: 2 (the decode graph takes an attention mask: batched decoding) and 1 (no mask: unbatched). */
+export const FORMAT_VERSIONS = [1, 2];
 
 export interface BundleManifest {
   format: string;
@@ -24,7 +26,7 @@ export interface BundleManifest {
   n_image_tokens: number;
   tokenizer: TokenizerSpec;
   preprocessing: PreprocessingSpec;
-  kv_cache: { layers: number; heads: number; head_dim: number; dtype: string; input_names: string[]; output_names: string[] };
+  kv_cache: { layers: number; heads: number; head_dim: number; dtype: string; input_names: string[]; output_names: string[]; new_slot_names?: string[] };
   graphs: { prefill: { file: string }; decode: { file: string } };
   files: Record<string, { sha256: string; bytes: number }>;
   source?: Record<string, unknown>;
@@ -45,7 +47,9 @@ export function parseManifest(text: string, what: string): BundleManifest {
   } catch {
     throw refuse(what, 'manifest.json is not valid JSON');
   }
-  if (m.format !== BUNDLE_FORMAT || m.format_version !== 1) throw refuse(what, `format ${m.format} v${m.format_version}, expected ${BUNDLE_FORMAT} v1`);
+  if (m.format !== BUNDLE_FORMAT || !FORMAT_VERSIONS.includes(m.format_version)) {
+    throw refuse(what, `format ${m.format} v${m.format_version}, expected ${BUNDLE_FORMAT} v${FORMAT_VERSIONS.join(' or v')}`);
+  }
   if (m.model_family !== MODEL_FAMILY) throw refuse(what, `model family ${m.model_family}, expected ${MODEL_FAMILY}`);
   if (!m.files || !m.graphs?.prefill?.file || !m.graphs?.decode?.file || !m.kv_cache?.input_names || !m.tokenizer) {
     throw refuse(what, 'manifest.json lacks files, graphs, kv_cache or tokenizer');

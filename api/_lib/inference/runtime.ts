@@ -2,18 +2,23 @@
 // every request of a deployment revision. Generation follows manifest.json "generation": prefill(image,
 // prompt) -> logits + KV cache; then choose a token, feed decode(token, position, past = present) until
 // <eos> or the budget. Runs of one session may overlap (onnxruntime sessions are thread-safe), so
-// concurrent requests share the sessions without a lock.
+// concurrent requests share the sessions without a lock. With batching on (RuntimeOptions.batch) and a bundle of
+// format 2, requests go to the runtime's DecodeBatcher (batcher.ts) instead, which runs them together.
 import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { badInput } from '../errors.js';
 import { loadBundle, type Bundle, type BundleManifest } from './bundle.js';
+import { DecodeBatcher, type BatchOptions } from './batcher.js';
 import { Sampler, type SamplingParams } from './sampler.js';
 import { loadTokenizer, type StudentTokenizer } from './tokenizer.js';
 
 export interface RuntimeOptions {
   /** onnxruntime intra-op threads per session run (RIL_INFER_THREADS). */
   threads: number;
+  /** Batched decoding (RIL_INFER_BATCH, _WAIT_MS, _MAX); null or absent: every request runs its own session loop.
+   * A bundle whose decode graph has no attention mask (format 1) is always served unbatched. */
+  batch?: BatchOptions | null;
 }
 
 export interface GenerateRequest {
@@ -34,8 +39,8 @@ export interface GenerateResult {
   firstTokenMs: number;
   /** Time spent after the first token. */
   decodeMs: number;
-  /** Sequences in the batch the sessions ran this request in (the leading dimension of prefill's inputs): 1 today;
-   * batching several requests into one run would raise it (ril_inference_batch_size). */
+  /** Rows in the session runs this request took part in (its prefill and each decode step), averaged over those
+   * runs: 1 unbatched (ril_inference_batch_size). */
   batchSize: number;
 }
 
@@ -85,31 +90,45 @@ export class StudentRuntime {
   /** Requests holding this runtime: counted from the moment a request resolves it (see `use`), not only while
    * it generates, so a switch that retires the runtime never releases it under a request still preprocessing. */
   private inFlight = 0;
+  /** Requests holding the runtime through `use` (the batcher's idle start waits for them to arrive). */
+  private users = 0;
   private retired = false;
+  /** Batched decoding, when on and the bundle's decode graph takes a mask; else null. */
+  readonly batcher: DecodeBatcher | null;
+  /** Whether prefill and decode take attention_mask (bundle format 2; format 1 has neither). */
+  private readonly prefillMasked: boolean;
+  private readonly decodeMasked: boolean;
   private released = false;
   /** When a request last took this runtime (the LRU order of loaded runtimes). */
   lastUsedAt = performance.now();
 
-  private constructor(readonly bundle: Bundle, private readonly prefill: ort.InferenceSession, private readonly decode: ort.InferenceSession) {
+  private constructor(readonly bundle: Bundle, private readonly prefill: ort.InferenceSession, private readonly decode: ort.InferenceSession, batch: BatchOptions | null) {
     this.manifest = bundle.manifest;
     // only a file the manifest lists (and loadBundle verified) is read: the spec cannot point elsewhere
     this.tokenizer = loadTokenizer(bundle.manifest.tokenizer, (name) => {
       if (!bundle.manifest.files[name] || path.basename(name) !== name) throw new Error(`tokenizer file ${JSON.stringify(name)} is not a bundle file`);
       return fs.readFileSync(path.join(bundle.dir, name), 'utf8');
     });
+    this.prefillMasked = prefill.inputNames.includes('attention_mask');
+    this.decodeMasked = decode.inputNames.includes('attention_mask');
+    const newSlot = this.manifest.kv_cache.new_slot_names ?? [];
+    const batchable = this.prefillMasked && this.decodeMasked && newSlot.length > 0 && newSlot.every((n) => decode.outputNames.includes(n));
+    this.batcher = batch && batchable ? new DecodeBatcher(prefill, decode, this.manifest, this.tokenizer, batch, () => this.users) : null;
   }
 
   /** Verifies the bundle (sha256s), creates both sessions and warms them up. */
   static async load(dir: string, opts: RuntimeOptions): Promise<StudentRuntime> {
     const bundle = loadBundle(dir);
+    // enableMemPattern off: onnxruntime plans (and caches) a memory pattern per input shape, and decode sees a new
+    // shape at every step (past_len grows; batched, the rows vary too): planning each one cost more than it saved here
     const so: ort.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: 'all', intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionMode: 'sequential',
+      graphOptimizationLevel: 'all', intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionMode: 'sequential', enableMemPattern: false,
     };
     const [prefill, decode] = await Promise.all([
       ort.InferenceSession.create(path.join(dir, bundle.manifest.graphs.prefill.file), so),
       ort.InferenceSession.create(path.join(dir, bundle.manifest.graphs.decode.file), so),
     ]);
-    const rt = new StudentRuntime(bundle, prefill, decode);
+    const rt = new StudentRuntime(bundle, prefill, decode, opts.batch ?? null);
     await rt.warmUp();
     return rt;
   }
@@ -129,12 +148,14 @@ export class StudentRuntime {
   use(): (() => void) | null {
     if (this.retired) return null;
     this.inFlight += 1;
+    this.users += 1;
     this.lastUsedAt = performance.now();
     let done = false;
     return () => {
       if (done) return;
       done = true;
       this.inFlight -= 1;
+      this.users -= 1;
       if (this.retired && this.inFlight === 0) void this.release();
     };
   }
@@ -164,6 +185,15 @@ export class StudentRuntime {
     const budget = this.budget(req.promptIds.length);
     if (budget <= 0) throw badInput(`the question is too long: ${req.promptIds.length} prompt tokens leave no room in ${m.model_config.max_seq_len} positions`);
     const steps = Math.min(req.maxTokens, budget);
+    if (this.batcher) {
+      this.inFlight += 1;
+      try {
+        return await this.batcher.submit(req, steps);
+      } finally {
+        this.inFlight -= 1;
+        if (this.retired && this.inFlight === 0) void this.release();
+      }
+    }
     const sampler = new Sampler(req.sampling, m.model_config.vocab_size, req.promptIds, (id) => this.tokenizer.isText(id));
     const decodeText = req.onToken ? this.tokenizer.streamDecoder() : undefined;
     const pastNames = m.kv_cache.input_names;
@@ -178,6 +208,7 @@ export class StudentRuntime {
       let out = await this.prefill.run({
         pixel_values: new ort.Tensor('float32', req.pixelValues, [batchSize, c, h, w]),
         input_ids: int64(req.promptIds, [batchSize, req.promptIds.length]),
+        ...(this.prefillMasked ? { attention_mask: new ort.Tensor('int64', new BigInt64Array(m.n_image_tokens + req.promptIds.length).fill(1n), [1, m.n_image_tokens + req.promptIds.length]) } : {}),
       });
       let position = m.n_image_tokens + req.promptIds.length;
       const tokens: number[] = [];
@@ -192,6 +223,7 @@ export class StudentRuntime {
         if (t === steps - 1) break;
         if (req.signal?.aborted) { finishReason = 'cancelled'; break; }
         const feeds: Record<string, ort.Tensor> = { input_ids: int64([token], [1, 1]), position_ids: int64([position], [1, 1]) };
+        if (this.decodeMasked) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(position + 1).fill(1n), [1, position + 1]);
         for (let i = 0; i < pastNames.length; i++) feeds[pastNames[i]] = out[presentNames[i]];
         out = await this.decode.run(feeds);
         position += 1;

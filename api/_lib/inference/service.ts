@@ -89,7 +89,10 @@ export class InferenceService implements InferencePort {
       const { blobs, env } = this.deps;
       const loading = (async () => {
         const dir = await unpackBundle(() => blobs.openRead(sha), sha, env.bundleDir, env.RIL_MAX_BUNDLE_BYTES);
-        return StudentRuntime.load(dir, { threads: env.RIL_INFER_THREADS });
+        return StudentRuntime.load(dir, {
+          threads: env.RIL_INFER_THREADS,
+          batch: env.RIL_INFER_BATCH === '1' ? { waitMs: env.RIL_INFER_BATCH_WAIT_MS, maxBatch: env.RIL_INFER_BATCH_MAX } : null,
+        });
       })();
       rt = loading;
       this.runtimes.set(sha, loading);

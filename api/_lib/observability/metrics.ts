@@ -179,7 +179,7 @@ export class PlatformMetrics implements MetricsSource, InferenceMetrics, QueueEv
     this.tokensPerSecond = new FastHistogram('ril_inference_tokens_per_second',
       'Decode speed of one request (tokens after the first / decode time; requests of 2+ tokens)', ['deployment'], TOKENS_PER_SECOND_BUCKETS, r);
     this.batchSize = new FastHistogram('ril_inference_batch_size',
-      'Requests per runtime batch, as the runtime ran them (1 until batching lands)', ['deployment'], BATCH_BUCKETS, r);
+      'Rows per session run a request took part in (prefill and decode steps), averaged over its runs: 1 unbatched', ['deployment'], BATCH_BUCKETS, r);
     this.resolverDuration = new FastHistogram('ril_graphql_resolver_duration_seconds',
       'Duration of GraphQL root field resolvers (Query.* and Mutation.*; nested fields not included)', ['field'], DURATION_BUCKETS, r);
     this.leaseExpiries = new Counter({

@@ -5,7 +5,7 @@ stdout carries JSON lines only (one object per line); human-readable logs go to 
   train   --config CFG --data DIR --out DIR [--device D] [--max-steps N] [--eval-suite FILE]
   eval    --checkpoint C --data DIR [--split test] [--limit N] [--out FILE]
   predict --checkpoint C --cases FILE [--batch-size 32]   greedy answers, one JSON line per batch
-  export --checkpoint C --out DIR [--verify-data DIR --verify-split test --verify-n 50]
+  export --checkpoint C --out DIR [--format-version 2] [--verify-data DIR --verify-split test --verify-n 50]
   info   [--size small]   parameter counts of the named sizes
 """
 from __future__ import annotations
@@ -82,7 +82,8 @@ def cmd_export(a: argparse.Namespace) -> int:
     set_threads(a.threads or 0)
     state = ckpt.load(a.checkpoint)
     model = ckpt.load_model(a.checkpoint)
-    manifest = export_bundle(model, a.out, opset=a.opset, source={"checkpoint": a.checkpoint, "step": state["step"]})
+    manifest = export_bundle(model, a.out, opset=a.opset, source={"checkpoint": a.checkpoint, "step": state["step"]},
+                             format_version=a.format_version)
     log.emit("exported", out=a.out, files=manifest["files"])
     log.info(f"bundle written to {a.out}")
     if a.verify_data:
@@ -166,6 +167,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     x.add_argument("--checkpoint", required=True)
     x.add_argument("--out", required=True)
     x.add_argument("--opset", type=int, default=17)
+    x.add_argument("--format-version", type=int, default=2, choices=(1, 2),
+                   help="bundle format: 2 (default) has the decode mask for batched serving; 1 is for endpoints older than that")
     x.add_argument("--verify-data", default=None, help="dataset directory for the PyTorch vs ONNX parity check")
     x.add_argument("--verify-split", default="test")
     x.add_argument("--verify-n", type=int, default=50)

@@ -39,7 +39,70 @@ def test_manifest_lists_every_file_with_its_sha256(bundle):
         assert sha256_file(os.path.join(out, name)) == meta["sha256"]
     assert manifest["model_family"] == "ril-vlm-v1" and manifest["tokenizer"]["eos_id"] == tok.EOS
     assert manifest["kv_cache"]["input_names"][:2] == ["past.0.key", "past.0.value"]
-    assert [i["name"] for i in manifest["graphs"]["decode"]["inputs"][:2]] == ["input_ids", "position_ids"]
+    assert manifest["format_version"] == 2
+    assert [i["name"] for i in manifest["graphs"]["decode"]["inputs"][:4]] == ["input_ids", "position_ids", "attention_mask", "past.0.key"]
+    assert [i["name"] for i in manifest["graphs"]["prefill"]["inputs"]] == ["pixel_values", "input_ids", "attention_mask"]
+    # the new slot alone, for a batch that keeps its own cache
+    assert manifest["kv_cache"]["new_slot_names"][:2] == ["new.0.key", "new.0.value"]
+    assert [o["name"] for o in manifest["graphs"]["decode"]["outputs"]][-2:] == ["new.1.key", "new.1.value"]
+
+
+def test_the_model_computes_a_left_padded_row_as_it_would_alone():
+    """What the masked decode graph relies on: masked past slots get zero attention weight, so a row padded
+    to a longer batch gets its unpadded logits (up to float summation order)."""
+    torch.manual_seed(0)
+    model = build_model(model_config("nano"), seed=0).eval()
+    N = model.cfg.n_image_tokens
+    px = torch.randn(2, 1, 28, 28)
+    prompts = [tok.BYTE.encode_prompt("What shape is shown here?"), tok.BYTE.encode_prompt("Bar?")]
+    with torch.no_grad():
+        alone = []
+        pasts = []
+        for b, p in enumerate(prompts):
+            _, past = model(px[b:b + 1], torch.tensor([p]))
+            logits, _ = model(None, torch.tensor([[5]]), None, torch.tensor([[N + len(p)]]), past)
+            alone.append(logits[0, -1])
+            pasts.append(past)
+        P = max(N + len(p) for p in prompts)
+        pad = lambda t: torch.cat([torch.full((1, t.shape[1], P - t.shape[2], t.shape[3]), 7.0), t], dim=2)  # noqa: E731
+        past = [(torch.cat([pad(pasts[0][i][0]), pad(pasts[1][i][0])]), torch.cat([pad(pasts[0][i][1]), pad(pasts[1][i][1])]))
+                for i in range(model.cfg.n_layers)]  # padding is garbage (7.0): the mask alone must hide it
+        mask = torch.tensor([[0] * (P - N - len(p)) + [1] * (N + len(p) + 1) for p in prompts])
+        logits, _ = model(None, torch.tensor([[5], [5]]), mask, torch.tensor([[N + len(p)] for p in prompts]), past)
+    for b in range(2):
+        assert torch.allclose(logits[b, -1], alone[b], atol=1e-5), (b, (logits[b, -1] - alone[b]).abs().max())
+
+
+@pytest.mark.skipif(NODE_REASON is not None, reason=f"onnxruntime-node parity needs node: {NODE_REASON}")
+def test_masked_graphs_decode_a_padded_batch_like_pytorch_alone(bundle):
+    """The masked graphs in onnxruntime-node, every example in ONE prefill run (prompts left-padded) and ONE batch of
+    decode steps (pasts left-padded to the longest row, rows leaving at their own budgets), against PyTorch's greedy
+    answer of each example alone."""
+    model, out, _ = bundle
+    px = torch.randn(6, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    questions = ("What shape is shown?", "Bar?", "", "Is this worn on the feet?", "Colour?", "Which item of clothing is it, please?")
+    prompts = [tok.BYTE.encode_prompt(q) for q in questions]
+    assert len({len(p) for p in prompts}) == 6  # six prompt lengths: six paddings
+    budgets = [24, 5, 17, 24, 1, 12]  # rows leave at different steps
+    r = verify_parity(model, out, px, prompts, max_new_tokens=budgets, batched=True)
+    assert [len(t) for t in r["torch_tokens"]] == budgets  # untrained: no early <eos>, every token compared
+    assert r["all_identical"], (r["torch_tokens"], r["onnx_tokens"])
+    assert r["max_abs_logprob_diff"] < 1e-4
+
+
+@pytest.mark.skipif(NODE_REASON is not None, reason=f"onnxruntime-node parity needs node: {NODE_REASON}")
+def test_format_1_bundle_has_no_masks_and_still_matches_pytorch(tmp_path):
+    model = build_model(model_config("nano"), seed=0).eval()
+    manifest = export_bundle(model, str(tmp_path), format_version=1)
+    assert manifest["format_version"] == 1
+    assert [i["name"] for i in manifest["graphs"]["decode"]["inputs"][:3]] == ["input_ids", "position_ids", "past.0.key"]
+    assert [i["name"] for i in manifest["graphs"]["prefill"]["inputs"]] == ["pixel_values", "input_ids"]
+    assert "new_slot_names" not in manifest["kv_cache"]
+    px = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    r = verify_parity(model, str(tmp_path), px, [tok.BYTE.encode_prompt(q) for q in ("Bar?", "What is it?")], max_new_tokens=8)
+    assert r["all_identical"], (r["torch_tokens"], r["onnx_tokens"])
+    with pytest.raises(RuntimeError, match="attention_mask"):
+        verify_parity(model, str(tmp_path), px, [tok.BYTE.encode_prompt("Bar?")] * 2, max_new_tokens=8, batched=True)
 
 
 def test_export_is_quiet_on_every_torch(bundle):
