@@ -78,7 +78,7 @@ def test_masked_graphs_decode_a_padded_batch_like_pytorch_alone(bundle):
     """The masked graphs in onnxruntime-node, every example in ONE prefill run (prompts left-padded) and ONE batch of
     decode steps (pasts left-padded to the longest row, rows leaving at their own budgets), against PyTorch's greedy
     answer of each example alone."""
-    model, out, _ = bundle
+    model, out, *_ = bundle
     px = torch.randn(6, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     questions = ("What shape is shown?", "Bar?", "", "Is this worn on the feet?", "Colour?", "Which item of clothing is it, please?")
     prompts = [tok.BYTE.encode_prompt(q) for q in questions]
