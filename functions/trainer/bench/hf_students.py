@@ -104,34 +104,13 @@ def smolvlm_256m(out_dir: str, seed: int = 0) -> str:
     and LM head have the real 49280 rows, so sampling, the softmax and the head cost what they cost in the model.
     """
     import hf_tiny
-    from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, SmolVLMConfig,
-                              SmolVLMImageProcessor, SmolVLMProcessor, SmolVLMVideoProcessor)
-    grid = [f"<row_{i + 1}_col_{j + 1}>" for i in range(6) for j in range(6)]
-    specials = ["<|endoftext|>", "<pad>", "<fake_token_around_image>", "<image>", "<end_of_utterance>",
-                "<global-img>", "<video>"] + grid
-    tok = PreTrainedTokenizerFast(tokenizer_object=hf_tiny._byte_bpe(specials), bos_token="<|endoftext|>",
-                                  eos_token="<end_of_utterance>", pad_token="<pad>", unk_token=None)
-    text = dict(model_type="llama", vocab_size=49280, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
-                num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192, rms_norm_eps=1e-5,
-                tie_word_embeddings=False, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
-                eos_token_id=tok.eos_token_id)
-    vision = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
-                  image_size=512, patch_size=16)
-    cfg = SmolVLMConfig(vision_config=vision, text_config=text, scale_factor=4, tie_word_embeddings=False,
-                        image_token_id=tok.convert_tokens_to_ids("<image>"))
-    chat = ("{% for m in messages %}{{ m['role'] | capitalize }}:{% for c in m['content'] %}"
-            "{% if c['type'] == 'image' %}<image>{% else %} {{ c['text'] }}{% endif %}{% endfor %}"
-            "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}")
-    ip = SmolVLMImageProcessor(do_image_splitting=False, size={"longest_edge": 512},
-                               max_image_size={"longest_edge": 512})
-    proc = SmolVLMProcessor(image_processor=ip, tokenizer=tok, video_processor=SmolVLMVideoProcessor(),
-                            image_seq_len=64, chat_template=chat)
-    torch.manual_seed(seed)
-    model = AutoModelForImageTextToText.from_config(cfg)
-    model.generation_config.pad_token_id = tok.pad_token_id
-    model.save_pretrained(out_dir)
-    proc.save_pretrained(out_dir)
-    return out_dir
+    return hf_tiny.smolvlm(
+        out_dir, seed, scale_factor=4, image_px=512, image_seq_len=64, tie_word_embeddings=False,
+        text=dict(vocab_size=49280, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                  num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192, rms_norm_eps=1e-5,
+                  tie_word_embeddings=False),
+        vision=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+                    image_size=512, patch_size=16))
 
 
 def num2words_shim(force: bool = False) -> None:

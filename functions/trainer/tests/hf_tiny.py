@@ -7,7 +7,7 @@ chat template in the family's style. Nothing is downloaded.
 """
 from __future__ import annotations
 
-from typing import List
+from typing import Any, Dict, List, Optional
 
 TEXTS = ["What shape is shown? bar square", "Is it a bar? yes no", "The answer is bar. The answer is square.",
          "I see: yes! I see: no! I see: bar! I see: square!", "User: Assistant: describe the picture"] * 8
@@ -24,8 +24,14 @@ def _byte_bpe(specials: List[str], vocab_size: int = 360):
     return raw
 
 
-def smolvlm(out_dir: str, seed: int = 0) -> str:
-    """A 2-layer SmolVLM (Idefics3 family): 32 px images, 4 image tokens, llama text model of width 64."""
+def smolvlm(out_dir: str, seed: int = 0, *, text: Optional[Dict[str, Any]] = None,
+            vision: Optional[Dict[str, Any]] = None, scale_factor: int = 2, image_px: int = 32, image_seq_len: int = 4,
+            **config: Any) -> str:
+    """A 2-layer SmolVLM (Idefics3 family): 32 px images, 4 image tokens, llama text model of width 64.
+
+    The keyword arguments reshape it (bench/hf_students.py builds a SmolVLM-256M-shaped model this way): ``text``
+    overrides fields of the llama text config, ``vision`` replaces the vision config, ``config`` adds SmolVLMConfig
+    fields; image_px is the processor's image side and image_seq_len the image tokens per image."""
     import torch
     from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, SmolVLMConfig,
                               SmolVLMImageProcessor, SmolVLMProcessor, SmolVLMVideoProcessor)
@@ -34,19 +40,21 @@ def smolvlm(out_dir: str, seed: int = 0) -> str:
                 "<global-img>", "<video>"] + grid
     tok = PreTrainedTokenizerFast(tokenizer_object=_byte_bpe(specials), bos_token="<|endoftext|>",
                                   eos_token="<end_of_utterance>", pad_token="<pad>", unk_token=None)
-    text = dict(model_type="llama", vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=32,
-                  patch_size=8)
-    cfg = SmolVLMConfig(vision_config=vision, text_config=text, scale_factor=2,
-                        image_token_id=tok.convert_tokens_to_ids("<image>"))
+    text = {**dict(model_type="llama", vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                   pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id),
+            **(text or {})}
+    vision = vision or dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                            image_size=32, patch_size=8)
+    cfg = SmolVLMConfig(vision_config=vision, text_config=text, scale_factor=scale_factor,
+                        image_token_id=tok.convert_tokens_to_ids("<image>"), **config)
     chat = ("{% for m in messages %}{{ m['role'] | capitalize }}:{% for c in m['content'] %}"
             "{% if c['type'] == 'image' %}<image>{% else %} {{ c['text'] }}{% endif %}{% endfor %}"
             "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}")
-    ip = SmolVLMImageProcessor(do_image_splitting=False, size={"longest_edge": 32}, max_image_size={"longest_edge": 32})
+    ip = SmolVLMImageProcessor(do_image_splitting=False, size={"longest_edge": image_px},
+                               max_image_size={"longest_edge": image_px})
     proc = SmolVLMProcessor(image_processor=ip, tokenizer=tok, video_processor=SmolVLMVideoProcessor(),
-                            image_seq_len=4, chat_template=chat)
+                            image_seq_len=image_seq_len, chat_template=chat)
     torch.manual_seed(seed)
     model = AutoModelForImageTextToText.from_config(cfg)
     model.generation_config.pad_token_id = tok.pad_token_id
