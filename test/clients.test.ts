@@ -14,6 +14,7 @@ import path from 'node:path';
 import { spawnPythonWorker } from '../api/_lib/jobs/python.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { REPO, trainerPython } from './helpers/python.js';
+import { chromiumMissing, openDashboard } from './helpers/browser.js';
 
 /** Where the dashboard screenshots go: a temporary folder, or docs/ when refreshing the README's pictures
  * (RIL_SCREENSHOT_DIR=docs): a test run must not rewrite tracked files. */
@@ -27,9 +28,8 @@ import {
 
 const python = trainerPython();
 const FASHION = process.env.RIL_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
-const CHROMIUM = process.env.RIL_CHROMIUM ?? '/usr/bin/chromium';
 const skip = !python ? 'no python3 with torch (scripts/python.sh)' : !fs.existsSync(FASHION) ? 'dataset-fashion-mnist not installed' : false;
-const skipBrowser = skip || (!fs.existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium; scripts/ensure-deps.sh installs it)` : false);
+const skipBrowser = skip || chromiumMissing;
 
 let t: TestServer;
 let sdk: RilClient;
@@ -235,14 +235,7 @@ describe('clients: SDK, CLI and dashboard against a server with two trained runs
     let browser: import('playwright-core').Browser;
     let page: import('playwright-core').Page;
     before(async () => {
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-      page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-      page.setDefaultTimeout(30_000);
-      await page.goto(`${t.url}/`);
-      await page.fill('input[name="api-key"]', t.adminKey);
-      await page.click('#save-key');
-      await page.waitForSelector('#who >> text=ADMIN');
+      ({ browser, page } = await openDashboard(t.url, t.adminKey));
     });
     after(async () => { await browser?.close(); });
 

@@ -13,6 +13,7 @@ import { writeDataset } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
 import { REPO } from './helpers/python.js';
 import { findTrainerPython, spawnPythonWorker } from '../api/_lib/jobs/python.js';
+import { chromiumMissing, openDashboard } from './helpers/browser.js';
 
 const CREATE = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id name studentSize gpus student { family model loraRank dtype discBackbone gradientCheckpointing } config } }`;
 const COUNT = '{ experiments { totalCount } }';
@@ -200,9 +201,8 @@ describe('the CLI shows the student, the workers\' GPUs and what a job waits for
   });
 });
 
-const CHROMIUM = process.env.RIL_CHROMIUM ?? '/usr/bin/chromium';
 
-describe('the dashboard shows the student and what a queued run waits for (headless Chromium)', { skip: fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing` }, () => {
+describe('the dashboard shows the student and what a queued run waits for (headless Chromium)', { skip: chromiumMissing }, () => {
   let t: TestServer;
   let browser: import('playwright-core').Browser;
   let page: import('playwright-core').Page;
@@ -219,14 +219,7 @@ describe('the dashboard shows the student and what a queued run waits for (headl
     const nano = (await t.gql(CREATE, { i: { name: 'web-nano', datasetId, studentSize: 'nano', algorithm: 'SFT' } })).data.createExperiment;
     const start = async (e: string) => (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e }) { id } }`, { e })).data.startRun.id as string;
     [hfRun, nanoRun] = [await start(hf.id), await start(nano.id)];
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-    page.setDefaultTimeout(30_000);
-    await page.goto(`${t.url}/`);
-    await page.fill('input[name="api-key"]', t.adminKey);
-    await page.click('#save-key');
-    await page.waitForSelector('#who >> text=ADMIN');
+    ({ browser, page } = await openDashboard(t.url, t.adminKey));
   });
   after(async () => { await browser?.close(); await t?.close(); });
 
