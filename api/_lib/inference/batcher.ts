@@ -26,7 +26,7 @@ import ort from 'onnxruntime-node';
 import type { BundleManifest } from './bundle.js';
 import { Sampler } from './sampler.js';
 import type { StudentTokenizer } from './tokenizer.js';
-import type { GenerateRequest, GenerateResult } from './runtime.js';
+import type { GenerateRequest, GenerateResult } from './generation.js';
 
 export interface BatchOptions {
   /** Longest wait (ms) from an idle start for the other requests holding the runtime (RIL_INFER_BATCH_WAIT_MS). */

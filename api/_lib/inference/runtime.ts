@@ -21,28 +21,8 @@ export interface RuntimeOptions {
   batch?: BatchOptions | null;
 }
 
-export interface GenerateRequest {
-  pixelValues: Float32Array;
-  promptIds: number[];
-  maxTokens: number;
-  sampling: SamplingParams;
-  /** Called with each new token and the text it completes (streaming). */
-  onToken?: (id: number, text: string) => void;
-  /** Stops decoding early (client gone). */
-  signal?: AbortSignal;
-}
-
-export interface GenerateResult {
-  tokenIds: number[];
-  finishReason: 'stop' | 'length' | 'cancelled';
-  /** Prefill start -> first token chosen. */
-  firstTokenMs: number;
-  /** Time spent after the first token. */
-  decodeMs: number;
-  /** Rows in the session runs this request took part in (its prefill and each decode step), averaged over those
-   * runs: 1 unbatched (ril_inference_batch_size). */
-  batchSize: number;
-}
+import type { GenerateRequest, GenerateResult } from './generation.js';
+export type { GenerateRequest, GenerateResult };
 
 /** A sliding window of request timings for `latency { p50Ms p95Ms requests }`. */
 export class LatencyWindow {
