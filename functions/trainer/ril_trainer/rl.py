@@ -48,6 +48,11 @@ Choices where the papers are silent, or where we deviate:
 - **Students**: the loop reaches the model only through students.Student (students/base.py): the built-in family
   (bit-identical to before the interface) or a Hugging Face VLM (students/hf.py: its processor and chat template,
   LoRA or full fine-tuning, reference = adapters off with LoRA, its own discriminator backbones).
+- **Data parallel** (N ranks, distributed.py): each rank takes the step's questions at global positions rank,
+  rank + N, ... with their whole groups; the losses carry the global minibatch's normaliser and the gradients are
+  summed over the ranks by hand (distributed.all_reduce_grads, once per optimizer step, any Student) rather than
+  through DDP, so a step equals one process's on the whole batch. Rollouts are seeded per question (seed, step,
+  position in the global batch), one generate call per question, so they do not depend on N.
 - Rollouts use the paper's sampling settings (T 1.0, top-p 0.95, top-k 50, repetition penalty 1.05).
 - **Learning rate**: constant at lr over the RL steps, as the paper (rl_lr_schedule = "constant");
   "cosine" follows sft.learning_rate over the RL steps (warmup, cosine). The SFT warm start keeps

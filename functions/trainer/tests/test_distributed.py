@@ -82,8 +82,8 @@ def warm_start(tiny_data, tmp_path_factory) -> str:
     return str(root / "sft" / "checkpoint.pt")
 
 
-def _rl_run(tmp_path, data: str, init: str, algorithm: str, nproc: int) -> tuple:
-    config = tmp_path / f"{algorithm}.json"
+def _rl_run(tmp_path, data: str, init: str, algorithm: str, nproc: int, out: str = "", **over) -> tuple:
+    config = tmp_path / f"{algorithm}{'-'.join(map(str, over.values()))}.json"
     # 4 questions x 2 minibatches on 2 ranks: every minibatch is split across the ranks (questions 0, 2 | 1, 3);
     # mu 2: the second pass has pi != pi_old, so the clip and the ratio act
     config.write_text(json.dumps({"algorithm": algorithm, "model": "nano", "init_checkpoint": init,
@@ -91,10 +91,10 @@ def _rl_run(tmp_path, data: str, init: str, algorithm: str, nproc: int) -> tuple
                                   "max_response_tokens": 16, "max_steps": 3, "sft_steps": 0, "lr": 0.001,
                                   "warmup_steps": 0, "eval_every": 0, "val_accuracy_examples": 0,
                                   "checkpoint_every": 100, "disc_pretrain_questions": 4, "disc_pretrain_samples": 2,
-                                  "disc_batch_size": 8, "disc_pretrain_max_epochs": 2}))
-    out = tmp_path / f"{algorithm}-{nproc}"
-    ev = _train(data, str(out), str(config), *(["--nproc", str(nproc)] if nproc > 1 else []))
-    return ev, ckpt.load(str(out / "checkpoint.pt"))
+                                  "disc_batch_size": 8, "disc_pretrain_max_epochs": 2, **over}))
+    where = tmp_path / (out or f"{algorithm}-{nproc}")
+    ev = _train(data, str(where), str(config), *(["--nproc", str(nproc)] if nproc > 1 else []))
+    return ev, ckpt.load(str(where / "checkpoint.pt"))
 
 
 def _metric(ev: list, name: str) -> list:
@@ -131,6 +131,12 @@ def test_rl_on_two_gloo_ranks_equals_one_process(tiny_data, warm_start, tmp_path
             assert np.allclose(_metric(one_ev, name), _metric(two_ev, name), rtol=0, atol=TOL), name
         assert _worst(one["extra"]["disc"], two["extra"]["disc"]) < WEIGHT_TOL
     assert sum(1 for e in two_ev if e.get("event") == "checkpoint") == 2  # the RL start and the end, rank 0 only
+    if algorithm == "ril":  # stopped after step 2 and resumed on 2 ranks: the uninterrupted 2-rank run, bit for bit
+        _, part = _rl_run(tmp_path, tiny_data, warm_start, algorithm, 2, out="resumed", stop_after_step=2)
+        assert part["step"] == 2
+        _, resumed = _rl_run(tmp_path, tiny_data, warm_start, algorithm, 2, out="resumed")
+        assert resumed["step"] == 3 and _worst(resumed["model"], two["model"]) == 0.0
+        assert _worst(resumed["extra"]["disc"], two["extra"]["disc"]) == 0.0
 
 
 def test_rl_needs_a_question_per_rank(tmp_path):
