@@ -51,8 +51,10 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Opt
         if cfg.init_checkpoint is None and cfg.student.model == "":
             raise UnsupportedTraining("student.family hf needs student.model (a save_pretrained directory or a "
                                       "cached hub id)")
-        if nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            raise UnsupportedTraining("data-parallel training of hf students is not supported yet: one process")
+        if (nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1) and (cfg.algorithm == "sft" or cfg.sft_steps > 0):
+            raise UnsupportedTraining("data-parallel SFT of hf students is not supported yet (sft.py's DDP wraps the "
+                                      "built-in model only): run the SFT in one process, then the RL phase on several "
+                                      "ranks from its checkpoint (init_checkpoint, sft_steps 0)")
     if cfg.algorithm not in ALGORITHMS:
         raise UnsupportedTraining(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
     under_launcher = "WORLD_SIZE" in os.environ

@@ -145,3 +145,12 @@ def test_rl_needs_a_question_per_rank(tmp_path):
     r = subprocess.run([sys.executable, "-m", "ril_trainer", "train", "--config", str(config), "--data", str(tmp_path),
                         "--out", str(tmp_path / "o"), "--nproc", "2"], cwd=HERE, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "questions_per_step (1) must be at least the number of ranks (2)" in r.stderr
+
+
+def test_hf_sft_on_several_ranks_is_refused_with_the_way_around(tmp_path):
+    from ril_trainer.config import StudentConfig, TrainConfig
+    from ril_trainer.train import UnsupportedTraining, train
+    hf = StudentConfig(family="hf", model=str(tmp_path))
+    for cfg in (TrainConfig(algorithm="sft", student=hf), TrainConfig(algorithm="ril", sft_steps=2, student=hf)):
+        with pytest.raises(UnsupportedTraining, match="data-parallel SFT of hf students.*init_checkpoint"):
+            train(cfg, str(tmp_path), str(tmp_path / "o"), nproc=2)
