@@ -438,7 +438,8 @@ class RLRun:
             g["lr"] = lr
         n_mb = max(1, min(cfg.policy_minibatches, Q))
         local = {k: j for j, k in enumerate(mine)}  # global position -> this rank's row
-        per_mb: List[float] = []  # per minibatch: loss share, KL sum, KL tokens, clipped tokens, tokens, |grad|^2
+        shares: List[List[float]] = []  # per minibatch, this rank's: [loss share, KL sum, KL tokens, clipped, tokens]
+        grad_norms: List[float] = []  # per minibatch: of the summed gradient (the same on every rank)
         params = self.student.trainable_parameters()
         self.policy.train()
         for _ in range(cfg.mu):
@@ -460,23 +461,21 @@ class RLRun:
                 distributed.all_reduce_grads(params)
                 grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
                 self.optimizer.step()
-                per_mb += [loss_v, kl_v, kl_n, clip_v, n_tok, float(grad_norm)]
+                shares.append([loss_v, kl_v, kl_n, clip_v, n_tok])
+                grad_norms.append(float(grad_norm))
 
-        # metrics: global means (one all-reduce); the grad norm is the same on every rank already
+        # metrics: means over the global batch (sums and counts over the ranks, one all-reduce); times are this rank's
+        sums["gen/len_mean"] = [float(sum(len(r) for j in range(Qr) for r in responses[j * K:j * K + G])), float(Qr * G)]
         names = sorted(sums)
-        n_local = [float(sum(len(r) for r in responses[j * K:j * K + G])) for j in range(Qr)]
-        red = distributed.sum_across_ranks([v for k in names for v in sums[k]] + [sum(n_local), Qr * G]
-                                           + [v for j, v in enumerate(per_mb) if j % 6 != 5])
+        red = distributed.sum_across_ranks([v for k in names for v in sums[k]] + [v for row in shares for v in row])
         for j, k in enumerate(names):
             m[k] = red[2 * j] / red[2 * j + 1]
-        gen, mbs = red[2 * len(names):2 * len(names) + 2], red[2 * len(names) + 2:]
-        loss_g = [mbs[i] for i in range(0, len(mbs), 5)]
-        kl_g = [mbs[i + 1] / max(mbs[i + 2], 1.0) for i in range(0, len(mbs), 5)]
-        clip_g = [mbs[i + 3] / max(mbs[i + 4], 1.0) for i in range(0, len(mbs), 5)]
-        m["policy/loss"], m["policy/kl"], m["policy/clip_frac"] = map(lambda v: float(np.mean(v)), (loss_g, kl_g, clip_g))
-        m["policy/grad_norm"] = float(np.mean(per_mb[5::6]))
+        mbs = [red[o:o + 5] for o in range(2 * len(names), len(red), 5)]  # per minibatch, over all ranks
+        m["policy/loss"] = float(np.mean([r[0] for r in mbs]))  # the shares sum to the minibatch's loss
+        m["policy/kl"] = float(np.mean([r[1] / max(r[2], 1.0) for r in mbs]))
+        m["policy/clip_frac"] = float(np.mean([r[3] / max(r[4], 1.0) for r in mbs]))
+        m["policy/grad_norm"] = float(np.mean(grad_norms))
         m["policy/lr"] = lr
-        m["gen/len_mean"] = gen[0] / gen[1]
         m["time/policy_s"] = time.time() - t0
         if self.judge.kind == "llm":
             m["judge/unparseable"] = distributed.sum_across_ranks([float(self.judge.stats["unparseable"])])[0]
