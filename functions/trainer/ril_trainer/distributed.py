@@ -104,17 +104,19 @@ def broadcast_state(module: torch.nn.Module, optimizer: Optional[torch.optim.Opt
     """Rank 0's weights (and optimizer moments) to every rank, in place. No-op in one process."""
     if world()[1] == 1:
         return
-    tensors = list(module.state_dict().values())
+    # parameters and buffers, not state_dict(): a module may hand out copies there (the hf "lora" discriminator)
+    tensors = [t.detach() for t in list(module.parameters()) + list(module.buffers())]
     if optimizer is not None:
         tensors += [v for st in optimizer.state.values() for v in st.values() if torch.is_tensor(v)]
     dev = _comm_device()
-    for t in tensors:
-        if t.device.type == dev:
-            dist.broadcast(t, 0)
-        else:  # e.g. AdamW's CPU step counter under NCCL
-            tmp = t.to(dev)
-            dist.broadcast(tmp, 0)
-            t.copy_(tmp)
+    with torch.no_grad():
+        for t in tensors:
+            if t.device.type == dev:
+                dist.broadcast(t, 0)
+            else:  # e.g. AdamW's CPU step counter under NCCL
+                tmp = t.to(dev)
+                dist.broadcast(tmp, 0)
+                t.copy_(tmp)
 
 
 def barrier() -> None:

@@ -449,7 +449,8 @@ class RLRun:
                 loss_v, kl_v, kl_n, clip_v, n_tok = 0.0, 0.0, 0.0, 0.0, 0.0
                 if idx:  # a rank may have no question in a minibatch: it adds nothing but joins the all-reduce
                     T = int(mask[idx].sum(1).max())
-                    logp, mb_mask = self.student.response_logprobs(inputs.select(idx), [responses[i] for i in idx])  # [b,T]
+                    logp, mb_mask = self.student.response_logprobs(inputs.select(idx),
+                                                                   [responses[i] for i in idx])  # [b,T]
                     loss, st = policy_loss(logp, logp_old[idx, :T], logp_ref[idx, :T], A[idx].to(self.device),
                                            mb_mask, cfg.epsilon, cfg.beta, algo.aggregate, cfg.max_response_tokens,
                                            kl_mask[idx].to(self.device), n_responses=len(part) * K)
@@ -465,7 +466,8 @@ class RLRun:
                 grad_norms.append(float(grad_norm))
 
         # metrics: means over the global batch (sums and counts over the ranks, one all-reduce); times are this rank's
-        sums["gen/len_mean"] = [float(sum(len(r) for j in range(Qr) for r in responses[j * K:j * K + G])), float(Qr * G)]
+        own_lens = [len(r) for j in range(Qr) for r in responses[j * K:j * K + G]]  # the student's rollouts
+        sums["gen/len_mean"] = [float(sum(own_lens)), float(len(own_lens))]
         names = sorted(sums)
         red = distributed.sum_across_ranks([v for k in names for v in sums[k]] + [v for row in shares for v in row])
         for j, k in enumerate(names):

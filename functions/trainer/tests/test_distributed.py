@@ -154,3 +154,33 @@ def test_hf_sft_on_several_ranks_is_refused_with_the_way_around(tmp_path):
     for cfg in (TrainConfig(algorithm="sft", student=hf), TrainConfig(algorithm="ril", sft_steps=2, student=hf)):
         with pytest.raises(UnsupportedTraining, match="data-parallel SFT of hf students.*init_checkpoint"):
             train(cfg, str(tmp_path), str(tmp_path / "o"), nproc=2)
+
+
+def _collectives(out: str) -> None:
+    """One rank of test_gradient_sum_and_broadcast: rank-dependent gradients and weights."""
+    from ril_trainer import distributed
+    torch.set_num_threads(1)
+    distributed.init_from_env("cpu")
+    rank = distributed.world()[0]
+    a, b, c = (torch.nn.Parameter(torch.zeros(3)) for _ in range(3))
+    a.grad = torch.full((3,), float(rank + 1))  # ranks 0, 1: 1 + 2 = 3
+    if rank == 1:
+        b.grad = torch.ones(3)  # only rank 1 has one: rank 0 gets zeros, the sum is 1
+    distributed.all_reduce_grads([a, b, c])  # nobody has c's: it stays None (AdamW skips it, as in one process)
+    lin = torch.nn.Linear(2, 2)
+    torch.nn.init.constant_(lin.weight, float(rank))
+    opt = torch.optim.AdamW(lin.parameters())
+    lin(torch.ones(1, 2)).sum().backward()
+    opt.step()
+    distributed.broadcast_state(lin, opt)
+    torch.save({"a": a.grad, "b": b.grad, "c": c.grad, "w": lin.weight.detach(),
+                "m": opt.state[lin.weight]["exp_avg"]}, os.path.join(out, f"{rank}.pt"))
+
+
+def test_gradient_sum_and_broadcast(tmp_path):
+    from ril_trainer import distributed
+    distributed.launch(2, _collectives, str(tmp_path))
+    r0, r1 = (torch.load(str(tmp_path / f"{r}.pt")) for r in (0, 1))
+    for r in (r0, r1):
+        assert r["a"].tolist() == [3.0] * 3 and r["b"].tolist() == [1.0] * 3 and r["c"] is None
+    assert torch.equal(r0["w"], r1["w"]) and torch.equal(r0["m"], r1["m"])  # rank 0's weights and moments
