@@ -51,8 +51,10 @@ Choices where the papers are silent, or where we deviate:
 - **Data parallel** (N ranks, distributed.py): each rank takes the step's questions at global positions rank,
   rank + N, ... with their whole groups; the losses carry the global minibatch's normaliser and the gradients are
   summed over the ranks by hand (distributed.all_reduce_grads, once per optimizer step, any Student) rather than
-  through DDP, so a step equals one process's on the whole batch. Rollouts are seeded per question (seed, step,
-  position in the global batch), one generate call per question, so they do not depend on N.
+  through DDP, so a step equals one process's on the whole batch. On N > 1 ranks rollouts are seeded per question
+  (seed, step, position in the global batch), one sampling call per question, so they do not depend on N; one process
+  samples the whole step in one batched call (faster) unless rollout_seeding = "per_question", which reproduces an
+  N-rank run exactly (the equivalence tests use it).
 - Rollouts use the paper's sampling settings (T 1.0, top-p 0.95, top-k 50, repetition penalty 1.05).
 - **Learning rate**: constant at lr over the RL steps, as the paper (rl_lr_schedule = "constant");
   "cosine" follows sft.learning_rate over the RL steps (warmup, cosine). The SFT warm start keeps
@@ -386,8 +388,13 @@ class RLRun:
         groups: List[List[int]] = []  # per question: G student then G teacher responses
         responses: List[List[int]] = []
         is_teacher: List[bool] = []
-        for k in mine:  # k: the question's position in the global batch, which seeds its draws
-            own = self.rollouts([rows[k]], G, step_generator(cfg.seed, step, 0, k))
+        if size > 1 or cfg.rollout_seeding == "per_question":  # k: the question's global position seeds its draws
+            student = {k: self.rollouts([rows[k]], G, step_generator(cfg.seed, step, 0, k)) for k in mine}
+        else:  # one process: the whole step in one batched call (rows of a batch share the sampler's generator)
+            flat = self.rollouts([rows[k] for k in mine], G, step_generator(cfg.seed, step, 0))
+            student = {k: flat[j * G:(j + 1) * G] for j, k in enumerate(mine)}
+        for k in mine:
+            own = student[k]
             theirs = self.teacher_group(rows[k], G, np.random.default_rng([cfg.seed, step, k])) \
                 if algo.teachers_in_group else []
             responses += own + theirs

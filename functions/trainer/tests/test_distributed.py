@@ -91,7 +91,9 @@ def _rl_run(tmp_path, data: str, init: str, algorithm: str, nproc: int, out: str
                                   "max_response_tokens": 16, "max_steps": 3, "sft_steps": 0, "lr": 0.001,
                                   "warmup_steps": 0, "eval_every": 0, "val_accuracy_examples": 0,
                                   "checkpoint_every": 100, "disc_pretrain_questions": 4, "disc_pretrain_samples": 2,
-                                  "disc_batch_size": 8, "disc_pretrain_max_epochs": 2, **over}))
+                                  "disc_batch_size": 8, "disc_pretrain_max_epochs": 2,
+                                  # one process seeds its rollouts per question as the ranks must (rollout_seeding)
+                                  "rollout_seeding": "per_question", **over}))
     where = tmp_path / (out or f"{algorithm}-{nproc}")
     ev = _train(data, str(where), str(config), *(["--nproc", str(nproc)] if nproc > 1 else []))
     return ev, ckpt.load(str(where / "checkpoint.pt"))

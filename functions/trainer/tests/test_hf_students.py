@@ -295,6 +295,7 @@ def test_ril_of_a_lora_hf_student_on_two_gloo_ranks_equals_one_process(model_dir
            "disc_pretrain_questions": 2, "disc_pretrain_samples": 2, "disc_pretrain_max_epochs": 1, "disc_batch_size": 8,
            "max_steps": 2, "sft_steps": 0, "eval_every": 0, "val_accuracy_examples": 0, "checkpoint_every": 100,
            "warmup_steps": 0, "lr": 1e-3, "policy_minibatches": 2, "mu": 2, "num_threads": 1,
+           "rollout_seeding": "per_question",  # one process seeds its rollouts per question as the ranks must
            "student": {"family": "hf", "model": model_dirs["smolvlm"], "disc_backbone": "lora",
                        "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}}
     path = tmp_path / "cfg.json"
