@@ -271,6 +271,12 @@ class TrainConfig:
     """Tokens the KL term is applied on: "student" (the student's rollouts only; k3 estimates KL(pi || ref) under
     samples of pi, so ril's teacher responses get the surrogate alone) or "all" (teacher responses too). The
     Dr.GRPO normaliser stays sum / (responses x L) either way."""
+    rollout_seeding: str = "auto"
+    """How a step's rollouts are seeded. "auto": in one process, one batched sampling call for the whole step, seeded
+    by (seed, step) (the fastest); on data-parallel ranks, one call per question seeded by (seed, step, the
+    question's position in the global batch), so the rollouts do not depend on the number of ranks. "per_question":
+    per question in one process too, which reproduces an N-rank run exactly (slower: on the CPU a nano step's
+    rollouts take about 2.5x as long at 16 questions)."""
     temperature: float = SamplingConfig.temperature
     """Rollout temperature (SamplingConfig)."""
     top_p: float = SamplingConfig.top_p

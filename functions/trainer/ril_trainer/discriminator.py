@@ -31,12 +31,13 @@ Run: built and pre-trained by ``python3 -m ril_trainer train`` with ``algorithm:
 from __future__ import annotations
 
 import copy
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import distributed
 from .data import pad_responses
 from .model import StudentVLM
 
@@ -85,19 +86,29 @@ def disc_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 def disc_update(disc: Discriminator, optimizer: torch.optim.Optimizer, questions: Sequence[str],
-                responses: Sequence[Sequence[int]], labels: Sequence[float], grad_clip: float = 1.0) -> Tuple[float, float]:
-    """One gradient step of BCE on a batch; returns (loss, accuracy) measured before the step."""
+                responses: Sequence[Sequence[int]], labels: Sequence[float], grad_clip: float = 1.0,
+                total: Optional[int] = None) -> Tuple[float, float]:
+    """One gradient step of BCE on a batch; returns (loss, accuracy) measured before the step.
+
+    total: the global batch's size when this batch is one rank's share of it (data parallel, rl.py): the loss is
+    the share's BCE sum / total, the gradients are summed over the ranks before clipping, and (loss, accuracy)
+    are the global batch's, so the step equals one process's step on the whole batch."""
     disc.train()
-    y = torch.tensor(list(labels), dtype=torch.float32, device=disc.head.weight.device)  # [B]
-    z = disc.logits(questions, responses)  # [B]
-    loss = disc_loss(z, y)
+    y = torch.tensor(list(labels), dtype=torch.float32, device=disc.head.weight.device)  # [b]
+    z = disc.logits(questions, responses)  # [b]
+    loss = disc_loss(z, y) if total is None else disc_loss(z, y) * (len(y) / total)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    if total is not None:
+        distributed.all_reduce_grads(disc.parameters())
     if grad_clip > 0:
         torch.nn.utils.clip_grad_norm_(disc.parameters(), grad_clip)
     optimizer.step()
-    acc = ((z.detach() > 0).float() == y).float().mean()
-    return float(loss.detach()), float(acc)
+    correct = float(((z.detach() > 0).float() == y).float().sum())
+    if total is None:
+        return float(loss.detach()), correct / len(y)
+    loss_sum, correct_sum = distributed.sum_across_ranks([float(loss.detach()), correct])
+    return loss_sum, correct_sum / total
 
 
 @torch.no_grad()

@@ -5,16 +5,18 @@ MASTER_PORT), which torchrun sets, so a trainer started by torchrun is data-para
 is not usable (Debian's crashes in its elastic agent on Python 3.11), `launch` starts the ranks with
 torch.multiprocessing.spawn and sets the same variables: `python3 -m ril_trainer train ... --nproc 2` (train.train hands `launch` its `run`).
 
-Conventions: every rank draws the same global batch (same seed) and keeps its slice `shard(...)`; DDP
+Conventions: every rank draws the same global batch (same seed) and keeps its slice `shard(...)`. SFT: DDP
 averages the gradients, so with equal token counts per slice a step equals the single-process step on the
-whole batch (tests/test_distributed.py). Rank 0 alone logs, evaluates and writes checkpoints; every rank
+whole batch. RL (rl.py): each rank's loss is its share of the global batch's loss (the global normaliser) and
+`all_reduce_grads` sums the gradients, so a step equals the single-process step on the whole batch for any
+split (tests/test_distributed.py). Rank 0 alone logs, evaluates and writes checkpoints; every rank
 resumes from the same checkpoint file (a shared filesystem across machines).
 """
 from __future__ import annotations
 
 import os
 import socket
-from typing import Any, Callable, List, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -51,13 +53,70 @@ def shard(items: Sequence[T]) -> List[T]:
     return list(items[rank::size])
 
 
-def mean_across_ranks(value: float) -> float:
-    rank, size = world()
-    if size == 1:
-        return value
-    t = torch.tensor([value], dtype=torch.float64)
+def _comm_device() -> str:
+    """Where collectives' tensors must live: NCCL reduces CUDA tensors only, gloo CPU ones."""
+    return "cuda" if dist.get_backend() == "nccl" else "cpu"
+
+
+def sum_across_ranks(values: Sequence[float]) -> List[float]:
+    """Element-wise sums over the ranks (float64, one all-reduce); the values themselves in one process."""
+    if world()[1] == 1:
+        return [float(v) for v in values]
+    t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=_comm_device())
     dist.all_reduce(t)
-    return float(t.item()) / size
+    return t.cpu().tolist()
+
+
+def mean_across_ranks(value: float) -> float:
+    return sum_across_ranks([value])[0] / world()[1]
+
+
+def all_reduce_grads(params: Iterable[torch.nn.Parameter]) -> None:
+    """Sums the gradients over the ranks in place: once per optimizer step, before clipping.
+
+    Each rank's loss carries the global batch's normaliser (its share of the sum), so the sum is the
+    single-process gradient of the whole batch. A parameter no rank has a gradient for keeps None (AdamW
+    skips it, as in one process); one that only some ranks have gets zeros on the others. One flat buffer
+    per dtype and device (one collective each). No-op in one process.
+    """
+    if world()[1] == 1:
+        return
+    params = [p for p in params if p.requires_grad]
+    has = torch.tensor([float(p.grad is not None) for p in params], device=_comm_device())
+    dist.all_reduce(has)
+    live = [p for p, h in zip(params, has.tolist()) if h > 0]
+    buckets: Dict[Tuple[torch.dtype, torch.device], List[torch.nn.Parameter]] = {}
+    for p in live:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+        buckets.setdefault((p.grad.dtype, p.grad.device), []).append(p)
+    for group in buckets.values():
+        flat = torch.cat([p.grad.reshape(-1) for p in group])
+        dist.all_reduce(flat)
+        offset = 0
+        for p in group:
+            n = p.grad.numel()
+            p.grad.copy_(flat[offset:offset + n].view_as(p.grad))
+            offset += n
+
+
+def broadcast_state(module: torch.nn.Module, optimizer: Optional[torch.optim.Optimizer] = None) -> None:
+    """Rank 0's weights (and optimizer moments) to every rank, in place. No-op in one process."""
+    if world()[1] == 1:
+        return
+    # parameters and buffers, not state_dict(): a module may hand out copies there (the hf "lora" discriminator)
+    tensors = [t.detach() for t in list(module.parameters()) + list(module.buffers())]
+    if optimizer is not None:
+        tensors += [v for st in optimizer.state.values() for v in st.values() if torch.is_tensor(v)]
+    dev = _comm_device()
+    with torch.no_grad():
+        for t in tensors:
+            if t.device.type == dev:
+                dist.broadcast(t, 0)
+            else:  # e.g. AdamW's CPU step counter under NCCL
+                tmp = t.to(dev)
+                dist.broadcast(tmp, 0)
+                t.copy_(tmp)
 
 
 def barrier() -> None:

@@ -48,6 +48,13 @@ Choices where the papers are silent, or where we deviate:
 - **Students**: the loop reaches the model only through students.Student (students/base.py): the built-in family
   (bit-identical to before the interface) or a Hugging Face VLM (students/hf.py: its processor and chat template,
   LoRA or full fine-tuning, reference = adapters off with LoRA, its own discriminator backbones).
+- **Data parallel** (N ranks, distributed.py): each rank takes the step's questions at global positions rank,
+  rank + N, ... with their whole groups; the losses carry the global minibatch's normaliser and the gradients are
+  summed over the ranks by hand (distributed.all_reduce_grads, once per optimizer step, any Student) rather than
+  through DDP, so a step equals one process's on the whole batch. On N > 1 ranks rollouts are seeded per question
+  (seed, step, position in the global batch), one sampling call per question, so they do not depend on N; one process
+  samples the whole step in one batched call (faster) unless rollout_seeding = "per_question", which reproduces an
+  N-rank run exactly (the equivalence tests use it).
 - Rollouts use the paper's sampling settings (T 1.0, top-p 0.95, top-k 50, repetition penalty 1.05).
 - **Learning rate**: constant at lr over the RL steps, as the paper (rl_lr_schedule = "constant");
   "cosine" follows sft.learning_rate over the RL steps (warmup, cosine). The SFT warm start keeps
@@ -68,6 +75,7 @@ import torch
 
 from . import budget as budget_mod
 from . import checkpoint as ckpt
+from . import distributed
 from . import log
 from . import sft
 from . import tokenizer as tok
@@ -133,15 +141,19 @@ def kl_k3(logp: torch.Tensor, logp_ref: torch.Tensor) -> torch.Tensor:
 
 def policy_loss(logp: torch.Tensor, logp_old: torch.Tensor, logp_ref: torch.Tensor, A: torch.Tensor,
                 mask: torch.Tensor, epsilon: float, beta: float, aggregate: str, L: int,
-                kl_mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+                kl_mask: Optional[torch.Tensor] = None, n_responses: Optional[int] = None
+                ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
     """-J: the clipped token-level surrogate minus beta * KL, aggregated per algorithm.
 
-    logp, logp_old, logp_ref, mask [B,T] (mask 1 = real token); A [B] one advantage per response;
-    kl_mask [B] m_i = 1 where the KL applies (kl_tokens = "student": the student's rollouts), None = all.
+    logp, logp_old, logp_ref, mask [b,T] (mask 1 = real token); A [b] one advantage per response;
+    kl_mask [b] m_i = 1 where the KL applies (kl_tokens = "student": the student's rollouts), None = all;
+    n_responses: B, the minibatch's responses over all ranks (None: b, one process). With data parallelism
+    these b responses are one rank's share and -J its share of the minibatch's loss: the shares sum to it.
     J = (1/(B L)) sum_i sum_t [min(rho A_i, clip(rho, 1-eps, 1+eps) A_i) - beta m_i KL_t]   (token_sum)
     J = (1/B) sum_i (1/|o_i|) sum_t [...]                                                   (response_mean)
-    stats: kl = the mean KL_t over the tokens with m_i = 1, clip_frac over every token.
+    stats: kl = the mean KL_t over the tokens with m_i = 1, clip_frac over every token (of these b).
     """
+    B = logp.shape[0] if n_responses is None else n_responses
     mask = mask.float()
     m = torch.ones_like(A) if kl_mask is None else kl_mask.float()  # [B]
     rho = torch.exp(logp - logp_old)  # [B,T]
@@ -150,9 +162,9 @@ def policy_loss(logp: torch.Tensor, logp_old: torch.Tensor, logp_ref: torch.Tens
     kl = kl_k3(logp, logp_ref)  # [B,T]
     per_token = (surrogate - beta * m[:, None] * kl) * mask  # [B,T]
     if aggregate == "token_sum":
-        J = per_token.sum() / (logp.shape[0] * L)
+        J = per_token.sum() / (B * L)
     elif aggregate == "response_mean":
-        J = (per_token.sum(1) / mask.sum(1).clamp(min=1)).mean()
+        J = (per_token.sum(1) / mask.sum(1).clamp(min=1)).sum() / B
     else:
         raise ValueError(f"unknown aggregate {aggregate!r}")
     n = mask.sum().clamp(min=1)
@@ -172,8 +184,8 @@ def sampling_config(cfg: TrainConfig) -> SamplingConfig:
                           top_k=cfg.top_k, repetition_penalty=cfg.repetition_penalty)
 
 
-def step_generator(seed: int, step: int, salt: int) -> torch.Generator:
-    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, step, salt]).generate_state(1)[0]))
+def step_generator(seed: int, step: int, salt: int, *more: int) -> torch.Generator:
+    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, step, salt, *more]).generate_state(1)[0]))
 
 
 def draw_teacher_texts(cached: Sequence[Tuple[str, str]], n: int, rng: np.random.Generator) -> List[Tuple[str, str]]:
@@ -191,6 +203,12 @@ def draw_teacher_texts(cached: Sequence[Tuple[str, str]], n: int, rng: np.random
         j = (k // len(names)) % len(by_teacher[t])
         out.append((t, by_teacher[t][int(orders[t][j])]))
     return out
+
+
+def judge_cache_name() -> str:
+    """Rank 0's LLM-judge cache is OUT/judge_cache.jsonl; other ranks keep their own (no two writers on one file)."""
+    rank = distributed.world()[0]
+    return "judge_cache.jsonl" if rank == 0 else f"judge_cache.rank{rank}.jsonl"
 
 
 class RLRun:
@@ -230,7 +248,7 @@ class RLRun:
                 raise ValueError("ril needs cached teacher responses for the training questions (DIR/teachers/)")
         self.judge = make_judge(cfg.judge, cfg.judge_endpoint, cfg.judge_model, cfg.judge_api_key_env,
                                 cfg.judge_concurrency, cfg.judge_retries,
-                                cache_path=os.path.join(out_dir, "judge_cache.jsonl") if out_dir else None)
+                                cache_path=os.path.join(out_dir, judge_cache_name()) if out_dir else None)
         if self.mcfg is not None:
             self.student = BuiltinStudent(build_model(self.mcfg, cfg.seed, tk).to(device), device)
         self.tok = self.student.tokenizer
@@ -348,27 +366,44 @@ class RLRun:
     # --- one RL step ----------------------------------------------------------------------------
 
     def step(self, step: int, rows: Sequence[int]) -> Dict[str, float]:
-        """One RL step on the questions ``rows``; returns the step's metrics (means over the step)."""
+        """One RL step on the questions ``rows`` (the global batch); returns the step's metrics (means over it).
+
+        Data parallel (distributed.world() size N > 1): this rank takes the questions at global positions
+        rank, rank + N, ... with their whole groups (advantages need no communication); the losses carry the
+        global batch's normalisers and the gradients are summed over the ranks (distributed.all_reduce_grads),
+        so the update equals one process's on the whole batch; the metrics are global means on every rank.
+        """
         cfg, algo = self.cfg, self.algo
         G, Q = cfg.group_size, len(rows)
+        rank, size = distributed.world()
+        if Q < size:
+            raise ValueError(f"questions_per_step ({Q}) must be at least the number of ranks ({size})")
+        mine = list(range(rank, Q, size))  # global positions of this rank's questions
+        Qr = len(mine)
         m: Dict[str, float] = {}
+        sums: Dict[str, List[float]] = {}  # metric -> [sum, count] over this rank's share, reduced at the end
 
         # 1. rollouts from pi_old (+ G teacher responses per question for ril)
         t0 = time.time()
-        student = self.rollouts(rows, G, step_generator(cfg.seed, step, 0))  # [Q*G]
         groups: List[List[int]] = []  # per question: G student then G teacher responses
         responses: List[List[int]] = []
         is_teacher: List[bool] = []
-        for k, q in enumerate(rows):
-            mine = student[k * G:(k + 1) * G]
-            theirs = self.teacher_group(q, G, np.random.default_rng([cfg.seed, step, k])) if algo.teachers_in_group else []
-            responses += mine + theirs
-            is_teacher += [False] * len(mine) + [True] * len(theirs)
-            groups.append([q] * (len(mine) + len(theirs)))
+        if size > 1 or cfg.rollout_seeding == "per_question":  # k: the question's global position seeds its draws
+            student = {k: self.rollouts([rows[k]], G, step_generator(cfg.seed, step, 0, k)) for k in mine}
+        else:  # one process: the whole step in one batched call (rows of a batch share the sampler's generator)
+            flat = self.rollouts([rows[k] for k in mine], G, step_generator(cfg.seed, step, 0))
+            student = {k: flat[j * G:(j + 1) * G] for j, k in enumerate(mine)}
+        for k in mine:
+            own = student[k]
+            theirs = self.teacher_group(rows[k], G, np.random.default_rng([cfg.seed, step, k])) \
+                if algo.teachers_in_group else []
+            responses += own + theirs
+            is_teacher += [False] * len(own) + [True] * len(theirs)
+            groups.append([rows[k]] * (len(own) + len(theirs)))
         K = len(groups[0])
-        flat_rows = [q for g in groups for q in g]  # [Q*K]
-        r_ans = self.judge_rows(flat_rows, responses).view(Q, K)  # [Q,K]
-        teacher_mask = torch.tensor(is_teacher).view(Q, K)  # [Q,K]
+        flat_rows = [q for g in groups for q in g]  # [Qr*K]
+        r_ans = self.judge_rows(flat_rows, responses).view(Qr, K)  # [Qr,K]
+        teacher_mask = torch.tensor(is_teacher).view(Qr, K)  # [Qr,K]
         m["time/rollout_s"] = time.time() - t0
 
         # 2. discriminator update (before the rewards), 3. rewards
@@ -377,61 +412,82 @@ class RLRun:
             assert self.disc is not None and self.disc_opt is not None
             questions = [self.ds.examples[q].question for q in flat_rows]
             labels = [TEACHER if t else STUDENT for t in is_teacher]
+            total = {"total": Q * K} if size > 1 else {}  # the global batch's size: its loss and gradient
             d_l, d_a = [], []
             for _ in range(cfg.mu):
-                l, a = disc_update(self.disc, self.disc_opt, questions, responses, labels, cfg.grad_clip)
+                l, a = disc_update(self.disc, self.disc_opt, questions, responses, labels, cfg.grad_clip, **total)
                 d_l.append(l)
                 d_a.append(a)
             m["disc/loss"], m["disc/acc"] = float(np.mean(d_l)), float(np.mean(d_a))
-            D = disc_probs(self.disc, questions, responses).view(Q, K)  # [Q,K], after the update
+            D = disc_probs(self.disc, questions, responses).view(Qr, K)  # [Qr,K], after the update
             R, r_sim = group_rewards(algo, r_ans, D)
-            m["reward/sim_student"] = float(r_sim[~teacher_mask].mean())
-            m["reward/sim_teacher"] = float(r_sim[teacher_mask].mean())
-            m["reward/answer_teacher"] = float(r_ans[teacher_mask].mean())
+            sums["reward/sim_student"] = [float(r_sim[~teacher_mask].sum()), float((~teacher_mask).sum())]
+            sums["reward/sim_teacher"] = [float(r_sim[teacher_mask].sum()), float(teacher_mask.sum())]
+            sums["reward/answer_teacher"] = [float(r_ans[teacher_mask].sum()), float(teacher_mask.sum())]
         else:
             D = None
             R, r_sim = group_rewards(algo, r_ans, None)
-        m["reward/answer_student"] = float(r_ans[~teacher_mask].mean())
-        m["reward/total"] = float(R.mean())
-        A = advantages(R, algo.std_normalise).view(-1)  # [Q*K]
-        self.last_group = {"r_ans": r_ans, "r_sim": r_sim, "D": D, "R": R, "A": A.view(Q, K),
+        sums["reward/answer_student"] = [float(r_ans[~teacher_mask].sum()), float((~teacher_mask).sum())]
+        sums["reward/total"] = [float(R.sum()), float(R.numel())]
+        A = advantages(R, algo.std_normalise).view(-1)  # [Qr*K]
+        self.last_group = {"r_ans": r_ans, "r_sim": r_sim, "D": D, "R": R, "A": A.view(Qr, K),
                            "is_teacher": teacher_mask, "responses": responses}  # for tests and debugging
         m["time/disc_s"] = time.time() - t0
 
-        # 4-5. policy update: mu passes over policy_minibatches minibatches (split by question)
+        # 4-5. policy update: mu passes over policy_minibatches minibatches (split by question, global positions)
         t0 = time.time()
-        inputs = self.student.inputs(self.ds, flat_rows)  # image + question per response, [Q*K]
-        logp_old, mask = self.student.score_responses(inputs, responses)  # [Q*K,T]
+        inputs = self.student.inputs(self.ds, flat_rows)  # image + question per response, [Qr*K]
+        logp_old, mask = self.student.score_responses(inputs, responses)  # [Qr*K,T]
         logp_ref, _ = self.student.score_responses(inputs, responses, reference=True)
         lr = cfg.lr if cfg.rl_lr_schedule == "constant" else sft.learning_rate(step - cfg.sft_steps, self.rl_cfg)
-        kl_mask = torch.ones(Q * K) if cfg.kl_tokens == "all" else (~teacher_mask).view(-1).float()  # [Q*K]
+        kl_mask = torch.ones(Qr * K) if cfg.kl_tokens == "all" else (~teacher_mask).view(-1).float()  # [Qr*K]
         for g in self.optimizer.param_groups:
             g["lr"] = lr
         n_mb = max(1, min(cfg.policy_minibatches, Q))
-        losses, kls, clips = [], [], []
+        local = {k: j for j, k in enumerate(mine)}  # global position -> this rank's row
+        shares: List[List[float]] = []  # per minibatch, this rank's: [loss share, KL sum, KL tokens, clipped, tokens]
+        grad_norms: List[float] = []  # per minibatch: of the summed gradient (the same on every rank)
+        params = self.student.trainable_parameters()
         self.policy.train()
         for _ in range(cfg.mu):
             for part in np.array_split(np.arange(Q), n_mb):
-                idx = [int(q) * K + k for q in part for k in range(K)]
-                T = int(mask[idx].sum(1).max())
-                logp, mb_mask = self.student.response_logprobs(inputs.select(idx), [responses[i] for i in idx])  # [b,T]
-                loss, st = policy_loss(logp, logp_old[idx, :T], logp_ref[idx, :T], A[idx].to(self.device),
-                                       mb_mask, cfg.epsilon, cfg.beta, algo.aggregate, cfg.max_response_tokens,
-                                       kl_mask[idx].to(self.device))
+                idx = [local[int(q)] * K + k for q in part if int(q) in local for k in range(K)]
                 self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.grad_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(self.student.trainable_parameters(), cfg.grad_clip)
+                loss_v, kl_v, kl_n, clip_v, n_tok = 0.0, 0.0, 0.0, 0.0, 0.0
+                if idx:  # a rank may have no question in a minibatch: it adds nothing but joins the all-reduce
+                    T = int(mask[idx].sum(1).max())
+                    logp, mb_mask = self.student.response_logprobs(inputs.select(idx),
+                                                                   [responses[i] for i in idx])  # [b,T]
+                    loss, st = policy_loss(logp, logp_old[idx, :T], logp_ref[idx, :T], A[idx].to(self.device),
+                                           mb_mask, cfg.epsilon, cfg.beta, algo.aggregate, cfg.max_response_tokens,
+                                           kl_mask[idx].to(self.device), n_responses=len(part) * K)
+                    loss.backward()
+                    tok_mask = mb_mask.float()
+                    kl_n = float((tok_mask * kl_mask[idx].to(self.device)[:, None]).sum())
+                    n_tok = float(tok_mask.sum())
+                    loss_v, kl_v, clip_v = float(loss.detach()), float(st["kl"]) * kl_n, float(st["clip_frac"]) * n_tok
+                distributed.all_reduce_grads(params)
+                grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
                 self.optimizer.step()
-                losses.append(float(loss.detach()))
-                kls.append(float(st["kl"].detach()))
-                clips.append(float(st["clip_frac"]))
-        m["policy/loss"], m["policy/kl"], m["policy/clip_frac"] = map(lambda v: float(np.mean(v)), (losses, kls, clips))
+                shares.append([loss_v, kl_v, kl_n, clip_v, n_tok])
+                grad_norms.append(float(grad_norm))
+
+        # metrics: means over the global batch (sums and counts over the ranks, one all-reduce); times are this rank's
+        own_lens = [len(r) for j in range(Qr) for r in responses[j * K:j * K + G]]  # the student's rollouts
+        sums["gen/len_mean"] = [float(sum(own_lens)), float(len(own_lens))]
+        names = sorted(sums)
+        red = distributed.sum_across_ranks([v for k in names for v in sums[k]] + [v for row in shares for v in row])
+        for j, k in enumerate(names):
+            m[k] = red[2 * j] / red[2 * j + 1]
+        mbs = [red[o:o + 5] for o in range(2 * len(names), len(red), 5)]  # per minibatch, over all ranks
+        m["policy/loss"] = float(np.mean([r[0] for r in mbs]))  # the shares sum to the minibatch's loss
+        m["policy/kl"] = float(np.mean([r[1] / max(r[2], 1.0) for r in mbs]))
+        m["policy/clip_frac"] = float(np.mean([r[3] / max(r[4], 1.0) for r in mbs]))
+        m["policy/grad_norm"] = float(np.mean(grad_norms))
         m["policy/lr"] = lr
-        m["gen/len_mean"] = float(np.mean([len(r) for r in student]))
         m["time/policy_s"] = time.time() - t0
         if self.judge.kind == "llm":
-            m["judge/unparseable"] = float(self.judge.stats["unparseable"])
+            m["judge/unparseable"] = distributed.sum_across_ranks([float(self.judge.stats["unparseable"])])[0]
         return m
 
     # --- evaluation ------------------------------------------------------------------------------
@@ -454,12 +510,17 @@ class RLRun:
     # --- checkpoints -----------------------------------------------------------------------------
 
     def save(self, path: str, step: int, pretrain: Dict[str, float]) -> None:
+        """Rank 0 writes (every rank holds the same state); the others wait so none runs ahead of the file."""
+        if not distributed.is_main():
+            distributed.barrier()
+            return
         extra = {"phase": "rl", "algorithm": self.cfg.algorithm,
                  "reference": self.student.reference_weights(),  # None: the policy with its adapters off
                  "disc": None if self.disc is None else {k: v.detach().cpu() for k, v in self.disc.state_dict().items()},
                  "disc_optimizer": None if self.disc_opt is None else self.disc_opt.state_dict(),
                  "disc_pretrain": pretrain}
         ckpt.save(path, self.student, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra)
+        distributed.barrier()
 
     def restore(self, state: Dict) -> Dict[str, float]:
         extra = state["extra"]
@@ -486,6 +547,10 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
     device = resolve_device(cfg.device)
     set_threads(cfg.num_threads)
     seed_everything(cfg.seed)
+    # data parallel when started as several ranks (torchrun or --nproc): RLRun.step shards the questions and
+    # sums the gradients; rank 0 alone logs, evaluates and writes checkpoints
+    if distributed.init_from_env(device):
+        log.set_enabled(distributed.is_main())
     if cfg.sft_steps >= cfg.max_steps:
         raise ValueError(f"max_steps ({cfg.max_steps}) must exceed sft_steps ({cfg.sft_steps}): it counts both phases")
     os.makedirs(out_dir, exist_ok=True)
@@ -527,7 +592,8 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
         pretrain = {}
         if run.disc is not None:
             t0 = time.time()
-            pretrain = run.pretrain_discriminator()
+            pretrain = run.pretrain_discriminator()  # every rank alike; then rank 0's D is everyone's
+            distributed.broadcast_state(run.disc, run.disc_opt)
             pretrain["time/disc_pretrain_s"] = time.time() - t0
             for k, v in pretrain.items():
                 log.metric(step, k, v)
@@ -561,11 +627,11 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
             f"{k.split('/')[-1]} {m[k]:.3f}" for k in ("reward/total", "reward/answer_student", "reward/sim_student",
                                                         "disc/acc", "policy/kl", "gen/len_mean") if k in m))
         if step == cfg.max_steps or (cfg.eval_every and step % cfg.eval_every == 0):
-            if run.val_idx:
+            if run.val_idx and distributed.is_main():
                 final, _ = run.evaluate(run.val_idx, cfg.val_split)
                 for name, value in final.items():
                     log.metric(step, name, value)
-        if suite is not None and suite.due(step, cfg.eval_suite_every, cfg.max_steps):
+        if suite is not None and suite.due(step, cfg.eval_suite_every, cfg.max_steps) and distributed.is_main():
             sft.emit_suite_metrics(suite, step, run.policy, run.cfg.max_response_tokens, 128, device)
         if step == cfg.max_steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) \
                 or step == cfg.stop_after_step:

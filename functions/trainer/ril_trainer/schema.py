@@ -51,6 +51,7 @@ RANGES: Dict[str, Dict[str, Any]] = {
     "epsilon": {"exclusiveMinimum": 0, "maximum": 1},
     "beta": {"minimum": 0},
     "kl_tokens": {"enum": ["student", "all"]},
+    "rollout_seeding": {"enum": ["auto", "per_question"]},
     "temperature": {"exclusiveMinimum": 0, "maximum": 10},
     "top_p": {"exclusiveMinimum": 0, "maximum": 1},
     "top_k": {"minimum": 0},

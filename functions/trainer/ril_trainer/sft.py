@@ -173,6 +173,9 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
     device = resolve_device(cfg.device)
     set_threads(cfg.num_threads)
     seed_everything(cfg.seed)
+    # join the ranks (torchrun or --nproc) before building the model: on CUDA this picks the rank's GPU, which
+    # device "cuda" then means (built first, every rank's model would sit on GPU 0)
+    parallel = distributed.init_from_env(device)
     ckpt_path = os.path.join(out_dir, "checkpoint.pt")
     state = ckpt.load(ckpt_path, map_location=device) if os.path.exists(ckpt_path) else None
     student: Student
@@ -203,7 +206,6 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
         student.load_weights(ckpt.load(cfg.init_checkpoint)["model"])
     # data parallel when started as several ranks (torchrun or --nproc): DDP averages the gradients;
     # the loss runs through the wrapper (forward_module), `model` stays the plain module for eval and checkpoints
-    parallel = distributed.init_from_env(device)
     if parallel:
         assert isinstance(student, BuiltinStudent), "data-parallel SFT is built-in only (train.py refuses the rest)"
         forward = torch.nn.parallel.DistributedDataParallel(model)

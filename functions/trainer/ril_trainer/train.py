@@ -15,7 +15,7 @@ from .config import TrainConfig
 Trainer = Callable[..., Dict[str, float]]  # (cfg, data_dir, out_dir, *, eval_suite=None)
 
 # algorithm name -> trainer(cfg, data_dir, out_dir, eval_suite=path or None): sft (sft.py), grpo / dr_grpo / ril (rl.py).
-ALGORITHMS: Dict[str, Trainer] = {}
+ALGORITHMS: Dict[str, Trainer] = {}  # every one runs data parallel too (--nproc, torchrun)
 
 
 class UnsupportedTraining(ValueError):
@@ -51,15 +51,17 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Opt
         if cfg.init_checkpoint is None and cfg.student.model == "":
             raise UnsupportedTraining("student.family hf needs student.model (a save_pretrained directory or a "
                                       "cached hub id)")
-        if nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            raise UnsupportedTraining("data-parallel training of hf students is not supported yet: one process")
+        if (nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1) and (cfg.algorithm == "sft" or cfg.sft_steps > 0):
+            raise UnsupportedTraining("data-parallel SFT of hf students is not supported yet (sft.py's DDP wraps the "
+                                      "built-in model only): run the SFT in one process, then the RL phase on several "
+                                      "ranks from its checkpoint (init_checkpoint, sft_steps 0)")
     if cfg.algorithm not in ALGORITHMS:
         raise UnsupportedTraining(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
     under_launcher = "WORLD_SIZE" in os.environ
     ranks = int(os.environ["WORLD_SIZE"]) if under_launcher else nproc
-    if ranks > 1 and cfg.algorithm != "sft":
-        raise UnsupportedTraining(
-            f"data-parallel training (--nproc / torchrun) is implemented for sft only so far, not {cfg.algorithm}")
+    if ranks > 1 and cfg.algorithm != "sft" and cfg.questions_per_step < ranks:
+        raise UnsupportedTraining(f"data-parallel {cfg.algorithm} shards the questions of a step: questions_per_step "
+                                  f"({cfg.questions_per_step}) must be at least the number of ranks ({ranks})")
     if nproc > 1 and not under_launcher:
         distributed.launch(nproc, run, cfg, data, out, eval_suite)
     else:

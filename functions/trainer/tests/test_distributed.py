@@ -1,7 +1,9 @@
-"""Data-parallel SFT (2 gloo ranks, spawned) equals single-process SFT on the whole batch.
+"""Data parallelism (2 gloo ranks, spawned) equals one process on the whole batch: SFT and RL.
 
-With every answer the same length, each rank's token-mean loss has the same weight, so DDP's gradient
+SFT: with every answer the same length, each rank's token-mean loss has the same weight, so DDP's gradient
 average equals the single-process gradient: the weights after a few steps must match to float tolerance.
+RL (dr_grpo, ril): each rank takes whole groups and its share of the global loss; the summed gradients, the
+losses, the discriminator and the weights must match one process on the same global batches.
 """
 import json
 import os
@@ -9,6 +11,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -57,9 +60,129 @@ def test_two_gloo_ranks_match_one_process(tmp_path):
     assert sum(1 for e in ddp if e.get("event") == "checkpoint") == 1
 
 
-def test_rl_algorithms_refuse_data_parallel(tmp_path):
+# ----------------------------------------------------------------------------------------------
+# Data-parallel RL: the questions of a step are sharded (whole groups), the gradients summed
+# ----------------------------------------------------------------------------------------------
+
+TOL = 1e-6  # on losses and metrics: float summation order differs (local vs global batches, the all-reduce)
+WEIGHT_TOL = 5e-5  # on weights: AdamW divides by sqrt(v), so an element whose gradient is ~0 turns 1e-9 noise into
+# steps of up to lr; 5e-5 is still 1/100 of the weights' movement, asserted below
+
+
+@pytest.fixture(scope="module")
+def warm_start(tiny_data, tmp_path_factory) -> str:
+    """40 SFT steps (one process) so that rollouts are sometimes right: dr_grpo's groups get unequal rewards.
+    From scratch every reward is 0, every advantage 0, and the gradient is float noise (see WEIGHT_TOL)."""
+    root = tmp_path_factory.mktemp("warm")
+    config = root / "sft.json"
+    config.write_text(json.dumps({"algorithm": "sft", "model": "nano", "batch_size": 8, "max_steps": 40, "lr": 0.003,
+                                  "warmup_steps": 0, "eval_every": 0, "val_loss_examples": 0,
+                                  "val_accuracy_examples": 0, "checkpoint_every": 40, "log_every": 40}))
+    _train(tiny_data, str(root / "sft"), str(config))
+    return str(root / "sft" / "checkpoint.pt")
+
+
+def _rl_run(tmp_path, data: str, init: str, algorithm: str, nproc: int, out: str = "", **over) -> tuple:
+    config = tmp_path / f"{algorithm}{'-'.join(map(str, over.values()))}.json"
+    # 4 questions x 2 minibatches on 2 ranks: every minibatch is split across the ranks (questions 0, 2 | 1, 3);
+    # mu 2: the second pass has pi != pi_old, so the clip and the ratio act
+    config.write_text(json.dumps({"algorithm": algorithm, "model": "nano", "init_checkpoint": init,
+                                  "questions_per_step": 4, "group_size": 4, "policy_minibatches": 2, "mu": 2,
+                                  "max_response_tokens": 16, "max_steps": 3, "sft_steps": 0, "lr": 0.001,
+                                  "warmup_steps": 0, "eval_every": 0, "val_accuracy_examples": 0,
+                                  "checkpoint_every": 100, "disc_pretrain_questions": 4, "disc_pretrain_samples": 2,
+                                  "disc_batch_size": 8, "disc_pretrain_max_epochs": 2,
+                                  # one process seeds its rollouts per question as the ranks must (rollout_seeding)
+                                  "rollout_seeding": "per_question", **over}))
+    where = tmp_path / (out or f"{algorithm}-{nproc}")
+    ev = _train(data, str(where), str(config), *(["--nproc", str(nproc)] if nproc > 1 else []))
+    return ev, ckpt.load(str(where / "checkpoint.pt"))
+
+
+def _metric(ev: list, name: str) -> list:
+    return [e["value"] for e in ev if e.get("event") == "metric" and e["name"] == name]
+
+
+def _worst(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
+
+
+@pytest.mark.parametrize("algorithm", ["dr_grpo", "ril"])
+def test_rl_on_two_gloo_ranks_equals_one_process(tiny_data, warm_start, tmp_path, algorithm):
+    """Same global batches, same rollouts (seeded per question): same losses, gradients and weights.
+
+    The gradient norm is the check on the normalisers: a per-rank one (this rank's responses x L) would make each
+    share twice as large and the summed gradient 2x the single-process one; AdamW alone would hide that from the
+    weights (it is nearly scale-invariant), so the norm is compared, not only the weights.
+    """
+    one_ev, one = _rl_run(tmp_path, tiny_data, warm_start, algorithm, 1)
+    two_ev, two = _rl_run(tmp_path, tiny_data, warm_start, algorithm, 2)
+    for name in ("policy/loss", "policy/kl", "policy/clip_frac", "reward/total", "gen/len_mean"):
+        a, b = _metric(one_ev, name), _metric(two_ev, name)
+        assert len(b) == 3, f"rank 0 alone reports {name}, once per step"
+        assert np.allclose(a, b, rtol=0, atol=TOL), (name, a, b)
+    assert max(_metric(one_ev, "policy/clip_frac")) > 0, "the second pass should clip somewhere"
+    gn1, gn2 = np.array(_metric(one_ev, "policy/grad_norm")), np.array(_metric(two_ev, "policy/grad_norm"))
+    assert np.allclose(gn1, gn2, rtol=1e-5) and (gn1 > 1e-3).all(), (gn1, gn2)
+    assert _worst(one["model"], two["model"]) < WEIGHT_TOL
+    moved = _worst(one["model"], one["extra"]["reference"])  # the reference = the weights at the RL start
+    assert moved > 100 * WEIGHT_TOL, f"the weights barely moved ({moved}): the comparison would prove nothing"
+    if algorithm == "ril":
+        for name in ("disc/loss", "disc/acc", "reward/sim_student"):
+            assert np.allclose(_metric(one_ev, name), _metric(two_ev, name), rtol=0, atol=TOL), name
+        assert _worst(one["extra"]["disc"], two["extra"]["disc"]) < WEIGHT_TOL
+    assert sum(1 for e in two_ev if e.get("event") == "checkpoint") == 2  # the RL start and the end, rank 0 only
+    if algorithm == "ril":  # stopped after step 2 and resumed on 2 ranks: the uninterrupted 2-rank run, bit for bit
+        _, part = _rl_run(tmp_path, tiny_data, warm_start, algorithm, 2, out="resumed", stop_after_step=2)
+        assert part["step"] == 2
+        _, resumed = _rl_run(tmp_path, tiny_data, warm_start, algorithm, 2, out="resumed")
+        assert resumed["step"] == 3 and _worst(resumed["model"], two["model"]) == 0.0
+        assert _worst(resumed["extra"]["disc"], two["extra"]["disc"]) == 0.0
+
+
+def test_rl_needs_a_question_per_rank(tmp_path):
     config = tmp_path / "cfg.json"
-    config.write_text(json.dumps({"algorithm": "dr_grpo", "model": "nano"}))
+    config.write_text(json.dumps({"algorithm": "dr_grpo", "model": "nano", "questions_per_step": 1}))
     r = subprocess.run([sys.executable, "-m", "ril_trainer", "train", "--config", str(config), "--data", str(tmp_path),
                         "--out", str(tmp_path / "o"), "--nproc", "2"], cwd=HERE, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "sft only" in r.stderr
+    assert r.returncode == 2 and "questions_per_step (1) must be at least the number of ranks (2)" in r.stderr
+
+
+def test_hf_sft_on_several_ranks_is_refused_with_the_way_around(tmp_path):
+    from ril_trainer.config import StudentConfig, TrainConfig
+    from ril_trainer.train import UnsupportedTraining, train
+    hf = StudentConfig(family="hf", model=str(tmp_path))
+    for cfg in (TrainConfig(algorithm="sft", student=hf), TrainConfig(algorithm="ril", sft_steps=2, student=hf)):
+        with pytest.raises(UnsupportedTraining, match="data-parallel SFT of hf students.*init_checkpoint"):
+            train(cfg, str(tmp_path), str(tmp_path / "o"), nproc=2)
+
+
+def _collectives(out: str) -> None:
+    """One rank of test_gradient_sum_and_broadcast: rank-dependent gradients and weights."""
+    from ril_trainer import distributed
+    torch.set_num_threads(1)
+    distributed.init_from_env("cpu")
+    rank = distributed.world()[0]
+    a, b, c = (torch.nn.Parameter(torch.zeros(3)) for _ in range(3))
+    a.grad = torch.full((3,), float(rank + 1))  # ranks 0, 1: 1 + 2 = 3
+    if rank == 1:
+        b.grad = torch.ones(3)  # only rank 1 has one: rank 0 gets zeros, the sum is 1
+    distributed.all_reduce_grads([a, b, c])  # nobody has c's: it stays None (AdamW skips it, as in one process)
+    lin = torch.nn.Linear(2, 2)
+    torch.nn.init.constant_(lin.weight, float(rank))
+    opt = torch.optim.AdamW(lin.parameters())
+    lin(torch.ones(1, 2)).sum().backward()
+    opt.step()
+    distributed.broadcast_state(lin, opt)
+    torch.save({"a": a.grad, "b": b.grad, "c": c.grad, "w": lin.weight.detach(),
+                "m": opt.state[lin.weight]["exp_avg"]}, os.path.join(out, f"{rank}.pt"))
+
+
+def test_gradient_sum_and_broadcast(tmp_path):
+    from ril_trainer import distributed
+    distributed.launch(2, _collectives, str(tmp_path))
+    r0, r1 = (torch.load(str(tmp_path / f"{r}.pt")) for r in (0, 1))
+    for r in (r0, r1):
+        assert r["a"].tolist() == [3.0] * 3 and r["b"].tolist() == [1.0] * 3 and r["c"] is None
+    assert torch.equal(r0["w"], r1["w"]) and torch.equal(r0["m"], r1["m"])  # rank 0's weights and moments

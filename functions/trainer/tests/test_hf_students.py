@@ -285,3 +285,40 @@ def test_cli_trains_an_hf_student_end_to_end_and_export_refuses_it_clearly(model
     assert main(["export", "--checkpoint", str(out / "checkpoint.pt"), "--out", str(tmp_path / "bundle")]) == 2
     assert "not supported yet for hf students (issue 14)" in capsys.readouterr().err
     assert not (tmp_path / "bundle").exists()
+
+
+def test_ril_of_a_lora_hf_student_on_two_gloo_ranks_equals_one_process(model_dirs, tiny_data, tmp_path):
+    """The same data parallelism as the built-in family (tests/test_distributed.py): sharded questions, gradients of
+    the trainable weights (the adapters; D's adapter and head) summed over the ranks. Adapter dropout 0: dropout
+    draws from each rank's own RNG, so with dropout the ranks' masks differ from one process's."""
+    cfg = {"algorithm": "ril", "questions_per_step": 2, "group_size": 2, "max_response_tokens": 6,
+           "disc_pretrain_questions": 2, "disc_pretrain_samples": 2, "disc_pretrain_max_epochs": 1, "disc_batch_size": 8,
+           "max_steps": 2, "sft_steps": 0, "eval_every": 0, "val_accuracy_examples": 0, "checkpoint_every": 100,
+           "warmup_steps": 0, "lr": 1e-3, "policy_minibatches": 2, "mu": 2, "num_threads": 1,
+           "rollout_seeding": "per_question",  # one process seeds its rollouts per question as the ranks must
+           "student": {"family": "hf", "model": model_dirs["smolvlm"], "disc_backbone": "lora",
+                       "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}}
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(cfg))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def run(nproc: int):
+        out = tmp_path / f"run{nproc}"
+        res = subprocess.run([sys.executable, "-m", "ril_trainer", "train", "--config", str(path), "--data", tiny_data,
+                              "--out", str(out), "--device", "cpu", "--threads", "1", "--nproc", str(nproc)],
+                             capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"), cwd=here,
+                             timeout=300)
+        assert res.returncode == 0, res.stderr[-3000:]
+        ev = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
+        return ev, ckpt.load(str(out / "checkpoint.pt"))
+
+    (one_ev, one), (two_ev, two) = run(1), run(2)
+    for name in ("policy/loss", "policy/grad_norm", "disc/loss", "reward/total"):
+        a = [e["value"] for e in one_ev if e["event"] == "metric" and e["name"] == name]
+        b = [e["value"] for e in two_ev if e["event"] == "metric" and e["name"] == name]
+        assert len(a) == len(b) == 2 and all(abs(x - y) < 1e-6 for x, y in zip(a, b)), (name, a, b)
+    assert set(one["model"]) == set(two["model"]) and all(".lora_" in k for k in one["model"])
+    for a, b in ((one["model"], two["model"]), (one["extra"]["disc"], two["extra"]["disc"])):
+        assert max(float((a[k] - b[k]).abs().max()) for k in a) < 5e-5  # test_distributed.py's WEIGHT_TOL
+    # LoRA's B starts at 0, so |B| is how far the adapters moved: far more than the tolerance
+    assert max(float(one["model"][k].abs().max()) for k in one["model"] if "lora_B" in k) > 5e-3

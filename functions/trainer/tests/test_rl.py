@@ -42,6 +42,28 @@ def test_dr_grpo_normaliser_is_a_constant_and_grpo_averages_per_response():
     assert loss.item() == pytest.approx(-((1 * 3 / 3) + (-1 * 1 / 1)) / 2)
 
 
+@pytest.mark.parametrize("aggregate", ["token_sum", "response_mean"])
+def test_per_rank_shares_of_the_loss_sum_to_the_whole_batchs_loss_and_gradient(aggregate):
+    """Data parallel (rl.py): rank r scores responses r, r+N, ... with n_responses = the whole minibatch's count."""
+    g = torch.Generator().manual_seed(0)
+    B, T = 6, 5
+    logp = (torch.rand(B, T, generator=g) - 2).requires_grad_()
+    old, ref = torch.rand(B, T, generator=g) - 2, torch.rand(B, T, generator=g) - 2
+    A, kl_mask = torch.randn(B, generator=g), torch.tensor([1.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+    mask = torch.tensor([[1] * n + [0] * (T - n) for n in (5, 1, 3, 2, 4, 5)])
+    whole, _ = policy_loss(logp, old, ref, A, mask, 0.2, 0.1, aggregate, 8, kl_mask)
+    (full,) = torch.autograd.grad(whole, logp)
+    shares = [policy_loss(logp[r::3], old[r::3], ref[r::3], A[r::3], mask[r::3], 0.2, 0.1, aggregate, 8, kl_mask[r::3],
+                          n_responses=B)[0] for r in range(3)]
+    assert sum(float(s) for s in shares) == pytest.approx(float(whole), rel=1e-6)
+    (summed,) = torch.autograd.grad(sum(shares), logp)
+    assert torch.allclose(summed, full, atol=1e-7)
+    # a per-rank normaliser (each share over its own 2 responses) would be N = 3 times too large
+    wrong = sum(float(policy_loss(logp[r::3], old[r::3], ref[r::3], A[r::3], mask[r::3], 0.2, 0.1, aggregate, 8,
+                                  kl_mask[r::3])[0]) for r in range(3))
+    assert wrong == pytest.approx(3 * float(whole), rel=1e-6)
+
+
 def test_clip_takes_the_pessimistic_side():
     # four one-token responses: rho = 1.5, 1.5, 0.5, 0.5 with A = +1, -1, +1, -1
     logp = torch.log(torch.tensor([[1.5], [1.5], [0.5], [0.5]]))

@@ -74,11 +74,12 @@ def test_transformers_version_comes_from_metadata_without_importing_it(monkeypat
 
 @pytest.mark.parametrize("payload,nproc,ranks", [
     ({"algorithm": "sft", "config": {"gpus": 0}}, 1, 1),
-    ({"algorithm": "sft", "config": {"gpus": 0}}, 2, 2),   # the operator's CPU ranks, sft only
-    ({"algorithm": "ril", "config": {"gpus": 0}}, 2, 1),
+    ({"algorithm": "sft", "config": {"gpus": 0}}, 2, 2),   # the operator's CPU ranks
+    ({"algorithm": "ril", "config": {"gpus": 0}}, 2, 2),
+    ({"algorithm": "dr_grpo", "config": {"gpus": 0, "questions_per_step": 2}}, 4, 2),  # a question per rank at least
     ({"algorithm": "sft", "config": {"gpus": 1}}, 4, 1),   # one GPU asked: one rank, whatever --nproc says
     ({"algorithm": "sft", "config": {"gpus": 4}}, 1, 4),   # one rank per GPU
-    ({"algorithm": "ril", "config": {"gpus": 2}}, 1, 2),   # handed on as asked: the trainer refuses it clearly
+    ({"algorithm": "ril", "config": {"gpus": 2}}, 1, 2),   # one rank per GPU (rl.py shards the questions)
     ({"algorithm": "sft", "config": {}}, 1, 1),            # configs from before `gpus`
 ])
 def test_trainer_ranks_follow_the_jobs_gpus(payload, nproc, ranks):

@@ -105,12 +105,18 @@ def _bf16_supported(torch: Any) -> bool:
 def trainer_ranks(payload: Dict[str, Any], nproc: int) -> int:
     """Data-parallel ranks for a TRAIN job. A job asking for ``gpus: N > 1`` runs one rank per GPU (the API gave it
     only to a worker with >= N GPUs); ``gpus: 1`` runs one. A CPU job (``gpus: 0``) runs the operator's ``--nproc``
-    gloo ranks, for sft only (the one algorithm with data parallelism so far). A multi-GPU RL job is handed to the
-    trainer as asked, which refuses it with a clear error rather than silently training on one GPU."""
-    gpus = int((payload.get("config") or {}).get("gpus") or 0)
+    gloo ranks: sft, and grpo / dr_grpo / ril with at most one rank per question of a step (rl.py shards the
+    questions). Whatever the trainer cannot run on several ranks (an hf student) it refuses with a clear error
+    rather than silently training on one GPU."""
+    cfg = payload.get("config") or {}
+    gpus = int(cfg.get("gpus") or 0)
     if gpus >= 1:
         return gpus
-    return nproc if payload.get("algorithm") == "sft" else 1
+    if payload.get("algorithm") == "sft":
+        return nproc
+    if payload.get("algorithm") in ("grpo", "dr_grpo", "ril"):
+        return max(1, min(nproc, int(cfg.get("questions_per_step") or 16)))  # 16: TrainConfig's default
+    return 1
 
 
 def _die_with_parent() -> None:
@@ -447,7 +453,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--poll-seconds", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads for the trainer")
     ap.add_argument("--nproc", type=int, default=1,
-                    help="gloo data-parallel ranks for a CPU sft job (a job's config gpus: N > 1 runs N ranks, one per GPU)")
+                    help="gloo data-parallel ranks for a CPU training job (a job's config gpus: N > 1 runs N ranks, one per GPU)")
     ap.add_argument("--pass-env", default=os.environ.get("RIL_WORKER_PASS_ENV", ""),
                     help="comma-separated extra environment variables the trainer processes get (env RIL_WORKER_PASS_ENV); "
                          "by default they get only an allowlist (PATH, HOME, locale, thread counts, CUDA_*, torch.distributed)")
