@@ -115,14 +115,23 @@ def unpack(stored: Any, source: str = "checkpoint") -> Dict[str, Any]:
     return _decode(json.loads(stored["structure"]), tensors)
 
 
+def cpu_state(module: torch.nn.Module) -> Dict[str, torch.Tensor]:
+    """A module's state_dict detached and on the CPU: what a checkpoint stores."""
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
+def builtin_header(model: StudentVLM) -> Dict[str, Any]:
+    """What a built-in student's checkpoint says about the model beside its weights: its config and tokenizer."""
+    return {"model_config": to_dict(model.cfg), "tokenizer": tok.stored(model.tokenizer)}
+
+
 def save(path: str, model: Any, optimizer: Optional[torch.optim.Optimizer] = None, step: int = 0,
          data_position: Optional[Dict[str, int]] = None, train_config: Optional[Dict[str, Any]] = None,
          extra: Optional[Dict[str, Any]] = None) -> None:
     """model: a StudentVLM, or a students.Student (its checkpoint_header and trainable weights are stored: a Hugging
     Face student's checkpoint names its source model and holds the trained weights or the LoRA adapters)."""
     if isinstance(model, StudentVLM):
-        header: Dict[str, Any] = {"model_config": to_dict(model.cfg), "tokenizer": tok.stored(model.tokenizer)}
-        weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        header, weights = builtin_header(model), cpu_state(model)
     else:
         header, weights = model.checkpoint_header(), model.weights()
     payload = {

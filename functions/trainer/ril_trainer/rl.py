@@ -85,7 +85,7 @@ from .discriminator import STUDENT, TEACHER, disc_probs, disc_update, make_disc_
 from .judges import make_judge
 from .model import build_model
 from .runtime import resolve_device, seed_everything, set_threads
-from .students import Student
+from .students import Student, greedy_responses
 from .students.builtin import BuiltinStudent
 
 
@@ -170,7 +170,9 @@ def policy_loss(logp: torch.Tensor, logp_old: torch.Tensor, logp_ref: torch.Tens
     n = mask.sum().clamp(min=1)
     kl_tokens = mask * m[:, None]  # [B,T]
     clipped = ((rho - 1).abs() > epsilon).float()
-    stats = {"kl": (kl * kl_tokens).sum() / kl_tokens.sum().clamp(min=1), "clip_frac": (clipped * mask).sum() / n}
+    # logging only: detached (float() of a tensor that requires grad warns on torch 2.x)
+    stats = {"kl": ((kl * kl_tokens).sum() / kl_tokens.sum().clamp(min=1)).detach(),
+             "clip_frac": (clipped * mask).sum() / n}
     return -J, stats
 
 
@@ -495,11 +497,7 @@ class RLRun:
     @torch.no_grad()
     def evaluate(self, rows: Sequence[int], split: str) -> Tuple[Dict[str, float], List[str]]:
         """Greedy answers: eval/<split>/accuracy (judge), teacher_likeness (share with D < 0.5), len_mean."""
-        scfg = SamplingConfig(greedy=True, max_new_tokens=self.cfg.max_response_tokens, repetition_penalty=1.0)
-        tokens: List[List[int]] = []
-        for s in range(0, len(rows), 128):
-            part = list(rows[s:s + 128])
-            tokens.extend(self.student.generate(self.student.inputs(self.ds, part), scfg).tokens)
+        tokens = greedy_responses(self.student, self.ds, rows, 128, self.cfg.max_response_tokens)
         res = {f"eval/{split}/accuracy": float(self.judge_rows(rows, tokens).mean()),
                f"eval/{split}/len_mean": float(np.mean([len(t) for t in tokens]))}
         if self.disc is not None:
@@ -516,7 +514,7 @@ class RLRun:
             return
         extra = {"phase": "rl", "algorithm": self.cfg.algorithm,
                  "reference": self.student.reference_weights(),  # None: the policy with its adapters off
-                 "disc": None if self.disc is None else {k: v.detach().cpu() for k, v in self.disc.state_dict().items()},
+                 "disc": None if self.disc is None else ckpt.cpu_state(self.disc),
                  "disc_optimizer": None if self.disc_opt is None else self.disc_opt.state_dict(),
                  "disc_pretrain": pretrain}
         ckpt.save(path, self.student, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra)

@@ -42,6 +42,8 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Opt
 
     Under torchrun (WORLD_SIZE set) this process is already one rank and `nproc` is ignored."""
     register_builtin()
+    under_launcher = "WORLD_SIZE" in os.environ
+    ranks = int(os.environ["WORLD_SIZE"]) if under_launcher else nproc
     if cfg.student.family not in ("builtin", "hf"):
         raise UnsupportedTraining(f"unknown student family {cfg.student.family!r}: builtin | hf")
     if cfg.student.family == "hf":
@@ -51,14 +53,12 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Opt
         if cfg.init_checkpoint is None and cfg.student.model == "":
             raise UnsupportedTraining("student.family hf needs student.model (a save_pretrained directory or a "
                                       "cached hub id)")
-        if (nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1) and (cfg.algorithm == "sft" or cfg.sft_steps > 0):
+        if ranks > 1 and (cfg.algorithm == "sft" or cfg.sft_steps > 0):
             raise UnsupportedTraining("data-parallel SFT of hf students is not supported yet (sft.py's DDP wraps the "
                                       "built-in model only): run the SFT in one process, then the RL phase on several "
                                       "ranks from its checkpoint (init_checkpoint, sft_steps 0)")
     if cfg.algorithm not in ALGORITHMS:
         raise UnsupportedTraining(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
-    under_launcher = "WORLD_SIZE" in os.environ
-    ranks = int(os.environ["WORLD_SIZE"]) if under_launcher else nproc
     if ranks > 1 and cfg.algorithm != "sft" and cfg.questions_per_step < ranks:
         raise UnsupportedTraining(f"data-parallel {cfg.algorithm} shards the questions of a step: questions_per_step "
                                   f"({cfg.questions_per_step}) must be at least the number of ranks ({ranks})")

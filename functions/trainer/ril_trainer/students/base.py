@@ -139,13 +139,19 @@ def adamw(named_parameters: Any, cfg: TrainConfig) -> torch.optim.AdamW:
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
 
 
+def greedy_responses(student: Student, ds: Any, rows: Sequence[int], batch_size: int,
+                     max_new_tokens: int) -> List[List[int]]:
+    """The greedy answer (token ids) to each row, without the repetition penalty: what validation scores."""
+    cfg = SamplingConfig(greedy=True, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
+    tokens: List[List[int]] = []
+    for s in range(0, len(rows), batch_size):
+        tokens.extend(student.generate(student.inputs(ds, list(rows[s:s + batch_size])), cfg).tokens)
+    return tokens
+
+
 def greedy_accuracy(student: Student, ds: Any, rows: Sequence[int], batch_size: int, max_new_tokens: int) -> float:
     """Share of rows whose greedy answer the rule judge accepts (evaluate.accuracy's verdicts, any family)."""
-    cfg = SamplingConfig(greedy=True, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
-    correct = 0
-    for s in range(0, len(rows), batch_size):
-        part = list(rows[s:s + batch_size])
-        tokens = student.generate(student.inputs(ds, part), cfg).tokens
-        correct += sum(bool(rule_verdict(ds.examples[i].question, ds.examples[i].answer, student.tokenizer.decode(t)))
-                       for i, t in zip(part, tokens))
+    tokens = greedy_responses(student, ds, rows, batch_size, max_new_tokens)
+    correct = sum(bool(rule_verdict(ds.examples[i].question, ds.examples[i].answer, student.tokenizer.decode(t)))
+                  for i, t in zip(rows, tokens))
     return correct / max(1, len(rows))

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from .. import tokenizer as tok
+from ..checkpoint import builtin_header, cpu_state
 from ..config import SamplingConfig, TrainConfig, to_dict
 from ..data import VQADataset, normalise
 from ..discriminator import Discriminator
@@ -74,7 +75,7 @@ class BuiltinStudent(Student):
         return Discriminator(self.policy, with_question).to(self.device)
 
     def weights(self) -> Dict[str, torch.Tensor]:
-        return {k: v.detach().cpu() for k, v in self.policy.state_dict().items()}
+        return cpu_state(self.policy)
 
     def load_weights(self, weights: Dict[str, torch.Tensor]) -> None:
         self.policy.load_state_dict(weights)
@@ -85,10 +86,10 @@ class BuiltinStudent(Student):
 
     def reference_weights(self) -> Optional[Dict[str, torch.Tensor]]:
         assert self.reference is not None
-        return {k: v.detach().cpu() for k, v in self.reference.state_dict().items()}
+        return cpu_state(self.reference)
 
     def checkpoint_header(self) -> Dict[str, Any]:
-        return {"model_config": to_dict(self.policy.cfg), "tokenizer": tok.stored(self.tokenizer)}
+        return builtin_header(self.policy)
 
     def num_parameters(self) -> Dict[str, int]:
         return self.policy.num_parameters()
