@@ -165,54 +165,53 @@ export class StudentRuntime {
     const budget = this.budget(req.promptIds.length);
     if (budget <= 0) throw badInput(`the question is too long: ${req.promptIds.length} prompt tokens leave no room in ${m.model_config.max_seq_len} positions`);
     const steps = Math.min(req.maxTokens, budget);
-    if (this.batcher) {
-      this.inFlight += 1;
-      try {
-        return await this.batcher.submit(req, steps);
-      } finally {
-        this.inFlight -= 1;
-        if (this.retired && this.inFlight === 0) void this.release();
-      }
+    // the request holds the sessions until it is answered (retire() releases them after the last one)
+    this.inFlight += 1;
+    try {
+      return await (this.batcher ? this.batcher.submit(req, steps) : this.generateAlone(req, steps));
+    } finally {
+      this.inFlight -= 1;
+      if (this.retired && this.inFlight === 0) void this.release();
     }
+  }
+
+  /** One request on its own: a batch of one through the sessions (format-1 bundles, RIL_INFER_BATCH=0, warm-up). */
+  private async generateAlone(req: GenerateRequest, steps: number): Promise<GenerateResult> {
+    const m = this.manifest;
+    const [c, h, w] = this.imageShape;
     const sampler = new Sampler(req.sampling, m.model_config.vocab_size, req.promptIds, (id) => this.tokenizer.isText(id));
     const decodeText = req.onToken ? this.tokenizer.streamDecoder() : undefined;
     const pastNames = m.kv_cache.input_names;
     const presentNames = m.kv_cache.output_names;
     const eos = this.tokenizer.eosId;
+    const ones = (n: number) => new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]); // every slot real
 
-    // direct callers (warm-up, the benchmark) hold the sessions for the call; a request already holds them
-    this.inFlight += 1;
-    try {
-      const t0 = performance.now();
-      const batchSize = 1;
-      let out = await this.prefill.run({
-        pixel_values: new ort.Tensor('float32', req.pixelValues, [batchSize, c, h, w]),
-        input_ids: int64(req.promptIds, [batchSize, req.promptIds.length]),
-        ...(this.prefillMasked ? { attention_mask: new ort.Tensor('int64', new BigInt64Array(m.n_image_tokens + req.promptIds.length).fill(1n), [1, m.n_image_tokens + req.promptIds.length]) } : {}),
-      });
-      let position = m.n_image_tokens + req.promptIds.length;
-      const tokens: number[] = [];
-      let firstTokenMs = 0;
-      let finishReason: GenerateResult['finishReason'] = 'length';
-      for (let t = 0; t < steps; t++) {
-        const token = sampler.next(out.logits.data as Float32Array);
-        tokens.push(token);
-        if (t === 0) firstTokenMs = performance.now() - t0;
-        if (token === eos) { finishReason = 'stop'; break; }
-        req.onToken?.(token, decodeText!(token));
-        if (t === steps - 1) break;
-        if (req.signal?.aborted) { finishReason = 'cancelled'; break; }
-        const feeds: Record<string, ort.Tensor> = { input_ids: int64([token], [1, 1]), position_ids: int64([position], [1, 1]) };
-        if (this.decodeMasked) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(position + 1).fill(1n), [1, position + 1]);
-        for (let i = 0; i < pastNames.length; i++) feeds[pastNames[i]] = out[presentNames[i]];
-        out = await this.decode.run(feeds);
-        position += 1;
-      }
-      return { tokenIds: tokens, finishReason, firstTokenMs, decodeMs: performance.now() - t0 - firstTokenMs, batchSize };
-    } finally {
-      this.inFlight -= 1;
-      if (this.retired && this.inFlight === 0) void this.release();
+    const t0 = performance.now();
+    const batchSize = 1;
+    let out = await this.prefill.run({
+      pixel_values: new ort.Tensor('float32', req.pixelValues, [batchSize, c, h, w]),
+      input_ids: int64(req.promptIds, [batchSize, req.promptIds.length]),
+      ...(this.prefillMasked ? { attention_mask: ones(m.n_image_tokens + req.promptIds.length) } : {}),
+    });
+    let position = m.n_image_tokens + req.promptIds.length;
+    const tokens: number[] = [];
+    let firstTokenMs = 0;
+    let finishReason: GenerateResult['finishReason'] = 'length';
+    for (let t = 0; t < steps; t++) {
+      const token = sampler.next(out.logits.data as Float32Array);
+      tokens.push(token);
+      if (t === 0) firstTokenMs = performance.now() - t0;
+      if (token === eos) { finishReason = 'stop'; break; }
+      req.onToken?.(token, decodeText!(token));
+      if (t === steps - 1) break;
+      if (req.signal?.aborted) { finishReason = 'cancelled'; break; }
+      const feeds: Record<string, ort.Tensor> = { input_ids: int64([token], [1, 1]), position_ids: int64([position], [1, 1]) };
+      if (this.decodeMasked) feeds.attention_mask = ones(position + 1);
+      for (let i = 0; i < pastNames.length; i++) feeds[pastNames[i]] = out[presentNames[i]];
+      out = await this.decode.run(feeds);
+      position += 1;
     }
+    return { tokenIds: tokens, finishReason, firstTokenMs, decodeMs: performance.now() - t0 - firstTokenMs, batchSize };
   }
 
   /** No new requests will come: release the sessions once the in-flight ones finish. */
