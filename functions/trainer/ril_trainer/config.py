@@ -164,7 +164,8 @@ class StudentConfig:
 
 @dataclass
 class TrainConfig:
-    """Config of ``python3 -m ril_trainer train``. ``algorithm`` picks the trainer (only sft so far)."""
+    """Config of ``python3 -m ril_trainer train``. ``algorithm`` picks the trainer: sft (sft.py) or
+    grpo / dr_grpo / ril (rl.py)."""
 
     algorithm: str = "sft"
     """Training algorithm: "sft" (warm start), "grpo", "dr_grpo" or "ril" (rl.py; one code path)."""
