@@ -23,7 +23,7 @@
 // A masked slot's softmax weight is exactly 0, so a row computes what it would alone up to float summation order
 // (docs/inference.md, "Batched decoding", on whether that can flip a greedy argmax).
 import ort from 'onnxruntime-node';
-import type { BundleManifest } from './bundle.js';
+import type { BuiltinManifest } from './bundle.js';
 import { Sampler } from './sampler.js';
 import type { StudentTokenizer } from './tokenizer.js';
 import type { GenerateRequest, GenerateResult } from './generation.js';
@@ -113,7 +113,7 @@ export class DecodeBatcher {
   constructor(
     private readonly prefill: ort.InferenceSession,
     private readonly decode: ort.InferenceSession,
-    private readonly manifest: BundleManifest,
+    private readonly manifest: BuiltinManifest,
     private readonly tokenizer: StudentTokenizer,
     readonly opts: BatchOptions,
     /** Requests that hold the runtime now (resolved it, not yet finished): how many may still arrive. */

@@ -1,5 +1,7 @@
-// Student bundles on disk: a BUNDLE artifact is one blob, a (gzipped) tar of the bundle directory
-// (manifest.json, prefill.onnx, decode.onnx, tokenizer.json; see ril_trainer/export.py). It is unpacked
+// Student bundles on disk: a BUNDLE artifact is one blob, a (gzipped) tar of the bundle directory. Two families:
+// the built-in students' (manifest.json, prefill.onnx, decode.onnx, tokenizer.json; ril_trainer/export.py) and
+// Hugging Face students' (format 3: transformers.js's layout, onnx/*.onnx + the model's own config, processor and
+// tokenizer files; ril_trainer/export_hf.py, docs/hf-bundles.md). It is unpacked
 // once into $RIL_HOME/bundles/<blob sha256>/ (temp dir + rename, so a reader never sees half a bundle),
 // and every load re-checks the manifest's sha256 of each file: a bundle that fails is refused. Archives are
 // gunzipped as streams with their unpacked size capped (RIL_MAX_BUNDLE_BYTES): a gzip bomb is refused at the cap.
@@ -15,10 +17,16 @@ import type { TokenizerSpec } from './tokenizer.js';
 
 export const BUNDLE_FORMAT = 'ril-student-bundle';
 export const MODEL_FAMILY = 'ril-vlm-v1';
-/** Bundle formats served: 2 (the decode graph takes an attention mask: batched decoding) and 1 (no mask: unbatched). */
+/** Built-in bundle formats served: 2 (the decode graph takes an attention mask: batched decoding) and 1 (no mask). */
 export const FORMAT_VERSIONS = [1, 2];
+export const HF_MODEL_FAMILY = 'hf-image-text-to-text';
+export const HF_FORMAT_VERSION = 3;
+/** The graphs every Hugging Face bundle variant names (transformers.js's session names). */
+export const HF_GRAPHS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'] as const;
+/** transformers.js's file suffix of each dtype a variant may use (its utils/dtypes.js). */
+export const HF_DTYPE_SUFFIX: Record<string, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4' };
 
-export interface BundleManifest {
+export interface BuiltinManifest {
   format: string;
   format_version: number;
   model_family: string;
@@ -30,6 +38,37 @@ export interface BundleManifest {
   graphs: { prefill: { file: string }; decode: { file: string } };
   files: Record<string, { sha256: string; bytes: number }>;
   source?: Record<string, unknown>;
+}
+
+export interface HfVariant {
+  /** transformers.js dtype per graph (its `dtype` option). */
+  sessions: Record<string, string>;
+  /** Whether every graph loaded in onnxruntime's CPU provider at export time. */
+  cpu?: boolean;
+}
+
+export interface HfManifest {
+  format: string;
+  format_version: number;
+  model_family: typeof HF_MODEL_FAMILY;
+  hf: { model_type: string; architecture: string; base_model?: string; transformers_version?: string; lora_merged?: boolean };
+  variants: Record<string, HfVariant>;
+  default_variant: string;
+  generation: { eos_token_ids: number[]; pad_token_id?: number | null; max_position_embeddings: number };
+  files: Record<string, { sha256: string; bytes: number }>;
+  source?: Record<string, unknown>;
+  parity?: Record<string, unknown>;
+}
+
+export type BundleManifest = BuiltinManifest | HfManifest;
+
+export const isHfManifest = (m: BundleManifest): m is HfManifest => m.model_family === HF_MODEL_FAMILY;
+
+/** The graph file a variant runs for one session (onnx/<graph><suffix>.onnx). */
+export function hfGraphFile(graph: string, dtype: string): string {
+  const suffix = HF_DTYPE_SUFFIX[dtype];
+  if (suffix === undefined) throw new Error(`unknown dtype ${dtype}`);
+  return `onnx/${graph}${suffix}.onnx`;
 }
 
 export interface Bundle {
@@ -47,28 +86,61 @@ export function parseManifest(text: string, what: string): BundleManifest {
   } catch {
     throw refuse(what, 'manifest.json is not valid JSON');
   }
-  if (m.format !== BUNDLE_FORMAT || !FORMAT_VERSIONS.includes(m.format_version)) {
-    throw refuse(what, `format ${m.format} v${m.format_version}, expected ${BUNDLE_FORMAT} v${FORMAT_VERSIONS.join(' or v')}`);
+  if (m?.format === BUNDLE_FORMAT && m.model_family === HF_MODEL_FAMILY) return checkHfManifest(m as HfManifest, what);
+  if (m?.format !== BUNDLE_FORMAT || !FORMAT_VERSIONS.includes(m.format_version)) {
+    throw refuse(what, `format ${m?.format} v${m?.format_version}, expected ${BUNDLE_FORMAT} v${FORMAT_VERSIONS.join(' or v')} (model family ${MODEL_FAMILY}) or v${HF_FORMAT_VERSION} (${HF_MODEL_FAMILY})`);
   }
-  if (m.model_family !== MODEL_FAMILY) throw refuse(what, `model family ${m.model_family}, expected ${MODEL_FAMILY}`);
-  if (!m.files || !m.graphs?.prefill?.file || !m.graphs?.decode?.file || !m.kv_cache?.input_names || !m.tokenizer) {
+  if (m.model_family !== MODEL_FAMILY) throw refuse(what, `model family ${m.model_family}, expected ${MODEL_FAMILY} or ${HF_MODEL_FAMILY}`);
+  const b = m as BuiltinManifest;
+  if (!b.files || !b.graphs?.prefill?.file || !b.graphs?.decode?.file || !b.kv_cache?.input_names || !b.tokenizer) {
     throw refuse(what, 'manifest.json lacks files, graphs, kv_cache or tokenizer');
   }
-  const tokenizerFile = m.tokenizer.type === 'hf-tokenizer-json' ? m.tokenizer.file : undefined;
-  if (m.tokenizer.type === 'hf-tokenizer-json' && !tokenizerFile) throw refuse(what, 'the tokenizer names no file');
-  for (const f of [m.graphs.prefill.file, m.graphs.decode.file, ...(tokenizerFile ? [tokenizerFile] : [])]) {
-    if (!m.files[f]) throw refuse(what, `${f} has no sha256 in the manifest`);
+  const tokenizerFile = b.tokenizer.type === 'hf-tokenizer-json' ? b.tokenizer.file : undefined;
+  if (b.tokenizer.type === 'hf-tokenizer-json' && !tokenizerFile) throw refuse(what, 'the tokenizer names no file');
+  for (const f of [b.graphs.prefill.file, b.graphs.decode.file, ...(tokenizerFile ? [tokenizerFile] : [])]) {
+    if (!b.files[f]) throw refuse(what, `${f} has no sha256 in the manifest`);
   }
   try {
-    checkPreprocessingSpec(m.preprocessing);
+    checkPreprocessingSpec(b.preprocessing);
   } catch (err) {
     throw refuse(what, (err as Error).message);
   }
+  return b;
+}
+
+/** A Hugging Face bundle's manifest: every variant's graphs, and the files transformers.js reads, are listed (and so
+ * sha256-checked); nothing outside the listed files is ever opened. */
+function checkHfManifest(m: HfManifest, what: string): HfManifest {
+  if (m.format_version !== HF_FORMAT_VERSION) throw refuse(what, `format v${m.format_version} of ${HF_MODEL_FAMILY}, expected v${HF_FORMAT_VERSION}`);
+  if (!m.files || typeof m.files !== 'object' || !m.variants || typeof m.variants !== 'object' || !m.hf?.model_type || !m.generation) {
+    throw refuse(what, 'manifest.json lacks files, variants, hf or generation');
+  }
+  for (const name of Object.keys(m.files)) safeName(name);
+  if (!m.variants[m.default_variant]) throw refuse(what, `default_variant ${m.default_variant} is not one of its variants`);
+  const required = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json'];
+  for (const f of required) if (!m.files[f]) throw refuse(what, `${f} is not in the manifest's files`);
+  for (const [name, v] of Object.entries(m.variants)) {
+    for (const graph of HF_GRAPHS) {
+      const dtype = v?.sessions?.[graph];
+      if (!dtype || HF_DTYPE_SUFFIX[dtype] === undefined) throw refuse(what, `variant ${name} names no known dtype for ${graph}`);
+      const file = hfGraphFile(graph, dtype);
+      if (!m.files[file]) throw refuse(what, `variant ${name} needs ${file}, which is not in the manifest's files`);
+    }
+  }
+  if (!Array.isArray(m.generation.eos_token_ids)) throw refuse(what, 'generation.eos_token_ids is not a list');
   return m;
 }
 
 /** The summary stored as a BUNDLE artifact's metadata. */
 export function manifestSummary(m: BundleManifest) {
+  if (isHfManifest(m)) {
+    return {
+      format: m.format, formatVersion: m.format_version, modelFamily: m.model_family, modelType: m.hf.model_type,
+      architecture: m.hf.architecture, baseModel: m.hf.base_model ?? null, variants: Object.keys(m.variants),
+      defaultVariant: m.default_variant, maxSeqLen: m.generation.max_position_embeddings, files: m.files,
+      parity: m.parity ?? null, source: m.source ?? {},
+    };
+  }
   return {
     format: m.format, modelFamily: m.model_family, size: m.model_config.size, nImageTokens: m.n_image_tokens,
     imageSize: m.preprocessing.image_size, channels: m.preprocessing.channels, maxSeqLen: m.model_config.max_seq_len,

@@ -8,9 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { badInput } from '../errors.js';
-import { loadBundle, type Bundle, type BundleManifest } from './bundle.js';
+import { isHfManifest, loadBundle, type Bundle, type BuiltinManifest } from './bundle.js';
 import { DecodeBatcher, type BatchOptions } from './batcher.js';
 import { Sampler, type SamplingParams } from './sampler.js';
+import { RuntimeHold } from './hold.js';
+import { LatencyWindow } from './latency.js';
 import { loadTokenizer, type StudentTokenizer } from './tokenizer.js';
 
 export interface RuntimeOptions {
@@ -24,69 +26,26 @@ export interface RuntimeOptions {
 import type { GenerateRequest, GenerateResult } from './generation.js';
 export type { GenerateRequest, GenerateResult };
 
-/** A sliding window of request timings for `latency { p50Ms p95Ms requests }`. */
-export class LatencyWindow {
-  private readonly samples: number[] = [];
-  private readonly ttft: number[] = [];
-  private next = 0;
-  requests = 0;
-  tokens = 0;
-  decodeMs = 0;
-  constructor(private readonly size = 1024) {}
-
-  record(totalMs: number, ttftMs: number, tokens: number, decodeMs: number) {
-    if (this.samples.length < this.size) {
-      this.samples.push(totalMs);
-      this.ttft.push(ttftMs);
-    } else {
-      this.samples[this.next] = totalMs;
-      this.ttft[this.next] = ttftMs;
-      this.next = (this.next + 1) % this.size;
-    }
-    this.requests += 1;
-    this.tokens += tokens;
-    this.decodeMs += decodeMs;
-  }
-
-  snapshot() {
-    const q = (xs: number[], p: number) => {
-      if (!xs.length) return null;
-      const s = [...xs].sort((a, b) => a - b);
-      return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)];
-    };
-    return {
-      requests: this.requests, p50Ms: q(this.samples, 0.5), p95Ms: q(this.samples, 0.95), ttftP50Ms: q(this.ttft, 0.5),
-      decodeTokensPerSecond: this.decodeMs > 0 ? (this.tokens - this.requests) / (this.decodeMs / 1000) : null,
-    };
-  }
-}
+export { LatencyWindow } from './latency.js';
 
 const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 
-export class StudentRuntime {
-  readonly manifest: BundleManifest;
+export class StudentRuntime extends RuntimeHold {
+  readonly family = 'builtin' as const;
+  readonly manifest: BuiltinManifest;
   readonly tokenizer: StudentTokenizer;
   readonly latency = new LatencyWindow();
-  /** Requests holding this runtime: counted from the moment a request resolves it (see `use`), not only while
-   * it generates, so a switch that retires the runtime never releases it under a request still preprocessing. */
-  private inFlight = 0;
-  /** Requests holding the runtime through `use` (the batcher's idle start waits for them to arrive). */
-  private users = 0;
-  private retired = false;
   /** Batched decoding, when on and the bundle's decode graph takes a mask; else null. */
   readonly batcher: DecodeBatcher | null;
   /** Whether prefill and decode take attention_mask (bundle format 2; format 1 has neither). */
   private readonly prefillMasked: boolean;
   private readonly decodeMasked: boolean;
-  private released = false;
-  /** When a request last took this runtime (the LRU order of loaded runtimes). */
-  lastUsedAt = performance.now();
-
   private constructor(readonly bundle: Bundle, private readonly prefill: ort.InferenceSession, private readonly decode: ort.InferenceSession, batch: BatchOptions | null) {
-    this.manifest = bundle.manifest;
+    super();
+    const m = this.manifest = bundle.manifest as BuiltinManifest;
     // only a file the manifest lists (and loadBundle verified) is read: the spec cannot point elsewhere
-    this.tokenizer = loadTokenizer(bundle.manifest.tokenizer, (name) => {
-      if (!bundle.manifest.files[name] || path.basename(name) !== name) throw new Error(`tokenizer file ${JSON.stringify(name)} is not a bundle file`);
+    this.tokenizer = loadTokenizer(m.tokenizer, (name) => {
+      if (!m.files[name] || path.basename(name) !== name) throw new Error(`tokenizer file ${JSON.stringify(name)} is not a bundle file`);
       return fs.readFileSync(path.join(bundle.dir, name), 'utf8');
     });
     this.prefillMasked = prefill.inputNames.includes('attention_mask');
@@ -99,45 +58,20 @@ export class StudentRuntime {
   /** Verifies the bundle (sha256s), creates both sessions and warms them up. */
   static async load(dir: string, opts: RuntimeOptions): Promise<StudentRuntime> {
     const bundle = loadBundle(dir);
+    if (isHfManifest(bundle.manifest)) throw new Error('a Hugging Face bundle is loaded by HfRuntime (./hfRuntime.ts), not StudentRuntime');
+    const m = bundle.manifest;
     // enableMemPattern off: onnxruntime plans (and caches) a memory pattern per input shape, and decode sees a new
     // shape at every step (past_len grows; batched, the rows vary too): planning each one cost more than it saved here
     const so: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all', intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionMode: 'sequential', enableMemPattern: false,
     };
     const [prefill, decode] = await Promise.all([
-      ort.InferenceSession.create(path.join(dir, bundle.manifest.graphs.prefill.file), so),
-      ort.InferenceSession.create(path.join(dir, bundle.manifest.graphs.decode.file), so),
+      ort.InferenceSession.create(path.join(dir, m.graphs.prefill.file), so),
+      ort.InferenceSession.create(path.join(dir, m.graphs.decode.file), so),
     ]);
     const rt = new StudentRuntime(bundle, prefill, decode, opts.batch ?? null);
     await rt.warmUp();
     return rt;
-  }
-
-  /** Requests holding the runtime now. */
-  get busy(): number {
-    return this.inFlight;
-  }
-
-  /** Whether it was retired (it takes no new requests; its sessions go once the last one ends). */
-  get isRetired(): boolean {
-    return this.retired;
-  }
-
-  /** Holds the runtime for one request: its sessions stay until the returned release is called (once; later
-   * calls do nothing). Null when the runtime was already retired: the caller resolves again. */
-  use(): (() => void) | null {
-    if (this.retired) return null;
-    this.inFlight += 1;
-    this.users += 1;
-    this.lastUsedAt = performance.now();
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.inFlight -= 1;
-      this.users -= 1;
-      if (this.retired && this.inFlight === 0) void this.release();
-    };
   }
 
   get imageShape(): [number, number, number] {
@@ -166,12 +100,11 @@ export class StudentRuntime {
     if (budget <= 0) throw badInput(`the question is too long: ${req.promptIds.length} prompt tokens leave no room in ${m.model_config.max_seq_len} positions`);
     const steps = Math.min(req.maxTokens, budget);
     // the request holds the sessions until it is answered (retire() releases them after the last one)
-    this.inFlight += 1;
+    this.hold();
     try {
       return await (this.batcher ? this.batcher.submit(req, steps) : this.generateAlone(req, steps));
     } finally {
-      this.inFlight -= 1;
-      if (this.retired && this.inFlight === 0) void this.release();
+      this.unhold();
     }
   }
 
@@ -214,20 +147,7 @@ export class StudentRuntime {
     return { tokenIds: tokens, finishReason, firstTokenMs, decodeMs: performance.now() - t0 - firstTokenMs, batchSize };
   }
 
-  /** No new requests will come: release the sessions once the in-flight ones finish. */
-  retire() {
-    this.retired = true;
-    if (this.inFlight === 0) void this.release();
-  }
-
-  /** Whether its sessions were released. */
-  get isReleased(): boolean {
-    return this.released;
-  }
-
-  private async release() {
-    if (this.released) return;
-    this.released = true;
+  protected async releaseSessions(): Promise<void> {
     await Promise.all([this.prefill.release(), this.decode.release()]);
   }
 }
