@@ -18,7 +18,7 @@ export const payloadTooLarge = (message: string) => new AppError('PAYLOAD_TOO_LA
 
 /** Image bytes from base64 or a base64 data URL; BAD_USER_INPUT for anything else. */
 export function decodeImageInput(value: unknown, where: string): Buffer {
-  if (typeof value !== 'string' || !value) throw badInput(`${where} is required: base64 (or a data: URL) of a PNG, JPEG or WebP`);
+  if (typeof value !== 'string' || !value) throw badInput(`${where} is required: base64 (or a data: URL) of an image`);
   const b64 = value.replace(DATA_URL, '');
   if (b64 === value && value.startsWith('data:')) throw badInput(`${where} must be a base64 image data URL (data:image/...;base64,...)`);
   if (/^https?:/i.test(value)) throw badInput(`${where}: remote image URLs are not fetched from this host (an operator lists the hosts that are in RIL_INFER_IMAGE_HOSTS); send a data: URL`);

@@ -252,7 +252,7 @@ export class InferenceService implements InferencePort {
     checkNumber('repetition_penalty', req.repetitionPenalty, 0.1, 10);
     checkNumber('seed', req.seed, 0, 2 ** 32 - 1, true);
     if (req.topP === 0) throw badInput('top_p must be greater than 0');
-    if (!req.image?.length) throw badInput('image is required (base64 of a PNG, JPEG or WebP)');
+    if (!req.image?.length) throw badInput('image is required (base64 of an image)');
     const { runtime, revision, release } = await this.resolve(req.deployment);
     try {
       return await this.run(req, messages, stop, runtime, revision, t0);
