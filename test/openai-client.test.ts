@@ -12,7 +12,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import sharp from 'sharp';
 import { findPython, longestAnswer, studentBundle, type BundleFixture, type TorchExample } from './helpers/bundle.js';
-import { deploy, post, registerBundle } from './helpers/deploy.js';
+import { deploy, parseSse, post, registerBundle } from './helpers/deploy.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const { reason } = findPython();
@@ -108,6 +108,9 @@ describe('the openai npm client against /v1', { skip: reason }, () => {
     assert.equal(r.json.answer, expected);
     assert.equal(r.json.finish_reason, 'stop');
     assert.equal(r.json.tokens, c.usage!.completion_tokens);
+    const streamed = parseSse((await post(t, '/v1/infer', { deployment: 'fm', image: png.toString('base64'), question: ex.question, max_tokens: 32, stop, stream: true })).text);
+    assert.equal(streamed.filter((e) => e.event === 'token').map((e) => JSON.parse(e.data).text).join(''), expected);
+    assert.equal(JSON.parse(streamed.at(-1)!.data).answer, expected);
   });
 
   test('a JPEG of another size is resized and answered; an image URL on a listed host is fetched', async () => {
