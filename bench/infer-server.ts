@@ -63,7 +63,7 @@ if (process.argv[3] === '--spans') {
     const answer = await time('decode answer', () => resolved.runtime.tokenizer.decode(g.tokenIds));
     await time('metrics (inferred + observeHttp)', () => { platform.metrics.inferred('small', 'ok', 0.005, 1000, 1); platform.metrics.observeHttp('/v1/infer', 'POST', 200, false, 0.01); });
     await time('request log line (pino, synchronous write)', () => log.info({ msg: 'request', requestId: crypto.randomUUID(), method: 'POST', route: '/v1/infer', path: '/v1/infer', role: 'INFERENCE', status: 200, durationMs: 12.3 }));
-    await time('response JSON.stringify', () => JSON.stringify(inferResponse({ deployment: 'small', revision: 1, answer, tokenIds: g.tokenIds, tokens: g.tokenIds.length, finishReason: g.finishReason, timings: { preprocessMs: 1, ttftMs: 2, decodeTokensPerSecond: 1000, totalMs: 5 } })));
+    await time('response JSON.stringify', () => JSON.stringify(inferResponse({ deployment: 'small', revision: 1, answer, tokenIds: g.tokenIds, tokens: g.tokenIds.length, promptTokens: promptIds.length, finishReason: g.finishReason, timings: { preprocessMs: 1, ttftMs: 2, decodeTokensPerSecond: 1000, totalMs: 5 } })));
     await time('whole service call (InferenceService.infer)', () => platform.inference.infer({ deployment: 'small', question, image: bytes, maxTokens: 16 }));
     if (i === 4) for (const k of Object.keys(spans)) spans[k] = []; // warm-up
   }

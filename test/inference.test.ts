@@ -132,12 +132,25 @@ describe('inference endpoint', { skip: reason }, () => {
       assert.match(r.json.error.message, message);
     }
     const small = await (await import('sharp')).default({ create: { width: 10, height: 10, channels: 3, background: '#888' } }).png().toBuffer();
+    // another size is resized, not refused (test/preprocess-resize.test.ts)
     const r = await post(t, '/v1/infer', { ...ok, image: small.toString('base64') });
-    assert.equal(r.status, 400);
-    assert.match(r.json.error.message, /10x10; this model takes 28x28/);
+    assert.equal(r.status, 200, r.text);
     const chat = await post(t, '/v1/chat/completions', { model: 'fm', messages: [{ role: 'user', content: 'no image' }] });
     assert.equal(chat.status, 400);
-    assert.match(chat.json.error.message, /exactly one image_url/);
+    assert.match(chat.json.error.message, /exactly one image_url part \(in a user message\); it has 0/);
+    const url = `data:image/png;base64,${ok.image}`;
+    const part = { type: 'image_url', image_url: { url } };
+    const two = await post(t, '/v1/chat/completions', { model: 'fm', messages: [
+      { role: 'user', content: [{ type: 'text', text: 'a' }, part] }, { role: 'assistant', content: 'b' }, { role: 'user', content: [part] }] });
+    assert.equal(two.status, 400);
+    assert.match(two.json.error.message, /it has 2/);
+    // the built-in family's template is one user turn: a system message or history is refused, not dropped
+    const sys = await post(t, '/v1/chat/completions', { model: 'fm', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: ex.question }, part] }] });
+    assert.equal(sys.status, 400);
+    assert.match(sys.json.error.message, /takes one user message .*Hugging Face students \(chat templates\) take conversations/);
+    const stop = await post(t, '/v1/infer', { ...ok, stop: ['a', 'b', 'c', 'd', 'e'] });
+    assert.equal(stop.status, 400);
+    assert.match(stop.json.error.message, /at most 4/);
   });
 
   test('roles: INFERENCE and EDITOR keys infer; VIEWER, WORKER and no key do not; INFERENCE reaches nothing else', async () => {

@@ -100,6 +100,21 @@ const schema = z.object({
   /** 1 (default): simple 8-bit gray/RGB PNGs are decoded without sharp (api/_lib/inference/png.ts, the same pixels,
    * about 1-2 ms less per request); 0: sharp decodes every image. */
   RIL_INFER_FAST_PNG: z.enum(['0', '1']).default('1'),
+  /** Largest image an inference request may send, in pixels (width x height, read from the header before anything is
+   * decoded; also sharp's limitInputPixels): larger gets 400. Images of another size than the model's are resized. */
+  RIL_INFER_MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(4096 * 4096),
+  /** Hosts whose http(s) image URLs inference requests may send (the server fetches them): exact host names,
+   * comma-separated. Default empty: remote image URLs are refused (send data: URLs). Fetches are https only, follow
+   * no redirects, are capped at RIL_INFER_MAX_BODY_BYTES and RIL_INFER_IMAGE_FETCH_MS, must answer image/*, and
+   * never reach loopback, private, link-local or metadata addresses (see RIL_INFER_IMAGE_ALLOW_PRIVATE). */
+  RIL_INFER_IMAGE_HOSTS: csv(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/, 'a host name'),
+  /** 1: image URLs may be http:// too (tests, a local image server); 0 (default): https only. */
+  RIL_INFER_IMAGE_ALLOW_HTTP: z.enum(['0', '1']).default('0'),
+  /** 1: the hosts of RIL_INFER_IMAGE_HOSTS may resolve to loopback/private/link-local addresses (an image server on
+   * the private network); 0 (default): such addresses are refused even for a listed host. */
+  RIL_INFER_IMAGE_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
+  /** Longest one image fetch may take, connect to last byte (ms). */
+  RIL_INFER_IMAGE_FETCH_MS: z.coerce.number().int().positive().default(5000),
   /** How long (ms) a server trusts a key it has checked against the database for the /v1/* inference routes
    * (a per-process cache of valid keys; 0 = off, every request reads the key). A key revoked through another
    * instance is refused here at the latest this long after; one revoked through this instance at once. */

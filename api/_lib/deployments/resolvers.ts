@@ -1,6 +1,6 @@
 import type { Resolvers } from '../graphql/generated/resolvers-types.js';
 import { notFound } from '../errors.js';
-import { checkInferTextSize, decodeImageInput } from '../inference/input.js';
+import { checkInferTextSize, loadImageInput } from '../inference/input.js';
 import { registerArtifact } from './service.js';
 import { artifactLease } from '../jobs/workers.js';
 
@@ -15,7 +15,7 @@ export const deploymentResolvers: Resolvers = {
       // the same rate limit and size cap as POST /v1/infer (one infer per operation: api/_lib/graphql/cost.ts)
       if (limitInference && principal) await limitInference(principal);
       checkInferTextSize(input.image, input.question, env.RIL_INFER_MAX_BODY_BYTES);
-      const image = decodeImageInput(input.image, 'image');
+      const image = await loadImageInput(input.image, 'image', env);
       return inference.infer({ ...input, image }, { authorization });
     },
   },

@@ -1,6 +1,7 @@
 // The student endpoint over HTTP: POST /v1/infer (our JSON; server-sent events with "stream": true) and
-// POST /v1/chat/completions (the OpenAI-compatible subset: messages with text and image_url data URLs,
-// model = deployment name, max_tokens, temperature, top_p, seed, stream). Both call the same
+// POST /v1/chat/completions (the OpenAI-compatible subset: the conversation's messages (./chatMessages.ts) with
+// one image_url, a data URL or a URL on a host listed in RIL_INFER_IMAGE_HOSTS; model = deployment name,
+// max_tokens, temperature, top_p, seed, stop, stream). Both call the same
 // InferenceService as the GraphQL `infer` field. Authorisation: a key with role INFERENCE or EDITOR (or
 // ADMIN), see api/_lib/auth/access.ts INFER; per-key token-bucket rate limit (RIL_INFER_RATE_LIMIT/_BURST) -> 429, kept in
 // the database so it holds across instances; the process's admission gate (RIL_INFER_CONCURRENCY/_QUEUE, in the
@@ -13,8 +14,10 @@ import type { Env } from '../env.js';
 import { AppError, badInput, httpStatus } from '../errors.js';
 import { KeyCache, requireRole, type Principal } from '../auth/keys.js';
 import { RateLimiter } from '../auth/rateLimit.js';
-import { decodeImageInput, payloadTooLarge } from '../inference/input.js';
-import type { InferencePort, InferRequest, InferResult } from '../inference/port.js';
+import { loadImageInput, payloadTooLarge } from '../inference/input.js';
+import type { ChatMessage, InferencePort, InferRequest, InferResult } from '../inference/port.js';
+import { stopSequences } from '../inference/stop.js';
+import { chatConversation } from './chatMessages.js';
 import type { Services } from '../services.js';
 import { keyOf, sendJson, type Route } from './respond.js';
 import { assertStorableJson } from './storableText.js';
@@ -55,8 +58,6 @@ async function readJson(req: http.IncomingMessage, limit: number): Promise<Recor
   return body as Record<string, unknown>;
 }
 
-const imageBytes = decodeImageInput;
-
 function optNumber(body: Record<string, unknown>, key: string): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
@@ -73,7 +74,8 @@ const sse = (res: http.ServerResponse, data: unknown, event?: string) =>
   res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
 
 export const inferResponse = (r: InferResult) => ({
-  deployment: r.deployment, revision: r.revision, answer: r.answer, tokens: r.tokens, token_ids: r.tokenIds, finish_reason: r.finishReason,
+  deployment: r.deployment, revision: r.revision, answer: r.answer, tokens: r.tokens, token_ids: r.tokenIds, prompt_tokens: r.promptTokens,
+  finish_reason: r.finishReason,
   timings: {
     preprocess_ms: r.timings.preprocessMs, ttft_ms: r.timings.ttftMs, decode_tokens_per_s: r.timings.decodeTokensPerSecond, total_ms: r.timings.totalMs,
   },
@@ -121,11 +123,14 @@ export function createInferRoutes(services: Services, inference: InferencePort):
   async function infer(req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) {
     const body = await admit(req, principalOf);
     if (typeof body.deployment !== 'string' || !body.deployment) throw badInput('deployment is required (a deployment name)');
-    if (typeof body.question !== 'string') throw badInput('question is required (a string)');
+    // `question`, or `messages` in our own shape ({role, text}: the conversation InferenceService takes)
+    if (body.messages == null && typeof body.question !== 'string') throw badInput('question is required (a string)');
     const request: InferRequest = {
-      deployment: body.deployment, question: body.question, image: imageBytes(body.image, 'image'),
+      deployment: body.deployment, question: body.question as string | undefined, messages: body.messages as ChatMessage[] | undefined,
+      stop: stopSequences(body.stop),
       maxTokens: optNumber(body, 'max_tokens'), temperature: optNumber(body, 'temperature'), topP: optNumber(body, 'top_p'),
       topK: optNumber(body, 'top_k'), repetitionPenalty: optNumber(body, 'repetition_penalty'), seed: optNumber(body, 'seed'),
+      image: await loadImageInput(body.image, 'image', env),
     };
     if (body.stream !== true) return sendJson(res, 200, inferResponse(await inference.infer(request)));
     let started = false;
@@ -149,32 +154,19 @@ export function createInferRoutes(services: Services, inference: InferencePort):
   async function chat(req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) {
     const body = await admit(req, principalOf);
     if (typeof body.model !== 'string' || !body.model) throw badInput('model is required (the deployment name)');
-    if (!Array.isArray(body.messages) || body.messages.length === 0) throw badInput('messages must be a non-empty array');
     if (body.n !== undefined && body.n !== null && body.n !== 1) throw badInput('only n = 1 is supported');
-    // The student answers one question about one image: the last user message's text, the image from its image_url part.
-    const user = [...body.messages].reverse().find((m) => m && typeof m === 'object' && (m as { role?: unknown }).role === 'user') as { content?: unknown } | undefined;
-    if (!user) throw badInput('messages need a user message');
-    const texts: string[] = [];
-    const images: Buffer[] = [];
-    if (typeof user.content === 'string') texts.push(user.content);
-    else if (Array.isArray(user.content)) {
-      for (const [j, part] of user.content.entries()) {
-        const p = part as { type?: unknown; text?: unknown; image_url?: { url?: unknown } | string };
-        if (p?.type === 'text' && typeof p.text === 'string') texts.push(p.text);
-        else if (p?.type === 'image_url') images.push(imageBytes(typeof p.image_url === 'string' ? p.image_url : p.image_url?.url, `content[${j}].image_url.url`));
-        else throw badInput(`content[${j}] must be a text or image_url part`);
-      }
-    } else throw badInput('the user message content must be a string or an array of parts');
-    if (images.length !== 1) throw badInput(`the user message needs exactly one image_url part (it has ${images.length})`);
+    const { messages, image } = chatConversation(body.messages);
+    const stop = stopSequences(body.stop);
     const maxTokens = optNumber(body, 'max_completion_tokens') ?? optNumber(body, 'max_tokens');
     const request: InferRequest = {
-      deployment: body.model, question: texts.join('\n'), image: images[0], maxTokens,
+      deployment: body.model, messages, stop, maxTokens,
       temperature: optNumber(body, 'temperature') ?? 1, topP: optNumber(body, 'top_p') ?? 1, seed: optNumber(body, 'seed'),
+      image: await loadImageInput(image.value, image.where, env),
     };
     const id = `chatcmpl-${crypto.randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const finish = (r: InferResult) => (r.finishReason === 'stop' ? 'stop' : 'length');
-    const usage = (r: InferResult) => ({ prompt_tokens: Buffer.byteLength(request.question) + 2, completion_tokens: r.tokens, total_tokens: Buffer.byteLength(request.question) + 2 + r.tokens });
+    const usage = (r: InferResult) => ({ prompt_tokens: r.promptTokens, completion_tokens: r.tokens, total_tokens: r.promptTokens + r.tokens });
     if (body.stream !== true) {
       const r = await inference.infer(request);
       return sendJson(res, 200, {

@@ -23,7 +23,8 @@ export class RemoteInference implements InferencePort {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(caller.authorization ? { authorization: caller.authorization } : {}) },
       body: JSON.stringify({
-        deployment: req.deployment, question: req.question, image: req.image.toString('base64'), max_tokens: req.maxTokens ?? undefined,
+        deployment: req.deployment, question: req.question, messages: req.messages, stop: req.stop?.length ? req.stop : undefined,
+        image: req.image.toString('base64'), max_tokens: req.maxTokens ?? undefined,
         temperature: req.temperature ?? undefined, top_p: req.topP ?? undefined, top_k: req.topK ?? undefined,
         repetition_penalty: req.repetitionPenalty ?? undefined, seed: req.seed ?? undefined,
       }),
@@ -44,7 +45,7 @@ export class RemoteInference implements InferencePort {
     }
     if (typeof body.answer !== 'string') throw badInput('unexpected /v1/infer answer');
     return {
-      deployment: body.deployment, revision: body.revision, answer: body.answer, tokenIds: body.token_ids, tokens: body.tokens,
+      deployment: body.deployment, revision: body.revision, answer: body.answer, tokenIds: body.token_ids, tokens: body.tokens, promptTokens: body.prompt_tokens,
       finishReason: body.finish_reason,
       timings: { preprocessMs: body.timings.preprocess_ms, ttftMs: body.timings.ttft_ms, decodeTokensPerSecond: body.timings.decode_tokens_per_s, totalMs: body.timings.total_ms },
     };

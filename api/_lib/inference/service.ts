@@ -19,7 +19,8 @@ import type { AppError } from '../errors.js';
 import type { BundleCheck } from '../deployments/service.js';
 import type { InferenceMetrics, InferenceOutcome } from '../observability/metrics.js';
 import type { Services } from '../services.js';
-import type { InferencePort, InferRequest, InferResult } from './port.js';
+import { CHAT_ROLES, type ChatMessage, type InferencePort, type InferRequest, type InferResult } from './port.js';
+import { StopFilter, stopSequences } from './stop.js';
 
 type Deps = Services;
 
@@ -44,15 +45,37 @@ interface LiveEntry {
 }
 
 /**
- * The prompt of a question and how many tokens may follow it: the endpoint's step before preprocessing and
- * generation (also used by functions/evaluate/bundle-answers.ts, which scores a bundle the way the endpoint runs it).
+ * The prompt of a conversation (or of a question: a conversation of one user message) and how many tokens may
+ * follow it: the endpoint's step before preprocessing and generation (also used by
+ * functions/evaluate/bundle-answers.ts, which scores a bundle the way the endpoint runs it). The student's tokenizer
+ * applies its family's template (StudentTokenizer.encodeChat), so this stays one call whatever the family.
  */
-export function promptOf(runtime: StudentRuntime, question: string, maxTokens?: number | null): { promptIds: number[]; budget: number } {
-  const promptIds = runtime.tokenizer.encodePrompt(question);
+export function promptOf(runtime: StudentRuntime, conversation: string | readonly ChatMessage[], maxTokens?: number | null): { promptIds: number[]; budget: number } {
+  const messages = typeof conversation === 'string' ? [{ role: 'user' as const, text: conversation }] : conversation;
+  const promptIds = runtime.tokenizer.encodeChat(messages);
   const budget = runtime.budget(promptIds.length);
   if (budget <= 0) throw badInput(`the question is too long for this model (${promptIds.length} prompt tokens)`);
   if (maxTokens != null && maxTokens > budget) throw badInput(`max_tokens ${maxTokens} is more than this model can generate after this question (${budget})`);
   return { promptIds, budget };
+}
+
+/** The request's conversation, checked: `messages`, or `question` as one user message. */
+function conversationOf(req: InferRequest): ChatMessage[] {
+  if (req.messages != null) {
+    if (req.question != null) throw badInput('give question or messages, not both');
+    if (!Array.isArray(req.messages) || req.messages.length === 0) throw badInput('messages must be a non-empty array');
+    for (const [i, m] of req.messages.entries()) {
+      if (!m || !CHAT_ROLES.includes(m.role)) throw badInput(`messages[${i}].role must be one of ${CHAT_ROLES.join(', ')}`);
+      if (typeof m.text !== 'string') throw badInput(`messages[${i}].text must be a string`);
+    }
+    // the student answers the user: a conversation that ends with an assistant turn would ask it to continue one
+    const last = req.messages.at(-1)!;
+    if (last.role !== 'user') throw badInput('the last message must be the user\'s (the student answers it)');
+    if (!last.text.trim()) throw badInput('the last user message needs text (the question)');
+    return req.messages;
+  }
+  if (typeof req.question !== 'string' || !req.question.trim()) throw badInput('question is required (a non-empty string)');
+  return [{ role: 'user', text: req.question }];
 }
 
 /** What Deployment.error shows for a load that failed with an internal error (onnxruntime's and the file
@@ -220,7 +243,8 @@ export class InferenceService implements InferencePort {
   /** One request: validate, resolve the live runtime, preprocess, generate, record timings. */
   async infer(req: InferRequest): Promise<InferResult> {
     const t0 = performance.now();
-    if (typeof req.question !== 'string' || !req.question.trim()) throw badInput('question is required (a non-empty string)');
+    const messages = conversationOf(req);
+    const stop = stopSequences(req.stop);
     checkNumber('max_tokens', req.maxTokens, 1, this.deps.env.RIL_INFER_MAX_TOKENS, true);
     checkNumber('temperature', req.temperature, 0, 2);
     checkNumber('top_p', req.topP, 0, 1);
@@ -228,10 +252,10 @@ export class InferenceService implements InferencePort {
     checkNumber('repetition_penalty', req.repetitionPenalty, 0.1, 10);
     checkNumber('seed', req.seed, 0, 2 ** 32 - 1, true);
     if (req.topP === 0) throw badInput('top_p must be greater than 0');
-    if (!req.image?.length) throw badInput('image is required (base64 of a PNG, JPEG or WebP)');
+    if (!req.image?.length) throw badInput('image is required (base64 of an image)');
     const { runtime, revision, release } = await this.resolve(req.deployment);
     try {
-      return await this.run(req, runtime, revision, t0);
+      return await this.run(req, messages, stop, runtime, revision, t0);
     } catch (err) {
       // counted only once the name is known to be a deployment's: a caller's made-up name never becomes a label
       this.metrics?.inferenceFailed(req.deployment, req.signal?.aborted ? 'cancelled' : failureOutcome(err));
@@ -242,30 +266,48 @@ export class InferenceService implements InferencePort {
     }
   }
 
-  private async run(req: InferRequest, runtime: StudentRuntime, revision: number, t0: number): Promise<InferResult> {
-    const { promptIds, budget } = promptOf(runtime, req.question, req.maxTokens);
+  private async run(req: InferRequest, messages: ChatMessage[], stop: string[], runtime: StudentRuntime, revision: number, t0: number): Promise<InferResult> {
+    const { promptIds, budget } = promptOf(runtime, messages, req.maxTokens);
+    // With stop sequences every token goes through the filter (streamed or not): it holds back text that may
+    // become a stop sequence, and on a match aborts generation at once (no decode steps past the stop).
+    const stopped = stop.length ? new AbortController() : null;
+    const filter = stopped ? new StopFilter(stop, (id, text) => req.onToken?.(id, text)) : null;
+    const onToken = filter ? (id: number, text: string) => { if (filter.push(id, text)) stopped!.abort(); } : req.onToken;
+    const signal = stopped ? (req.signal ? AbortSignal.any([req.signal, stopped.signal]) : stopped.signal) : req.signal;
     const turn = await this.gate.acquire(req.signal);
     let t1: number;
     let g: Awaited<ReturnType<StudentRuntime['generate']>>;
     try {
-      const pixelValues = await preprocessImage(req.image, runtime.manifest.preprocessing, { fastPng: this.deps.env.RIL_INFER_FAST_PNG === '1' });
+      const pixelValues = await preprocessImage(req.image, runtime.manifest.preprocessing, {
+        fastPng: this.deps.env.RIL_INFER_FAST_PNG === '1', maxPixels: this.deps.env.RIL_INFER_MAX_IMAGE_PIXELS,
+      });
       t1 = performance.now();
       g = await runtime.generate({
-        pixelValues, promptIds, maxTokens: req.maxTokens ?? Math.min(DEFAULT_MAX_TOKENS, budget), onToken: req.onToken, signal: req.signal,
+        pixelValues, promptIds, maxTokens: req.maxTokens ?? Math.min(DEFAULT_MAX_TOKENS, budget), onToken, signal,
         sampling: { temperature: req.temperature ?? 0, topP: req.topP ?? 1, topK: req.topK ?? 0, repetitionPenalty: req.repetitionPenalty ?? 1, seed: req.seed ?? undefined },
       });
     } finally {
       turn();
     }
+    let { tokenIds, finishReason } = g;
+    let answer: string;
+    if (filter?.matched) {
+      // the runtime saw our abort as a cancellation; to the caller it is a stop sequence
+      tokenIds = tokenIds.slice(0, filter.tokenCount);
+      finishReason = 'stop';
+      answer = filter.text;
+    } else {
+      filter?.end();
+      answer = runtime.tokenizer.decode(tokenIds);
+    }
     const totalMs = performance.now() - t0;
     const ttftMs = t1 - t0 + g.firstTokenMs;
-    runtime.latency.record(totalMs, ttftMs, g.tokenIds.length, g.decodeMs);
-    const tokensPerSecond = g.tokenIds.length > 1 && g.decodeMs > 0 ? (g.tokenIds.length - 1) / (g.decodeMs / 1000) : null;
-    const answer = runtime.tokenizer.decode(g.tokenIds);
-    this.metrics?.inferred(req.deployment, g.finishReason === 'cancelled' ? 'cancelled' : 'ok', ttftMs / 1000, tokensPerSecond, g.batchSize);
+    runtime.latency.record(totalMs, ttftMs, tokenIds.length, g.decodeMs);
+    const tokensPerSecond = tokenIds.length > 1 && g.decodeMs > 0 ? (tokenIds.length - 1) / (g.decodeMs / 1000) : null;
+    this.metrics?.inferred(req.deployment, finishReason === 'cancelled' ? 'cancelled' : 'ok', ttftMs / 1000, tokensPerSecond, g.batchSize);
     return {
-      deployment: req.deployment, revision, answer, tokenIds: g.tokenIds, tokens: g.tokenIds.length,
-      finishReason: g.finishReason,
+      deployment: req.deployment, revision, answer, tokenIds, tokens: tokenIds.length, promptTokens: promptIds.length,
+      finishReason,
       timings: {
         preprocessMs: t1 - t0, ttftMs, decodeTokensPerSecond: tokensPerSecond, totalMs,
       },

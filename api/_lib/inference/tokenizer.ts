@@ -4,6 +4,8 @@
 //  - "hf-tokenizer-json": the bundle's tokenizer.json (byte-level BPE trained with Hugging Face tokenizers),
 //    run by @huggingface/tokenizers, the maintained JS port of the same library, so BPE is not re-implemented.
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { badInput } from '../errors.js';
+import type { ChatMessage } from './port.js';
 
 export interface TokenizerSpec {
   type: string;
@@ -24,6 +26,9 @@ export interface StudentTokenizer {
   readonly eosId: number;
   /** Text used as is: no normalisation, no stripping. */
   encodePrompt(question: string): number[];
+  /** The prompt of a conversation (the endpoint's one entry point, InferenceService.run): the family's own
+   * template applied to the messages. BAD_USER_INPUT for a conversation the template cannot express. */
+  encodeChat(messages: readonly ChatMessage[]): number[];
   /** Text of the ids up to the first <eos>, specials dropped. */
   decode(ids: readonly number[]): string;
   /** An incremental decoder for streaming: push ids, get the text completed so far. */
@@ -33,6 +38,15 @@ export interface StudentTokenizer {
 }
 
 const PROMPT_TEMPLATE = JSON.stringify(['<bos>', '{question}', '<sep>']);
+
+/** The built-in family's template is one user turn, `<bos> question <sep>`: the students were trained on single
+ * questions, so a system message or an earlier turn has no place in the prompt, and dropping it silently would
+ * answer a different request than the one sent. */
+function singleQuestion(messages: readonly ChatMessage[]): string {
+  if (messages.length === 1 && messages[0].role === 'user') return messages[0].text;
+  throw badInput('this student\'s prompt template takes one user message (<bos> question <sep>): no system messages or '
+    + 'earlier turns; Hugging Face students (chat templates) take conversations');
+}
 
 function checkTemplate(spec: TokenizerSpec) {
   const template = JSON.stringify(spec.prompt_template);
@@ -52,6 +66,10 @@ export class ByteTokenizer implements StudentTokenizer {
 
   encodePrompt(question: string): number[] {
     return [this.spec.bos_id, ...Buffer.from(question, 'utf8'), this.spec.sep_id];
+  }
+
+  encodeChat(messages: readonly ChatMessage[]): number[] {
+    return this.encodePrompt(singleQuestion(messages));
   }
 
   /** Invalid UTF-8 is replaced. */
@@ -98,6 +116,10 @@ export class BpeTokenizer implements StudentTokenizer {
   encodePrompt(question: string): number[] {
     const ids = this.hf.encode(question, { add_special_tokens: false }).ids;
     return [this.spec.bos_id, ...ids, this.spec.sep_id];
+  }
+
+  encodeChat(messages: readonly ChatMessage[]): number[] {
+    return this.encodePrompt(singleQuestion(messages));
   }
 
   decode(ids: readonly number[]): string {

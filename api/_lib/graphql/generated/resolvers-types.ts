@@ -598,7 +598,7 @@ export type ImportTeacherResponsesResult = {
 
 export type InferInput = {
   deployment: Scalars['String']['input'];
-  /** Base64 (or a data: URL) of a PNG, JPEG or WebP image of the model's size. */
+  /** Base64 or a data: URL of a PNG, JPEG, WebP, GIF, AVIF or TIFF image (another size than the model's is resized), or an https URL on a host listed in RIL_INFER_IMAGE_HOSTS. */
   image: Scalars['String']['input'];
   /** Default min(64, what fits); at most RIL_INFER_MAX_TOKENS. */
   maxTokens?: InputMaybe<Scalars['Int']['input']>;
