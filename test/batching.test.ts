@@ -25,7 +25,7 @@ const run = promisify(execFile);
 async function batchStats(t: TestServer, name: string) {
   const { runtime, release } = await t.platform.inference.resolve(name);
   release();
-  return runtime.batcher?.stats ?? null;
+  return runtime.family === 'builtin' ? runtime.batcher?.stats ?? null : null;
 }
 
 /** ril_inference_batch_size of a deployment from GET /metrics: observations, and how many were above 1. */

@@ -8,7 +8,7 @@
 // and each inference instance loads the revision on its first request. Switching the live revision (deploy or
 // rollback) changes one pointer; inference instances pick it up within RIL_DEPLOYMENT_REFRESH_MS.
 import { badInput, notFound } from '../errors.js';
-import { inspectArchive, manifestSummary } from '../inference/bundle.js';
+import { inspectArchive, isHfManifest, manifestSummary, type BundleManifest } from '../inference/bundle.js';
 import { lockLease } from '../jobs/queue.js';
 import type { ArtifactLease } from '../jobs/workers.js';
 import type { Services } from '../services.js';
@@ -62,21 +62,29 @@ export function latestCheckpoint(deps: Pick<Deps, 'db'>, runId: string) {
 // Deployments
 // ----------------------------------------------------------------------------------------------------------
 
-/** How a deploy checks a bundle before it goes live, and hears that a deployment switched. */
+/** How a deploy checks a bundle before it goes live, and hears that a deployment switched. `variant`: which of a
+ * Hugging Face bundle's variants the revision serves (null: the bundle's default). */
 export interface BundleCheck {
-  /** Throws BAD_USER_INPUT when the bundle blob cannot be served. */
-  check(sha256: string): Promise<void>;
+  /** Throws BAD_USER_INPUT when the bundle blob (that variant of it) cannot be served. */
+  check(sha256: string, variant: string | null): Promise<void>;
   /** Called after a deployment's live revision changed in the database. */
-  switched?(name: string, live: { revisionId: string; revision: number; sha256: string }): void;
+  switched?(name: string, live: { revisionId: string; revision: number; sha256: string; variant: string | null }): void;
   /** Called when a checked bundle did not go live after all (the switch failed): what `check` loaded for it may
    * be released. */
-  abandoned?(sha256: string): void;
+  abandoned?(sha256: string, variant: string | null): void;
+}
+
+/** BAD_USER_INPUT unless the manifest has that variant (built-in bundles have none). */
+export function checkVariant(manifest: BundleManifest, variant: string | null): void {
+  if (variant == null) return;
+  if (!isHfManifest(manifest)) throw badInput(`variant ${JSON.stringify(variant)}: only Hugging Face bundles have variants; deploy this bundle without one`);
+  if (!manifest.variants[variant]) throw badInput(`this bundle has no variant ${JSON.stringify(variant)}; it has ${Object.keys(manifest.variants).join(', ')}`);
 }
 
 /** The check of a process that does not run students itself: the archive's manifest and every file's sha256. */
 export const archiveCheck = (deps: Deps): BundleCheck => ({
-  async check(sha256) {
-    await inspectArchive(await deps.blobs.openRead(sha256), sha256.slice(0, 12), deps.env.RIL_MAX_BUNDLE_BYTES);
+  async check(sha256, variant) {
+    checkVariant(await inspectArchive(await deps.blobs.openRead(sha256), sha256.slice(0, 12), deps.env.RIL_MAX_BUNDLE_BYTES), variant);
   },
 });
 
@@ -84,32 +92,34 @@ export class DeploymentService {
   constructor(private readonly deps: Deps, private readonly bundles: BundleCheck) {}
 
   /** Deploys a BUNDLE artifact as a new revision of `name` and makes it live. */
-  async deploy(input: { name: string; artifactId: string; note?: string | null }) {
+  async deploy(input: { name: string; artifactId: string; note?: string | null; variant?: string | null }) {
     const { prisma } = this.deps.db;
     if (!NAME_RE.test(input.name)) throw badInput('a deployment name is 1-63 characters of a-z, 0-9, ".", "_", "-", starting with a letter or digit');
     const artifact = await prisma.artifact.findUnique({ where: { id: input.artifactId } });
     if (!artifact) throw notFound(`artifact ${input.artifactId}`);
     if (artifact.kind !== 'BUNDLE') throw badInput(`artifact ${artifact.id} is a ${artifact.kind}; only BUNDLE artifacts can be deployed`);
-    await this.bundles.check(artifact.blobSha256); // refuses a bad bundle before anything is written
-    const rev = await this.orAbandon(artifact.blobSha256, () => prisma.$transaction(async (tx) => {
+    const variant = input.variant ?? null;
+    if (variant != null && !/^[a-z0-9_]{1,32}$/.test(variant)) throw badInput('a variant is 1-32 characters of a-z, 0-9 and _');
+    await this.bundles.check(artifact.blobSha256, variant); // refuses a bad bundle (or variant) before anything is written
+    const rev = await this.orAbandon(artifact.blobSha256, variant, () => prisma.$transaction(async (tx) => {
       const dep = await tx.deployment.upsert({ where: { name: input.name }, create: { name: input.name, status: 'LIVE' }, update: {} });
       const last = await tx.deploymentRevision.findFirst({ where: { deploymentId: dep.id }, orderBy: { revision: 'desc' } });
       const created = await tx.deploymentRevision.create({
-        data: { deploymentId: dep.id, revision: (last?.revision ?? 0) + 1, artifactId: artifact.id, note: input.note ?? null },
+        data: { deploymentId: dep.id, revision: (last?.revision ?? 0) + 1, artifactId: artifact.id, note: input.note ?? null, variant },
       });
       await tx.deployment.update({ where: { id: dep.id }, data: { liveRevisionId: created.id, status: 'LIVE' } });
       return created;
     }));
-    this.bundles.switched?.(input.name, { revisionId: rev.id, revision: rev.revision, sha256: artifact.blobSha256 });
+    this.bundles.switched?.(input.name, { revisionId: rev.id, revision: rev.revision, sha256: artifact.blobSha256, variant });
     return prisma.deployment.findUniqueOrThrow({ where: { name: input.name } });
   }
 
   /** Runs the switch; when it fails, tells the check that the bundle it loaded is not going live. */
-  private async orAbandon<T>(sha256: string, write: () => Promise<T>): Promise<T> {
+  private async orAbandon<T>(sha256: string, variant: string | null, write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (err) {
-      this.bundles.abandoned?.(sha256);
+      this.bundles.abandoned?.(sha256, variant);
       throw err;
     }
   }
@@ -126,10 +136,10 @@ export class DeploymentService {
         where: { deploymentId: dep.id, revision: { lt: current?.revision ?? Number.MAX_SAFE_INTEGER } }, orderBy: { revision: 'desc' }, include: { artifact: true },
       });
     if (!target) throw revision != null ? notFound(`revision ${revision} of deployment ${name}`) : badInput(`deployment ${name} has no revision before the live one to roll back to`);
-    await this.bundles.check(target.artifact.blobSha256);
-    const updated = await this.orAbandon(target.artifact.blobSha256,
+    await this.bundles.check(target.artifact.blobSha256, target.variant);
+    const updated = await this.orAbandon(target.artifact.blobSha256, target.variant,
       () => prisma.deployment.update({ where: { id: dep.id }, data: { liveRevisionId: target.id, status: 'LIVE' } }));
-    this.bundles.switched?.(name, { revisionId: target.id, revision: target.revision, sha256: target.artifact.blobSha256 });
+    this.bundles.switched?.(name, { revisionId: target.id, revision: target.revision, sha256: target.artifact.blobSha256, variant: target.variant });
     return updated;
   }
 }

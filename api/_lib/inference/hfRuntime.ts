@@ -17,6 +17,7 @@ import { loadBundle, type Bundle, type HfManifest } from './bundle.js';
 import { RuntimeHold } from './hold.js';
 import { LatencyWindow } from './latency.js';
 import { Sampler, type SamplingParams } from './sampler.js';
+import type { ChatMessage } from './port.js';
 
 // The server never fetches a model: every file comes from a verified bundle directory on disk.
 hfEnv.allowRemoteModels = false;
@@ -24,13 +25,16 @@ hfEnv.allowLocalModels = true;
 hfEnv.useFSCache = false;
 hfEnv.useBrowserCache = false;
 
-/** One turn of a conversation as the chat template sees it; the request's image goes into the first user turn. */
-export interface ChatTurn { role: 'system' | 'user' | 'assistant'; text: string }
+/** One turn of a conversation as the chat template sees it (port.ts's ChatMessage); the request's image goes into
+ * the first user turn. */
+export type ChatTurn = ChatMessage;
 
 export interface HfGenerateRequest {
   image: Buffer;
   turns: ChatTurn[];
   maxTokens: number;
+  /** The caller asked for maxTokens explicitly: refuse (rather than shorten) when the model cannot fit that many. */
+  strictMaxTokens?: boolean;
   sampling: SamplingParams;
   onToken?: (id: number, text: string) => void;
   signal?: AbortSignal;
@@ -195,6 +199,7 @@ export class HfRuntime extends RuntimeHold {
       const promptTokens = inputIds.dims[1];
       const room = this.context ? this.context - promptTokens : Infinity;
       if (room <= 0) throw badInput(`the question is too long for this model (${promptTokens} prompt tokens, image included, of ${this.context} positions)`);
+      if (req.strictMaxTokens && req.maxTokens > room) throw badInput(`max_tokens ${req.maxTokens} is more than this model can generate after this question (${room})`);
       const maxTokens = Math.min(req.maxTokens, room);
       const t1 = performance.now();
       const promptIds = Array.from(inputIds.data as BigInt64Array, Number);

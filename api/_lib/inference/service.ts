@@ -12,7 +12,9 @@
 // RIL_INFER_QUEUE waiting, 503 beyond), whichever route it came by.
 import { badInput, httpStatus, notFound } from '../errors.js';
 import { AdmissionGate } from './admission.js';
-import { unpackBundle } from './bundle.js';
+import { isHfManifest, loadBundle, unpackBundle } from './bundle.js';
+import { checkVariant } from '../deployments/service.js';
+import { HfRuntime } from './hfRuntime.js';
 import { preprocessImage } from './preprocess.js';
 import { StudentRuntime } from './runtime.js';
 import type { AppError } from '../errors.js';
@@ -21,8 +23,21 @@ import type { InferenceMetrics, InferenceOutcome } from '../observability/metric
 import type { Services } from '../services.js';
 import { CHAT_ROLES, type ChatMessage, type InferencePort, type InferRequest, type InferResult } from './port.js';
 import { StopFilter, stopSequences } from './stop.js';
+import type { SamplingParams } from './sampler.js';
 
 type Deps = Services;
+
+/** What a family's generation gives the request path: the ids, their text, and the timings. */
+interface FamilyGeneration {
+  tokenIds: number[];
+  text: string;
+  finishReason: 'stop' | 'length' | 'cancelled';
+  preprocessMs: number;
+  firstTokenMs: number;
+  decodeMs: number;
+  batchSize: number;
+  promptTokens: number;
+}
 
 const DEFAULT_MAX_TOKENS = 64;
 
@@ -40,8 +55,31 @@ function checkNumber(name: string, v: number | null | undefined, lo: number, hi:
 interface LiveEntry {
   revisionId: string;
   revision: number;
+  /** The runtime it runs: runtimeKey(sha, variant). */
+  key: string;
   sha: string;
+  variant: string | null;
   checkedAt: number;
+}
+
+/** Loaded runtimes of either family. */
+export type LoadedRuntime = StudentRuntime | HfRuntime;
+
+/** A runtime per bundle blob and variant: revisions of the same artifact and variant share one. A built-in bundle
+ * (no variants) is keyed by its sha256 alone. */
+export const runtimeKey = (sha: string, variant: string | null | undefined) => (variant ? `${sha}#${variant}` : sha);
+
+/** Loads an unpacked bundle with the runtime of its family (the manifest says which; both verify every file). */
+async function loadRuntime(dir: string, variant: string | null, env: Services['env']): Promise<LoadedRuntime> {
+  const { manifest } = loadBundle(dir);
+  if (isHfManifest(manifest)) {
+    return HfRuntime.load(dir, { threads: env.RIL_INFER_THREADS, variant, maxImagePixels: env.RIL_INFER_MAX_IMAGE_PIXELS });
+  }
+  checkVariant(manifest, variant);
+  return StudentRuntime.load(dir, {
+    threads: env.RIL_INFER_THREADS,
+    batch: env.RIL_INFER_BATCH === '1' ? { waitMs: env.RIL_INFER_BATCH_WAIT_MS, maxBatch: env.RIL_INFER_BATCH_MAX } : null,
+  });
 }
 
 /**
@@ -90,10 +128,10 @@ function failureOutcome(err: unknown): Exclude<InferenceOutcome, 'ok' | 'cancell
 }
 
 export class InferenceService implements InferencePort {
-  /** Runtimes loaded or loading, by bundle blob sha256 (revisions of the same artifact share one). */
-  private readonly runtimes = new Map<string, Promise<StudentRuntime>>();
+  /** Runtimes loaded or loading, by runtimeKey (revisions of the same artifact and variant share one). */
+  private readonly runtimes = new Map<string, Promise<LoadedRuntime>>();
   /** The loaded ones (the LRU is over these). */
-  private readonly loaded = new Map<string, StudentRuntime>();
+  private readonly loaded = new Map<string, LoadedRuntime>();
   /** Deployment name -> its live revision as this process last saw it. */
   private readonly live = new Map<string, LiveEntry>();
   private readonly failures = new Map<string, string>();
@@ -105,30 +143,29 @@ export class InferenceService implements InferencePort {
     this.gate = new AdmissionGate(deps.env.RIL_INFER_CONCURRENCY, deps.env.RIL_INFER_QUEUE);
   }
 
-  /** Unpacks (once), verifies and loads the bundle blob; the same promise for every caller. */
-  runtimeFor(sha: string): Promise<StudentRuntime> {
-    let rt = this.runtimes.get(sha);
+  /** Unpacks (once), verifies and loads the bundle blob (that variant of it); the same promise for every caller. */
+  runtimeFor(sha: string, variant: string | null = null): Promise<LoadedRuntime> {
+    const key = runtimeKey(sha, variant);
+    let rt = this.runtimes.get(key);
     if (!rt) {
       const { blobs, env } = this.deps;
       const loading = (async () => {
         const dir = await unpackBundle(() => blobs.openRead(sha), sha, env.bundleDir, env.RIL_MAX_BUNDLE_BYTES);
-        return StudentRuntime.load(dir, {
-          threads: env.RIL_INFER_THREADS,
-          batch: env.RIL_INFER_BATCH === '1' ? { waitMs: env.RIL_INFER_BATCH_WAIT_MS, maxBatch: env.RIL_INFER_BATCH_MAX } : null,
-        });
+        return loadRuntime(dir, variant, env);
       })();
       rt = loading;
-      this.runtimes.set(sha, loading);
+      this.runtimes.set(key, loading);
       loading.then((runtime) => {
-        if (this.runtimes.get(sha) !== loading) return void runtime.retire(); // dropped while it loaded
-        this.loaded.set(sha, runtime);
-        this.evictIdle(sha);
-      }, () => { if (this.runtimes.get(sha) === loading) this.runtimes.delete(sha); });
+        if (this.runtimes.get(key) !== loading) return void runtime.retire(); // dropped while it loaded
+        this.loaded.set(key, runtime);
+        this.evictIdle(key);
+      }, () => { if (this.runtimes.get(key) === loading) this.runtimes.delete(key); });
     }
     return rt;
   }
 
-  /** The bundles loaded in this process (blob sha256s, least recently used first). */
+  /** The runtimes loaded in this process (runtime keys: a bundle's blob sha256, #variant for a Hugging Face bundle's
+   * non-default variant; least recently used first). */
   loadedRuntimes(): string[] {
     return [...this.loaded.entries()].sort((a, b) => a[1].lastUsedAt - b[1].lastUsedAt).map(([sha]) => sha);
   }
@@ -154,15 +191,15 @@ export class InferenceService implements InferencePort {
     }
   }
 
-  private isLive(sha: string) {
-    return [...this.live.values()].some((e) => e.sha === sha);
+  private isLive(key: string) {
+    return [...this.live.values()].some((e) => e.key === key);
   }
 
   private setLive(name: string, entry: Omit<LiveEntry, 'checkedAt'>) {
     const before = this.live.get(name);
     this.live.set(name, { ...entry, checkedAt: Date.now() });
     this.failures.delete(name);
-    if (before && before.sha !== entry.sha && !this.isLive(before.sha)) this.drop(before.sha);
+    if (before && before.key !== entry.key && !this.isLive(before.key)) this.drop(before.key);
   }
 
   /** The message Deployment.error shows for a failed load: ours for an expected refusal (a bundle that fails its
@@ -186,17 +223,17 @@ export class InferenceService implements InferencePort {
       return cached;
     }
     const rev = await this.deps.db.prisma.deploymentRevision.findUniqueOrThrow({ where: { id: dep.liveRevisionId }, include: { artifact: true } });
-    return { revisionId: rev.id, revision: rev.revision, sha: rev.artifact.blobSha256 };
+    return { revisionId: rev.id, revision: rev.revision, key: runtimeKey(rev.artifact.blobSha256, rev.variant), sha: rev.artifact.blobSha256, variant: rev.variant };
   }
 
   /** The live runtime of a deployment (NOT_FOUND for an unknown name or one without a live revision), held for
    * the caller until it calls `release`. */
-  async resolve(name: string): Promise<{ runtime: StudentRuntime; revision: number; release: () => void }> {
+  async resolve(name: string): Promise<{ runtime: LoadedRuntime; revision: number; release: () => void }> {
     for (let attempt = 0; ; attempt++) {
       const live = await this.liveRevision(name);
-      let runtime: StudentRuntime;
+      let runtime: LoadedRuntime;
       try {
-        runtime = await this.runtimeFor(live.sha);
+        runtime = await this.runtimeFor(live.sha, live.variant);
       } catch (err) {
         this.failures.set(name, this.failureMessage(name, err));
         this.metrics?.inferenceFailed(name, 'load_failed'); // the name is a deployment's (liveRevision found it)
@@ -217,9 +254,11 @@ export class InferenceService implements InferencePort {
    * the new revision live in this process at once (other instances follow within RIL_DEPLOYMENT_REFRESH_MS). */
   bundleCheck(): BundleCheck {
     return {
-      check: async (sha) => { await this.runtimeFor(sha); },
-      switched: (name, live) => this.setLive(name, { revisionId: live.revisionId, revision: live.revision, sha: live.sha256 }),
-      abandoned: (sha) => { if (!this.isLive(sha)) this.drop(sha); },
+      check: async (sha, variant) => { await this.runtimeFor(sha, variant); },
+      switched: (name, live) => this.setLive(name, {
+        revisionId: live.revisionId, revision: live.revision, key: runtimeKey(live.sha256, live.variant), sha: live.sha256, variant: live.variant,
+      }),
+      abandoned: (sha, variant) => { const key = runtimeKey(sha, variant); if (!this.isLive(key)) this.drop(key); },
     };
   }
 
@@ -230,13 +269,13 @@ export class InferenceService implements InferencePort {
     const failure = this.failures.get(dep.name);
     if (failure) return { status: 'FAILED' as const, error: failure };
     const entry = this.live.get(dep.name);
-    return { status: entry && entry.revisionId === dep.liveRevisionId && this.loaded.has(entry.sha) ? 'LIVE' as const : 'STANDBY' as const, error: null };
+    return { status: entry && entry.revisionId === dep.liveRevisionId && this.loaded.has(entry.key) ? 'LIVE' as const : 'STANDBY' as const, error: null };
   }
 
   /** Latency figures of the deployment's live runtime in this process. */
   async latency(name: string) {
     const entry = this.live.get(name);
-    const rt = entry ? this.loaded.get(entry.sha) : undefined;
+    const rt = entry ? this.loaded.get(entry.key) : undefined;
     return rt?.latency.snapshot() ?? { requests: 0, p50Ms: null, p95Ms: null, ttftP50Ms: null, decodeTokensPerSecond: null };
   }
 
@@ -266,29 +305,17 @@ export class InferenceService implements InferencePort {
     }
   }
 
-  private async run(req: InferRequest, messages: ChatMessage[], stop: string[], runtime: StudentRuntime, revision: number, t0: number): Promise<InferResult> {
-    const { promptIds, budget } = promptOf(runtime, messages, req.maxTokens);
+  private async run(req: InferRequest, messages: ChatMessage[], stop: string[], runtime: LoadedRuntime, revision: number, t0: number): Promise<InferResult> {
     // With stop sequences every token goes through the filter (streamed or not): it holds back text that may
     // become a stop sequence, and on a match aborts generation at once (no decode steps past the stop).
     const stopped = stop.length ? new AbortController() : null;
     const filter = stopped ? new StopFilter(stop, (id, text) => req.onToken?.(id, text)) : null;
     const onToken = filter ? (id: number, text: string) => { if (filter.push(id, text)) stopped!.abort(); } : req.onToken;
     const signal = stopped ? (req.signal ? AbortSignal.any([req.signal, stopped.signal]) : stopped.signal) : req.signal;
-    const turn = await this.gate.acquire(req.signal);
-    let t1: number;
-    let g: Awaited<ReturnType<StudentRuntime['generate']>>;
-    try {
-      const pixelValues = await preprocessImage(req.image, runtime.manifest.preprocessing, {
-        fastPng: this.deps.env.RIL_INFER_FAST_PNG === '1', maxPixels: this.deps.env.RIL_INFER_MAX_IMAGE_PIXELS,
-      });
-      t1 = performance.now();
-      g = await runtime.generate({
-        pixelValues, promptIds, maxTokens: req.maxTokens ?? Math.min(DEFAULT_MAX_TOKENS, budget), onToken, signal,
-        sampling: { temperature: req.temperature ?? 0, topP: req.topP ?? 1, topK: req.topK ?? 0, repetitionPenalty: req.repetitionPenalty ?? 1, seed: req.seed ?? undefined },
-      });
-    } finally {
-      turn();
-    }
+    const sampling = { temperature: req.temperature ?? 0, topP: req.topP ?? 1, topK: req.topK ?? 0, repetitionPenalty: req.repetitionPenalty ?? 1, seed: req.seed ?? undefined };
+    const g = runtime.family === 'hf'
+      ? await this.generateHf(req, messages, runtime, onToken, signal, sampling, t0)
+      : await this.generateBuiltin(req, messages, runtime, onToken, signal, sampling, t0);
     let { tokenIds, finishReason } = g;
     let answer: string;
     if (filter?.matched) {
@@ -298,20 +325,52 @@ export class InferenceService implements InferencePort {
       answer = filter.text;
     } else {
       filter?.end();
-      answer = runtime.tokenizer.decode(tokenIds);
+      answer = g.text;
     }
     const totalMs = performance.now() - t0;
-    const ttftMs = t1 - t0 + g.firstTokenMs;
+    const ttftMs = g.preprocessMs + g.firstTokenMs;
     runtime.latency.record(totalMs, ttftMs, tokenIds.length, g.decodeMs);
     const tokensPerSecond = tokenIds.length > 1 && g.decodeMs > 0 ? (tokenIds.length - 1) / (g.decodeMs / 1000) : null;
     this.metrics?.inferred(req.deployment, finishReason === 'cancelled' ? 'cancelled' : 'ok', ttftMs / 1000, tokensPerSecond, g.batchSize);
     return {
-      deployment: req.deployment, revision, answer, tokenIds, tokens: tokenIds.length, promptTokens: promptIds.length,
+      deployment: req.deployment, revision, answer, tokenIds, tokens: tokenIds.length, promptTokens: g.promptTokens,
       finishReason,
       timings: {
-        preprocessMs: t1 - t0, ttftMs, decodeTokensPerSecond: tokensPerSecond, totalMs,
+        preprocessMs: g.preprocessMs, ttftMs, decodeTokensPerSecond: tokensPerSecond, totalMs,
       },
     };
+  }
+
+  /** A built-in student: its byte/BPE prompt template, our preprocessing, the onnxruntime sessions (batched or not). */
+  private async generateBuiltin(req: InferRequest, messages: ChatMessage[], runtime: StudentRuntime, onToken: InferRequest['onToken'],
+    signal: AbortSignal | undefined, sampling: SamplingParams, t0: number): Promise<FamilyGeneration> {
+    const { promptIds, budget } = promptOf(runtime, messages, req.maxTokens);
+    const turn = await this.gate.acquire(req.signal);
+    try {
+      const pixelValues = await preprocessImage(req.image, runtime.manifest.preprocessing, {
+        fastPng: this.deps.env.RIL_INFER_FAST_PNG === '1', maxPixels: this.deps.env.RIL_INFER_MAX_IMAGE_PIXELS,
+      });
+      const t1 = performance.now();
+      const g = await runtime.generate({ pixelValues, promptIds, maxTokens: req.maxTokens ?? Math.min(DEFAULT_MAX_TOKENS, budget), onToken, signal, sampling });
+      return { ...g, text: runtime.tokenizer.decode(g.tokenIds), preprocessMs: t1 - t0, promptTokens: promptIds.length };
+    } finally {
+      turn();
+    }
+  }
+
+  /** A Hugging Face student: transformers.js runs its processor, chat template and graphs (hfRuntime.ts). */
+  private async generateHf(req: InferRequest, messages: ChatMessage[], runtime: HfRuntime, onToken: InferRequest['onToken'],
+    signal: AbortSignal | undefined, sampling: SamplingParams, t0: number): Promise<FamilyGeneration> {
+    const turn = await this.gate.acquire(req.signal);
+    try {
+      const waited = performance.now() - t0; // the request's time before its turn counts as preprocessing, as above
+      const g = await runtime.generate({
+        image: req.image, turns: messages, maxTokens: req.maxTokens ?? DEFAULT_MAX_TOKENS, strictMaxTokens: req.maxTokens != null, sampling, onToken, signal,
+      });
+      return { ...g, preprocessMs: waited + g.preprocessMs, batchSize: 1 };
+    } finally {
+      turn();
+    }
   }
 
   async close() {

@@ -215,6 +215,11 @@ export type DeployInput = {
   artifactId: Scalars['ID']['input'];
   name: Scalars['String']['input'];
   note?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * Which variant of the bundle to serve (a Hugging Face bundle's fp32, int8, q4 or fp16: see the artifact's
+   * metadata.bundle.variants); default: the bundle's default variant. Built-in bundles have no variants.
+   */
+  variant?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type Deployment = {
@@ -240,6 +245,8 @@ export type DeploymentRevision = {
   live: Scalars['Boolean']['output'];
   note?: Maybe<Scalars['String']['output']>;
   revision: Scalars['Int']['output'];
+  /** The bundle variant served (null: the bundle's default). */
+  variant?: Maybe<Scalars['String']['output']>;
 };
 
 /**
@@ -1827,6 +1834,7 @@ export type DeploymentRevisionResolvers<ContextType = Context, ParentType extend
   live?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   revision?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  variant?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type EvalExampleConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EvalExampleConnection'] = ResolversParentTypes['EvalExampleConnection']> = ResolversObject<{

@@ -19,8 +19,8 @@ function describe(d: DeploymentFieldsFragment): string {
     `deployment ${d.name}: ${d.status}, live revision ${d.liveRevision?.revision ?? '-'}${d.error ? ` (${d.error})` : ''}`,
     `latency: ${d.latency.requests} requests, p50 ${ms(d.latency.p50Ms)}, p95 ${ms(d.latency.p95Ms)}, TTFT p50 ${ms(d.latency.ttftP50Ms)}, ` +
       `decode ${d.latency.decodeTokensPerSecond == null ? '-' : `${d.latency.decodeTokensPerSecond.toFixed(0)} tok/s`}`,
-    table(['revision', 'live', 'artifact', 'run', 'note', 'created'],
-      d.revisions.map((r) => [r.revision, r.live ? '*' : '', `${r.artifact.name} (${r.artifact.id})`, r.artifact.runId, r.note, r.createdAt])),
+    table(['revision', 'live', 'artifact', 'variant', 'run', 'note', 'created'],
+      d.revisions.map((r) => [r.revision, r.live ? '*' : '', `${r.artifact.name} (${r.artifact.id})`, r.variant ?? 'default', r.artifact.runId, r.note, r.createdAt])),
   ].join('\n');
 }
 
@@ -55,10 +55,11 @@ export function deployCommand(deploy: Command) {
   remoteOptions(deploy.command('create <name>').description('deploy a BUNDLE artifact under a name (a new live revision once it loads)'))
     .requiredOption('--artifact <id>', 'BUNDLE artifact id')
     .option('--note <text>', 'revision note')
+    .option('--variant <name>', 'a Hugging Face bundle\'s variant: fp32, int8, q4 or fp16 (default: the bundle\'s default)')
     .option('--json', 'JSON output')
     .action(async (name: string, opts) => {
       try {
-        const { deploy: d } = await remote(opts).request(DeployDocument, { input: { name, artifactId: opts.artifact, note: opts.note } });
+        const { deploy: d } = await remote(opts).request(DeployDocument, { input: { name, artifactId: opts.artifact, note: opts.note, variant: opts.variant } });
         print(opts, d, () => describe(d));
       } catch (err) { fail(err); }
     });

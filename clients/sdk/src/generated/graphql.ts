@@ -54,6 +54,11 @@ export type DeployInput = {
   artifactId: string | number;
   name: string;
   note?: string | null | undefined;
+  /**
+   * Which variant of the bundle to serve (a Hugging Face bundle's fp32, int8, q4 or fp16: see the artifact's
+   * metadata.bundle.variants); default: the bundle's default variant. Built-in bundles have no variants.
+   */
+  variant?: string | null | undefined;
 };
 
 /**
@@ -313,26 +318,26 @@ export type RegisterArtifactMutationVariables = Exact<{
 
 export type RegisterArtifactMutation = { registerArtifact: { id: string, runId: string | null, kind: ArtifactKind, name: string, blobSha256: string, size: number, metadata: unknown, createdAt: string } };
 
-export type DeploymentFieldsFragment = { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } };
+export type DeploymentFieldsFragment = { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number, variant: string | null } | null, revisions: Array<{ id: string, revision: number, note: string | null, variant: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } };
 
 export type DeploymentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DeploymentsQuery = { deployments: Array<{ id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } }> };
+export type DeploymentsQuery = { deployments: Array<{ id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number, variant: string | null } | null, revisions: Array<{ id: string, revision: number, note: string | null, variant: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } }> };
 
 export type DeploymentQueryVariables = Exact<{
   name: string;
 }>;
 
 
-export type DeploymentQuery = { deployment: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } | null };
+export type DeploymentQuery = { deployment: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number, variant: string | null } | null, revisions: Array<{ id: string, revision: number, note: string | null, variant: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } | null };
 
 export type DeployMutationVariables = Exact<{
   input: DeployInput;
 }>;
 
 
-export type DeployMutation = { deploy: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } };
+export type DeployMutation = { deploy: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number, variant: string | null } | null, revisions: Array<{ id: string, revision: number, note: string | null, variant: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } };
 
 export type RollbackDeploymentMutationVariables = Exact<{
   name: string;
@@ -340,7 +345,7 @@ export type RollbackDeploymentMutationVariables = Exact<{
 }>;
 
 
-export type RollbackDeploymentMutation = { rollbackDeployment: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number } | null, revisions: Array<{ id: string, revision: number, note: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } };
+export type RollbackDeploymentMutation = { rollbackDeployment: { id: string, name: string, status: DeploymentStatus, error: string | null, createdAt: string, updatedAt: string, liveRevision: { revision: number, variant: string | null } | null, revisions: Array<{ id: string, revision: number, note: string | null, variant: string | null, live: boolean, createdAt: string, artifact: { id: string, name: string, runId: string | null, blobSha256: string, size: number } }>, latency: { requests: number, p50Ms: number | null, p95Ms: number | null, ttftP50Ms: number | null, decodeTokensPerSecond: number | null } } };
 
 export type ImportDatasetMutationVariables = Exact<{
   input: ImportDatasetInput;
@@ -497,11 +502,13 @@ export const DeploymentFieldsFragmentDoc = new TypedDocumentString(`
   updatedAt
   liveRevision {
     revision
+    variant
   }
   revisions {
     id
     revision
     note
+    variant
     live
     createdAt
     artifact {
@@ -927,11 +934,13 @@ export const DeploymentsDocument = new TypedDocumentString(`
   updatedAt
   liveRevision {
     revision
+    variant
   }
   revisions {
     id
     revision
     note
+    variant
     live
     createdAt
     artifact {
@@ -965,11 +974,13 @@ export const DeploymentDocument = new TypedDocumentString(`
   updatedAt
   liveRevision {
     revision
+    variant
   }
   revisions {
     id
     revision
     note
+    variant
     live
     createdAt
     artifact {
@@ -1003,11 +1014,13 @@ export const DeployDocument = new TypedDocumentString(`
   updatedAt
   liveRevision {
     revision
+    variant
   }
   revisions {
     id
     revision
     note
+    variant
     live
     createdAt
     artifact {
@@ -1041,11 +1054,13 @@ export const RollbackDeploymentDocument = new TypedDocumentString(`
   updatedAt
   liveRevision {
     revision
+    variant
   }
   revisions {
     id
     revision
     note
+    variant
     live
     createdAt
     artifact {

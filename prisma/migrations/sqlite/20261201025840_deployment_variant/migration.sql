@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "DeploymentRevision" ADD COLUMN "variant" TEXT;
+
