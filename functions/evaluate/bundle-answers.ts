@@ -1,9 +1,10 @@
-// Answers of a student bundle, produced exactly as the inference endpoint produces them: the same StudentRuntime
-// (onnxruntime-node sessions, tokenizer.json, sampler), the same prompt step and the same image preprocessing,
-// greedy. The Python worker runs it to score a DEPLOYMENT subject of an evaluation suite, so a deployment's number
+// Answers of a student bundle, produced exactly as the inference endpoint produces them: the same runtime of the
+// bundle's family (StudentRuntime: onnxruntime-node sessions, tokenizer.json, sampler; HfRuntime: transformers.js
+// with the model's processor and chat template), the same prompt step and the same image preprocessing, greedy. The Python worker runs it to score a DEPLOYMENT subject of an evaluation suite, so a deployment's number
 // in a table is the number its users get (not a re-implementation's).
 //
-//   node --import tsx functions/evaluate/bundle-answers.ts --bundle DIR --cases CASES.jsonl [--threads N]
+//   node --import tsx functions/evaluate/bundle-answers.ts --bundle DIR --cases CASES.jsonl [--threads N] [--variant V]
+//   (--variant: a Hugging Face bundle's variant, default its default_variant)
 //
 // CASES.jsonl: {"image": "<path of a PNG/JPEG/WebP>", "question": "...", "max_tokens": n | null} per line
 //   (max_tokens null: as many as the model allows after the question; it stops at <eos> anyway).
@@ -12,7 +13,8 @@
 // the caller counts the lines).
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { preprocessImage, promptOf, StudentRuntime } from '../../api/_lib/server.js';
+import path from 'node:path';
+import { HfRuntime, isHfManifest, parseManifest, preprocessImage, promptOf, StudentRuntime } from '../../api/_lib/server.js';
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(name);
@@ -21,10 +23,39 @@ function arg(name: string, fallback?: string): string {
   throw new Error(`missing ${name} (usage: bundle-answers.ts --bundle DIR --cases CASES.jsonl [--threads N])`);
 }
 
-async function main() {
-  const runtime = await StudentRuntime.load(arg('--bundle'), { threads: Number(arg('--threads', '1')) });
+const GREEDY = { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 };
+
+/** A Hugging Face bundle's answers: the endpoint's HfRuntime, one user turn per case. */
+async function hfAnswers(dir: string, cases: AsyncIterable<string>) {
+  const runtime = await HfRuntime.load(dir, { threads: Number(arg('--threads', '1')), variant: arg('--variant', '') || null, maxImagePixels: 4096 * 4096 });
   const release = runtime.use()!;
+  let n = 0;
+  try {
+    for await (const line of cases) {
+      if (!line.trim()) continue;
+      n += 1;
+      const c = JSON.parse(line) as { image: string; question: string; max_tokens?: number | null };
+      const g = await runtime.generate({
+        image: fs.readFileSync(c.image), turns: [{ role: 'user', text: c.question }], maxTokens: c.max_tokens ?? runtime.context,
+        strictMaxTokens: c.max_tokens != null, sampling: GREEDY,
+      });
+      process.stdout.write(`${JSON.stringify({ answer: g.text, tokens: g.tokenIds.length, finish_reason: g.finishReason })}\n`);
+    }
+  } catch (err) {
+    throw new Error(`case ${n}: ${(err as Error).message}`);
+  } finally {
+    release();
+    runtime.retire();
+  }
+}
+
+async function main() {
+  const dir = arg('--bundle');
   const lines = readline.createInterface({ input: fs.createReadStream(arg('--cases')), crlfDelay: Infinity });
+  // the family from the manifest alone (each runtime's load verifies every file)
+  if (isHfManifest(parseManifest(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'), 'bundle'))) return hfAnswers(dir, lines);
+  const runtime = await StudentRuntime.load(dir, { threads: Number(arg('--threads', '1')) });
+  const release = runtime.use()!;
   let n = 0;
   try {
     for await (const line of lines) {
@@ -34,7 +65,7 @@ async function main() {
       const { promptIds, budget } = promptOf(runtime, c.question, c.max_tokens);
       const pixelValues = await preprocessImage(fs.readFileSync(c.image), runtime.manifest.preprocessing);
       const g = await runtime.generate({
-        pixelValues, promptIds, maxTokens: c.max_tokens ?? budget, sampling: { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 },
+        pixelValues, promptIds, maxTokens: c.max_tokens ?? budget, sampling: GREEDY,
       });
       process.stdout.write(`${JSON.stringify({ answer: runtime.tokenizer.decode(g.tokenIds), tokens: g.tokenIds.length, finish_reason: g.finishReason })}\n`);
     }

@@ -15,8 +15,8 @@ export async function registerBundle(t: TestServer, archive: Buffer, name = 'stu
     { i: { blobSha256: sha, kind: 'BUNDLE', name } });
 }
 
-export async function deploy(t: TestServer, name: string, artifactId: string, note?: string) {
-  return t.gql(`mutation($i: DeployInput!) { deploy(input: $i) { name status liveRevision { revision } } }`, { i: { name, artifactId, note } });
+export async function deploy(t: TestServer, name: string, artifactId: string, note?: string, variant?: string) {
+  return t.gql(`mutation($i: DeployInput!) { deploy(input: $i) { name status liveRevision { revision variant } } }`, { i: { name, artifactId, note, variant } });
 }
 
 /** POST a JSON body to an inference route. */

@@ -1,0 +1,74 @@
+// A real Hugging Face student bundle for the HF inference tests and benchmark, made by the trainer: a tiny random
+// SmolVLM or Qwen2-VL built from its config class (functions/trainer/tests/hf_tiny.py, processor input 28 px so
+// the Fashion-MNIST images are not resized: PIL and transformers.js resize differently, see docs/inference.md),
+// `ril_trainer export --hf-model` with its parity check, and the PyTorch greedy answers it wrote (--verify-out).
+// Cached under os.tmpdir() keyed by a hash of the sources involved, so reruns are fast.
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildFashionMnistVqa } from '../../clients/cli/src/data/fashionMnist/index.js';
+import { TRAINER_DIR } from '../../api/_lib/jobs/python.js';
+
+export type HfFamily = 'smolvlm' | 'qwen2vl';
+
+export interface HfReference { id: string; image: string; question: string; tokens: number[]; text: string }
+
+export interface HfBundleFixture {
+  family: HfFamily;
+  data: string;
+  bundleDir: string;
+  /** gzipped tar of the bundle directory (a BUNDLE artifact's blob). */
+  archive: Buffer;
+  manifest: Record<string, any>;
+  /** PyTorch greedy answers (model.generate, do_sample off) of the first test examples. */
+  refs: HfReference[];
+  maxNewTokens: number;
+}
+
+/** Why the HF fixtures cannot be built here (no torch 2.x environment), or null. */
+export function hfSkipReason(): string | null {
+  return process.env.RIL_HF_PYTHON ? null : 'RIL_HF_PYTHON is not set (the torch 2.x environment: RIL_HF_PYTHON="$(bash scripts/ensure-hf.sh)")';
+}
+
+function sourceHash(extra: object): string {
+  const h = crypto.createHash('sha256').update(JSON.stringify(extra));
+  const files = [
+    path.join(TRAINER_DIR, 'ril_trainer', 'export_hf.py'), path.join(TRAINER_DIR, 'ril_trainer', 'export.py'),
+    path.join(TRAINER_DIR, 'ril_trainer', '__main__.py'), path.join(TRAINER_DIR, 'tests', 'hf_tiny.py'), fileURLToPath(import.meta.url),
+  ];
+  for (const f of files) h.update(f).update(fs.readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+export async function hfStudentBundle(family: HfFamily, opts: { examples?: number; parity?: number; maxNewTokens?: number; variants?: string } = {}): Promise<HfBundleFixture> {
+  const python = process.env.RIL_HF_PYTHON;
+  if (!python) throw new Error(hfSkipReason()!);
+  const o = { examples: 200, parity: 50, maxNewTokens: 12, variants: 'fp32,int8', ...opts };
+  const dir = path.join(os.tmpdir(), `ril-hf-bundle-${family}-${sourceHash({ family, ...o })}`);
+  const done = path.join(dir, 'refs.json');
+  if (!fs.existsSync(done)) {
+    const work = `${dir}.tmp-${process.pid}`;
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(work, { recursive: true });
+    await buildFashionMnistVqa({ out: path.join(work, 'data'), limit: o.examples, samplesPerTeacher: 1 });
+    const run = (args: string[]) => execFileSync(python, args, {
+      cwd: TRAINER_DIR, env: { ...process.env, PYTHONPATH: TRAINER_DIR, HF_HUB_OFFLINE: '1' }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20,
+    }).toString();
+    run(['tests/hf_tiny.py', '--family', family, '--out', path.join(work, 'model'), '--native-px', '28']);
+    run(['-m', 'ril_trainer', 'export', '--hf-model', path.join(work, 'model'), '--out', path.join(work, 'bundle'), '--variants', o.variants,
+      '--verify-data', path.join(work, 'data'), '--verify-n', String(o.parity), '--max-new-tokens', String(o.maxNewTokens),
+      '--verify-out', path.join(work, 'refs.json'), '--threads', '2']);
+    execFileSync('tar', ['-C', path.join(work, 'bundle'), '-czf', path.join(work, 'bundle.tar.gz'), '.']);
+    fs.rmSync(path.join(work, 'model'), { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(work, dir);
+  }
+  const refs = JSON.parse(fs.readFileSync(done, 'utf8')) as { examples: HfReference[]; max_new_tokens: number };
+  return {
+    family, data: path.join(dir, 'data'), bundleDir: path.join(dir, 'bundle'), archive: fs.readFileSync(path.join(dir, 'bundle.tar.gz')),
+    manifest: JSON.parse(fs.readFileSync(path.join(dir, 'bundle', 'manifest.json'), 'utf8')), refs: refs.examples, maxNewTokens: refs.max_new_tokens,
+  };
+}
