@@ -41,7 +41,7 @@ if ! wait "$HF_PID"; then cat "$HF_OUT.log" >&2; echo "scripts/ensure-hf.sh fail
 # `npm run test:py:hf` runs all of it on 2.x (it passes: about 6 min more on two cores).
 RIL_PYTHON="$(cat "$HF_OUT")" bash scripts/test-py.sh tests/test_hf_students.py tests/test_trl_crosscheck.py \
   tests/test_rl.py tests/test_sft.py tests/test_model_sampling.py tests/test_checkpoint_safety.py \
-  tests/test_distributed.py tests/test_export_cli.py tests/test_imports.py tests/test_schema.py
+  tests/test_distributed.py tests/test_export_cli.py tests/test_export_hf.py tests/test_imports.py tests/test_schema.py
 
 echo "== Hugging Face students through the platform (TypeScript, SQLite) =="
 RIL_HF_PYTHON="$(cat "$HF_OUT")" RIL_TEST_DB=sqlite node --import tsx --test --test-reporter=spec "${HF_TS_TESTS[@]}"

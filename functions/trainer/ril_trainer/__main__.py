@@ -5,7 +5,8 @@ stdout carries JSON lines only (one object per line); human-readable logs go to 
   train   --config CFG --data DIR --out DIR [--device D] [--max-steps N] [--eval-suite FILE]
   eval    --checkpoint C --data DIR [--split test] [--limit N] [--out FILE]
   predict --checkpoint C --cases FILE [--batch-size 32]   greedy answers, one JSON line per batch
-  export --checkpoint C --out DIR [--format-version 2] [--verify-data DIR --verify-split test --verify-n 50]
+  export  --checkpoint C | --hf-model DIR --out DIR [--format-version 2] [--variants fp32,int8,q4,fp16]
+          [--verify-data DIR --verify-split test --verify-n 50 --max-new-tokens 64 --verify-out refs.json]
   info   [--size small]   parameter counts of the named sizes
 """
 from __future__ import annotations
@@ -78,6 +79,12 @@ def cmd_predict(a: argparse.Namespace) -> int:
 
 
 def cmd_export(a: argparse.Namespace) -> int:
+    if bool(a.checkpoint) == bool(a.hf_model):
+        log.info("export: name exactly one of --checkpoint (a trained run's checkpoint.pt) or --hf-model (a "
+                 "save_pretrained directory, exported as it is)")
+        return 2
+    if a.hf_model or ckpt.student_family(ckpt.load(a.checkpoint)) == "hf":
+        return export_hf_cli(a)
     from .export import export_bundle, node_available, verify_parity
     set_threads(a.threads or 0)
     state = ckpt.load(a.checkpoint)
@@ -105,6 +112,73 @@ def cmd_export(a: argparse.Namespace) -> int:
         if not r["all_identical"]:
             return 1
     return 0
+
+
+def export_hf_cli(a: argparse.Namespace) -> int:
+    """A Hugging Face student (an hf checkpoint, LoRA merged, or a save_pretrained directory as it is) as a format-3
+    bundle (export_hf.py, docs/hf-bundles.md); with --verify-data, PyTorch vs onnxruntime greedy per variant."""
+    import os
+
+    from PIL import Image
+
+    from . import export_hf
+    set_threads(a.threads or 0)
+    variants = [v.strip() for v in a.variants.split(",") if v.strip()]
+    bad = [v for v in variants if v not in ("fp32", "int8", "q4", "fp16")]
+    if bad:
+        log.info(f"export: unknown variant(s) {', '.join(bad)}: fp32, int8, q4, fp16")
+        return 2
+    try:
+        if a.hf_model:
+            from .students.hf import load_pretrained
+            model, processor = load_pretrained(a.hf_model)
+            model = model.float().eval()
+            source = {"hf_model": a.hf_model}
+            base_model, lora_merged = a.hf_model, False
+        else:
+            model, processor, payload = export_hf.trained_model(a.checkpoint)
+            source = {"checkpoint": a.checkpoint, "step": payload["step"]}
+            student = payload.get("student") or {}
+            base_model = str(student.get("model", ""))
+            lora_merged = int((student.get("lora") or {}).get("r", 0) or 0) > 0
+        kind = export_hf.kind_of(model)
+    except (StudentError, export_hf.ExportError) as err:
+        log.info(str(err))
+        return 2
+    examples = []
+    if a.verify_data:
+        from .data import VQADataset
+        ds = VQADataset(a.verify_data, None, splits=[a.verify_split])
+        for i in ds.split_indices(a.verify_split)[:a.verify_n]:
+            ex = ds.examples[i]
+            with Image.open(os.path.join(ds.root, ex.image)) as im:  # as students/hf.py reads them
+                image = im.convert("RGB")
+            examples.append({"id": ex.id, "image": image, "image_path": ex.image, "question": ex.question,
+                             "answer": getattr(ex, "answer", None)})
+        if not examples:
+            log.info(f"export: {a.verify_data} has no {a.verify_split!r} examples to verify on")
+            return 2
+    image = examples[0]["image"] if examples else export_hf.default_image(processor, kind)
+    manifest = export_hf.export_hf_bundle(model, processor, a.out, image, source=source, base_model=base_model,
+                                          lora_merged=lora_merged, variants=variants, opset=a.opset)
+    log.emit("exported", out=a.out, files=manifest["files"], variants=manifest["variants"])
+    log.info(f"bundle written to {a.out} (variants {', '.join(manifest['variants'])})")
+    if not examples:
+        return 0
+    parity, refs = export_hf.verify_parity(model, processor, a.out, examples, a.max_new_tokens)
+    export_hf.write_parity(a.out, parity)
+    if a.verify_out:
+        with open(a.verify_out, "w") as fh:
+            json.dump({"examples": refs, "max_new_tokens": a.max_new_tokens}, fh, indent=1)
+    log.emit("parity", variants=parity)
+    for v, r in parity.items():
+        if "skipped" in r:
+            log.info(f"parity {v}: skipped ({r['skipped']})")
+        else:
+            log.info(f"parity {v}: {r['identical']}/{r['examples']} identical greedy sequences, token agreement "
+                     f"{r['token_agreement']:.4f}")
+    fp32 = parity.get("fp32") or {}
+    return 0 if fp32.get("examples") and fp32["identical"] == fp32["examples"] else 1
 
 
 def cmd_info(a: argparse.Namespace) -> int:
@@ -164,14 +238,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     r.set_defaults(func=cmd_predict)
 
     x = sub.add_parser("export", help="write the ONNX student bundle (and optionally check parity)")
-    x.add_argument("--checkpoint", required=True)
+    x.add_argument("--checkpoint", default=None,
+                   help="a run's checkpoint.pt: a built-in student (format 1/2) or a Hugging Face one (format 3, "
+                        "LoRA merged; docs/hf-bundles.md)")
+    x.add_argument("--hf-model", default=None,
+                   help="instead of --checkpoint: a Hugging Face save_pretrained directory (model + processor), "
+                        "exported as it is (format 3)")
     x.add_argument("--out", required=True)
     x.add_argument("--opset", type=int, default=17)
     x.add_argument("--format-version", type=int, default=2, choices=(1, 2),
-                   help="bundle format: 2 (default) has the decode mask for batched serving; 1 is for endpoints older than that")
-    x.add_argument("--verify-data", default=None, help="dataset directory for the PyTorch vs ONNX parity check")
+                   help="built-in bundles: 2 (default) has the decode mask for batched serving; 1 is for endpoints "
+                        "older than that (hf bundles are format 3)")
+    x.add_argument("--variants", default="fp32,int8,q4,fp16",
+                   help="hf bundles: the variants to write, of fp32,int8,q4,fp16 (fp32 is always written)")
+    x.add_argument("--verify-data", default=None,
+                   help="dataset directory for the PyTorch vs ONNX parity check (hf: also the image the graphs are "
+                        "traced on, the split's first)")
     x.add_argument("--verify-split", default="test")
     x.add_argument("--verify-n", type=int, default=50)
+    x.add_argument("--verify-out", default=None,
+                   help="hf: write the PyTorch greedy references (id, image, question, tokens, text) to this JSON file")
     x.add_argument("--max-new-tokens", type=int, default=64)
     x.add_argument("--threads", type=int, default=None)
     x.set_defaults(func=cmd_export)
@@ -186,7 +272,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     a = p.parse_args(argv)
     try:
         return int(a.func(a))
-    except ckpt.UnsupportedCheckpoint as err:  # e.g. export of a Hugging Face student (issue 14)
+    except ckpt.UnsupportedCheckpoint as err:  # e.g. eval / predict of a Hugging Face student
         log.info(str(err))
         return 2
 

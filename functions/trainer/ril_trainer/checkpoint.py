@@ -187,8 +187,9 @@ def load_model(path: str, device: str = "cpu") -> StudentVLM:
     payload = load(path)
     if student_family(payload) != "builtin":
         raise UnsupportedCheckpoint(
-            f"{path} holds a Hugging Face student (family {student_family(payload)!r}): export, eval and predict are "
-            "not supported yet for hf students (issue 14); only built-in students can be loaded here")
+            f"{path} holds a Hugging Face student (family {student_family(payload)!r}): eval and predict of hf "
+            "checkpoints are not supported yet (score its ONNX bundle instead: `python -m ril_trainer export "
+            "--checkpoint ... --verify-data DIR` reports its accuracy); only built-in students can be loaded here")
     model = StudentVLM(from_dict(ModelConfig, payload["model_config"]), tokenizer_of(payload))
     model.load_state_dict(payload["model"])
     return model.to(device).eval()

@@ -13,8 +13,11 @@ through one maintained library:
 Variants (manifest "variants", each a per-graph transformers.js dtype): fp32; int8 = onnxruntime dynamic
 quantization of the text graphs (uint8 weights, "q8", files *_quantized.onnx), the vision encoder kept fp32 (its
 convolution quantizes badly and is a small share of the time); q4 = 4-bit block-quantized MatMul weights of the
-decoder (MatMulNBits, "q4") with the embeddings in int8; fp16 = every graph in float16 (for WebGPU; onnxruntime's CPU
-provider lacks fp16 kernels for some ops, so the manifest says where a variant ran at export time).
+decoder (MatMulNBits, "q4") with the embeddings in int8; fp16 = every graph in float16 (for WebGPU; it also loads in
+onnxruntime's CPU provider, and the manifest's per-variant "cpu" says whether each variant did at export time).
+
+Parity (verify_parity, the CLI's --verify-data): PyTorch's greedy decoding vs OrtBundle's, which runs a bundle's graphs
+the way transformers.js does (Qwen2-VL's M-RoPE positions by mrope_positions), per variant, into manifest["parity"].
 
 Graphs are traced (the TorchScript exporter, as export.py and for the same reasons) from a model whose LoRA
 adapters were merged into its weights. Where the model's own code would freeze a size into the trace (Idefics3's
@@ -404,16 +407,26 @@ def _write_variants(onnx_dir: str, wanted: Sequence[str]) -> Dict[str, Any]:
             sessions = {"vision_encoder": "fp32", "embed_tokens": "q8", "decoder_model_merged": "q4"}
         elif v == "fp16":
             import onnx
-            from onnxruntime.transformers.float16 import convert_float_to_float16
             for g in GRAPHS:
-                m16 = convert_float_to_float16(onnx.load(_graph(onnx_dir, g, "fp32")), keep_io_types=False,
-                                               disable_shape_infer=True)
-                onnx.save(m16, _graph(onnx_dir, g, "fp16"))
+                onnx.save(_to_fp16(_graph(onnx_dir, g, "fp32")), _graph(onnx_dir, g, "fp16"))
             sessions = {g: "fp16" for g in GRAPHS}
         else:
             raise ExportError(f"unknown variant {v!r}: fp32, int8, q4 or fp16")
         out[v] = {"sessions": sessions, "cpu": _loads_on_cpu([_graph(onnx_dir, g, d) for g, d in sessions.items()])}
     return out
+
+
+def _to_fp16(path: str) -> Any:
+    """Every float tensor and op in float16 (inputs and outputs too). With ONNX shape inference the converter knows
+    which values feed ops that have no float16 type (Range, in Idefics3's position buckets) and keeps those float32
+    behind Casts; without it (measured) the fp16 vision encoder is an invalid graph that onnxruntime refuses. Shape
+    inference needs the model in one protobuf (under 2 GB): a larger graph is converted without it."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+    try:
+        return convert_float_to_float16(onnx.load(path), keep_io_types=False, disable_shape_infer=False)
+    except Exception:  # noqa: BLE001 - too large for onnx.shape_inference: the converter's own pass alone
+        return convert_float_to_float16(onnx.load(path), keep_io_types=False, disable_shape_infer=True)
 
 
 def _loads_on_cpu(paths: Sequence[str]) -> bool:
@@ -424,3 +437,241 @@ def _loads_on_cpu(paths: Sequence[str]) -> bool:
         return True
     except Exception:  # noqa: BLE001 - a missing CPU kernel (fp16) is a fact to record, not a failure of the export
         return False
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs, the bundle's greedy loop in onnxruntime, parity with PyTorch
+# ----------------------------------------------------------------------------------------------
+
+
+def kind_of(model: nn.Module) -> str:
+    """"idefics3" or "qwen2_vl" (an ExportError for a family the export does not cover)."""
+    return _kind(model.config.model_type)
+
+
+def default_image(processor: Any, kind: str) -> Any:
+    """A synthetic RGB image at the processor's own input size (what a model is traced on when no dataset is given):
+    Idefics3 / SmolVLM, a square of the image processor's longest_edge; Qwen2-VL, a square whose side is a multiple
+    of patch * merge inside [min_pixels, max_pixels] (448 px when that range allows it)."""
+    import math
+
+    import numpy as np
+    from PIL import Image
+    ip = processor.image_processor
+    size = getattr(ip, "size", None) or {}
+    if kind == "idefics3":
+        side = int(size.get("longest_edge") or size.get("height") or 384)
+    else:
+        factor = int(getattr(ip, "patch_size", 14)) * int(getattr(ip, "merge_size", 2))
+        lo = int(getattr(ip, "min_pixels", None) or size.get("shortest_edge") or factor * factor)
+        hi = int(getattr(ip, "max_pixels", None) or size.get("longest_edge") or 448 * 448)
+        side = min(max(448, math.isqrt(lo)), math.isqrt(hi))
+        side = max(factor, side // factor * factor)
+    px = (np.arange(side * side * 3) * 37 % 256).astype("uint8").reshape(side, side, 3)
+    return Image.fromarray(px, mode="RGB")
+
+
+def mrope_positions(input_ids: Sequence[int], image_token_id: int, grid_thw: Sequence[Sequence[int]],
+                    merge: int) -> Tuple[Any, int]:
+    """Qwen2-VL's 3-D rotary positions of a prompt ([3, 1, S] int64) and its rope delta, as
+    Qwen2VLModel.get_rope_index computes them for a prompt without padding or video: text tokens count up on all three
+    axes; an image's run of tokens takes (t, row, column) of its merged grid offset by the position where the run
+    starts; the text after it resumes at one past the largest position so far. Decoding continues from
+    len(ids) + delta on all three axes."""
+    import numpy as np
+    ids = list(input_ids)
+    pos = np.zeros((3, len(ids)), dtype=np.int64)
+    i, start, image = 0, 0, 0
+    while i < len(ids):
+        if ids[i] != image_token_id:
+            pos[:, i] = start
+            start += 1
+            i += 1
+            continue
+        t, h, w = (int(x) for x in grid_thw[image])
+        h, w = h // merge, w // merge
+        n = t * h * w
+        tt, hh, ww = np.meshgrid(np.arange(t), np.arange(h), np.arange(w), indexing="ij")
+        pos[:, i:i + n] = np.stack([tt.ravel(), hh.ravel(), ww.ravel()]) + start
+        start = int(pos[:, i:i + n].max()) + 1
+        i += n
+        image += 1
+    return pos[:, None, :], int(pos.max()) + 1 - len(ids)
+
+
+_NP_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int64)": "int64",
+             "tensor(int32)": "int32", "tensor(bool)": "bool"}
+
+
+class OrtBundle:
+    """One variant of a bundle in onnxruntime (CPU), decoding as transformers.js does: vision_encoder ->
+    embed_tokens -> the image features scattered into the image-token slots -> decoder_model_merged with its KV cache
+    (prefill from an empty past, then one token a step; Qwen2-VL's positions from mrope_positions)."""
+
+    def __init__(self, bundle_dir: str, variant: str = "fp32", threads: int = 0):
+        import onnxruntime as ort
+        with open(os.path.join(bundle_dir, "manifest.json")) as fh:
+            self.manifest = json.load(fh)
+        with open(os.path.join(bundle_dir, "config.json")) as fh:
+            self.config = json.load(fh)
+        if variant not in self.manifest["variants"]:
+            raise ExportError(f"the bundle has no variant {variant!r} (it has {', '.join(self.manifest['variants'])})")
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        sessions = self.manifest["variants"][variant]["sessions"]
+        self.s = {g: ort.InferenceSession(_graph(os.path.join(bundle_dir, "onnx"), g, d), opts,
+                                          providers=["CPUExecutionProvider"]) for g, d in sessions.items()}
+        self.kind = _kind(self.manifest["hf"]["model_type"])
+        self.image_token_id = int(self.config["image_token_id"] if "image_token_id" in self.config
+                                  else self.config["image_token_index"])
+        self.merge = int((self.config.get("vision_config") or {}).get("spatial_merge_size", 2))
+        self.eos = set(int(e) for e in self.manifest["generation"]["eos_token_ids"])
+        self.types = {g: {i.name: _NP_TYPES.get(i.type, "float32") for i in s.get_inputs()} for g, s in self.s.items()}
+        dec = self.s["decoder_model_merged"]
+        self.past_inputs = [i for i in dec.get_inputs() if i.name.startswith("past_key_values.")]
+        self.present_names = [o.name for o in dec.get_outputs()][1:]
+
+    def _run(self, graph: str, feeds: Dict[str, Any]) -> List[Any]:
+        t = self.types[graph]
+        return self.s[graph].run(None, {k: v.astype(t[k], copy=False) for k, v in feeds.items()})
+
+    def _prompt(self, inputs: Dict[str, Any]) -> Tuple[Any, Any, int, int]:
+        """(inputs_embeds with the image features in their slots, position_ids, rope delta, prompt length)."""
+        import numpy as np
+        x = {k: (v.numpy() if hasattr(v, "numpy") else np.asarray(v)) for k, v in inputs.items()}
+        ids = x["input_ids"].astype(np.int64)
+        emb = self._run("embed_tokens", {"input_ids": ids})[0]
+        if self.kind == "idefics3":
+            feat = self._run("vision_encoder", {"pixel_values": x["pixel_values"],
+                                                "pixel_attention_mask": x["pixel_attention_mask"].astype(bool)})[0]
+        else:
+            feat = self._run("vision_encoder", {"pixel_values": x["pixel_values"], "grid_thw": x["image_grid_thw"]})[0]
+        slots = ids == self.image_token_id
+        feat = feat.reshape(-1, feat.shape[-1])
+        if int(slots.sum()) != feat.shape[0]:
+            raise ExportError(f"{int(slots.sum())} image-token slots for {feat.shape[0]} image feature vectors")
+        emb[slots] = feat.astype(emb.dtype)
+        n = ids.shape[1]
+        if self.kind == "qwen2_vl":
+            pos, delta = mrope_positions(ids[0].tolist(), self.image_token_id, x["image_grid_thw"].tolist(), self.merge)
+        else:
+            pos, delta = np.arange(n, dtype=np.int64)[None], 0
+        return emb, pos, delta, n
+
+    def _decoder(self, emb: Any, pos: Any, total: int, past: Optional[Dict[str, Any]]) -> List[Any]:
+        import numpy as np
+        if past is None:
+            past = {i.name: np.zeros((1, int(i.shape[1]), 0, int(i.shape[3])), dtype=_NP_TYPES.get(i.type, "float32"))
+                    for i in self.past_inputs}
+        return self._run("decoder_model_merged", {"inputs_embeds": emb, "attention_mask": np.ones((1, total), np.int64),
+                                                  "position_ids": pos, **past})
+
+    def prompt_logits(self, inputs: Dict[str, Any]) -> Any:
+        """The prefill's logits [prompt length, vocab] (float32) for one prompt's processor outputs."""
+        emb, pos, _, n = self._prompt(inputs)
+        return self._decoder(emb, pos, n, None)[0][0].astype("float32")
+
+    def greedy(self, inputs: Dict[str, Any], max_new_tokens: int) -> List[int]:
+        """Greedy ids for one prompt's processor outputs (numpy or torch tensors, batch 1), eos included when
+        produced, at most max_new_tokens."""
+        import numpy as np
+        emb, pos, delta, total = self._prompt(inputs)
+        past: Optional[Dict[str, Any]] = None
+        out: List[int] = []
+        for _ in range(max_new_tokens):
+            o = self._decoder(emb, pos, total, past)
+            tok = int(np.argmax(o[0][0, -1].astype(np.float32)))
+            out.append(tok)
+            if tok in self.eos:
+                break
+            past = {name.replace("present", "past_key_values", 1): v for name, v in zip(self.present_names, o[1:])}
+            emb = self._run("embed_tokens", {"input_ids": np.array([[tok]], dtype=np.int64)})[0]
+            p = total + delta  # the new token's position (all three M-RoPE axes: text after the prompt)
+            pos = np.full((3, 1, 1), p, np.int64) if self.kind == "qwen2_vl" else np.array([[p]], np.int64)
+            total += 1
+        return out
+
+
+def ort_greedy(bundle_dir: str, variant: str, processor: Any, image: Any, question: str, max_new_tokens: int) -> List[int]:
+    """Greedy ids of one variant of a bundle for an image + question (the processor's inputs, as sample_inputs)."""
+    runner = OrtBundle(bundle_dir, variant)
+    return runner.greedy(sample_inputs(processor, runner.kind, image, question), max_new_tokens)
+
+
+@torch.no_grad()
+def torch_greedy(model: nn.Module, inputs: Dict[str, torch.Tensor], max_new_tokens: int) -> List[int]:
+    """transformers' own greedy decoding (generate, do_sample False) of one prompt: the new ids, eos included."""
+    n = inputs["input_ids"].shape[1]
+    out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, num_beams=1)
+    return out[0, n:].tolist()
+
+
+def _answer_text(processor: Any, tokens: Sequence[int], eos: Sequence[int]) -> str:
+    kept: List[int] = []
+    for t in tokens:
+        if int(t) in eos:
+            break
+        kept.append(int(t))
+    return processor.tokenizer.decode(kept, skip_special_tokens=True)
+
+
+def verify_parity(model: nn.Module, processor: Any, bundle_dir: str, examples: Sequence[Dict[str, Any]],
+                  max_new_tokens: int, variants: Optional[Sequence[str]] = None) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    """PyTorch greedy vs each variant's onnxruntime greedy on the same processor inputs.
+
+    examples: {"id", "image" (PIL RGB), "image_path", "question", "answer" (or None)}. Returns (manifest["parity"],
+    the PyTorch references: {"id", "image", "question", "tokens", "text"}). Variants that do not load on the CPU
+    (manifest "cpu" false) are recorded as skipped."""
+    with open(os.path.join(bundle_dir, "manifest.json")) as fh:
+        manifest = json.load(fh)
+    kind = kind_of(model)
+    eos = [int(e) for e in manifest["generation"]["eos_token_ids"]]
+    model = model.eval()
+    encoded = [sample_inputs(processor, kind, ex["image"], ex["question"]) for ex in examples]
+    refs: List[Dict[str, Any]] = []
+    for ex, enc in zip(examples, encoded):
+        tokens = torch_greedy(model, enc, max_new_tokens)
+        refs.append({"id": ex["id"], "image": ex.get("image_path"), "question": ex["question"], "tokens": tokens,
+                     "text": _answer_text(processor, tokens, eos)})
+
+    def correct(text: str, answer: Optional[str]) -> bool:
+        return answer is not None and text.strip().lower() == str(answer).strip().lower()
+
+    has_answers = all(ex.get("answer") is not None for ex in examples) and len(examples) > 0
+    parity: Dict[str, Any] = {}
+    for v in (variants or list(manifest["variants"])):
+        meta = manifest["variants"].get(v)
+        if meta is None:
+            continue
+        if not meta.get("cpu"):
+            parity[v] = {"skipped": "does not load in onnxruntime's CPU provider"}
+            continue
+        runner = OrtBundle(bundle_dir, v)
+        identical = agree = positions = right_t = right_o = 0
+        for ex, enc, ref in zip(examples, encoded, refs):
+            got = runner.greedy(enc, max_new_tokens)
+            identical += int(got == ref["tokens"])
+            m = min(len(got), len(ref["tokens"]))
+            agree += sum(int(a == b) for a, b in zip(got[:m], ref["tokens"][:m]))
+            positions += m
+            right_t += int(correct(ref["text"], ex.get("answer")))
+            right_o += int(correct(_answer_text(processor, got, eos), ex.get("answer")))
+        n = len(examples)
+        parity[v] = {"examples": n, "identical": identical,
+                     "token_agreement": (agree / positions) if positions else 1.0,
+                     "accuracy_torch": (right_t / n) if has_answers else None,
+                     "accuracy_onnx": (right_o / n) if has_answers else None,
+                     "max_new_tokens": max_new_tokens}
+    return parity, refs
+
+
+def write_parity(bundle_dir: str, parity: Dict[str, Any]) -> Dict[str, Any]:
+    """Adds parity to manifest.json (which is not in its own files) and rewrites it; returns the manifest."""
+    path = os.path.join(bundle_dir, "manifest.json")
+    with open(path) as fh:
+        manifest = json.load(fh)
+    manifest["parity"] = parity
+    with open(path, "w") as fh:
+        json.dump(manifest, fh, indent=2)
+    return manifest

@@ -63,9 +63,11 @@ def smolvlm(out_dir: str, seed: int = 0, *, text: Optional[Dict[str, Any]] = Non
     return out_dir
 
 
-def qwen2vl(out_dir: str, seed: int = 0) -> str:
-    """A 2-layer Qwen2-VL: 28 px images resized to 56 px, 4 merged image tokens, width 64, M-RoPE."""
-    return _qwen(out_dir, seed, "2")
+def qwen2vl(out_dir: str, seed: int = 0, image_px: int = 56) -> str:
+    """A 2-layer Qwen2-VL: 28 px images resized to 56 px, 4 merged image tokens, width 64, M-RoPE. image_px: the
+    processor's image side (min_pixels = max_pixels = image_px^2; 28 keeps 28 px images as they are: grid (1, 2, 2),
+    one merged image token)."""
+    return _qwen(out_dir, seed, "2", image_px)
 
 
 def qwen25vl(out_dir: str, seed: int = 0) -> str:
@@ -73,7 +75,7 @@ def qwen25vl(out_dir: str, seed: int = 0) -> str:
     return _qwen(out_dir, seed, "2.5")
 
 
-def _qwen(out_dir: str, seed: int, version: str) -> str:
+def _qwen(out_dir: str, seed: int, version: str, image_px: int = 56) -> str:
     import torch
     from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, Qwen2_5_VLConfig,
                               Qwen2_5_VLProcessor, Qwen2VLConfig, Qwen2VLImageProcessor, Qwen2VLProcessor,
@@ -103,7 +105,7 @@ def _qwen(out_dir: str, seed: int, version: str) -> str:
     chat = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"
             "{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ c['text'] }}{% endif %}"
             "{% endfor %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-    proc = processor_class(image_processor=Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=56 * 56), tokenizer=tok,
+    proc = processor_class(image_processor=Qwen2VLImageProcessor(min_pixels=image_px * image_px, max_pixels=image_px * image_px), tokenizer=tok,
                             video_processor=Qwen2VLVideoProcessor(), chat_template=chat)
     torch.manual_seed(seed)
     model = AutoModelForImageTextToText.from_config(cfg)
@@ -111,3 +113,42 @@ def _qwen(out_dir: str, seed: int, version: str) -> str:
     model.save_pretrained(out_dir)
     proc.save_pretrained(out_dir)
     return out_dir
+
+
+def smolvlm_native(out_dir: str, px: int, seed: int = 0, scale_factor: int = 2) -> str:
+    """A SmolVLM whose processor's input size is px (a multiple of 7 * scale_factor): px x px images reach the vision
+    tower unresized (vision image_size px, patch 7; (px / 7)^2 / scale_factor^2 image tokens)."""
+    patch = 7
+    if px % (patch * scale_factor):
+        raise ValueError(f"--native-px {px}: a multiple of {patch * scale_factor}")
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=px,
+                  patch_size=patch)
+    return smolvlm(out_dir, seed, vision=vision, scale_factor=scale_factor, image_px=px,
+                   image_seq_len=(px // patch) ** 2 // scale_factor ** 2)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """python tests/hf_tiny.py --family smolvlm|qwen2vl|qwen25vl --out DIR [--native-px 28] [--seed 0]"""
+    import argparse
+    p = argparse.ArgumentParser(description="write a tiny random Hugging Face VLM (model + processor) to a directory")
+    p.add_argument("--family", required=True, choices=("smolvlm", "qwen2vl", "qwen25vl"))
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--native-px", type=int, default=None,
+                   help="the processor's input size in pixels, so images of that size are not resized "
+                        "(smolvlm, qwen2vl)")
+    a = p.parse_args(argv)
+    if a.native_px is None:
+        globals()[a.family](a.out, a.seed)
+    elif a.family == "smolvlm":
+        smolvlm_native(a.out, a.native_px, a.seed)
+    elif a.family == "qwen2vl":
+        qwen2vl(a.out, a.seed, image_px=a.native_px)
+    else:
+        raise SystemExit("--native-px: smolvlm or qwen2vl")
+    print(a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

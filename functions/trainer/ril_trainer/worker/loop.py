@@ -36,6 +36,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -353,24 +354,32 @@ class JobRunner:
         if code != 0:
             raise RuntimeError(f"trainer exited with {code}: {''.join(stderr_tail[-15:]).strip()[-3000:]}")
         self.flush_metrics()
-        if (p.get("config") or {}).get("student", {}).get("family", "builtin") != "builtin":
-            # a Hugging Face student's ONNX bundle (vision encoder + merged decoder) comes with issue 14: the run ends
-            # with its checkpoints, which the trainer can resume from and `ril_trainer export` will read then
-            return {"final": final, "bundleArtifactId": None, "steps": self.step,
-                    "bundle": "not exported: ONNX bundles of hf students are not supported yet (issue 14)"}
+        hf = (p.get("config") or {}).get("student", {}).get("family", "builtin") != "builtin"
         bundle_dir = os.path.join(run_dir, "bundle")
+        shutil.rmtree(bundle_dir, ignore_errors=True)  # a retried job's earlier export: the manifest lists every file
+        # the same command for both families: the trainer's export reads the checkpoint's family (a Hugging Face
+        # student becomes a format-3 bundle, LoRA merged, every variant: docs/hf-bundles.md)
         subprocess.run([self.python, "-m", "ril_trainer", "export", "--checkpoint", ckpt_path, "--out", bundle_dir],
                        check=True, stdout=subprocess.DEVNULL, cwd=PACKAGE_ROOT, env=child_env(self.pass_env),
                        preexec_fn=_die_with_parent)
         archive = os.path.join(run_dir, "bundle.tar.gz")
         with tarfile.open(archive, "w:gz") as tar:
             for name in sorted(os.listdir(bundle_dir)):
-                tar.add(os.path.join(bundle_dir, name), arcname=name)
+                tar.add(os.path.join(bundle_dir, name), arcname=name)  # directories (an hf bundle's onnx/) recursively
         with open(os.path.join(bundle_dir, "manifest.json")) as f:
             manifest = json.load(f)
         size = p.get("model") or "hf"
-        bundle_id = self.upload_artifact(archive, "BUNDLE", f"bundle-{size}-{p['algorithm']}",
-                                         {"step": self.step, "modelFamily": manifest.get("model_family"), "size": p.get("model")}, "application/gzip")
+        try:
+            bundle_id = self.upload_artifact(archive, "BUNDLE", f"bundle-{size}-{p['algorithm']}",
+                                             {"step": self.step, "modelFamily": manifest.get("model_family"), "size": p.get("model")}, "application/gzip")
+        except ApiError as err:
+            if not hf or err.code != "BAD_USER_INPUT":
+                raise
+            # an API that does not take format-3 bundles yet refuses the archive: the run still succeeded, with its
+            # checkpoints; the result says why it has no BUNDLE artifact
+            return {"final": final, "bundleArtifactId": None, "steps": self.step,
+                    "bundle": f"exported (format {manifest.get('format_version')}, {manifest.get('model_family')}) but "
+                              f"not registered: the API refused it: {err}"}
         return {"final": final, "bundleArtifactId": bundle_id, "steps": self.step}
 
     # -- EVALUATE --
