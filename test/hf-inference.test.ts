@@ -25,7 +25,7 @@ for (const family of ['smolvlm', 'qwen2vl'] as HfFamily[]) {
       t = await startTestServer({ RIL_INFER_RATE_LIMIT: '10000', RIL_INFER_RATE_BURST: '10000' });
       const art = await registerBundle(t, fx.archive, `${family}-tiny`);
       assert.equal(art.errors, undefined, JSON.stringify(art.errors));
-      const meta = JSON.parse(art.data.registerArtifact.metadata);
+      const meta = art.data.registerArtifact.metadata;
       assert.equal(meta.bundle.modelFamily, 'hf-image-text-to-text');
       assert.deepEqual([...meta.bundle.variants].sort(), ['fp32', 'int8']);
       const id = art.data.registerArtifact.id;

@@ -2,10 +2,9 @@
 // A Hugging Face student through the whole platform: an experiment with config.student {family: "hf", model: <a
 // local directory>, lora}, a queued RIL run, the Python worker (running in the torch 2.x environment) claims it,
 // trains a tiny random SmolVLM-family model, streams its metrics and uploads its checkpoints, then exports the
-// student's ONNX bundle (format 3, docs/hf-bundles.md) and offers it to the API as a BUNDLE artifact. This API does not
-// take format-3 bundles yet (the endpoint that serves them is separate work), so registration is refused: the run
-// still succeeds and the job result says why it has no bundle. When the API accepts format 3, this test expects the
-// registered BUNDLE instead. A second worker, on the CPU, never takes a job that asks for a GPU.
+// student's ONNX bundle (format 3, docs/hf-bundles.md, LoRA merged) and registers it as a BUNDLE artifact, which is
+// then deployed and answers a question through /v1/infer. A second worker, on the CPU, never takes a job that asks
+// for a GPU.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -25,6 +24,7 @@ let t: TestServer;
 let datasetId: string;
 let workerKey: string;
 let modelDir: string;
+let dataDir: string;
 
 /** Runs one worker until it has no job left (--once) and returns its exit code and log. */
 async function runWorkerOnce(): Promise<{ code: number | null; log: string }> {
@@ -44,7 +44,7 @@ describe('a Hugging Face student end to end through the platform', { skip }, () 
     const made = spawnSync(hfPython!, ['-c', 'import sys; sys.path.insert(0, "tests"); import hf_tiny; hf_tiny.smolvlm(sys.argv[1])', modelDir], { cwd: TRAINER_DIR, encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
     t = await startTestServer({ RIL_JOB_BACKOFF_MS: '0', RIL_TS_WORKER_POLL_MS: '0' });
-    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ril-hf-e2e-')), 'fm');
+    const dir = dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ril-hf-e2e-')), 'fm');
     await buildFashionMnistVqa({ out: dir, limit: 40, seed: 5, samplesPerTeacher: 1 });
     datasetId = (await t.gql(`mutation($p: String!) { importDataset(input: { name: "hf-e2e", path: $p }) { id } }`, { p: path.join(dir, 'examples.jsonl') })).data.importDataset.id;
     for (const f of fs.readdirSync(path.join(dir, 'teachers'))) {
@@ -89,9 +89,20 @@ describe('a Hugging Face student end to end through the platform', { skip }, () 
     const kinds = run.artifacts.map((a: { kind: string }) => a.kind);
     assert.ok(kinds.includes('CHECKPOINT'), `checkpoints uploaded: ${kinds}`);
     const result = typeof run.job.result === 'string' ? JSON.parse(run.job.result) : run.job.result;
-    // the worker exported the bundle (format 3) and the API's registerArtifact refused it: it serves formats 1 and 2
-    assert.ok(!kinds.includes('BUNDLE'), 'the API registers no format-3 bundle yet');
-    assert.match(result.bundle, /^exported \(format 3, hf-image-text-to-text\) but not registered: the API refused it: .*format ril-student-bundle v3/);
-    assert.equal(result.bundleArtifactId, null);
+    // the worker exported the trained student (format 3) and registered it: it deploys and answers like any bundle
+    const bundle = run.artifacts.find((a: { kind: string }) => a.kind === 'BUNDLE');
+    assert.ok(bundle, `a BUNDLE artifact: ${kinds}`);
+    assert.equal(result.bundleArtifactId, bundle.id);
+    const d = await t.gql('mutation($i: DeployInput!) { deploy(input: $i) { status liveRevision { revision } } }', { i: { name: 'hf-student', artifactId: bundle.id } });
+    assert.equal(d.errors, undefined, JSON.stringify(d.errors));
+    const example = JSON.parse(fs.readFileSync(path.join(dataDir, 'examples.jsonl'), 'utf8').split('\n')[0]) as { image: string; question: string };
+    const png = fs.readFileSync(path.join(dataDir, example.image)).toString('base64');
+    const r = await fetch(`${t.url}/v1/infer`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminKey}` },
+      body: JSON.stringify({ deployment: 'hf-student', image: png, question: example.question, max_tokens: 4 }),
+    });
+    const answer = await r.json() as { tokens: number; finish_reason: string };
+    assert.equal(r.status, 200, JSON.stringify(answer));
+    assert.ok(answer.tokens >= 1 && answer.tokens <= 4, JSON.stringify(answer));
   });
 });
