@@ -12,6 +12,7 @@
 // RIL_INFER_QUEUE waiting, 503 beyond), whichever route it came by.
 import { badInput, httpStatus, notFound } from '../errors.js';
 import { AdmissionGate } from './admission.js';
+import { DEFAULT_MAX_TOKENS } from './generation.js';
 import { unpackBundle } from './bundle.js';
 import { preprocessImage } from './preprocess.js';
 import { StudentRuntime } from './runtime.js';
@@ -23,7 +24,6 @@ import type { InferencePort, InferRequest, InferResult } from './port.js';
 
 type Deps = Services;
 
-const DEFAULT_MAX_TOKENS = 64;
 
 function checkNumber(name: string, v: number | null | undefined, lo: number, hi: number, integer = false) {
   if (v == null) return;
