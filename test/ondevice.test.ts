@@ -295,3 +295,21 @@ test('a Hugging Face student\'s manifest (format 3) gets the "not available in t
     globalThis.fetch = realFetch;
   }
 });
+
+test('bundle file requests take tokens from the key\'s inference rate limit (429 with retry-after)', async () => {
+  const t = await startTestServer({ RIL_INFER_RATE_LIMIT: '1', RIL_INFER_RATE_BURST: '2' });
+  try {
+    const key = await t.keyFor('INFERENCE');
+    const get = () => fetch(`${t.url}/v1/deployments/none/bundle/manifest.json`, { headers: { authorization: `Bearer ${key}` } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await get()).status);
+    assert.deepEqual(statuses, [404, 404, 429]);
+    const r = await get();
+    assert.equal(r.status, 429);
+    assert.ok(Number(r.headers.get('retry-after')) >= 1);
+    // the bucket is the one /v1/infer takes from
+    assert.equal((await post(t, '/v1/infer', { deployment: 'none', image: 'AA==', question: 'q' }, key)).status, 429);
+  } finally {
+    await t.close();
+  }
+});

@@ -2,7 +2,9 @@
 // the student on the user's device (the dashboard's "Run on this device", clients/web/src/ondevice/).
 //
 // - Who: the keys that may run the student on the server (INFER: INFERENCE, EDITOR; ADMIN passes), checked before
-//   anything about the deployment is looked up, so a key without the role learns nothing (401/403 first).
+//   anything about the deployment is looked up, so a key without the role learns nothing (401/403 first). Each
+//   request takes a token from the key's inference bucket (RIL_INFER_RATE_LIMIT/_BURST, shared with /v1/infer):
+//   a bundle is a handful of requests per page load, and a key cannot turn the route into a bandwidth pump.
 // - What: manifest.json, and exactly the names that are keys of its `files`; anything else is 404 (a name with a
 //   `..` segment, an absolute one, a backslash, or a file of the bundle directory that the manifest does not list).
 //   The name is only ever compared with the live manifest's keys and joined under this deployment's own bundle
@@ -21,7 +23,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { INFER } from '../auth/access.js';
 import { KeyCache, requireRole } from '../auth/keys.js';
-import { badInput, conflict, notFound } from '../errors.js';
+import { RateLimiter } from '../auth/rateLimit.js';
+import { AppError, badInput, conflict, notFound } from '../errors.js';
 import { liveBundle } from '../inference/liveBundle.js';
 import type { Services } from '../services.js';
 import { keyOf, type Route } from './respond.js';
@@ -57,10 +60,17 @@ function safeRelative(name: string): boolean {
 const typeOf = (name: string) => (name.endsWith('.json') ? 'application/json; charset=utf-8' : 'application/octet-stream');
 
 export function createBundleFileRoute(services: Services): Route {
-  const keys = new KeyCache(services.db.prisma, services.env.RIL_KEY_CACHE_MS);
+  const { env, db } = services;
+  const keys = new KeyCache(db.prisma, env.RIL_KEY_CACHE_MS);
+  const limiter = new RateLimiter(db, env.RIL_INFER_RATE_LIMIT, env.RIL_INFER_RATE_BURST);
   return async (req, res, url) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw badInput(`method ${req.method} not allowed; use GET`);
-    requireRole(await keys.authenticate(keyOf(req)), INFER); // before any lookup: fails closed
+    const principal = requireRole(await keys.authenticate(keyOf(req)), INFER); // before any lookup: fails closed
+    const wait = await limiter.take(`infer:${principal.keyId}`); // the same bucket as the inference routes
+    if (wait > 0) {
+      res.setHeader('retry-after', String(Math.ceil(wait)));
+      throw new AppError('TOO_MANY_REQUESTS' as never, `rate limit of ${env.RIL_INFER_RATE_LIMIT} requests/s per key exceeded; retry in ${wait.toFixed(2)} s`);
+    }
     const match = BUNDLE_FILE_PATH.exec(url.pathname.replace(/^\/api(?=\/v1\/)/, '')); // Vercel's function path too
     if (!match) throw notFound(`no route for ${req.method} ${url.pathname}`);
     let name: string;

@@ -39,8 +39,10 @@ export interface ReadyInfo {
 
 export interface OnDeviceResult extends OnDeviceAnswer, ReadyInfo {}
 
-/** Loaded models of this page, by bundle blob sha256. */
-const loaded = new Map<string, Promise<{ model: LoadedModel; files: BundleFiles }>>();
+interface Loaded { sha: string; entry: Promise<{ model: LoadedModel; files: BundleFiles }> }
+/** The loaded model of each deployment in this page (its live bundle when last asked): a new live revision replaces
+ * it, and the old one's sessions are released, so a long-open page does not hold every revision it has seen. */
+const loaded = new Map<string, Loaded>();
 
 function familyOf(manifest: ManifestBase): Family<never> {
   const family = FAMILIES[manifest.model_family];
@@ -53,16 +55,18 @@ export async function runOnDevice(opts: RunOptions): Promise<OnDeviceResult> {
   const store = new BundleStore({ origin: opts.origin, apiKey: opts.apiKey, deployment: opts.deployment, onProgress: opts.onProgress });
   const head = await store.manifest();
   const family = familyOf(head.manifest); // before any download: a family we cannot run costs one small request
-  let entry = loaded.get(head.bundleSha);
-  const fresh = !entry;
-  if (!entry) {
-    entry = (async () => {
+  const before = loaded.get(opts.deployment);
+  const fresh = before?.sha !== head.bundleSha;
+  if (fresh) {
+    const entry = (async () => {
       const files = await store.load<never>((m) => family.neededFiles(m), head as never);
       return { model: await family.load(files), files };
     })();
-    loaded.set(head.bundleSha, entry);
-    entry.catch(() => loaded.delete(head.bundleSha));
+    loaded.set(opts.deployment, { sha: head.bundleSha, entry });
+    entry.catch(() => { if (loaded.get(opts.deployment)?.entry === entry) loaded.delete(opts.deployment); });
+    void before?.entry.then(({ model }) => model.release(), () => undefined);
   }
+  const { entry } = loaded.get(opts.deployment)!;
   const { model, files } = await entry;
   const info: ReadyInfo = {
     revision: files.revision, provider: model.provider, fallback: model.fallback, cacheable: files.cacheable,
