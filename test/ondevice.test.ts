@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, openDashboard } from './helpers/browser.js';
+import { chromiumMissing, openDashboard, SOFTWARE_WEBGPU } from './helpers/browser.js';
 import { findPython, studentBundle, type BundleFixture } from './helpers/bundle.js';
 import { deploy, post, registerBundle } from './helpers/deploy.js';
 import { REPO } from './helpers/python.js';
@@ -227,7 +227,7 @@ describe('on-device inference', { skip: reason }, () => {
         const babbled = await sameAnswers(page, 'babble', babble, 3, log);
         await sameAnswers(page, 'bytes', bytes, 3, log);
         assert.ok(babble.torch.slice(0, 3).some((ex) => ex.tokens.length >= 16), 'the untrained student\'s answers are long');
-        ctx.diagnostic(`on-device execution provider: ${provider} (${provider === 'wasm' ? 'no WebGPU in this headless Chromium: WASM' : 'WebGPU'})`);
+        ctx.diagnostic(`on-device execution provider: ${provider} (${provider === 'wasm' ? 'Chromium started with --disable-gpu has no WebGPU adapter: WASM; the next test gives it one' : 'WebGPU'})`);
         assert.ok(provider === 'wasm' || provider === 'webgpu');
         assert.equal(babbled, provider);
         if (provider === 'wasm') {
@@ -235,6 +235,24 @@ describe('on-device inference', { skip: reason }, () => {
           assert.ok(!fetched.includes('/ort/ort-wasm-simd-threaded.jsep.wasm'), 'the WebGPU build was not fetched');
         }
         assert.deepEqual([...origins], [new URL(t.url).origin], 'nothing from another origin (no CDN)');
+      } finally {
+        await browser.close();
+      }
+    });
+
+    test('with a WebGPU adapter (SwiftShader), the runner takes WebGPU (the JSEP build) and answers as the server', async (ctx) => {
+      const { browser, page } = await openDashboard(t.url, t.adminKey, 'ADMIN', SOFTWARE_WEBGPU);
+      try {
+        const fetched: string[] = [];
+        page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+        const adapter = await page.evaluate(async () => Boolean(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
+        if (!adapter) return void ctx.skip('this Chromium gives no WebGPU adapter, even SwiftShader\'s');
+        const log = (line: string) => ctx.diagnostic(`webgpu: ${line}`);
+        assert.equal(await sameAnswers(page, 'fm', fx, 2, log), 'webgpu');
+        // SwiftShader runs WebGPU on the CPU (a few tokens/s): one long answer is enough to cover 64 decode steps
+        assert.equal(await sameAnswers(page, 'babble', babble, 1, log), 'webgpu');
+        assert.ok(fetched.includes('/ort/ort-wasm-simd-threaded.jsep.wasm'), 'the JSEP build\'s runtime came from this origin');
+        assert.ok(!fetched.includes('/ort/ort-wasm-simd-threaded.wasm'), 'the WASM-only build was not fetched');
       } finally {
         await browser.close();
       }
