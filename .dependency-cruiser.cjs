@@ -19,9 +19,10 @@ module.exports = {
     {
       name: 'clients-use-the-facade',
       severity: 'error',
-      comment: 'clients/ may import from api/ only the facades api/_lib/index.ts and api/_lib/server.ts (the embedded server).',
+      comment: 'clients/ may import from api/ only the facades api/_lib/index.ts, api/_lib/server.ts (the embedded server) '
+        + 'and api/_lib/browser.ts (the Node-free inference code the dashboard runs on the user\'s device).',
       from: { path: '^clients/' },
-      to: { path: '^api/', pathNot: '^api/_lib/(index|server)\\.ts$' },
+      to: { path: '^api/', pathNot: '^api/_lib/(index|server|browser)\\.ts$' },
     },
     {
       name: 'functions-use-the-facade',
@@ -36,6 +37,13 @@ module.exports = {
       comment: 'functions/evaluate/ runs a bundle the way the endpoint does: the facades api/_lib/index.ts and api/_lib/server.ts only.',
       from: { path: '^functions/evaluate/' },
       to: { path: '^api/', pathNot: '^api/_lib/(index|server)\\.ts$' },
+    },
+    {
+      name: 'browser-facade-is-node-free',
+      severity: 'error',
+      comment: 'api/_lib/browser.ts is bundled into the dashboard: it and what it imports may not use Node core modules.',
+      from: { path: '^api/_lib/(browser\\.ts|inference/(tokenizer|sampler|loop|normalise|generation|spec)\\.ts)$' },
+      to: { dependencyTypes: ['core'] },
     },
     {
       name: 'lib-knows-no-users',

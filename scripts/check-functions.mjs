@@ -3,6 +3,7 @@
 // vercel.json's includeFiles / excludeFiles), prints each function's traced size and file count, and fails when a
 // function is over Vercel's 250 MB limit (uncompressed) or carries a package it must not load:
 //   - the GraphQL, cron and metrics functions: no onnxruntime-node, no sharp (inference runs in the /v1 functions);
+//   - the bundle file function (/v1/deployments/<name>/bundle/<file>): none either (it serves files, runs nothing);
 //   - the inference and metrics functions (/v1/*, api/metrics.ts): no Apollo Server;
 //   - every function: no SQLite driver (functions require PostgreSQL).
 // Usage: node scripts/check-functions.mjs [--json]
@@ -19,6 +20,7 @@ const OUT = path.join(ROOT, '.vercel-trace');
 
 const FORBIDDEN = [
   { fn: /^api\/(graphql|metrics|cron\/.*)\.ts$/, pkgs: ['onnxruntime-node', 'sharp'] },
+  { fn: /^api\/v1\/deployments\//, pkgs: ['onnxruntime-node', 'sharp'] },
   { fn: /^api\/(v1\/|metrics\.ts$)/, pkgs: ['@apollo/server'] },
   { fn: /./, pkgs: ['better-sqlite3', '@prisma/adapter-better-sqlite3'] },
 ];

@@ -46,3 +46,33 @@ test('without a build, / is a page that says to run npm run build:web (503); the
   assert.match((await js.json() as any).error.message, /npm run build:web/);
   assert.equal((await missing.gql('{ me { role } }')).data.me.role, 'ADMIN');
 });
+
+test('on-device inference is loaded on demand: its chunks and onnxruntime-web\'s runtime (/ort/) come from this origin', async () => {
+  const app = fs.readFileSync(path.join(out, 'app.js'), 'utf8');
+  // the first paint carries neither onnxruntime-web nor the runner: they are chunks that app.js imports dynamically
+  assert.doesNotMatch(app, /ort-wasm-simd-threaded/);
+  assert.ok(app.length < 150_000, `app.js is ${app.length} bytes`);
+  const chunks = fs.readdirSync(path.join(out, 'chunks'));
+  const ortChunks = chunks.filter((f) => fs.readFileSync(path.join(out, 'chunks', f), 'utf8').includes('ort-wasm-simd-threaded'));
+  assert.equal(ortChunks.length, 2, `the WASM and the WebGPU builds, one chunk each: ${chunks.join(', ')}`);
+  for (const f of chunks) {
+    const res = await fetch(`${built.url}/chunks/${f}`);
+    assert.equal(res.status, 200, f);
+    assert.match(res.headers.get('content-type') ?? '', /text\/javascript/);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', 'chunk names change with their content');
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), fs.readFileSync(path.join(out, 'chunks', f)), f);
+  }
+  for (const [f, type] of [['ort-wasm-simd-threaded.wasm', 'application/wasm'], ['ort-wasm-simd-threaded.jsep.wasm', 'application/wasm'], ['ort-wasm-simd-threaded.mjs', 'text/javascript'], ['ort-wasm-simd-threaded.jsep.mjs', 'text/javascript']]) {
+    const res = await fetch(`${built.url}/ort/${f}`);
+    assert.equal(res.status, 200, f);
+    assert.match(res.headers.get('content-type') ?? '', new RegExp(type));
+    assert.equal(Number(res.headers.get('content-length')), fs.statSync(path.join(REPO, 'node_modules', 'onnxruntime-web', 'dist', f)).size, f);
+    assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self' 'wasm-unsafe-eval';/);
+    await res.body?.cancel();
+    const again = await fetch(`${built.url}/ort/${f}`, { headers: { 'if-none-match': res.headers.get('etag')! } });
+    assert.equal(again.status, 304, `${f}: a reload revalidates instead of downloading it again`);
+  }
+  for (const p of ['/ort/nope.wasm', '/ort/%2e%2e%2fapp.js', '/ort/.hidden.wasm', '/chunks/x.json', '/ort/sub/x.wasm', '/node_modules/onnxruntime-web/package.json']) {
+    assert.equal((await fetch(`${built.url}${p}`)).status, 404, p);
+  }
+});

@@ -143,12 +143,15 @@ test('the function entry points are exactly the non-underscore files under api/,
   const entries = functionEntries(REPO);
   assert.deepEqual(entries, [
     'api/blobs/[sha256].ts', 'api/cron/sweep-leases.ts', 'api/cron/teacher-fill.ts', 'api/graphql.ts', 'api/healthz.ts',
-    'api/metrics.ts', 'api/v1/chat/completions.ts', 'api/v1/infer.ts', 'api/v1/models.ts',
+    'api/metrics.ts', 'api/v1/chat/completions.ts', 'api/v1/deployments/[name]/bundle/[...file].ts', 'api/v1/infer.ts', 'api/v1/models.ts',
   ]);
   for (const f of entries) {
     assert.match(fs.readFileSync(path.join(REPO, f), 'utf8'), /export default (defineFunction|inferFunction)\(/, `${f} is a route handler`);
-    assert.ok(Object.keys(vercel.functions).some((glob) => picomatch(glob)(f)), `${f} has no vercel.json functions entry`);
+    const globs = Object.keys(vercel.functions).filter((glob) => picomatch(glob)(f));
+    assert.equal(globs.length, 1, `${f} has ${globs.length} vercel.json functions entries (${globs.join(', ')}), not one`);
   }
   for (const cron of vercel.crons) assert.ok(entries.some((f) => `/${f.replace(/\.ts$/, '')}` === cron.path), `cron ${cron.path} has a function`);
-  for (const r of vercel.rewrites) assert.ok(entries.some((f) => r.destination.startsWith(`/${f.replace(/\.ts$/, '').replace(/\[[^\]]+\]/, '')}`)), `rewrite ${r.source} reaches a function`);
+  // a function file's path as a rewrite destination: [x] is :x, [...x] is :x*
+  const destination = (f: string) => `/${f.replace(/\.ts$/, '').replace(/\[\.\.\.([^\]]+)\]/g, ':$1*').replace(/\[([^\]]+)\]/g, ':$1')}`;
+  for (const r of vercel.rewrites) assert.ok(entries.some((f) => r.destination === destination(f)), `rewrite ${r.source} reaches a function`);
 });

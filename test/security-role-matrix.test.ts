@@ -261,7 +261,7 @@ async function httpCall(route: string, caller: Caller): Promise<{ status: number
   const auth: Record<string, string> = key && !route.includes('?key=') ? { authorization: `Bearer ${key}` } : {};
   const [method, pattern] = route.split(' ');
   const json = { 'content-type': 'application/json' };
-  let target = pattern.replace(':sha256', world.blobSha);
+  let target = pattern.replace(':sha256', world.blobSha).replace(':name', 'matrix');
   let body: string | Buffer | undefined;
   let headers: Record<string, string> = { ...auth };
   if (pattern === '/graphql') { target = '/graphql'; body = JSON.stringify({ query: '{ __typename }' }); headers = { ...headers, ...json }; }

@@ -102,6 +102,8 @@ export function routeOf(url: URL): string {
   const p = url.pathname.replace(/^\/api(?=\/(graphql|healthz|metrics|blobs|v1)(\/|$))/, '');
   if (/^\/blobs\/[^/]+$/.test(p)) return '/blobs/:sha256';
   if (['/graphql', '/healthz', '/metrics', '/v1/infer', '/v1/chat/completions', '/v1/models'].includes(p)) return p;
+  if (/^\/v1\/deployments\/[^/]+\/bundle\/.+$/.test(p)) return '/v1/deployments/:name/bundle/:file';
+  if (/^\/(chunks|ort)\/[\w.-]+\.(js|mjs|wasm)$/.test(p)) return 'static';
   if (p.startsWith('/api/')) return p.length > 100 ? `${p.slice(0, 100)}…` : p;
   return p === '/' || /^\/[\w.-]+\.(js|css|html|ico|svg|png)$/.test(p) ? 'static' : 'other';
 }

@@ -1,14 +1,18 @@
-// The dashboard (clients/web) at / : the static files `npm run build:web` wrote (index.html, app.js, app.css). Every
-// datum it shows comes through /graphql with the user's key. Nothing is built at request time: on Vercel the same
+// The dashboard (clients/web) at / : the static files `npm run build:web` wrote (index.html, app.js, app.css; the
+// lazily loaded on-device runner's code under /chunks/, content-hashed names; onnxruntime-web's WebAssembly runtime
+// under /ort/, served from this origin, never a CDN). Every datum it shows comes through /graphql with the user's key. Nothing is built at request time: on Vercel the same
 // files are the deployment's static output, and `ril serve` only reads them.
 //
 // Every dashboard answer carries a strict Content-Security-Policy (DASHBOARD_CSP): scripts only from this origin
-// (no inline script, no eval), data only from this origin and the blob store's, no framing. The same policy is in
+// (no inline script, no eval; 'wasm-unsafe-eval' lets the page compile WebAssembly, onnxruntime-web's runtime, and
+// nothing else: JavaScript eval stays refused), data only from this origin and the blob store's, no framing. The same policy is in
 // vercel.json `headers` for the static files on Vercel (there with any https: origin for images and data, since
 // the bucket's origin is not known when vercel.json is written).
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import type http from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { BlobStore } from '../blobs/store.js';
 import type { Env } from '../env.js';
@@ -29,7 +33,7 @@ const FILES: Record<string, { file: string; type: string }> = {
 export function dashboardCsp(blobOrigin?: string): string {
   const extra = blobOrigin ? ` ${blobOrigin}` : '';
   return [
-    "default-src 'none'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", `img-src 'self' data: blob:${extra}`,
+    "default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self' 'unsafe-inline'", `img-src 'self' data: blob:${extra}`,
     `connect-src 'self'${extra}`, "font-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'", "object-src 'none'",
   ].join('; ');
 }
@@ -41,6 +45,18 @@ export async function blobOriginOf(blobs: Pick<BlobStore, 'kind' | 'downloadUrl'
 }
 
 export const DASHBOARD_PATHS = new Set(Object.keys(FILES));
+
+/** The build's folders of generated files: esbuild's chunks (content-hashed) and onnxruntime-web's runtime files.
+ * Only a plain name (no folder, no dot first) of .js, .mjs or .wasm is served from them. */
+const ASSET_DIRS: Record<string, { cache: string }> = {
+  chunks: { cache: 'public, max-age=31536000, immutable' }, // the name changes with the content
+  ort: { cache: 'no-cache' }, // fixed names: revalidated (ETag), so an upgraded onnxruntime-web is picked up
+};
+const ASSET = /^\/(chunks|ort)\/([A-Za-z0-9_-][A-Za-z0-9._-]*\.(?:js|mjs|wasm))$/;
+const ASSET_TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', mjs: 'text/javascript; charset=utf-8', wasm: 'application/wasm' };
+
+/** Whether the dashboard route answers this path (its pages and its generated assets). */
+export const isDashboardPath = (pathname: string) => DASHBOARD_PATHS.has(pathname) || ASSET.test(pathname);
 
 export const NOT_BUILT = 'the dashboard is not built: run `npm run build:web` (it writes public/index.html, app.js and app.css)';
 
@@ -62,6 +78,8 @@ export function createDashboardRoute(env: Pick<Env, 'RIL_PUBLIC_DIR'>, blobOrigi
     'content-security-policy': dashboardCsp(blobOrigin), 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer',
   };
   return async (req, res, url) => {
+    const generated = ASSET.exec(url.pathname);
+    if (generated) return serveAsset(req, res, path.join(dir, generated[1], generated[2]), ASSET_DIRS[generated[1]].cache, security);
     const asset = FILES[url.pathname];
     if (!asset) return sendError(res, 'NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
     let body: Buffer;
@@ -77,4 +95,20 @@ export function createDashboardRoute(env: Pick<Env, 'RIL_PUBLIC_DIR'>, blobOrigi
     res.writeHead(200, { ...security, 'content-type': asset.type, 'content-length': body.length, 'cache-control': 'no-cache' });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
+}
+
+/** A generated asset, streamed (onnxruntime-web's .wasm is tens of MB); ETag from its size and mtime, so a reload
+ * revalidates with a 304 instead of downloading it again. */
+async function serveAsset(req: http.IncomingMessage, res: http.ServerResponse, file: string, cache: string, security: Record<string, string>) {
+  const stat = await fsp.stat(file).catch(() => null);
+  if (!stat?.isFile()) return sendError(res, 'NOT_FOUND', `no route for ${req.method} ${req.url}`);
+  const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+  const headers = { ...security, etag, 'cache-control': cache };
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, headers);
+    return void res.end();
+  }
+  res.writeHead(200, { ...headers, 'content-type': ASSET_TYPES[path.extname(file).slice(1)], 'content-length': stat.size });
+  if (req.method === 'HEAD') return void res.end();
+  await pipeline(fs.createReadStream(file), res);
 }

@@ -4,8 +4,9 @@
 //   GET  /healthz            ./health.ts
 //   GET|PUT /blobs/<sha256>  ./blobs.ts
 //   POST /v1/infer, POST /v1/chat/completions, GET /v1/models   ./infer.ts
+//   GET  /v1/deployments/<name>/bundle/<file>   ./bundleFiles.ts (the live bundle's files, for on-device inference)
 //   GET  /metrics            ./metrics.ts (ADMIN key or RIL_METRICS_TOKEN; RIL_METRICS_LISTEN: a listener of its own)
-//   GET  /, /app.js, /app.css   the dashboard, as built by `npm run build:web` (./dashboard.ts)
+//   GET  /, /app.js, /app.css, /chunks/*, /ort/*   the dashboard, as built by `npm run build:web` (./dashboard.ts)
 import http from 'node:http';
 import { openCore } from '../core.js';
 import { DeploymentService } from '../deployments/service.js';
@@ -16,7 +17,8 @@ import { PlatformMetrics } from '../observability/metrics.js';
 import { observeQueue } from '../observability/queueEvents.js';
 import type { Services } from '../services.js';
 import { createBlobRoute } from './blobs.js';
-import { blobOriginOf, createDashboardRoute, DASHBOARD_PATHS } from './dashboard.js';
+import { BUNDLE_FILE_PATH, createBundleFileRoute } from './bundleFiles.js';
+import { blobOriginOf, createDashboardRoute, isDashboardPath } from './dashboard.js';
 import { createGraphqlRoute } from './graphql.js';
 import { createHealthRoute } from './health.js';
 import { createInferRoutes } from './infer.js';
@@ -53,6 +55,7 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
     ['/v1/models', infer.models],
   ]);
   const blob = createBlobRoute(core);
+  const bundleFile = createBundleFileRoute(core);
   const dashboard = createDashboardRoute(env, await blobOriginOf(core.blobs));
 
   const logOptions = {
@@ -72,7 +75,8 @@ export async function createPlatform(env: Env = loadEnv()): Promise<Platform> {
     try {
       const route = exact.get(url.pathname)
         ?? (/^\/blobs\/[^/]+$/.test(url.pathname) ? blob : undefined)
-        ?? ((req.method === 'GET' || req.method === 'HEAD') && DASHBOARD_PATHS.has(url.pathname) ? dashboard : undefined);
+        ?? (BUNDLE_FILE_PATH.test(url.pathname) ? bundleFile : undefined)
+        ?? ((req.method === 'GET' || req.method === 'HEAD') && isDashboardPath(url.pathname) ? dashboard : undefined);
       if (!route) return sendError(res, 'NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
       await route(req, res, url);
     } catch (err) {

@@ -3,6 +3,10 @@
 // imports the other for it.
 import type { SamplingParams } from './sampler.js';
 
+/** Tokens an answer may take when the request names no max_tokens (capped by what the model has room for): the
+ * endpoint's default, and the dashboard's on-device runner's, so both answer the same question alike. */
+export const DEFAULT_MAX_TOKENS = 64;
+
 export interface GenerateRequest {
   pixelValues: Float32Array;
   promptIds: number[];

@@ -20,6 +20,7 @@ import { imageSize } from 'image-size';
 import sharp from 'sharp';
 import { badInput } from '../errors.js';
 import { decodeSimplePng } from './png.js';
+import { normalise } from './normalise.js';
 import type { PreprocessingSpec } from './spec.js';
 
 export type { PreprocessingSpec };
@@ -85,34 +86,4 @@ export async function preprocessImage(bytes: Buffer, spec: PreprocessingSpec, op
     throw badInput(`the image could not be decoded (${(err as Error).message.split('\n')[0]}); ${FORMAT_HINT}`);
   }
   return normalise(data, 3, spec);
-}
-
-/** The model input from 8-bit pixels, interleaved: 3 channels (sRGB) or 1 (gray, which sharp gives as R = G = B). */
-function normalise(data: Uint8Array, channels: 1 | 3, spec: PreprocessingSpec): Float32Array {
-  const [H, W] = spec.image_size;
-  const C = spec.channels;
-  const n = H * W;
-  const x = new Float32Array(C * n);
-  if (channels === 1) {
-    // gray: PIL's L of (g, g, g) is g; RGB of gray is (g, g, g)
-    for (let c = 0; c < C; c++) {
-      const mean = spec.mean[c];
-      const std = spec.std[c];
-      for (let p = 0; p < n; p++) x[c * n + p] = (data[p] / 255 - mean) / std;
-    }
-  } else if (C === 1) {
-    const mean = spec.mean[0];
-    const std = spec.std[0];
-    for (let p = 0; p < n; p++) {
-      const l = (data[3 * p] * 19595 + data[3 * p + 1] * 38470 + data[3 * p + 2] * 7471 + 0x8000) >>> 16;
-      x[p] = (l / 255 - mean) / std;
-    }
-  } else {
-    for (let c = 0; c < 3; c++) {
-      const mean = spec.mean[c];
-      const std = spec.std[c];
-      for (let p = 0; p < n; p++) x[c * n + p] = (data[3 * p + c] / 255 - mean) / std;
-    }
-  }
-  return x;
 }

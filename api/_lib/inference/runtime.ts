@@ -10,9 +10,9 @@ import ort from 'onnxruntime-node';
 import { badInput } from '../errors.js';
 import { isHfManifest, loadBundle, type Bundle, type BuiltinManifest } from './bundle.js';
 import { DecodeBatcher, type BatchOptions } from './batcher.js';
-import { Sampler, type SamplingParams } from './sampler.js';
 import { RuntimeHold } from './hold.js';
 import { LatencyWindow } from './latency.js';
+import { generateOne, type MakeTensor } from './loop.js';
 import { loadTokenizer, type StudentTokenizer } from './tokenizer.js';
 
 export interface RuntimeOptions {
@@ -28,7 +28,7 @@ export type { GenerateRequest, GenerateResult };
 
 export { LatencyWindow } from './latency.js';
 
-const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+const tensorOf = ((type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new ort.Tensor(type, data as never, dims)) as MakeTensor<ort.Tensor>;
 
 export class StudentRuntime extends RuntimeHold {
   readonly family = 'builtin' as const;
@@ -108,43 +108,12 @@ export class StudentRuntime extends RuntimeHold {
     }
   }
 
-  /** One request on its own: a batch of one through the sessions (format-1 bundles, RIL_INFER_BATCH=0, warm-up). */
-  private async generateAlone(req: GenerateRequest, steps: number): Promise<GenerateResult> {
-    const m = this.manifest;
-    const [c, h, w] = this.imageShape;
-    const sampler = new Sampler(req.sampling, m.model_config.vocab_size, req.promptIds, (id) => this.tokenizer.isText(id));
-    const decodeText = req.onToken ? this.tokenizer.streamDecoder() : undefined;
-    const pastNames = m.kv_cache.input_names;
-    const presentNames = m.kv_cache.output_names;
-    const eos = this.tokenizer.eosId;
-    const ones = (n: number) => new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]); // every slot real
-
-    const t0 = performance.now();
-    const batchSize = 1;
-    let out = await this.prefill.run({
-      pixel_values: new ort.Tensor('float32', req.pixelValues, [batchSize, c, h, w]),
-      input_ids: int64(req.promptIds, [batchSize, req.promptIds.length]),
-      ...(this.prefillMasked ? { attention_mask: ones(m.n_image_tokens + req.promptIds.length) } : {}),
-    });
-    let position = m.n_image_tokens + req.promptIds.length;
-    const tokens: number[] = [];
-    let firstTokenMs = 0;
-    let finishReason: GenerateResult['finishReason'] = 'length';
-    for (let t = 0; t < steps; t++) {
-      const token = sampler.next(out.logits.data as Float32Array);
-      tokens.push(token);
-      if (t === 0) firstTokenMs = performance.now() - t0;
-      if (token === eos) { finishReason = 'stop'; break; }
-      req.onToken?.(token, decodeText!(token));
-      if (t === steps - 1) break;
-      if (req.signal?.aborted) { finishReason = 'cancelled'; break; }
-      const feeds: Record<string, ort.Tensor> = { input_ids: int64([token], [1, 1]), position_ids: int64([position], [1, 1]) };
-      if (this.decodeMasked) feeds.attention_mask = ones(position + 1);
-      for (let i = 0; i < pastNames.length; i++) feeds[pastNames[i]] = out[presentNames[i]];
-      out = await this.decode.run(feeds);
-      position += 1;
-    }
-    return { tokenIds: tokens, finishReason, firstTokenMs, decodeMs: performance.now() - t0 - firstTokenMs, batchSize };
+  /** One request on its own: a batch of one through the sessions (format-1 bundles, RIL_INFER_BATCH=0, warm-up),
+   * by the loop the browser runs too (loop.ts). */
+  private generateAlone(req: GenerateRequest, steps: number): Promise<GenerateResult> {
+    return generateOne({
+      prefill: this.prefill, decode: this.decode, tensor: tensorOf, manifest: this.manifest, tokenizer: this.tokenizer, imageShape: this.imageShape,
+    }, req, steps);
   }
 
   protected async releaseSessions(): Promise<void> {

@@ -12,6 +12,7 @@
 // RIL_INFER_QUEUE waiting, 503 beyond), whichever route it came by.
 import { badInput, httpStatus, notFound } from '../errors.js';
 import { AdmissionGate } from './admission.js';
+import { DEFAULT_MAX_TOKENS } from './generation.js';
 import { isHfManifest, loadBundle, unpackBundle } from './bundle.js';
 import { checkVariant } from '../deployments/service.js';
 import { HfRuntime } from './hfRuntime.js';
@@ -38,8 +39,6 @@ interface FamilyGeneration {
   batchSize: number;
   promptTokens: number;
 }
-
-const DEFAULT_MAX_TOKENS = 64;
 
 function checkNumber(name: string, v: number | null | undefined, lo: number, hi: number, integer = false) {
   if (v == null) return;

@@ -3,6 +3,7 @@
 //  - "byte-level": ids 0..255 are UTF-8 bytes, specials follow (older students, and `tokenizer: byte`).
 //  - "hf-tokenizer-json": the bundle's tokenizer.json (byte-level BPE trained with Hugging Face tokenizers),
 //    run by @huggingface/tokenizers, the maintained JS port of the same library, so BPE is not re-implemented.
+// No Node-only API here (TextEncoder, not Buffer): the dashboard's on-device runner bundles this module as it is.
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { badInput } from '../errors.js';
 import type { ChatMessage } from './port.js';
@@ -65,7 +66,7 @@ export class ByteTokenizer implements StudentTokenizer {
   }
 
   encodePrompt(question: string): number[] {
-    return [this.spec.bos_id, ...Buffer.from(question, 'utf8'), this.spec.sep_id];
+    return [this.spec.bos_id, ...new TextEncoder().encode(question), this.spec.sep_id];
   }
 
   encodeChat(messages: readonly ChatMessage[]): number[] {

@@ -1,7 +1,8 @@
 // The RIL dashboard: datasets (examples with teacher responses), experiments and runs (live curves), a comparison
 // of runs (overlaid curves, final metrics, differing config keys), evaluation suites (the comparison table of a suite
-// version, sortable), deployments (revisions, rollback, live latency, a try-it box that streams the answer). Plain
-// TypeScript over the SDK; charts are uPlot. Routes live in the hash.
+// version, sortable), deployments (revisions, rollback, live latency, a try-it box that streams the answer and can
+// run the student on the user's own device too: ./ondevice/, loaded on demand). Plain TypeScript over the SDK;
+// charts are uPlot. Routes live in the hash.
 import uPlot from 'uplot';
 import './style.css';
 import {
@@ -312,6 +313,59 @@ function readFile(file: File): Promise<Uint8Array> {
   return file.arrayBuffer().then((b) => new Uint8Array(b));
 }
 
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
+
+/**
+ * The "Run on this device" pane of the try-it box: the deployment's live bundle run in this browser (./ondevice/,
+ * imported on first use, so onnxruntime-web is not part of the dashboard's first load), with a progress bar while
+ * its files download, where they came from (downloaded, or cached on this device), the provider that ran it, and
+ * the answer with its time to first token and tokens/s. data-* attributes carry the same for tests.
+ */
+function onDevicePane() {
+  const status = h('div', { class: 'muted', id: 'ondevice-status' }, 'not run yet: tick "Run on this device" and ask');
+  const fill = h('span', { style: 'width:0%' });
+  const bar = h('span', { class: 'progress wide', id: 'ondevice-progress', hidden: true }, fill);
+  const out = h('div', { class: 'answer', id: 'ondevice-answer' });
+  const timings = h('div', { class: 'muted', id: 'ondevice-timings' });
+  const pane = h('div', { class: 'pane', id: 'ondevice-pane' }, h('b', {}, 'This device'), bar, status, out, timings);
+  const reset = () => {
+    out.textContent = '';
+    timings.textContent = '';
+    for (const k of ['done', 'tokenIds', 'provider', 'source', 'error']) { delete out.dataset[k]; delete pane.dataset[k]; }
+  };
+  async function run(req: { deployment: string; image: File; question: string }) {
+    reset();
+    status.textContent = 'loading the on-device runner…';
+    try {
+      const { runOnDevice } = await import('./ondevice/index.js');
+      const r = await runOnDevice({
+        origin: location.origin, apiKey: localStorage.getItem(KEY) ?? '', ...req,
+        onProgress: (p) => {
+          bar.hidden = false;
+          fill.style.width = `${p.total ? Math.round((p.received / p.total) * 100) : 100}%`;
+          bar.title = `${mb(p.received)} / ${mb(p.total)}`;
+          status.textContent = p.file ? `fetching the bundle: ${p.file} · ${mb(p.received)} / ${mb(p.total)}` : `bundle here: ${mb(p.total)}, checked (sha256)`;
+        },
+        onReady: (info) => {
+          const where = info.source === 'cached' ? 'cached on this device (nothing downloaded)' : info.source === 'loaded' ? 'already loaded in this page'
+            : `downloaded ${mb(info.downloadedBytes)}${info.cacheable ? ', now cached on this device' : ' (not cached: the Cache API needs https)'}`;
+          status.textContent = `revision ${info.revision} · ${where} · running on ${info.provider.toUpperCase()}${info.fallback ? ` (${info.fallback})` : ''} · generating…`;
+          Object.assign(pane.dataset, { provider: info.provider, source: info.source });
+        },
+        onToken: (_id, text) => { out.textContent += text; },
+      });
+      status.textContent = status.textContent!.replace(' · generating…', '');
+      Object.assign(out.dataset, { done: '1', tokenIds: JSON.stringify(r.tokenIds) });
+      timings.textContent = `${r.tokenIds.length} tokens (${r.finishReason}) · on this device (${r.provider}): TTFT ${fmt(r.ttftMs)} ms, total ${fmt(r.totalMs)} ms, ` +
+        `${fmt(r.tokensPerSecond)} tok/s${r.resizedFrom ? ` · the image (${r.resizedFrom.join('x')}) was resized to the model's size here; the server refuses other sizes` : ''}`;
+    } catch (err) {
+      pane.dataset.error = '1';
+      status.replaceChildren(showError(err));
+    }
+  }
+  return { pane, run, reset };
+}
+
 async function deploymentsPage() {
   const [{ deployments }, { artifacts }] = await Promise.all([ril().request(DeploymentsDocument, {}), ril().request(ArtifactsDocument, { kind: 'BUNDLE' })]);
   const list = h('div', {});
@@ -361,26 +415,40 @@ async function deploymentsPage() {
   const question = h('input', { name: 'question', placeholder: 'question', size: 50, value: 'What item of clothing is this?' });
   const answer = h('div', { class: 'answer', id: 'answer' });
   const timings = h('div', { class: 'muted', id: 'timings' });
-  const ask = h('button', { id: 'ask', onclick: async () => {
-    const f = file.files?.[0];
-    if (!f) return void timings.replaceChildren(showError(new Error('choose an image first')));
+  const device = onDevicePane();
+  const onDevice = h('input', { type: 'checkbox', name: 'on-device' });
+  const askServer = async (f: File) => {
     answer.textContent = '';
+    delete answer.dataset.done;
     timings.textContent = 'generating…';
-    ask.disabled = true;
     try {
       const started = performance.now();
       let first = 0;
       const r = await ril().infer({ deployment: tryDeployment.value, image: await readFile(f), question: question.value },
         { onToken: (text) => { if (!first) first = performance.now() - started; answer.textContent += text; } });
       answer.dataset.done = '1';
+      answer.dataset.tokenIds = JSON.stringify(r.token_ids);
       timings.textContent = `revision ${r.revision} · ${r.tokens} tokens (${r.finish_reason}) · server: TTFT ${fmt(r.timings.ttft_ms)} ms, total ${fmt(r.timings.total_ms)} ms, ` +
         `${fmt(r.timings.decode_tokens_per_s)} tok/s · in the browser: first token after ${fmt(first)} ms, done after ${fmt(performance.now() - started)} ms`;
       await refresh();
-    } catch (err) { timings.replaceChildren(showError(err)); } finally { ask.disabled = false; }
+    } catch (err) { timings.replaceChildren(showError(err)); }
+  };
+  const ask = h('button', { id: 'ask', onclick: async () => {
+    const f = file.files?.[0];
+    if (!f) return void timings.replaceChildren(showError(new Error('choose an image first')));
+    ask.disabled = true;
+    device.reset(); // at once, so nothing of the last answer stands while the server answers this one
+    // one after the other, not at once: each side's timings are then its own, not a share of this machine's cores
+    try {
+      await askServer(f);
+      if (onDevice.checked) await device.run({ deployment: tryDeployment.value, image: f, question: question.value });
+    } finally { ask.disabled = false; }
   } }, 'Ask');
 
   app.replaceChildren(h('h1', {}, 'Deployments'), deployForm, list,
-    h('h2', {}, 'Try it'), h('div', { class: 'card', id: 'try-it' }, h('div', { class: 'row' }, 'deployment', tryDeployment, file, preview), h('div', { class: 'row' }, question, ask), answer, timings));
+    h('h2', {}, 'Try it'), h('div', { class: 'card', id: 'try-it' }, h('div', { class: 'row' }, 'deployment', tryDeployment, file, preview),
+      h('div', { class: 'row' }, question, ask, h('label', { title: 'also answer with the deployed student in this browser (downloaded once, then cached)' }, onDevice, ' Run on this device')),
+      h('div', { class: 'side-by-side' }, h('div', { class: 'pane', id: 'server-pane' }, h('b', {}, 'Server'), answer, timings), device.pane)));
   renderList(deployments);
   every(3000, async () => { for (const d of (await ril().request(DeploymentsDocument, {})).deployments) setLatency(d); });
 }
