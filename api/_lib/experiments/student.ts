@@ -69,7 +69,7 @@ export function checkStudent(config: Record<string, unknown>, studentSize: strin
     if (!model.trim()) problems.push('config.student.model is required for an hf student: a local model directory or a hub id such as org/name (already in the workers\' Hugging Face cache)');
     if (size) problems.push(`studentSize names a built-in size; an hf student is config.student.model: leave studentSize out (got ${JSON.stringify(size)})`);
     // scoring a suite during training runs the student's greedy answers through `predict`, which HF students lack
-    if (config.eval_suite) problems.push('config.eval_suite is not available for hf students yet: scoring an hf checkpoint (predict/export) comes with issue 14; score the run with `ril eval run` once it is');
+    if (config.eval_suite) problems.push('config.eval_suite is not available for hf students yet (scoring an hf checkpoint in PyTorch during training); score the trained student after its run: deploy its BUNDLE and `ril eval run <suite> --deployment <name>` (the endpoint\'s own runtime answers)');
   } else {
     if (!size) problems.push(`studentSize is required for the built-in student family (one of ${sizes.join(', ')})`);
     else if (!sizes.includes(size)) problems.push(`studentSize must be one of ${sizes.join(', ')}`);
