@@ -14,8 +14,9 @@ export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
 # Files that start "// Needs: RIL_HF_PYTHON" drive the torch 2.x environment: they run at the end, once it is built.
 mapfile -t HF_TS_TESTS < <(grep -l '^// Needs: RIL_HF_PYTHON' test/*.test.ts)
 mapfile -t TS_TESTS < <(grep -L '^// Needs: RIL_HF_PYTHON' test/*.test.ts)
-# Files marked "// Database: none" do not touch the database: they run once, in the SQLite pass.
-mapfile -t PG_TESTS < <(grep -L '^// Database: none' "${TS_TESTS[@]}")
+# Files marked "// Database: none" do not touch the database: they run once, in the SQLite pass. So do files marked
+# "// Database: once": slow ones (a headless browser) whose database paths other files cover on both databases.
+mapfile -t PG_TESTS < <(grep -L -E '^// Database: (none|once)' "${TS_TESTS[@]}")
 npm run --silent check:boundaries
 npm run --silent check:functions
 # the dashboard the browser tests load is the built one: rebuild it from the sources under test

@@ -81,6 +81,44 @@ for (const family of ['smolvlm', 'qwen2vl'] as HfFamily[]) {
       assert.ok(withHistory.json.prompt_tokens > single.json.prompt_tokens, `${withHistory.json.prompt_tokens} > ${single.json.prompt_tokens}`);
     });
 
+    test('sampling: our sampler decides (same seed, same answer; greedy unaffected by a seed)', async () => {
+      const ex = fx.refs[1];
+      const ask = (extra: object) => post(t, '/v1/infer', { deployment: `${family}-fp32`, image: image(ex.image), question: ex.question, max_tokens: fx.maxNewTokens, ...extra });
+      const [a, b, c] = [await ask({ temperature: 1.5, seed: 11 }), await ask({ temperature: 1.5, seed: 11 }), await ask({ temperature: 1.5, seed: 12 })];
+      assert.deepEqual(a.json.token_ids, b.json.token_ids);
+      assert.notDeepEqual(a.json.token_ids, c.json.token_ids, 'another seed draws another answer (random weights: a flat distribution)');
+      assert.deepEqual((await ask({ temperature: 0, seed: 99 })).json.token_ids, ex.tokens);
+    });
+
+    test('stop: the answer ends before the stop text, and generation stops there', async () => {
+      const ex = fx.refs.find((e) => e.text.length >= 6 && !e.text.includes('\uFFFD')) ?? fx.refs[0];
+      const stop = ex.text.slice(3, 5);
+      const r = await post(t, '/v1/infer', { deployment: `${family}-fp32`, image: image(ex.image), question: ex.question, max_tokens: fx.maxNewTokens, temperature: 0, stop });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.finish_reason, 'stop');
+      assert.equal(r.json.answer, ex.text.slice(0, ex.text.indexOf(stop)));
+      assert.ok(r.json.tokens < ex.tokens.length, `${r.json.tokens} < ${ex.tokens.length}`);
+    });
+
+    test('a client that goes away stops generation (the runtime sees the abort)', async () => {
+      const ex = fx.refs[2];
+      const { runtime, release } = await t.platform.inference.resolve(`${family}-fp32`);
+      try {
+        assert.equal(runtime.family, 'hf');
+        if (runtime.family !== 'hf') return;
+        const ctrl = new AbortController();
+        const g = await runtime.generate({
+          image: fs.readFileSync(path.join(fx.data, ex.image)), turns: [{ role: 'user', text: ex.question }], maxTokens: 64,
+          sampling: { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 }, signal: ctrl.signal, onToken: () => ctrl.abort(),
+        });
+        assert.equal(g.finishReason, 'cancelled');
+        assert.ok(g.tokenIds.length <= 2, `stopped after ${g.tokenIds.length} tokens`);
+        assert.deepEqual(g.tokenIds, ex.tokens.slice(0, g.tokenIds.length));
+      } finally {
+        release();
+      }
+    });
+
     test('int8 variant is served; its agreement with PyTorch is reported', async () => {
       let identical = 0;
       let agree = 0;

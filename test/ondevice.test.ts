@@ -1,3 +1,5 @@
+// Database: once (a headless browser: slow; its database paths, deployments and keys, are covered on both databases by
+// deployments.test.ts and inference.test.ts)
 // On-device inference (issue 14): the live bundle's files over GET /v1/deployments/<name>/bundle/<file> (who may
 // fetch them, which names resolve, caching headers), and the dashboard's "Run on this device" in headless Chromium
 // on a real bundle made by the trainer: onnxruntime-web's greedy token ids equal the server's for the same image
@@ -248,9 +250,8 @@ describe('on-device inference', { skip: reason }, () => {
         const adapter = await page.evaluate(async () => Boolean(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()));
         if (!adapter) return void ctx.skip('this Chromium gives no WebGPU adapter, even SwiftShader\'s');
         const log = (line: string) => ctx.diagnostic(`webgpu: ${line}`);
+        // SwiftShader runs WebGPU on the CPU (a few tokens/s): two answers; the 64-step answers run on WASM above
         assert.equal(await sameAnswers(page, 'fm', fx, 2, log), 'webgpu');
-        // SwiftShader runs WebGPU on the CPU (a few tokens/s): one long answer is enough to cover 64 decode steps
-        assert.equal(await sameAnswers(page, 'babble', babble, 1, log), 'webgpu');
         assert.ok(fetched.includes('/ort/ort-wasm-simd-threaded.jsep.wasm'), 'the JSEP build\'s runtime came from this origin');
         assert.ok(!fetched.includes('/ort/ort-wasm-simd-threaded.wasm'), 'the WASM-only build was not fetched');
       } finally {

@@ -53,14 +53,23 @@ export interface InferResponse {
   tokens: number;
   token_ids: number[];
   finish_reason: string;
+  /** Tokens of the prompt the student read (image tokens included for Hugging Face students). */
+  prompt_tokens?: number;
   timings: { preprocess_ms: number; ttft_ms: number; decode_tokens_per_s: number | null; total_ms: number };
 }
+
+/** One turn of a conversation (Hugging Face students apply their chat template; built-in students take one user turn). */
+export interface InferMessage { role: 'system' | 'user' | 'assistant'; text: string }
 
 export interface InferRequest {
   deployment: string;
   /** Image bytes, or base64 / a data: URL. */
   image: Uint8Array | string;
-  question: string;
+  /** The question (a one-user-turn conversation); or give `messages` instead. */
+  question?: string;
+  messages?: InferMessage[];
+  /** Generation ends when the text contains one of these (not included in the answer); up to 4. */
+  stop?: string | string[];
   max_tokens?: number;
   temperature?: number;
   top_p?: number;
