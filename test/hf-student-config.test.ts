@@ -150,6 +150,44 @@ describe('Hugging Face students and GPU requirements over GraphQL', () => {
       assert.match(r.errors![0].message, /capabilities\.gpus must be an integer/);
     }
   });
+
+  test('an hf job goes only to a worker with transformers: a worker without it passes it by', async () => {
+    const exp = (await t.gql(CREATE, { i: { name: 'hf-cpu', datasetId, algorithm: 'SFT', config: { student: HF, max_steps: 5 } } })).data.createExperiment;
+    const run = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e, priority: 20 }) { id job { id } } }`, { e: exp.id })).data.startRun;
+    const JOB_TF = `query($j: ID!) { job(id: $j) { status requirements { gpus transformers } waitingFor } }`;
+    assert.deepEqual((await t.gql(JOB_TF, { j: run.job.id })).data.job.requirements, { gpus: 0, transformers: true });
+    const plain = await worker('cpu-no-transformers', { device: 'cpu', cpus: 2 });
+    const offered = (await t.gql(CLAIM, { w: plain.id }, plain.key)).data.claimJob;
+    assert.notEqual(offered?.id, run.job.id, 'a worker without transformers does not claim an hf job');
+    const hf = await worker('cpu-with-transformers', { device: 'cpu', cpus: 2, transformers: '5.24.0' });
+    const workers = (await t.gql('{ workers { name transformers } }')).data.workers;
+    assert.equal(workers.find((w: any) => w.name === 'cpu-with-transformers').transformers, '5.24.0');
+    assert.equal(workers.find((w: any) => w.name === 'cpu-no-transformers').transformers, null);
+    const claimed = (await t.gql(CLAIM, { w: hf.id }, hf.key)).data.claimJob;
+    assert.equal(claimed?.id, run.job.id, 'a worker with transformers claims it');
+    for (const transformers of [5, '', 'x'.repeat(65), '5.0; rm -rf /']) {
+      const r = await t.gql(`mutation($c: JSON) { registerWorker(input: { name: "bad-tf", capabilities: $c }) { id } }`, { c: { transformers } }, await t.keyFor('WORKER'));
+      assert.equal(errorCode(r), 'BAD_USER_INPUT', `transformers ${JSON.stringify(transformers)}`);
+    }
+  });
+});
+
+describe('an hf job with no worker that has transformers', () => {
+  let t: TestServer;
+  before(async () => { t = await startTestServer(); });
+  after(async () => { await t?.close(); });
+
+  test('waitingFor names transformers and how to get a worker with it', async () => {
+    const { file } = await writeDataset(4);
+    const datasetId = (await t.gql(`mutation($p: String!) { importDataset(input: { name: "tf", path: $p }) { id } }`, { p: file })).data.importDataset.id;
+    const e = (await t.gql(CREATE, { i: { name: 'hf-waits', datasetId, algorithm: 'SFT', config: { student: HF, max_steps: 5 } } })).data.createExperiment;
+    const run = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e }) { id job { id } } }`, { e: e.id })).data.startRun;
+    const key = await t.keyFor('WORKER');
+    await t.gql(`mutation($c: JSON) { registerWorker(input: { name: "cpu-only", capabilities: $c }) { id } }`, { c: { device: 'cpu' } }, key);
+    const job = (await t.gql(`query($j: ID!) { job(id: $j) { status waitingFor } }`, { j: run.job.id })).data.job;
+    assert.equal(job.status, 'QUEUED');
+    assert.match(job.waitingFor, /^waiting for a worker with Hugging Face transformers \(an hf student; none seen in the last 10 minutes/);
+  });
 });
 
 describe('the CLI shows the student, the workers\' GPUs and what a job waits for', () => {
@@ -193,7 +231,7 @@ describe('the CLI shows the student, the workers\' GPUs and what a job waits for
     assert.match(workers.stdout, /box-1gpu[ │|]+1[ │|]+1x 24 GB GPU, no bf16, torch 2\.5\.1, 64 GB RAM/);
     const jobs = await cli(['jobs', '--status', 'queued']);
     assert.equal(jobs.code, 0, jobs.stderr);
-    assert.match(jobs.stdout, new RegExp(`${run.job.id}[ │|]+TRAIN[ │|]+QUEUED[ │|]+2 GPUs[ │|]`));
+    assert.match(jobs.stdout, new RegExp(`${run.job.id}[ │|]+TRAIN[ │|]+QUEUED[ │|]+2 GPUs \\+ transformers[ │|]`));
     assert.match(jobs.stdout, /waiting for a worker with 2 GPUs/);
     const asJson = JSON.parse((await cli(['jobs', '--json'])).stdout);
     assert.deepEqual(asJson.map((j: any) => [j.id, j.requirements.gpus]), [[run.job.id, 2]]);

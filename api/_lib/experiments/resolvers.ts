@@ -11,7 +11,7 @@ import type { Job } from '../../../generated/sqlite/index.js';
 import { differingKeys, finals, metricNames, reportMetrics, series } from './metrics.js';
 import { trainerSchema } from './trainerConfig.js';
 import { gpusOfConfig, studentOf } from './student.js';
-import { waitingForGpus, workerGpus } from '../jobs/requirements.js';
+import { waitingFor, workerGpus, workerTransformers } from '../jobs/requirements.js';
 import { assertHoldsRun, heldJobIds, ownWorker, registerWorker, visibleWorkers } from '../jobs/workers.js';
 import { latestCheckpoint } from '../deployments/service.js';
 import type { Principal } from '../auth/keys.js';
@@ -164,11 +164,12 @@ export const experimentResolvers: Resolvers = {
     result: (j) => json(j.result),
     leaseOwner: (j, _a, { loaders }) => (j.leaseOwner ? loaders.workerById.load(j.leaseOwner) : null),
     run: (j, _a, { loaders }) => (j.runId ? loaders.runById.load(j.runId) : null),
-    requirements: (j) => ({ gpus: j.gpus }),
-    waitingFor: async (j, _a, { loaders }) => (j.status === 'QUEUED' && j.gpus > 0 ? waitingForGpus(j.gpus, await loaders.gpuCapacity.load('live')) : null),
+    requirements: (j) => ({ gpus: j.gpus, transformers: j.needsTransformers }),
+    waitingFor: async (j, _a, { loaders }) => (j.status === 'QUEUED' && (j.gpus > 0 || j.needsTransformers) ? waitingFor(j, await loaders.liveCapacity.load('live')) : null),
   },
   Worker: {
     capabilities: (w) => JSON.parse(w.capabilities) as unknown,
     gpus: (w) => workerGpus(w.capabilities),
+    transformers: (w) => workerTransformers(w.capabilities),
   },
 };

@@ -3,7 +3,7 @@
 import DataLoader from 'dataloader';
 import type { ExperimentModel, JobModel, RunModel, WorkerModel } from './mappers.js';
 import type { Database } from '../db/index.js';
-import { liveGpuCapacity } from '../jobs/requirements.js';
+import { liveCapacity, type LiveCapacity } from '../jobs/requirements.js';
 import { exampleCounts, examplePages, type ExamplePageKey, type SplitName } from '../datasets/service.js';
 import type { ArtifactModel, DeploymentModel, DeploymentRevisionModel, DatasetModel, ExampleModel, TeacherModel, TeacherResponseModel } from './mappers.js';
 import type { EvalResultModel, EvalSubjectModel, EvalSuiteDatasetModel, EvalSuiteModel, EvalSuiteVersionModel } from './mappers.js';
@@ -91,9 +91,10 @@ export function createLoaders(db: Database) {
       rows.sort((a, b) => (a.subjectId < b.subjectId ? -1 : a.subjectId > b.subjectId ? 1 : a.entry.position - b.entry.position));
       return keys.map((k) => rows.filter((r) => r.versionId === k.versionId && (k.subjectId === null || r.subjectId === k.subjectId)).map(({ entry: _e, ...r }) => r));
     }, { cacheKeyFn: keyString }),
-    /** The most GPUs a live worker has, read once per request (Job.waitingFor of a whole job list); one key: 'live'. */
-    gpuCapacity: new DataLoader<'live', number>(async (keys) => {
-      const capacity = await liveGpuCapacity(db);
+    /** What the live workers offer (the most GPUs, transformers or not), read once per request (Job.waitingFor of a
+     * whole job list); one key: 'live'. */
+    liveCapacity: new DataLoader<'live', LiveCapacity>(async (keys) => {
+      const capacity = await liveCapacity(db);
       return keys.map(() => capacity);
     }),
   };

@@ -8,13 +8,14 @@
 //                       |  \--fail(final) / attempts exhausted--> FAILED
 //                       \--cancel requested, acknowledged by the worker--> CANCELLED
 //
-// A job may need GPUs (Job.gpus, from a TRAIN job's config.gpus): only a worker whose registered capabilities
+// A job may need GPUs (Job.gpus, from a TRAIN job's config.gpus) or transformers (Job.needsTransformers, an hf student's
+// TRAIN job): only a worker whose registered capabilities
 // report at least that many claims it. The need is a filter on the QUEUED rows a claimer reads, so it changes
 // who may take the lease, never what a lease is.
 import type { Database, PrismaClient } from '../db/index.js';
 import { badInput, conflict, notFound } from '../errors.js';
 import { queueEventsOf } from '../observability/queueEvents.js';
-import { gpusNeeded, workerGpus } from './requirements.js';
+import { gpusNeeded, transformersNeeded, workerGpus, workerTransformers } from './requirements.js';
 import type { Job } from '../../../generated/sqlite/index.js';
 
 export const JOB_KINDS = ['TRAIN', 'TEACHER_FILL', 'EVALUATE'] as const;
@@ -77,7 +78,7 @@ export async function enqueue(db: Database, input: { kind: JobKind; payload: unk
   return tx.job.create({
     data: {
       kind: input.kind, payload: JSON.stringify(input.payload ?? {}), status: 'QUEUED', priority: input.priority ?? 0, maxAttempts, runId: input.runId ?? null,
-      gpus: gpusNeeded(input.kind, input.payload),
+      gpus: gpusNeeded(input.kind, input.payload), needsTransformers: transformersNeeded(input.kind, input.payload),
     },
   });
 }
@@ -125,6 +126,7 @@ export async function claim(db: Database, workerId: string, kinds: readonly JobK
   await requeueExpired(db, opts);
   const worker = await db.prisma.worker.findUnique({ where: { id: workerId }, select: { capabilities: true } });
   const gpus = workerGpus(worker?.capabilities);
+  const transformers = workerTransformers(worker?.capabilities) !== null;
   // Read the head of the queue a few rows at a time and try them in order: a claimer that loses the race for a row
   // moves on to the next one instead of re-reading the head that every other claimer is also fighting over (which
   // cost ~3 lost races per claim with 8 claimers on PostgreSQL, and let a claim give up while jobs were waiting:
@@ -132,7 +134,7 @@ export async function claim(db: Database, workerId: string, kinds: readonly JobK
   for (let round = 0; round < 50; round++) {
     const now = opts.now?.() ?? new Date();
     const candidates = await db.prisma.job.findMany({
-      where: { status: 'QUEUED', kind: { in: [...kinds] }, availableAt: { lte: now }, gpus: { lte: gpus } },
+      where: { status: 'QUEUED', kind: { in: [...kinds] }, availableAt: { lte: now }, gpus: { lte: gpus }, ...(transformers ? {} : { needsTransformers: false }) },
       orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }],
       select: { id: true },
       take: CLAIM_WINDOW,

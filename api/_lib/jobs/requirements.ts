@@ -1,7 +1,9 @@
-// What a job needs from the worker that claims it, and what a worker has. Today one resource: GPUs. A TRAIN job
-// needs its trainer config's `gpus` (0 = any worker, CPU included); a worker has the `gpus` it registered with
-// (capabilities.gpus, absent = 0). The queue stores a job's need in Job.gpus at enqueue and claim() matches it
-// against the claimer's registered capabilities, so the rule holds for every claimer (GraphQL, in-process, tests).
+// What a job needs from the worker that claims it, and what a worker has. Two needs: GPUs and Hugging Face transformers.
+// A TRAIN job needs its trainer config's `gpus` (0 = any worker, CPU included); a worker has the `gpus` it registered
+// with (capabilities.gpus, absent = 0). A TRAIN job of an hf student (config.student.family "hf") needs transformers
+// (it trains and exports the model with it); a worker has it when its capabilities name a transformers version. The
+// queue stores a job's needs in Job.gpus / Job.needsTransformers at enqueue and claim() matches them against the
+// claimer's registered capabilities, so the rule holds for every claimer (GraphQL, in-process, tests).
 import type { Database } from '../db/index.js';
 import { badInput } from '../errors.js';
 
@@ -13,6 +15,23 @@ export function gpusNeeded(kind: string, payload: unknown): number {
   if (kind !== 'TRAIN' || !payload || typeof payload !== 'object') return 0;
   const gpus = (payload as { config?: { gpus?: unknown } }).config?.gpus;
   return Number.isInteger(gpus) && (gpus as number) > 0 ? (gpus as number) : 0;
+}
+
+/** Whether a job of `kind` with `payload` needs transformers: a TRAIN job of a Hugging Face student. */
+export function transformersNeeded(kind: string, payload: unknown): boolean {
+  if (kind !== 'TRAIN' || !payload || typeof payload !== 'object') return false;
+  return (payload as { config?: { student?: { family?: unknown } } }).config?.student?.family === 'hf';
+}
+
+/** The transformers version a worker registered with, or null (none, or anything but a version string: fails closed). */
+export function workerTransformers(capabilitiesJson: string | null | undefined): string | null {
+  if (!capabilitiesJson) return null;
+  try {
+    const v = (JSON.parse(capabilitiesJson) as { transformers?: unknown }).transformers;
+    return typeof v === 'string' && v.trim() ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 /** GPUs a worker has, from its stored capabilities JSON. Anything but a non-negative integer counts as none (fails closed). */
@@ -28,6 +47,10 @@ export function workerGpus(capabilitiesJson: string | null | undefined): number 
 
 /** Registration's check of a worker's capabilities: `gpus`, when given, is what the queue trusts, so it must be sane. */
 export function checkCapabilities(caps: Record<string, unknown>): void {
+  const tf = caps.transformers;
+  if (tf != null && (typeof tf !== 'string' || !/^[0-9A-Za-z.+_-]{1,64}$/.test(tf))) {
+    throw badInput('capabilities.transformers must be the installed transformers version (e.g. "5.24.0"), or absent');
+  }
   if (!('gpus' in caps) || caps.gpus === null) return;
   const gpus = caps.gpus;
   if (!Number.isInteger(gpus) || (gpus as number) < 0 || (gpus as number) > MAX_WORKER_GPUS) {
@@ -38,14 +61,25 @@ export function checkCapabilities(caps: Record<string, unknown>): void {
 /** A worker counts as present when it claimed or heartbeated this recently (the Python worker polls every few seconds). */
 export const LIVE_WORKER_MS = 10 * 60_000;
 
-/** The most GPUs any worker seen within LIVE_WORKER_MS has (0 when none, or only CPU workers). */
-export async function liveGpuCapacity(db: Database, now = new Date()): Promise<number> {
+/** What the workers seen within LIVE_WORKER_MS offer: the most GPUs any has, and whether any has transformers. */
+export interface LiveCapacity { gpus: number; transformers: boolean }
+
+export async function liveCapacity(db: Database, now = new Date()): Promise<LiveCapacity> {
   const live = await db.prisma.worker.findMany({ where: { lastSeenAt: { gte: new Date(now.getTime() - LIVE_WORKER_MS) } }, select: { capabilities: true } });
-  return live.reduce((max, w) => Math.max(max, workerGpus(w.capabilities)), 0);
+  return {
+    gpus: live.reduce((max, w) => Math.max(max, workerGpus(w.capabilities)), 0),
+    transformers: live.some((w) => workerTransformers(w.capabilities) !== null),
+  };
 }
 
-/** Why a QUEUED job needing `gpus` is not being claimed, when that is the reason; null when some live worker fits. */
-export function waitingForGpus(gpus: number, capacity: number): string | null {
-  if (gpus <= 0 || capacity >= gpus) return null;
-  return `waiting for a worker with ${gpus} GPU${gpus === 1 ? '' : 's'} (none seen in the last ${LIVE_WORKER_MS / 60_000} minutes${capacity ? `; the largest has ${capacity}` : ''})`;
+/** Why a QUEUED job with these needs is not being claimed, when no live worker meets one of them; null otherwise. */
+export function waitingFor(needs: { gpus: number; needsTransformers: boolean }, capacity: LiveCapacity): string | null {
+  const minutes = LIVE_WORKER_MS / 60_000;
+  if (needs.gpus > 0 && capacity.gpus < needs.gpus) {
+    return `waiting for a worker with ${needs.gpus} GPU${needs.gpus === 1 ? '' : 's'} (none seen in the last ${minutes} minutes${capacity.gpus ? `; the largest has ${capacity.gpus}` : ''})`;
+  }
+  if (needs.needsTransformers && !capacity.transformers) {
+    return `waiting for a worker with Hugging Face transformers (an hf student; none seen in the last ${minutes} minutes: run \`ril worker\` with the trainer's [hf] extra, e.g. the .venv-hf of scripts/ensure-hf.sh)`;
+  }
+  return null;
 }

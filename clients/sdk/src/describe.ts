@@ -16,6 +16,10 @@ export function describeStudent(s: StudentFieldsFragment): string {
 /** "2 GPUs" / "any worker" (0: CPU included): what a run of the experiment waits for. */
 export const describeGpus = (gpus: number): string => (gpus > 0 ? `${gpus} GPU${gpus === 1 ? '' : 's'}` : 'any worker');
 
+/** A job's needs in a table cell: its GPUs, and transformers for a Hugging Face student's job. */
+export const describeNeeds = (r: { gpus: number; transformers?: boolean | null }): string =>
+  (r.transformers ? (r.gpus > 0 ? `${describeGpus(r.gpus)} + transformers` : 'transformers') : describeGpus(r.gpus));
+
 /** A worker's registered capabilities in one line: "2x 80 GB GPU, bf16, torch 2.5.1, transformers 4.57.0, 64 GB RAM". */
 export function describeWorker(w: { gpus: number; capabilities: unknown }): string {
   const c = (w.capabilities && typeof w.capabilities === 'object' ? w.capabilities : {}) as Record<string, unknown>;

@@ -11,7 +11,7 @@
 import { BlobDownloadUrlDocument, CompleteBlobUploadDocument, CreateBlobUploadDocument, type TypedDocumentString } from './generated/graphql.js';
 
 export * from './generated/graphql.js';
-export { describeGpus, describeStudent, describeWorker } from './describe.js';
+export { describeGpus, describeNeeds, describeStudent, describeWorker } from './describe.js';
 
 export type ErrorCode =
   | 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'TOO_MANY_REQUESTS'

@@ -677,6 +677,8 @@ export type JobRequirements = {
   __typename?: 'JobRequirements';
   /** 0: any worker (CPU included); N: only a worker whose registered capabilities report >= N GPUs. */
   gpus: Scalars['Int']['output'];
+  /** Only a worker whose capabilities report Hugging Face transformers (a TRAIN job of an hf student). */
+  transformers: Scalars['Boolean']['output'];
 };
 
 export type JobStatus =
@@ -1435,6 +1437,8 @@ export type Worker = {
   id: Scalars['ID']['output'];
   lastSeenAt: Scalars['DateTime']['output'];
   name: Scalars['String']['output'];
+  /** The transformers version it registered with (capabilities.transformers); null: it cannot take hf students' jobs. */
+  transformers?: Maybe<Scalars['String']['output']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -2057,6 +2061,7 @@ export type JobResolvers<ContextType = Context, ParentType extends ResolversPare
 
 export type JobRequirementsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['JobRequirements'] = ResolversParentTypes['JobRequirements']> = ResolversObject<{
   gpus?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  transformers?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type LatencyStatsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LatencyStats'] = ResolversParentTypes['LatencyStats']> = ResolversObject<{
@@ -2249,6 +2254,7 @@ export type WorkerResolvers<ContextType = Context, ParentType extends ResolversP
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  transformers?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{

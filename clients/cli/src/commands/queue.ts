@@ -1,7 +1,7 @@
 // `ril workers` and `ril jobs`: what the queue's consumers registered with and what its jobs wait for, on a running
 // platform through the SDK (RIL_API_URL / RIL_API_KEY). A WORKER key sees only its own workers and held jobs.
 import type { Command } from 'commander';
-import { JobsDocument, RilError, WorkersDocument, describeGpus, describeWorker, type JobKind, type JobStatus } from '../../../sdk/src/index.js';
+import { JobsDocument, RilError, WorkersDocument, describeNeeds, describeWorker, type JobKind, type JobStatus } from '../../../sdk/src/index.js';
 import { fail, intOption, print, table } from '../output.js';
 import { remote, remoteOptions } from '../remote.js';
 
@@ -43,7 +43,7 @@ export function jobsCommand(jobs: Command) {
         const { jobs: rows } = await remote(opts).request(JobsDocument, { status, kind, first: opts.limit });
         print(opts, rows, () => (rows.length
           ? table(['id', 'kind', 'status', 'needs', 'attempts', 'run', 'worker', 'note'], rows.map((j) => [
-            j.id, j.kind, j.status, describeGpus(j.requirements.gpus), `${j.attempts}/${j.maxAttempts}`,
+            j.id, j.kind, j.status, describeNeeds(j.requirements), `${j.attempts}/${j.maxAttempts}`,
             j.run ? `${j.run.experiment.name} (${j.run.id})` : '', j.leaseOwner?.name ?? '', j.waitingFor ?? j.error ?? '',
           ]))
           : 'no jobs'));

@@ -462,7 +462,7 @@ export type JobsQueryVariables = Exact<{
 }>;
 
 
-export type JobsQuery = { jobs: Array<{ id: string, kind: JobKind, status: JobStatus, priority: number, attempts: number, maxAttempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, waitingFor: string | null, requirements: { gpus: number }, leaseOwner: { id: string, name: string } | null, run: { id: string, experiment: { id: string, name: string } } | null }> };
+export type JobsQuery = { jobs: Array<{ id: string, kind: JobKind, status: JobStatus, priority: number, attempts: number, maxAttempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, waitingFor: string | null, requirements: { gpus: number, transformers: boolean }, leaseOwner: { id: string, name: string } | null, run: { id: string, experiment: { id: string, name: string } } | null }> };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1433,6 +1433,7 @@ export const JobsDocument = new TypedDocumentString(`
     finishedAt
     requirements {
       gpus
+      transformers
     }
     waitingFor
     leaseOwner {

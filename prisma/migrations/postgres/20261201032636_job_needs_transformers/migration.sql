@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Job" ADD COLUMN     "needsTransformers" BOOLEAN NOT NULL DEFAULT false;
+
