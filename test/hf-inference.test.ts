@@ -2,7 +2,7 @@
 // Hugging Face students on the endpoint (issue 14): a tiny random SmolVLM and a tiny random Qwen2-VL, exported by
 // `ril_trainer export --hf-model` to transformers.js's layout, registered and deployed like any bundle, answer
 // through /v1/infer and /v1/chat/completions (streamed too) with the same greedy tokens as PyTorch's generate on
-// the same 50 test images. The int8 variant of each is deployed beside it and served; its agreement with PyTorch
+// the same 50 test images. Every other variant (int8, q4, fp16) is deployed beside it and served; its agreement with PyTorch
 // is printed (docs/inference.md records it), not asserted: quantization may change a near-tie.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,9 +27,9 @@ for (const family of ['smolvlm', 'qwen2vl'] as HfFamily[]) {
       assert.equal(art.errors, undefined, JSON.stringify(art.errors));
       const meta = art.data.registerArtifact.metadata;
       assert.equal(meta.bundle.modelFamily, 'hf-image-text-to-text');
-      assert.deepEqual([...meta.bundle.variants].sort(), ['fp32', 'int8']);
+      assert.deepEqual([...meta.bundle.variants].sort(), ['fp16', 'fp32', 'int8', 'q4']);
       const id = art.data.registerArtifact.id;
-      for (const [name, variant] of [['fp32', undefined], ['int8', 'int8']] as const) {
+      for (const [name, variant] of [['fp32', undefined], ['int8', 'int8'], ['q4', 'q4'], ['fp16', 'fp16']] as const) {
         const d = await deploy(t, `${family}-${name}`, id, undefined, variant);
         assert.equal(d.errors, undefined, JSON.stringify(d.errors));
         assert.equal(d.data.deploy.liveRevision.variant, variant ?? null);
@@ -119,12 +119,12 @@ for (const family of ['smolvlm', 'qwen2vl'] as HfFamily[]) {
       }
     });
 
-    test('int8 variant is served; its agreement with PyTorch is reported', async () => {
+    for (const variant of ['int8', 'q4', 'fp16']) test(`the ${variant} variant is served; its agreement with PyTorch is reported`, async () => {
       let identical = 0;
       let agree = 0;
       let positions = 0;
       for (const ex of fx.refs) {
-        const r = await post(t, '/v1/infer', { deployment: `${family}-int8`, image: image(ex.image), question: ex.question, max_tokens: fx.maxNewTokens, temperature: 0 });
+        const r = await post(t, '/v1/infer', { deployment: `${family}-${variant}`, image: image(ex.image), question: ex.question, max_tokens: fx.maxNewTokens, temperature: 0 });
         assert.equal(r.status, 200, r.text);
         assert.ok(r.json.tokens >= 1);
         const ids: number[] = r.json.token_ids;
@@ -133,8 +133,8 @@ for (const family of ['smolvlm', 'qwen2vl'] as HfFamily[]) {
         for (let i = 0; i < n; i++) if (ids[i] === ex.tokens[i]) agree += 1;
         positions += Math.max(ids.length, ex.tokens.length);
       }
-      console.log(`[hf-inference] ${family} int8 vs PyTorch fp32: ${identical}/${fx.refs.length} identical answers, token agreement ${(agree / positions).toFixed(3)}`);
-      const dep = await t.gql(`{ deployment(name: "${family}-int8") { status revisions { variant } } }`);
+      console.log(`[hf-inference] ${family} ${variant} vs PyTorch fp32: ${identical}/${fx.refs.length} identical answers, token agreement ${(agree / positions).toFixed(3)}`);
+      const dep = await t.gql(`{ deployment(name: "${family}-${variant}") { status revisions { variant } } }`);
       assert.equal(dep.data.deployment.status, 'LIVE');
     });
 

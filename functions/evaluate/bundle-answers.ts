@@ -26,9 +26,10 @@ function arg(name: string, fallback?: string): string {
 const GREEDY = { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 };
 
 /** A Hugging Face bundle's answers: the endpoint's HfRuntime, one user turn per case. */
-async function hfAnswers(dir: string, cases: AsyncIterable<string>) {
+async function hfAnswers(dir: string, readCases: () => AsyncIterable<string>) {
   const runtime = await HfRuntime.load(dir, { threads: Number(arg('--threads', '1')), variant: arg('--variant', '') || null, maxImagePixels: 4096 * 4096 });
   const release = runtime.use()!;
+  const cases = readCases(); // opened once the model is loaded: readline drops lines read before iteration starts
   let n = 0;
   try {
     for await (const line of cases) {
@@ -51,11 +52,12 @@ async function hfAnswers(dir: string, cases: AsyncIterable<string>) {
 
 async function main() {
   const dir = arg('--bundle');
-  const lines = readline.createInterface({ input: fs.createReadStream(arg('--cases')), crlfDelay: Infinity });
+  const readCases = () => readline.createInterface({ input: fs.createReadStream(arg('--cases')), crlfDelay: Infinity });
   // the family from the manifest alone (each runtime's load verifies every file)
-  if (isHfManifest(parseManifest(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'), 'bundle'))) return hfAnswers(dir, lines);
+  if (isHfManifest(parseManifest(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'), 'bundle'))) return hfAnswers(dir, readCases);
   const runtime = await StudentRuntime.load(dir, { threads: Number(arg('--threads', '1')) });
   const release = runtime.use()!;
+  const lines = readCases();
   let n = 0;
   try {
     for await (const line of lines) {

@@ -46,7 +46,7 @@ function sourceHash(extra: object): string {
 export async function hfStudentBundle(family: HfFamily, opts: { examples?: number; parity?: number; maxNewTokens?: number; variants?: string } = {}): Promise<HfBundleFixture> {
   const python = process.env.RIL_HF_PYTHON;
   if (!python) throw new Error(hfSkipReason()!);
-  const o = { examples: 600, parity: 50, maxNewTokens: 12, variants: 'fp32,int8', ...opts };
+  const o = { examples: 600, parity: 50, maxNewTokens: 12, variants: 'fp32,int8,q4,fp16', ...opts };
   const dir = path.join(os.tmpdir(), `ril-hf-bundle-${family}-${sourceHash({ family, ...o })}`);
   const done = path.join(dir, 'refs.json');
   if (!fs.existsSync(done)) {

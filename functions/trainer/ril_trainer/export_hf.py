@@ -417,16 +417,19 @@ def _write_variants(onnx_dir: str, wanted: Sequence[str]) -> Dict[str, Any]:
 
 
 def _to_fp16(path: str) -> Any:
-    """Every float tensor and op in float16 (inputs and outputs too). With ONNX shape inference the converter knows
+    """Every float tensor and op in float16, the graph's inputs and outputs kept float32 (Casts at the edges):
+    transformers.js feeds pixel_values as float32 and, in Node (no Float16Array), holds float16 tensors as raw uint16,
+    so a float16 vision output scattered into float16 embeddings, or a float16 pixel input, would not work; measured:
+    "Unexpected input data type ... expected tensor(float16)" on the endpoint. With ONNX shape inference the converter knows
     which values feed ops that have no float16 type (Range, in Idefics3's position buckets) and keeps those float32
     behind Casts; without it (measured) the fp16 vision encoder is an invalid graph that onnxruntime refuses. Shape
     inference needs the model in one protobuf (under 2 GB): a larger graph is converted without it."""
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
     try:
-        return convert_float_to_float16(onnx.load(path), keep_io_types=False, disable_shape_infer=False)
+        return convert_float_to_float16(onnx.load(path), keep_io_types=True, disable_shape_infer=False)
     except Exception:  # noqa: BLE001 - too large for onnx.shape_inference: the converter's own pass alone
-        return convert_float_to_float16(onnx.load(path), keep_io_types=False, disable_shape_infer=True)
+        return convert_float_to_float16(onnx.load(path), keep_io_types=True, disable_shape_infer=True)
 
 
 def _loads_on_cpu(paths: Sequence[str]) -> bool:
