@@ -4,7 +4,8 @@
 // onnxruntime-web, from the bundle files the route serves (verified, cached). Its greedy token ids equal the
 // server's /v1/infer for the same image and question (and begin with PyTorch's greedy answer), no request leaves
 // the page's origin (no huggingface.co, no CDN), the files fetched are the deployment's variant's (x-ril-variant),
-// and a reload runs from the Cache API without fetching a bundle file again.
+// and a reload runs from the Cache API without fetching a bundle file again. WASM for both families; WebGPU (Chromium's
+// SwiftShader adapter) for SmolVLM.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { hfVariantFiles } from '../api/_lib/browser.js';
-import { chromiumMissing, openDashboard } from './helpers/browser.js';
+import { chromiumMissing, openDashboard, SOFTWARE_WEBGPU } from './helpers/browser.js';
 import { deploy, post, registerBundle } from './helpers/deploy.js';
 import { hfSkipReason, hfStudentBundle, type HfBundleFixture, type HfFamily } from './helpers/hfBundle.js';
 import { REPO } from './helpers/python.js';
@@ -180,5 +181,25 @@ describe('Hugging Face students on this device', { skip: skip || undefined }, ()
         }
       });
     }
+
+    test('with a WebGPU adapter (SwiftShader), transformers.js runs the smolvlm student on WebGPU, with the server\'s ids', async (ctx) => {
+      const f = fx.get('smolvlm')!;
+      const { browser, page } = await openDashboard(t.url, t.adminKey, 'ADMIN', SOFTWARE_WEBGPU);
+      try {
+        const origins = new Set<string>();
+        page.on('request', (r) => { const u = new URL(r.url()); if (u.protocol !== 'blob:' && u.protocol !== 'data:') origins.add(u.origin); });
+        await openTryIt(page, 'smolvlm');
+        for (const ex of f.refs.slice(0, 2)) {
+          const r = await askBoth(page, path.join(f.data, ex.image), ex.question);
+          assert.equal(r.provider, 'webgpu', r.status);
+          assert.deepEqual(r.device, r.server, `${ex.id}: on WebGPU ${JSON.stringify(r.device)} vs the server's ${JSON.stringify(r.server)}`);
+          assert.deepEqual(r.device.slice(0, ex.tokens.length), ex.tokens, `${ex.id}: PyTorch's greedy answer`);
+          ctx.diagnostic(`smolvlm ${ex.id} on webgpu: ${r.device.length} tokens, identical to the server's and PyTorch's · ${r.timings}`);
+        }
+        assert.deepEqual([...origins], [t.url], `every request went to this origin: ${[...origins]}`);
+      } finally {
+        await browser.close();
+      }
+    });
   });
 });
