@@ -5,7 +5,9 @@
 // <out>/chunks/*.js, loaded only when a user runs a student on their device, so the first paint does not fetch it.
 // onnxruntime-web's WebAssembly runtime is copied into <out>/ort/ and loaded from this origin (ort.env.wasm.wasmPaths
 // = '/ort/'): edge users may have no route to a CDN. The plain build for the WASM execution provider and the JSEP
-// build for WebGPU (its .wasm also runs the WASM provider).
+// build for WebGPU (its .wasm also runs the WASM provider). Hugging Face students run on @huggingface/transformers's
+// web build (its own chunk, loaded only for them), which imports `onnxruntime-web/webgpu` of the same onnxruntime-web
+// package: that build's WebAssembly is the asyncify one (ort-wasm-simd-threaded.asyncify.wasm), copied too.
 //   node scripts/build-web.mjs [--out <dir>]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +20,10 @@ const out = path.resolve(at > 0 ? process.argv[at + 1] : path.join(root, 'public
 const web = path.join(root, 'clients', 'web');
 
 /** onnxruntime-web's runtime files the on-device runner loads (clients/web/src/ondevice/ort.ts picks the build). */
-export const ORT_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
+export const ORT_FILES = [
+  'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs',
+  'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.asyncify.mjs',
+];
 
 fs.mkdirSync(out, { recursive: true });
 // chunks of an earlier build would pile up (their names carry a hash): start the folder afresh

@@ -54,7 +54,11 @@ test('on-device inference is loaded on demand: its chunks and onnxruntime-web\'s
   assert.ok(app.length < 150_000, `app.js is ${app.length} bytes`);
   const chunks = fs.readdirSync(path.join(out, 'chunks'));
   const ortChunks = chunks.filter((f) => fs.readFileSync(path.join(out, 'chunks', f), 'utf8').includes('ort-wasm-simd-threaded'));
-  assert.equal(ortChunks.length, 2, `the WASM and the WebGPU builds, one chunk each: ${chunks.join(', ')}`);
+  // onnxruntime-web's WASM and JSEP builds for the built-in family, and transformers.js's web build (with
+  // onnxruntime-web/webgpu, the asyncify build, inside) for Hugging Face students: one chunk each
+  assert.equal(ortChunks.length, 3, `the WASM, JSEP and transformers.js builds, one chunk each: ${chunks.join(', ')}`);
+  assert.equal(ortChunks.filter((f) => /^transformers\.web-/.test(f)).length, 1, `transformers.js is a chunk of its own: ${ortChunks.join(', ')}`);
+  assert.doesNotMatch(app, /huggingface|transformers\.js/i, 'nor transformers.js');
   for (const f of chunks) {
     const res = await fetch(`${built.url}/chunks/${f}`);
     assert.equal(res.status, 200, f);
@@ -62,7 +66,8 @@ test('on-device inference is loaded on demand: its chunks and onnxruntime-web\'s
     assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', 'chunk names change with their content');
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), fs.readFileSync(path.join(out, 'chunks', f)), f);
   }
-  for (const [f, type] of [['ort-wasm-simd-threaded.wasm', 'application/wasm'], ['ort-wasm-simd-threaded.jsep.wasm', 'application/wasm'], ['ort-wasm-simd-threaded.mjs', 'text/javascript'], ['ort-wasm-simd-threaded.jsep.mjs', 'text/javascript']]) {
+  for (const [f, type] of [['ort-wasm-simd-threaded.wasm', 'application/wasm'], ['ort-wasm-simd-threaded.jsep.wasm', 'application/wasm'], ['ort-wasm-simd-threaded.mjs', 'text/javascript'], ['ort-wasm-simd-threaded.jsep.mjs', 'text/javascript'],
+    ['ort-wasm-simd-threaded.asyncify.wasm', 'application/wasm'], ['ort-wasm-simd-threaded.asyncify.mjs', 'text/javascript']]) {
     const res = await fetch(`${built.url}/ort/${f}`);
     assert.equal(res.status, 200, f);
     assert.match(res.headers.get('content-type') ?? '', new RegExp(type));

@@ -13,8 +13,12 @@
 //   such a URL names content, so it is `private, max-age=31536000, immutable`; if the live bundle switched and the
 //   file no longer has that sha256, the answer is 409 (the client starts again from the manifest). Without the pin,
 //   and for manifest.json (which changes with the live revision), `private, no-cache`: revalidated by ETag (304).
-//   ETag = the file's sha256 from the manifest (the manifest's own: the bundle blob's sha256). x-ril-revision and
+//   ETag = the file's sha256 from the manifest (the manifest's own: the bundle blob's sha256, `.<variant>` added
+//   for a Hugging Face bundle). x-ril-revision and
 //   x-ril-bundle-sha256 say which live revision answered. Files are streamed from disk, not buffered.
+// - Variant: for a Hugging Face bundle (format 3), x-ril-variant names the variant the live revision serves (its
+//   DeploymentRevision.variant, else the manifest's default_variant), so the browser fetches that variant's graphs
+//   and runs the dtypes the server runs. The manifest's bytes stay the bundle's own.
 // Errors are thrown and answered by the platform's one policy (respond.ts sendFailure).
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -36,18 +40,25 @@ export const BUNDLE_FILE_PATH = /^\/v1\/deployments\/([^/]+)\/bundle\/(.+)$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const YEAR = 365 * 24 * 3600;
 
-/** The manifest's listed files, read afresh per bundle directory (a directory is immutable once unpacked). */
-const manifests = new Map<string, Record<string, { sha256: string; bytes: number }>>();
-async function listedFiles(dir: string): Promise<Record<string, { sha256: string; bytes: number }>> {
-  let files = manifests.get(dir);
-  if (!files) {
-    const m = JSON.parse(await fsp.readFile(path.join(dir, 'manifest.json'), 'utf8')) as { files?: unknown };
+interface Listed {
+  files: Record<string, { sha256: string; bytes: number }>;
+  /** A Hugging Face bundle's default_variant (undefined for a built-in bundle, which has no variants). */
+  defaultVariant?: string;
+}
+
+/** The manifest's listed files, read once per bundle directory (a directory is immutable once unpacked). */
+const manifests = new Map<string, Listed>();
+async function listedFiles(dir: string): Promise<Listed> {
+  let listed = manifests.get(dir);
+  if (!listed) {
+    const m = JSON.parse(await fsp.readFile(path.join(dir, 'manifest.json'), 'utf8')) as { files?: unknown; variants?: unknown; default_variant?: unknown };
     if (!m.files || typeof m.files !== 'object' || Array.isArray(m.files)) throw new Error(`bundle ${path.basename(dir)}: manifest.json lists no files`);
-    files = m.files as Record<string, { sha256: string; bytes: number }>;
+    const hasVariants = m.variants && typeof m.variants === 'object' && typeof m.default_variant === 'string';
+    listed = { files: m.files as Listed['files'], defaultVariant: hasVariants ? m.default_variant as string : undefined };
     if (manifests.size > 64) manifests.clear();
-    manifests.set(dir, files);
+    manifests.set(dir, listed);
   }
-  return files;
+  return listed;
 }
 
 /** A name that can only mean a file inside the bundle directory: relative, no `.`/`..`/empty segment, no backslash
@@ -85,7 +96,7 @@ export function createBundleFileRoute(services: Services): Route {
     if (!/^[^\0-\x1f\x7f/\\]+$/.test(name)) throw notFound(`deployment ${JSON.stringify(name)}`);
     if (!safeRelative(file)) throw notFound(`bundle file ${JSON.stringify(file)}`);
     const live = await liveBundle(services, name);
-    const files = await listedFiles(live.dir);
+    const { files, defaultVariant } = await listedFiles(live.dir);
     const isManifest = file === 'manifest.json';
     const entry = isManifest ? undefined : Object.hasOwn(files, file) ? files[file] : undefined;
     if (!isManifest && (!entry || typeof entry.sha256 !== 'string' || !SHA256.test(entry.sha256))) throw notFound(`bundle file ${JSON.stringify(file)} of deployment ${name}`);
@@ -97,11 +108,15 @@ export function createBundleFileRoute(services: Services): Route {
     // a plain file, not a link: what the manifest lists is what was unpacked, nothing it points at
     const stat = await fsp.lstat(full).catch(() => null);
     if (!stat?.isFile()) throw notFound(`bundle file ${JSON.stringify(file)} of deployment ${name}`);
-    const etag = `"${sha}"`;
+    const variant = live.variant ?? defaultVariant;
+    // the manifest's answer depends on the variant too (x-ril-variant): a revision of the same bundle with another
+    // variant must not revalidate as unchanged
+    const etag = isManifest && variant !== undefined ? `"${sha}.${variant}"` : `"${sha}"`;
     const headers: Record<string, string> = {
       etag, 'x-ril-revision': String(live.revision), 'x-ril-bundle-sha256': live.sha, 'x-content-type-options': 'nosniff',
       'cache-control': pinned !== null && !isManifest ? `private, max-age=${YEAR}, immutable` : 'private, no-cache',
     };
+    if (variant !== undefined) headers['x-ril-variant'] = variant;
     if (req.headers['if-none-match']?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
       res.writeHead(304, headers);
       return void res.end();

@@ -14,17 +14,14 @@ import { badInput } from '../errors.js';
 import { checkPreprocessingSpec, type PreprocessingSpec } from './spec.js';
 import { readTar, TarTooLargeError } from '../archive/tar.js';
 import type { TokenizerSpec } from './tokenizer.js';
+import { HF_DTYPE_SUFFIX, HF_FORMAT_VERSION, HF_GRAPHS, HF_MODEL_FAMILY, hfGraphFile } from './hfGenerate.js';
 
 export const BUNDLE_FORMAT = 'ril-student-bundle';
 export const MODEL_FAMILY = 'ril-vlm-v1';
 /** Built-in bundle formats served: 2 (the decode graph takes an attention mask: batched decoding) and 1 (no mask). */
 export const FORMAT_VERSIONS = [1, 2];
-export const HF_MODEL_FAMILY = 'hf-image-text-to-text';
-export const HF_FORMAT_VERSION = 3;
-/** The graphs every Hugging Face bundle variant names (transformers.js's session names). */
-export const HF_GRAPHS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'] as const;
-/** transformers.js's file suffix of each dtype a variant may use (its utils/dtypes.js). */
-export const HF_DTYPE_SUFFIX: Record<string, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4' };
+// the Hugging Face family's constants live in the Node-free hfGenerate.ts (the browser's runner reads them too)
+export { HF_DTYPE_SUFFIX, HF_FORMAT_VERSION, HF_GRAPHS, HF_MODEL_FAMILY, hfGraphFile } from './hfGenerate.js';
 
 export interface BuiltinManifest {
   format: string;
@@ -63,13 +60,6 @@ export interface HfManifest {
 export type BundleManifest = BuiltinManifest | HfManifest;
 
 export const isHfManifest = (m: BundleManifest): m is HfManifest => m.model_family === HF_MODEL_FAMILY;
-
-/** The graph file a variant runs for one session (onnx/<graph><suffix>.onnx). */
-export function hfGraphFile(graph: string, dtype: string): string {
-  const suffix = HF_DTYPE_SUFFIX[dtype];
-  if (suffix === undefined) throw new Error(`unknown dtype ${dtype}`);
-  return `onnx/${graph}${suffix}.onnx`;
-}
 
 export interface Bundle {
   dir: string;

@@ -2,32 +2,28 @@
 // run by @huggingface/transformers (transformers.js) on onnxruntime-node, the same library and files the browser runs.
 // We do not re-implement what it maintains: image resizing/normalisation/splitting as the family's processor does it,
 // the chat template, the merge of image features into the prompt, M-RoPE positions, the KV-cache loop. What stays
-// ours: the sampler (api/_lib/inference/sampler.ts: one implementation of temperature/top-k/top-p/repetition penalty
+// ours (hfGenerate.ts, Node-free: the dashboard's on-device runner runs the same code): the sampler (sampler.ts: one implementation of temperature/top-k/top-p/repetition penalty
 // and per-request seeds for both families, plugged in as a logits processor that leaves only the chosen token for
 // transformers.js's greedy step to pick), streaming, the abort on client disconnect, timings, and image decoding
 // (sharp with our pixel cap, so a decompression bomb never reaches transformers.js's own decoder).
 import path from 'node:path';
 import sharp from 'sharp';
-import {
-  AutoModelForImageTextToText, AutoProcessor, BaseStreamer, env as hfEnv, LogitsProcessor, LogitsProcessorList,
-  RawImage, StoppingCriteria, StoppingCriteriaList, type PreTrainedModel, type Processor, type Tensor,
-} from '@huggingface/transformers';
+import * as transformers from '@huggingface/transformers';
+import { AutoModelForImageTextToText, AutoProcessor, env as hfEnv, RawImage, type PreTrainedModel, type Processor, type Tensor } from '@huggingface/transformers';
 import { badInput } from '../errors.js';
 import { loadBundle, type Bundle, type HfManifest } from './bundle.js';
 import { RuntimeHold } from './hold.js';
 import { LatencyWindow } from './latency.js';
-import { Sampler, type SamplingParams } from './sampler.js';
-import type { ChatMessage } from './port.js';
+import type { SamplingParams } from './sampler.js';
+import { hfChatMessages, hfDecode, hfGenerate, type ChatTurn, type HfTokenizer } from './hfGenerate.js';
+
+export type { ChatTurn };
 
 // The server never fetches a model: every file comes from a verified bundle directory on disk.
 hfEnv.allowRemoteModels = false;
 hfEnv.allowLocalModels = true;
 hfEnv.useFSCache = false;
 hfEnv.useBrowserCache = false;
-
-/** One turn of a conversation as the chat template sees it (port.ts's ChatMessage); the request's image goes into
- * the first user turn. */
-export type ChatTurn = ChatMessage;
 
 export interface HfGenerateRequest {
   image: Buffer;
@@ -58,52 +54,6 @@ export interface HfRuntimeOptions {
   maxImagePixels: number;
 }
 
-type TokenizerLike = { decode(ids: number[], opts?: { skip_special_tokens?: boolean }): string; all_special_ids?: number[] };
-
-/** Our Sampler as the last logits processor: it picks the token (greedy or sampled, seeded per request) and leaves
- * only that one finite, so transformers.js's greedy step takes it. */
-class ChooseWithSampler extends LogitsProcessor {
-  constructor(private readonly sampler: Sampler) { super(); }
-  _call(_inputIds: bigint[][], logits: Tensor): Tensor {
-    const row = logits.data as Float32Array; // [1, vocab]: one request per generate call
-    const id = this.sampler.next(row);
-    row.fill(-Infinity);
-    row[id] = 0;
-    return logits;
-  }
-}
-
-/** Stops generation when the client went away. */
-class StopOnAbort extends StoppingCriteria {
-  constructor(private readonly signal: AbortSignal) { super(); }
-  _call(inputIds: number[][]): boolean[] {
-    return inputIds.map(() => this.signal.aborted);
-  }
-}
-
-/** Receives each new token: the time of the first, and the streamed text (whole characters only). */
-class TokenTimer extends BaseStreamer {
-  readonly ids: number[] = [];
-  firstAt = 0;
-  private sentText = '';
-  private promptSeen = false;
-  constructor(private readonly tokenizer: TokenizerLike, private readonly eos: Set<number>, private readonly onToken?: (id: number, text: string) => void) { super(); }
-  put(value: bigint[][]): void {
-    if (!this.promptSeen) { this.promptSeen = true; return; } // generate() first pushes the prompt
-    const id = Number(value[0][0]);
-    if (!this.ids.length) this.firstAt = performance.now();
-    this.ids.push(id);
-    if (!this.onToken || this.eos.has(id)) return;
-    const text = this.tokenizer.decode(this.ids, { skip_special_tokens: true });
-    // a character split across tokens decodes to U+FFFD until its last byte arrives: hold it back until then
-    const whole = text.endsWith('\uFFFD') ? this.sentText : text;
-    const delta = whole.startsWith(this.sentText) ? whole.slice(this.sentText.length) : '';
-    if (whole !== this.sentText) this.sentText = whole;
-    this.onToken(id, delta);
-  }
-  end(): void {}
-}
-
 export class HfRuntime extends RuntimeHold {
   readonly family = 'hf' as const;
   readonly latency = new LatencyWindow();
@@ -120,8 +70,8 @@ export class HfRuntime extends RuntimeHold {
     this.special = new Set(this.tokenizer.all_special_ids ?? []);
   }
 
-  private get tokenizer(): TokenizerLike {
-    return (this.processor as unknown as { tokenizer: TokenizerLike }).tokenizer;
+  private get tokenizer(): HfTokenizer {
+    return (this.processor as unknown as { tokenizer: HfTokenizer }).tokenizer;
   }
 
   /** Verifies the bundle (sha256s), loads the variant's graphs and warms them up. */
@@ -175,18 +125,12 @@ export class HfRuntime extends RuntimeHold {
   /** The chat template's text for the turns, the image placed before the first user turn's text. */
   promptText(turns: ChatTurn[]): string {
     if (!turns.some((t) => t.role === 'user')) throw badInput('the conversation needs a user message');
-    let imagePlaced = false;
-    const messages = turns.map((t) => {
-      const content: Array<{ type: string; text?: string }> = [];
-      if (t.role === 'user' && !imagePlaced) { content.push({ type: 'image' }); imagePlaced = true; }
-      content.push({ type: 'text', text: t.text });
-      return { role: t.role, content };
-    });
+    const messages = hfChatMessages(turns);
     return (this.processor as unknown as { apply_chat_template(m: unknown, o: unknown): string }).apply_chat_template(messages, { add_generation_prompt: true });
   }
 
   decode(ids: number[]): string {
-    return this.tokenizer.decode(ids.filter((id) => !this.eos.has(id)), { skip_special_tokens: true });
+    return hfDecode(this.tokenizer, ids, this.eos);
   }
 
   async generate(req: HfGenerateRequest): Promise<HfGenerateResult> {
@@ -202,26 +146,10 @@ export class HfRuntime extends RuntimeHold {
       if (req.strictMaxTokens && req.maxTokens > room) throw badInput(`max_tokens ${req.maxTokens} is more than this model can generate after this question (${room})`);
       const maxTokens = Math.min(req.maxTokens, room);
       const t1 = performance.now();
-      const promptIds = Array.from(inputIds.data as BigInt64Array, Number);
-      const vocab = (this.model.config as unknown as { vocab_size?: number; text_config?: { vocab_size?: number } });
-      const vocabSize = vocab.text_config?.vocab_size ?? vocab.vocab_size ?? 0;
-      const sampler = new Sampler(req.sampling, vocabSize, promptIds, (id) => !this.special.has(id));
-      const processors = new LogitsProcessorList();
-      processors.push(new ChooseWithSampler(sampler));
-      const stopping = new StoppingCriteriaList();
-      if (req.signal) stopping.push(new StopOnAbort(req.signal));
-      const timer = new TokenTimer(this.tokenizer, this.eos, req.onToken);
-      await this.model.generate({
-        ...inputs,
-        max_new_tokens: maxTokens, do_sample: false, eos_token_id: [...this.eos],
-        logits_processor: processors, stopping_criteria: stopping, streamer: timer,
-      } as never);
-      const end = performance.now();
-      const ids = timer.ids;
-      const last = ids[ids.length - 1];
-      const finishReason = req.signal?.aborted ? 'cancelled' : last !== undefined && this.eos.has(last) ? 'stop' : 'length';
-      const firstTokenMs = ids.length ? timer.firstAt - t1 : end - t1;
-      return { tokenIds: ids, text: this.decode(ids), finishReason, preprocessMs: t1 - t0, firstTokenMs, decodeMs: ids.length ? end - timer.firstAt : 0, promptTokens };
+      const g = await hfGenerate(transformers, this.model, this.tokenizer, this.eos, this.special, { inputs, maxTokens, sampling: req.sampling, onToken: req.onToken, signal: req.signal });
+      const ids = g.tokenIds;
+      const firstTokenMs = ids.length ? g.firstAt - t1 : g.endAt - t1;
+      return { tokenIds: ids, text: this.decode(ids), finishReason: g.finishReason, preprocessMs: t1 - t0, firstTokenMs, decodeMs: ids.length ? g.endAt - g.firstAt : 0, promptTokens };
     } finally {
       this.unhold();
     }

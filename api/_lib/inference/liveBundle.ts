@@ -12,6 +12,8 @@ export interface LiveBundle {
   sha: string;
   /** The unpacked bundle directory. */
   dir: string;
+  /** The variant the live revision serves (a Hugging Face bundle's; null: the manifest's default_variant). */
+  variant: string | null;
 }
 
 /** NOT_FOUND for an unknown deployment or one without a live revision. Read from the database on every call: the
@@ -24,5 +26,5 @@ export async function liveBundle(services: Pick<Services, 'db' | 'blobs' | 'env'
   const sha = rev.artifact.blobSha256;
   const { blobs, env } = services;
   const dir = await unpackBundle(() => blobs.openRead(sha), sha, env.bundleDir, env.RIL_MAX_BUNDLE_BYTES);
-  return { revision: rev.revision, sha, dir };
+  return { revision: rev.revision, sha, dir, variant: rev.variant ?? null };
 }

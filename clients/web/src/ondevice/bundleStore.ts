@@ -26,12 +26,22 @@ export interface BundleFiles<M extends ManifestBase = ManifestBase> {
   revision: number;
   /** The bundle blob's sha256 (the live revision's artifact). */
   bundleSha: string;
+  /** The variant the live revision serves (x-ril-variant; a Hugging Face bundle's, null for a built-in one). */
+  variant: string | null;
   /** File name -> verified bytes. */
   files: Map<string, Uint8Array>;
   /** Bytes that came over the network this time (0: everything came from the cache). */
   downloadedBytes: number;
   /** Whether the Cache API was usable (it needs a secure context: https or localhost). */
   cacheable: boolean;
+}
+
+/** What GET manifest.json says: the manifest, and which live revision (and variant) answered. */
+export interface ManifestHead<M extends ManifestBase = ManifestBase> {
+  manifest: M;
+  revision: number;
+  bundleSha: string;
+  variant: string | null;
 }
 
 export class BundleError extends Error {}
@@ -80,20 +90,20 @@ export class BundleStore {
   }
 
   /** The live manifest (always asked: it says which revision is live now). */
-  async manifest<M extends ManifestBase>(): Promise<{ manifest: M; revision: number; bundleSha: string }> {
+  async manifest<M extends ManifestBase>(): Promise<ManifestHead<M>> {
     const res = await this.get('manifest.json');
     const manifest = (await res.json()) as M;
     if (!manifest?.files || typeof manifest.files !== 'object') throw new BundleError('manifest.json lists no files');
-    return { manifest, revision: Number(res.headers.get('x-ril-revision')), bundleSha: res.headers.get('x-ril-bundle-sha256') ?? '' };
+    return { manifest, revision: Number(res.headers.get('x-ril-revision')), bundleSha: res.headers.get('x-ril-bundle-sha256') ?? '', variant: res.headers.get('x-ril-variant') };
   }
 
   /** The manifest and the named files, verified; downloads only what the cache lacks. One retry from the manifest
    * if the live revision switched while downloading. `first`: a manifest the caller has just read. */
-  async load<M extends ManifestBase>(needed: (m: M) => string[], first?: { manifest: M; revision: number; bundleSha: string }): Promise<BundleFiles<M>> {
+  async load<M extends ManifestBase>(needed: (m: M, variant: string | null) => string[], first?: ManifestHead<M>): Promise<BundleFiles<M>> {
     for (let attempt = 0; ; attempt++) {
       const head = attempt === 0 && first ? first : await this.manifest<M>();
       try {
-        return { ...head, ...(await this.files(head.manifest, needed(head.manifest))) };
+        return { ...head, ...(await this.files(head.manifest, needed(head.manifest, head.variant))) };
       } catch (err) {
         if ((err as { status?: number }).status !== 409 || attempt >= 1) throw err;
       }

@@ -35,8 +35,9 @@ export interface LoadedModel {
 }
 
 export interface Family<M extends ManifestBase = ManifestBase> {
-  /** The bundle files this family runs from (fetched and verified before `load`). */
-  neededFiles(manifest: M): string[];
+  /** The bundle files this family runs from (fetched and verified before `load`). `variant`: the one the live
+   * revision serves (the route's x-ril-variant), for a family whose bundles have variants. */
+  neededFiles(manifest: M, variant: string | null): string[];
   load(bundle: BundleFiles<M>): Promise<LoadedModel>;
 }
 

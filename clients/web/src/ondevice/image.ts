@@ -37,3 +37,22 @@ export async function imageToPixels(image: Blob, spec: PreprocessingSpec): Promi
   const { data } = ctx.getImageData(0, 0, W, H);
   return { pixelValues: normalise(data, 4, spec), resizedFrom };
 }
+
+/** The image's own pixels as RGB bytes (a Hugging Face student's input: its processor, in transformers.js, resizes
+ * and normalises them as the family does), decoded as the built-in family's are: no colour-space conversion, alpha
+ * not premultiplied and then dropped (as the server's sharp removeAlpha). */
+export async function imageToRgb(image: Blob): Promise<{ data: Uint8ClampedArray; width: number; height: number }> {
+  const bitmap = await createImageBitmap(image, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const { width, height } = bitmap;
+  const ctx = canvas2d(width, height);
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  const rgb = new Uint8ClampedArray(width * height * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i];
+    rgb[j + 1] = rgba[i + 1];
+    rgb[j + 2] = rgba[i + 2];
+  }
+  return { data: rgb, width, height };
+}

@@ -4,6 +4,7 @@
 // A loaded model stays for the page's life, per bundle, so asking again reuses its sessions.
 import { BundleStore, type BundleFiles, type ManifestBase, type Progress } from './bundleStore.js';
 import { builtinFamily } from './builtin.js';
+import { hfFamily } from './hf.js';
 import type { Family, LoadedModel, OnDeviceAnswer, OnDeviceRequest, UnavailableFamily } from './family.js';
 
 export type { OnDeviceAnswer, Progress };
@@ -11,8 +12,8 @@ export type { OnDeviceAnswer, Progress };
 /** The families this build knows, by the manifest's model_family. */
 const FAMILIES: Record<string, Family<never> | UnavailableFamily> = {
   'ril-vlm-v1': builtinFamily as Family<never>,
-  // bundle format 3 (docs/hf-bundles.md), run by @huggingface/transformers: not in this build yet
-  'hf-image-text-to-text': { unavailable: 'on-device inference for Hugging Face students is not available in this build' },
+  // bundle format 3 (docs/hf-bundles.md), run by @huggingface/transformers's web build (./hf.ts; the library is its own chunk)
+  'hf-image-text-to-text': hfFamily as Family<never>,
 };
 
 export class OnDeviceUnavailable extends Error {}
@@ -56,13 +57,14 @@ export async function runOnDevice(opts: RunOptions): Promise<OnDeviceResult> {
   const head = await store.manifest();
   const family = familyOf(head.manifest); // before any download: a family we cannot run costs one small request
   const before = loaded.get(opts.deployment);
-  const fresh = before?.sha !== head.bundleSha;
+  const key = `${head.bundleSha}:${head.variant ?? ''}`; // the same bundle served as another variant is another model
+  const fresh = before?.sha !== key;
   if (fresh) {
     const entry = (async () => {
-      const files = await store.load<never>((m) => family.neededFiles(m), head as never);
+      const files = await store.load<never>((m, variant) => family.neededFiles(m, variant), head as never);
       return { model: await family.load(files), files };
     })();
-    loaded.set(opts.deployment, { sha: head.bundleSha, entry });
+    loaded.set(opts.deployment, { sha: key, entry });
     entry.catch(() => { if (loaded.get(opts.deployment)?.entry === entry) loaded.delete(opts.deployment); });
     void before?.entry.then(({ model }) => model.release(), () => undefined);
   }

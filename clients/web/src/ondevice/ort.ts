@@ -13,7 +13,7 @@ export type Provider = 'webgpu' | 'wasm';
 /** Where scripts/build-web.mjs puts onnxruntime-web's runtime files. */
 export const ORT_PATH = '/ort/';
 
-async function hasWebGpu(): Promise<boolean> {
+export async function hasWebGpu(): Promise<boolean> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu) return false;
   try {
