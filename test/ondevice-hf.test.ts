@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { hfVariantFiles } from '../api/_lib/browser.js';
-import { chromiumMissing, openDashboard, SOFTWARE_WEBGPU } from './helpers/browser.js';
+import { askBoth, chromiumMissing, openDashboard, openTryIt, SOFTWARE_WEBGPU } from './helpers/browser.js';
 import { deploy, post, registerBundle } from './helpers/deploy.js';
 import { hfSkipReason, hfStudentBundle, type HfBundleFixture, type HfFamily } from './helpers/hfBundle.js';
 import { REPO } from './helpers/python.js';
@@ -67,42 +67,17 @@ describe('Hugging Face students on this device', { skip: skip || undefined }, ()
   });
 
   describe('the dashboard', () => {
-    const askBoth = async (page: Page, image: string, question: string) => {
-      await page.setInputFiles('input[name="image"]', image);
-      await page.fill('input[name="question"]', question);
-      await page.click('#ask');
-      await page.waitForSelector('#ondevice-answer[data-done="1"], #ondevice-pane[data-error="1"]', { timeout: 180_000 });
-      const error = await page.getAttribute('#ondevice-pane', 'data-error');
-      assert.equal(error, null, await page.textContent('#ondevice-status') ?? '');
-      await page.waitForSelector('#answer[data-done="1"]');
-      return {
-        device: JSON.parse((await page.getAttribute('#ondevice-answer', 'data-token-ids'))!) as number[],
-        server: JSON.parse((await page.getAttribute('#answer', 'data-token-ids'))!) as number[],
-        deviceText: await page.textContent('#ondevice-answer'),
-        serverText: await page.textContent('#answer'),
-        provider: await page.getAttribute('#ondevice-pane', 'data-provider'),
-        source: await page.getAttribute('#ondevice-pane', 'data-source'),
-        status: await page.textContent('#ondevice-status') ?? '',
-        timings: await page.textContent('#ondevice-timings') ?? '',
-      };
-    };
-    const openTryIt = async (page: Page, deployment: string) => {
-      await page.goto(`${t.url}/#/deployments`);
-      await page.waitForSelector('#try-it');
-      await page.fill('input[name="try-deployment"]', deployment);
-      await page.check('input[name="on-device"]');
-    };
     /** Each of the first IMAGES references on the server and on the device; the server's ids are the endpoint's
      * own. 'exact' (fp32): the device's ids equal the server's, and PyTorch's greedy answer is their beginning (the
      * reference stops at its max_new_tokens). 'report' (int8): the agreement is printed, not asserted: the quantized
      * integer kernels of onnxruntime-web's WebAssembly and onnxruntime-node's native CPU code may round differently,
      * and with random weights a near tie then flips (docs/inference.md). Returns the providers that ran. */
     const sameAnswers = async (page: Page, deployment: string, f: HfBundleFixture, mode: 'exact' | 'report', log: (s: string) => void) => {
-      await openTryIt(page, deployment);
+      await openTryIt(page, t.url, deployment);
       const providers = new Set<string>();
       for (const [i, ex] of f.refs.slice(0, IMAGES).entries()) {
         const image = path.join(f.data, ex.image);
-        const r = await askBoth(page, image, ex.question);
+        const r = await askBoth(page, image, ex.question, 180_000);
         const direct = await post(t, '/v1/infer', { deployment, image: fs.readFileSync(image).toString('base64'), question: ex.question });
         assert.equal(direct.status, 200, direct.text);
         assert.deepEqual(r.server, direct.json.token_ids, `${deployment} ${ex.id}`);
@@ -137,7 +112,7 @@ describe('Hugging Face students on this device', { skip: skip || undefined }, ()
             fetched.push(u.pathname);
           });
           page.on('console', (msg) => { if (msg.type() === 'error') ctx.diagnostic(`browser console: ${msg.text()}`); });
-          await openTryIt(page, family);
+          await openTryIt(page, t.url, family);
           // first paint: neither the on-device code nor transformers.js nor onnxruntime-web's runtime
           assert.deepEqual(fetched.filter((p) => p.startsWith('/chunks/') || p.startsWith('/ort/') || p.includes('/bundle/')), []);
           const log = (line: string) => ctx.diagnostic(line);
@@ -165,9 +140,9 @@ describe('Hugging Face students on this device', { skip: skip || undefined }, ()
           fetched.length = 0;
           await page.reload();
           await page.waitForSelector('#who >> text=ADMIN');
-          await openTryIt(page, family);
+          await openTryIt(page, t.url, family);
           const ex = f.refs[0];
-          const again = await askBoth(page, path.join(f.data, ex.image), ex.question);
+          const again = await askBoth(page, path.join(f.data, ex.image), ex.question, 180_000);
           assert.equal(again.source, 'cached', again.status);
           assert.match(again.status, /cached on this device \(nothing downloaded\)/);
           assert.deepEqual(again.device, again.server);
@@ -188,9 +163,9 @@ describe('Hugging Face students on this device', { skip: skip || undefined }, ()
       try {
         const origins = new Set<string>();
         page.on('request', (r) => { const u = new URL(r.url()); if (u.protocol !== 'blob:' && u.protocol !== 'data:') origins.add(u.origin); });
-        await openTryIt(page, 'smolvlm');
+        await openTryIt(page, t.url, 'smolvlm');
         for (const ex of f.refs.slice(0, 2)) {
-          const r = await askBoth(page, path.join(f.data, ex.image), ex.question);
+          const r = await askBoth(page, path.join(f.data, ex.image), ex.question, 180_000);
           assert.equal(r.provider, 'webgpu', r.status);
           assert.deepEqual(r.device, r.server, `${ex.id}: on WebGPU ${JSON.stringify(r.device)} vs the server's ${JSON.stringify(r.server)}`);
           assert.deepEqual(r.device.slice(0, ex.tokens.length), ex.tokens, `${ex.id}: PyTorch's greedy answer`);

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, openDashboard, SOFTWARE_WEBGPU } from './helpers/browser.js';
+import { askBoth, chromiumMissing, openDashboard, openTryIt, SOFTWARE_WEBGPU } from './helpers/browser.js';
 import { findPython, studentBundle, type BundleFixture } from './helpers/bundle.js';
 import { deploy, post, registerBundle } from './helpers/deploy.js';
 import { REPO } from './helpers/python.js';
@@ -164,35 +164,10 @@ describe('on-device inference', { skip: reason }, () => {
   });
 
   describe('the dashboard runs the student on this device', { skip: chromiumMissing }, () => {
-    const askBoth = async (page: Page, image: string, question: string) => {
-      await page.setInputFiles('input[name="image"]', image);
-      await page.fill('input[name="question"]', question);
-      await page.click('#ask');
-      await page.waitForSelector('#ondevice-answer[data-done="1"], #ondevice-pane[data-error="1"]', { timeout: 120_000 });
-      const error = await page.getAttribute('#ondevice-pane', 'data-error');
-      assert.equal(error, null, await page.textContent('#ondevice-status') ?? '');
-      await page.waitForSelector('#answer[data-done="1"]');
-      return {
-        device: JSON.parse((await page.getAttribute('#ondevice-answer', 'data-token-ids'))!) as number[],
-        server: JSON.parse((await page.getAttribute('#answer', 'data-token-ids'))!) as number[],
-        deviceText: await page.textContent('#ondevice-answer'),
-        serverText: await page.textContent('#answer'),
-        provider: await page.getAttribute('#ondevice-pane', 'data-provider'),
-        source: await page.getAttribute('#ondevice-pane', 'data-source'),
-        status: await page.textContent('#ondevice-status') ?? '',
-        timings: await page.textContent('#ondevice-timings') ?? '',
-      };
-    };
-    const openTryIt = async (page: Page, deployment: string) => {
-      await page.goto(`${t.url}/#/deployments`);
-      await page.waitForSelector('#try-it');
-      await page.fill('input[name="try-deployment"]', deployment);
-      await page.check('input[name="on-device"]');
-    };
     /** Asks each example on the server and on the device; their token ids must be equal, and the server's the
      * endpoint's own answer. Returns the provider that ran on the device. */
     const sameAnswers = async (page: Page, deployment: string, f: BundleFixture, n: number, log: (s: string) => void) => {
-      await openTryIt(page, deployment);
+      await openTryIt(page, t.url, deployment);
       let provider: string | null = null;
       for (const [i, ex] of f.torch.slice(0, n).entries()) {
         const image = path.join(f.data, ex.image);
@@ -221,7 +196,7 @@ describe('on-device inference', { skip: reason }, () => {
           fetched.push(u.pathname);
         });
         page.on('console', (msg) => { if (msg.type() === 'error') ctx.diagnostic(`browser console: ${msg.text()}`); });
-        await openTryIt(page, 'fm');
+        await openTryIt(page, t.url, 'fm');
         // first paint: the dashboard without the on-device code (a chunk) or onnxruntime-web's runtime (/ort/)
         assert.deepEqual(fetched.filter((p) => p.startsWith('/chunks/') || p.startsWith('/ort/') || p.includes('/bundle/')), []);
         const log = (line: string) => ctx.diagnostic(line);
@@ -266,7 +241,7 @@ describe('on-device inference', { skip: reason }, () => {
         const fetched: string[] = [];
         page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
         const ex = fx.torch[0];
-        await openTryIt(page, 'fm');
+        await openTryIt(page, t.url, 'fm');
         const first = await askBoth(page, path.join(fx.data, ex.image), ex.question);
         assert.equal(first.source, 'downloaded', first.status); // a new browser context: an empty cache
         // each listed file fetched once (pinned to its sha256), the manifest once per run
@@ -280,7 +255,7 @@ describe('on-device inference', { skip: reason }, () => {
         fetched.length = 0;
         await page.reload();
         await page.waitForSelector('#who >> text=ADMIN');
-        await openTryIt(page, 'fm');
+        await openTryIt(page, t.url, 'fm');
         const again = await askBoth(page, path.join(fx.data, ex.image), ex.question);
         assert.equal(again.source, 'cached', again.status);
         assert.match(again.status, /cached on this device \(nothing downloaded\)/);

@@ -24,3 +24,33 @@ export async function openDashboard(url: string, key: string, role = 'ADMIN', gp
   await page.waitForSelector(`#who >> text=${role}`);
   return { browser, page };
 }
+
+/** Opens the dashboard's Try-it box on `deployment` with "Run on this device" ticked. */
+export async function openTryIt(page: Page, url: string, deployment: string): Promise<void> {
+  await page.goto(`${url}/#/deployments`);
+  await page.waitForSelector('#try-it');
+  await page.fill('input[name="try-deployment"]', deployment);
+  await page.check('input[name="on-device"]');
+}
+
+/** Asks the Try-it box (opened by openTryIt) about one image: the server's answer and the on-device one, with what the
+ * pane says about the device run (provider, where the files came from, timings). */
+export async function askBoth(page: Page, image: string, question: string, timeoutMs = 120_000) {
+  await page.setInputFiles('input[name="image"]', image);
+  await page.fill('input[name="question"]', question);
+  await page.click('#ask');
+  await page.waitForSelector('#ondevice-answer[data-done="1"], #ondevice-pane[data-error="1"]', { timeout: timeoutMs });
+  const error = await page.getAttribute('#ondevice-pane', 'data-error');
+  if (error !== null) throw new Error(`on-device run failed: ${await page.textContent('#ondevice-status') ?? ''}`);
+  await page.waitForSelector('#answer[data-done="1"]');
+  return {
+    device: JSON.parse((await page.getAttribute('#ondevice-answer', 'data-token-ids'))!) as number[],
+    server: JSON.parse((await page.getAttribute('#answer', 'data-token-ids'))!) as number[],
+    deviceText: await page.textContent('#ondevice-answer'),
+    serverText: await page.textContent('#answer'),
+    provider: await page.getAttribute('#ondevice-pane', 'data-provider'),
+    source: await page.getAttribute('#ondevice-pane', 'data-source'),
+    status: await page.textContent('#ondevice-status') ?? '',
+    timings: await page.textContent('#ondevice-timings') ?? '',
+  };
+}

@@ -15,7 +15,7 @@ import { AdmissionGate } from './admission.js';
 import { DEFAULT_MAX_TOKENS } from './generation.js';
 import { isHfManifest, loadBundle, unpackBundle } from './bundle.js';
 import { checkVariant } from '../deployments/service.js';
-import { HfRuntime } from './hfRuntime.js';
+import { HfRuntime, type HfGenerateResult } from './hfRuntime.js';
 import { preprocessImage } from './preprocess.js';
 import { StudentRuntime } from './runtime.js';
 import type { AppError } from '../errors.js';
@@ -28,17 +28,9 @@ import type { SamplingParams } from './sampler.js';
 
 type Deps = Services;
 
-/** What a family's generation gives the request path: the ids, their text, and the timings. */
-interface FamilyGeneration {
-  tokenIds: number[];
-  text: string;
-  finishReason: 'stop' | 'length' | 'cancelled';
-  preprocessMs: number;
-  firstTokenMs: number;
-  decodeMs: number;
-  batchSize: number;
-  promptTokens: number;
-}
+/** What a family's generation gives the request path: the ids, their text, the timings (an hf generation's result)
+ * and how many rows shared its session runs (built-in batching; 1 for an hf student). */
+type FamilyGeneration = HfGenerateResult & { batchSize: number };
 
 function checkNumber(name: string, v: number | null | undefined, lo: number, hi: number, integer = false) {
   if (v == null) return;
