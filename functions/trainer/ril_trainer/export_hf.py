@@ -417,16 +417,19 @@ def _write_variants(onnx_dir: str, wanted: Sequence[str]) -> Dict[str, Any]:
 
 
 def _to_fp16(path: str) -> Any:
-    """Every float tensor and op in float16 (inputs and outputs too). With ONNX shape inference the converter knows
+    """Every float tensor and op in float16, the graph's inputs and outputs kept float32 behind Casts (keep_io_types):
+    transformers.js feeds a variant's graphs the float32 tensors it makes (pixel_values, inputs_embeds, the empty KV
+    cache) and reads float32 logits, so with float16 inputs the server's deploy of the fp16 variant failed in its
+    warm-up (onnxruntime-node: "expected: (tensor(float16))"; found by bench/infer-hf.ts). With ONNX shape inference the converter knows
     which values feed ops that have no float16 type (Range, in Idefics3's position buckets) and keeps those float32
     behind Casts; without it (measured) the fp16 vision encoder is an invalid graph that onnxruntime refuses. Shape
     inference needs the model in one protobuf (under 2 GB): a larger graph is converted without it."""
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
     try:
-        return convert_float_to_float16(onnx.load(path), keep_io_types=False, disable_shape_infer=False)
+        return convert_float_to_float16(onnx.load(path), keep_io_types=True, disable_shape_infer=False)
     except Exception:  # noqa: BLE001 - too large for onnx.shape_inference: the converter's own pass alone
-        return convert_float_to_float16(onnx.load(path), keep_io_types=False, disable_shape_infer=True)
+        return convert_float_to_float16(onnx.load(path), keep_io_types=True, disable_shape_infer=True)
 
 
 def _loads_on_cpu(paths: Sequence[str]) -> bool:
