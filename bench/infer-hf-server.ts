@@ -1,8 +1,9 @@
 // bench/infer-hf.ts's server process: the real platform on a fresh SQLite home, each bundle archive registered once
-// and deployed once per variant under its own name (deploy(input: {variant}), as a user would); each deployment
-// loads on its first request (the bench warms them all), and RIL_INFER_MAX_RUNTIMES defaults to their number here
-// so none is evicted. Prints one JSON line {url, key, deployments, failed: {name: why}} when ready; SIGTERM
-// stops it and removes its home. Configuration from the environment (RIL_INFER_THREADS, RIL_INFER_MAX_RUNTIMES...).
+// and deployed once per variant under its own name (deploy(input: {variant}), as a user would); a deploy loads and
+// warms the variant here (the deploy-time check), and RIL_INFER_MAX_RUNTIMES defaults to their number so none is
+// evicted. Prints one JSON line {url, key, home, deployments, failed: {name: why}} when ready; SIGTERM stops it and
+// removes its home (the bench removes it too, after the exit). Configuration from the environment (RIL_INFER_THREADS,
+// RIL_INFER_MAX_RUNTIMES...).
 // Usage: node --import tsx bench/infer-hf-server.ts '[{"name": "smolvlm-fp32", "archive": "/tmp/.../bundle.tar.gz", "variant": "fp32"}, ...]'
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,5 +35,5 @@ for (const w of wanted) {
 const key = (await createApiKey(platform.db.prisma, 'bench', 'INFERENCE')).secret;
 const server = await listen(platform, 0);
 server.server.keepAliveTimeout = 120_000; // the load process pauses while it starts PyTorch; keep its sockets
-process.stdout.write(JSON.stringify({ url: server.url, key, deployments: wanted.map((w) => w.name).filter((n) => !failed[n]), failed }) + '\n');
+process.stdout.write(JSON.stringify({ url: server.url, key, home, deployments: wanted.map((w) => w.name).filter((n) => !failed[n]), failed }) + '\n');
 process.on('SIGTERM', async () => { await server.close(); await platform.close(); fs.rmSync(home, { recursive: true, force: true }); process.exit(0); });

@@ -88,7 +88,7 @@ const server = spawn(process.execPath, ['--import', 'tsx', path.join('bench', 'i
 const srv = JSON.parse(await new Promise<string>((resolve, reject) => {
   readline.createInterface({ input: server.stdout! }).once('line', resolve);
   server.once('exit', (code) => reject(new Error(`bench/infer-hf-server.ts exited with ${code}`)));
-})) as { url: string; key: string; failed: Record<string, string> };
+})) as { url: string; key: string; home: string; failed: Record<string, string> };
 for (const [n, why] of Object.entries(srv.failed)) console.error(`${n}: not served (the deploy was refused): ${why}`);
 
 interface Sample { ms: number; total: number; ttft: number; tps: number | null; tokens: number[]; finish: string }
@@ -146,6 +146,7 @@ for (const m of models) {
 }
 server.kill('SIGTERM');
 await new Promise((resolve) => server.once('exit', resolve));
+fs.rmSync(srv.home, { recursive: true, force: true });
 
 // ---- tables
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
