@@ -2,18 +2,18 @@
 // (issue 14), every family and variant, against PyTorch eager on the same model, images, questions and tokens.
 //
 // 1. Models (test/helpers/hfBundle.ts, cached under os.tmpdir()): per family (SmolVLM/Idefics3, Qwen2-VL) the tests'
-//    tiny random model (width 64, 2 layers: overhead-dominated) and a larger random one (SHAPES below: width 384,
+//    tiny random shape (width 64, 2 layers: overhead-dominated) and a larger random one (SHAPES below: width 384,
 //    6 layers, vision width 192), each exported by `ril_trainer export --hf-model` with all four variants (fp32,
 //    int8, q4, fp16) and its parity check. Random weights: speed does not depend on them, and greedy answers rarely
 //    meet eos, so requests run to max_tokens (the tables show tokens per request to check it).
 // 2. One server process (bench/infer-hf-server.ts): every model x variant deployed under its own name
-//    (`<family>-<shape>-<variant>`), all loaded at once. The load comes from this process with plain fetch:
+//    (`<family>-<shape>-<variant>`), all loaded at once; a variant whose deploy is refused is reported, not measured. The load comes from this process with plain fetch:
 //    POST /v1/infer, greedy (temperature 0), max_tokens BENCH_MAX_TOKENS.
 // 3. PyTorch eager (functions/trainer/bench/hf_eager_infer.py, one long-lived process per model): transformers'
 //    model.generate, greedy, the same save_pretrained model the bundle was exported from, the same images,
 //    questions and max_new_tokens, the same thread count (RIL_INFER_THREADS, default 1, as the server's
-//    onnxruntime sessions). It times the image read + processor + generate, as the endpoint's total covers decode +
-//    processor + generate.
+//    onnxruntime sessions). It times the image read + processor + generate, as the endpoint's total covers image
+//    decode + processor + generate.
 // 4. Per model, BENCH_N rounds, each one request to each variant and one to PyTorch, in turn (A, B, C, D, E, A, ...):
 //    a change of machine load falls on every side alike. Example k = round k mod the fixture's references.
 // Prints markdown tables: latency p50/p95 (client-measured), the server's own total, TTFT p50 (timings.ttft_ms:
@@ -34,8 +34,8 @@ if (process.env.BENCH_HF === '0') {
   process.exit(0);
 }
 if (hfSkipReason()) {
-  console.error(`bench/infer-hf.ts: Hugging Face students need the torch 2.x environment: ${hfSkipReason()}.\n`
-    + 'Set RIL_HF_PYTHON to its python, or BENCH_HF=0 to skip this part (npm run bench:infer then runs the built-in bench only).');
+  console.error(`bench/infer-hf.ts: cannot bench the Hugging Face students: ${hfSkipReason()}.\n`
+    + 'Set RIL_HF_PYTHON to that python, or BENCH_HF=0 to skip this part (npm run bench:infer then runs the built-in bench only).');
   process.exit(2);
 }
 
