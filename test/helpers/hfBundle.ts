@@ -26,6 +26,20 @@ export interface HfBundleFixture {
   /** PyTorch greedy answers (model.generate, do_sample off) of the first test examples. */
   refs: HfReference[];
   maxNewTokens: number;
+  /** The save_pretrained directory the bundle was exported from (model + processor), when keepModel was asked. */
+  model: string | null;
+}
+
+export interface HfBundleOptions {
+  examples?: number;
+  parity?: number;
+  maxNewTokens?: number;
+  variants?: string;
+  /** Fields of the text / vision config to override (hf_tiny.py --text / --vision): a larger shape than the tests'. */
+  text?: Record<string, unknown>;
+  vision?: Record<string, unknown>;
+  /** Keep the model directory (bench/infer-hf.ts runs PyTorch eager on it). */
+  keepModel?: boolean;
 }
 
 /** Why the HF fixtures cannot be built here (no torch 2.x environment), or null. */
@@ -43,7 +57,7 @@ function sourceHash(extra: object): string {
   return h.digest('hex').slice(0, 16);
 }
 
-export async function hfStudentBundle(family: HfFamily, opts: { examples?: number; parity?: number; maxNewTokens?: number; variants?: string } = {}): Promise<HfBundleFixture> {
+export async function hfStudentBundle(family: HfFamily, opts: HfBundleOptions = {}): Promise<HfBundleFixture> {
   const python = process.env.RIL_HF_PYTHON;
   if (!python) throw new Error(hfSkipReason()!);
   const o = { examples: 600, parity: 50, maxNewTokens: 12, variants: 'fp32,int8,q4,fp16', ...opts };
@@ -57,12 +71,13 @@ export async function hfStudentBundle(family: HfFamily, opts: { examples?: numbe
     const run = (args: string[]) => execFileSync(python, args, {
       cwd: TRAINER_DIR, env: { ...process.env, PYTHONPATH: TRAINER_DIR, HF_HUB_OFFLINE: '1' }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20,
     }).toString();
-    run(['tests/hf_tiny.py', '--family', family, '--out', path.join(work, 'model'), '--native-px', '28']);
+    const shape = [...(o.text ? ['--text', JSON.stringify(o.text)] : []), ...(o.vision ? ['--vision', JSON.stringify(o.vision)] : [])];
+    run(['tests/hf_tiny.py', '--family', family, '--out', path.join(work, 'model'), '--native-px', '28', ...shape]);
     run(['-m', 'ril_trainer', 'export', '--hf-model', path.join(work, 'model'), '--out', path.join(work, 'bundle'), '--variants', o.variants,
       '--verify-data', path.join(work, 'data'), '--verify-n', String(o.parity), '--max-new-tokens', String(o.maxNewTokens),
       '--verify-out', path.join(work, 'refs.json'), '--threads', '2']);
     execFileSync('tar', ['-C', path.join(work, 'bundle'), '-czf', path.join(work, 'bundle.tar.gz'), '.']);
-    fs.rmSync(path.join(work, 'model'), { recursive: true, force: true });
+    if (!o.keepModel) fs.rmSync(path.join(work, 'model'), { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(work, dir);
   }
@@ -70,5 +85,6 @@ export async function hfStudentBundle(family: HfFamily, opts: { examples?: numbe
   return {
     family, data: path.join(dir, 'data'), bundleDir: path.join(dir, 'bundle'), archive: fs.readFileSync(path.join(dir, 'bundle.tar.gz')),
     manifest: JSON.parse(fs.readFileSync(path.join(dir, 'bundle', 'manifest.json'), 'utf8')), refs: refs.examples, maxNewTokens: refs.max_new_tokens,
+    model: o.keepModel ? path.join(dir, 'model') : null,
   };
 }

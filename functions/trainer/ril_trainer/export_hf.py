@@ -417,10 +417,10 @@ def _write_variants(onnx_dir: str, wanted: Sequence[str]) -> Dict[str, Any]:
 
 
 def _to_fp16(path: str) -> Any:
-    """Every float tensor and op in float16, the graph's inputs and outputs kept float32 (Casts at the edges):
-    transformers.js feeds pixel_values as float32 and, in Node (no Float16Array), holds float16 tensors as raw uint16,
-    so a float16 vision output scattered into float16 embeddings, or a float16 pixel input, would not work; measured:
-    "Unexpected input data type ... expected tensor(float16)" on the endpoint. With ONNX shape inference the converter knows
+    """Every float tensor and op in float16, the graph's inputs and outputs kept float32 behind Casts (keep_io_types):
+    transformers.js feeds a variant's graphs the float32 tensors it makes (pixel_values, inputs_embeds, the empty KV
+    cache) and reads float32 logits, so with float16 inputs the server's deploy of the fp16 variant failed in its
+    warm-up (onnxruntime-node: "expected: (tensor(float16))"; found by bench/infer-hf.ts). With ONNX shape inference the converter knows
     which values feed ops that have no float16 type (Range, in Idefics3's position buckets) and keeps those float32
     behind Casts; without it (measured) the fp16 vision encoder is an invalid graph that onnxruntime refuses. Shape
     inference needs the model in one protobuf (under 2 GB): a larger graph is converted without it."""

@@ -63,11 +63,14 @@ def smolvlm(out_dir: str, seed: int = 0, *, text: Optional[Dict[str, Any]] = Non
     return out_dir
 
 
-def qwen2vl(out_dir: str, seed: int = 0, image_px: int = 56) -> str:
+def qwen2vl(out_dir: str, seed: int = 0, image_px: int = 56, *, text: Optional[Dict[str, Any]] = None,
+            vision: Optional[Dict[str, Any]] = None) -> str:
     """A 2-layer Qwen2-VL: 28 px images resized to 56 px, 4 merged image tokens, width 64, M-RoPE. image_px: the
     processor's image side (min_pixels = max_pixels = image_px^2; 28 keeps 28 px images as they are: grid (1, 2, 2),
-    one merged image token)."""
-    return _qwen(out_dir, seed, "2", image_px)
+    one merged image token). ``text`` / ``vision`` override fields of the text / vision config (bench/infer-hf.ts's
+    larger shape; the vision config's hidden_size is the merger's output and must equal the text hidden_size, and
+    rope_parameters' mrope_section must sum to the text head_dim / 2)."""
+    return _qwen(out_dir, seed, "2", image_px, text=text, vision=vision)
 
 
 def qwen25vl(out_dir: str, seed: int = 0) -> str:
@@ -75,7 +78,9 @@ def qwen25vl(out_dir: str, seed: int = 0) -> str:
     return _qwen(out_dir, seed, "2.5")
 
 
-def _qwen(out_dir: str, seed: int, version: str, image_px: int = 56) -> str:
+def _qwen(out_dir: str, seed: int, version: str, image_px: int = 56, *, text: Optional[Dict[str, Any]] = None,
+          vision: Optional[Dict[str, Any]] = None) -> str:
+    vision_over = vision
     import torch
     from transformers import (AutoModelForImageTextToText, PreTrainedTokenizerFast, Qwen2_5_VLConfig,
                               Qwen2_5_VLProcessor, Qwen2VLConfig, Qwen2VLImageProcessor, Qwen2VLProcessor,
@@ -93,12 +98,13 @@ def _qwen(out_dir: str, seed: int, version: str, image_px: int = 56) -> str:
         config_class, processor_class = Qwen2_5_VLConfig, Qwen2_5_VLProcessor
         vision = dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64, patch_size=14,
                       spatial_merge_size=2, temporal_patch_size=2, window_size=56, fullatt_block_indexes=[1])
+    vision = {**vision, **(vision_over or {})}
     cfg = config_class(
-        text_config=dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                         rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 10000.0},
-                         bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
-                         pad_token_id=ids["<|endoftext|>"]),
+        text_config={**dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                            rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 10000.0},
+                            bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
+                            pad_token_id=ids["<|endoftext|>"]), **(text or {})},
         vision_config=vision,
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
@@ -115,21 +121,25 @@ def _qwen(out_dir: str, seed: int, version: str, image_px: int = 56) -> str:
     return out_dir
 
 
-def smolvlm_native(out_dir: str, px: int, seed: int = 0, scale_factor: int = 2) -> str:
+def smolvlm_native(out_dir: str, px: int, seed: int = 0, scale_factor: int = 2, *,
+                   text: Optional[Dict[str, Any]] = None, vision: Optional[Dict[str, Any]] = None) -> str:
     """A SmolVLM whose processor's input size is px (a multiple of 7 * scale_factor): px x px images reach the vision
-    tower unresized (vision image_size px, patch 7; (px / 7)^2 / scale_factor^2 image tokens)."""
+    tower unresized (vision image_size px, patch 7; (px / 7)^2 / scale_factor^2 image tokens). ``text`` / ``vision``
+    override fields of the text / vision config (image_size and patch_size stay px and 7)."""
     patch = 7
     if px % (patch * scale_factor):
         raise ValueError(f"--native-px {px}: a multiple of {patch * scale_factor}")
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=px,
-                  patch_size=patch)
-    return smolvlm(out_dir, seed, vision=vision, scale_factor=scale_factor, image_px=px,
+    vision = {**dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2), **(vision or {}),
+              "image_size": px, "patch_size": patch}
+    return smolvlm(out_dir, seed, text=text, vision=vision, scale_factor=scale_factor, image_px=px,
                    image_seq_len=(px // patch) ** 2 // scale_factor ** 2)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """python tests/hf_tiny.py --family smolvlm|qwen2vl|qwen25vl --out DIR [--native-px 28] [--seed 0]"""
+    """python tests/hf_tiny.py --family smolvlm|qwen2vl|qwen25vl --out DIR [--native-px 28] [--seed 0]
+    [--text JSON] [--vision JSON]"""
     import argparse
+    import json
     p = argparse.ArgumentParser(description="write a tiny random Hugging Face VLM (model + processor) to a directory")
     p.add_argument("--family", required=True, choices=("smolvlm", "qwen2vl", "qwen25vl"))
     p.add_argument("--out", required=True)
@@ -137,13 +147,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--native-px", type=int, default=None,
                    help="the processor's input size in pixels, so images of that size are not resized "
                         "(smolvlm, qwen2vl)")
+    p.add_argument("--text", type=json.loads, default=None,
+                   help="JSON object: fields of the text config to override (smolvlm, qwen2vl), e.g. a larger shape")
+    p.add_argument("--vision", type=json.loads, default=None,
+                   help="JSON object: fields of the vision config to override (smolvlm, qwen2vl)")
     a = p.parse_args(argv)
+    shape = {k: v for k, v in (("text", a.text), ("vision", a.vision)) if v is not None}
+    if shape and a.family == "qwen25vl":
+        raise SystemExit("--text / --vision: smolvlm or qwen2vl")
     if a.native_px is None:
-        globals()[a.family](a.out, a.seed)
+        globals()[a.family](a.out, a.seed, **shape)
     elif a.family == "smolvlm":
-        smolvlm_native(a.out, a.native_px, a.seed)
+        smolvlm_native(a.out, a.native_px, a.seed, **shape)
     elif a.family == "qwen2vl":
-        qwen2vl(a.out, a.seed, image_px=a.native_px)
+        qwen2vl(a.out, a.seed, image_px=a.native_px, **shape)
     else:
         raise SystemExit("--native-px: smolvlm or qwen2vl")
     print(a.out)
