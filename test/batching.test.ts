@@ -1,3 +1,4 @@
+// Database: once (inference on a real bundle; its database path, a deploy, is covered on both databases by deployments.test.ts)
 // Batched decoding (api/_lib/inference/batcher.ts) end to end: real servers over real HTTP, real bundles made by the
 // trainer (test/helpers/bundle.ts), one server with batching on and one with it off, the same requests to both.
 // - the demo-like nano student: 60 concurrent greedy requests, every answer equal to PyTorch's and to batching off;

@@ -1,3 +1,4 @@
+// Database: once (a headless browser and the CLI over two trained runs: slow; the resolvers they call are covered on both databases by the API's own tests)
 // The clients against the real platform over real HTTP: the SDK (typed results, typed errors, retries), the `ril`
 // CLI's remote commands (experiments create/start/list/show/watch/compare, deploy register/create/rollback/list,
 // infer) and the dashboard in headless Chromium (built from these sources into a temporary folder). Two real runs are

@@ -1,3 +1,4 @@
+// Database: once (the Python worker scoring a suite: slow; the suite tables' writes are covered on both databases by eval-suites.test.ts)
 // Issue 16's done-when, end to end: a suite of two datasets (one rule-judged, one judged by an LLM judge behind a
 // local OpenAI-compatible server) scored by the Python worker over the real API for four subjects: a run's
 // checkpoint (PyTorch), a deployed bundle (the endpoint's runtime), an external model (the same local server) and a

@@ -76,7 +76,7 @@ describe('a Hugging Face student end to end through the platform', { skip }, () 
 
     const worker = await runWorkerOnce();
     assert.equal(worker.code, 0, worker.log.slice(-3000));
-    const run = (await t.gql(`query($r: ID!) { run(id: $r) { status step error job { status result } artifacts { kind metadata }
+    const run = (await t.gql(`query($r: ID!) { run(id: $r) { status step error job { status result } artifacts { id kind metadata }
       metrics(names: ["policy/loss", "reward/total", "disc/acc"]) { name points { step value } } } }`, { r: runId })).data.run;
     assert.equal(run.status, 'SUCCEEDED', `${run.error}\n${worker.log.slice(-3000)}`);
     assert.equal(run.step, 3);

@@ -164,7 +164,7 @@ describe('Hugging Face students on this device', { skip: skip || undefined }, ()
         const origins = new Set<string>();
         page.on('request', (r) => { const u = new URL(r.url()); if (u.protocol !== 'blob:' && u.protocol !== 'data:') origins.add(u.origin); });
         await openTryIt(page, t.url, 'smolvlm');
-        for (const ex of f.refs.slice(0, 2)) {
+        for (const ex of f.refs.slice(0, 1)) { // SwiftShader runs WebGPU on the CPU: one answer covers the path
           const r = await askBoth(page, path.join(f.data, ex.image), ex.question, 180_000);
           assert.equal(r.provider, 'webgpu', r.status);
           assert.deepEqual(r.device, r.server, `${ex.id}: on WebGPU ${JSON.stringify(r.device)} vs the server's ${JSON.stringify(r.server)}`);

@@ -1,3 +1,4 @@
+// Database: once (the HTTP surface as a stock client parses it; its database paths, keys and a deploy, are covered on both databases by inference.test.ts)
 // The OpenAI-compatible surface as a stock client drives it: the `openai` npm package pointed at /v1 of a real
 // server (started like test/inference.test.ts) with an INFERENCE key, on the real student bundle. What it checks
 // is what a client parses: the model list, chat completions plain and streamed, `stop`, an image of another size
