@@ -100,6 +100,13 @@ for (const family of ['smolvlm', 'qwen2vl'] as HfFamily[]) {
       assert.ok(r.json.tokens < ex.tokens.length, `${r.json.tokens} < ${ex.tokens.length}`);
     });
 
+    test('exploit: an SVG (or any format the endpoint does not decode) is refused from its header, before a decoder sees it', async () => {
+      const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"><image href="http://127.0.0.1:1/x.png"/></svg>');
+      const r = await post(t, '/v1/infer', { deployment: `${family}-fp32`, image: svg.toString('base64'), question: 'What is shown?', max_tokens: 2 });
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.text, /the image is a svg/);
+    });
+
     test('a client that goes away stops generation (the runtime sees the abort)', async () => {
       const ex = fx.refs[2];
       const { runtime, release } = await t.platform.inference.resolve(`${family}-fp32`);

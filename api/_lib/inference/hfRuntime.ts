@@ -12,6 +12,7 @@ import * as transformers from '@huggingface/transformers';
 import { AutoModelForImageTextToText, AutoProcessor, env as hfEnv, RawImage, type PreTrainedModel, type Processor, type Tensor } from '@huggingface/transformers';
 import { badInput } from '../errors.js';
 import { loadBundle, type Bundle, type HfManifest } from './bundle.js';
+import { checkImageHeader } from './preprocess.js';
 import { RuntimeHold } from './hold.js';
 import { LatencyWindow } from './latency.js';
 import type { SamplingParams } from './sampler.js';
@@ -105,20 +106,16 @@ export class HfRuntime extends RuntimeHold {
     return this.manifest.generation.max_position_embeddings;
   }
 
-  /** The image as RGB pixels: header checked against the pixel cap before anything is decoded. */
+  /** The image as RGB pixels at its own size (the processor resizes it as the family does): the endpoint's header
+   * check first (preprocess.ts: the formats decoded, the pixel cap; SVG and the like never reach a decoder). */
   private async decodeImage(bytes: Buffer): Promise<RawImage> {
-    const meta = await sharp(bytes).metadata().catch((err: Error) => {
-      throw badInput(`the image could not be decoded (${err.message.split('\n')[0]}); send a PNG, JPEG or WebP`);
-    });
-    const pixels = (meta.width ?? 0) * (meta.height ?? 0);
-    if (!pixels) throw badInput('the image has no size; send a PNG, JPEG or WebP');
-    if (pixels > this.opts.maxImagePixels) throw badInput(`the image is ${meta.width}x${meta.height}, over the limit of ${this.opts.maxImagePixels} pixels (RIL_INFER_MAX_IMAGE_PIXELS)`);
+    checkImageHeader(bytes, this.opts.maxImagePixels);
     try {
       const { data, info } = await sharp(bytes, { limitInputPixels: this.opts.maxImagePixels, failOn: 'error' })
         .removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
       return new RawImage(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height, 3);
     } catch (err) {
-      throw badInput(`the image could not be decoded (${(err as Error).message.split('\n')[0]}); send a PNG, JPEG or WebP`);
+      throw badInput(`the image could not be decoded (${(err as Error).message.split('\n')[0]}); send a PNG, JPEG, WebP, GIF, AVIF or TIFF`);
     }
   }
 
