@@ -127,18 +127,24 @@ def builtin_header(model: StudentVLM) -> Dict[str, Any]:
 
 def save(path: str, model: Any, optimizer: Optional[torch.optim.Optimizer] = None, step: int = 0,
          data_position: Optional[Dict[str, int]] = None, train_config: Optional[Dict[str, Any]] = None,
-         extra: Optional[Dict[str, Any]] = None) -> None:
+         extra: Optional[Dict[str, Any]] = None, write: bool = True) -> None:
     """model: a StudentVLM, or a students.Student (its checkpoint_header and trainable weights are stored: a Hugging
-    Face student's checkpoint names its source model and holds the trained weights or the LoRA adapters)."""
+    Face student's checkpoint names its source model and holds the trained weights or the LoRA adapters).
+    write=False: gather only (a sharded student's weights and moments are collectives every rank joins; rank 0
+    writes)."""
     if isinstance(model, StudentVLM):
         header, weights = builtin_header(model), cpu_state(model)
+        opt_state = optimizer.state_dict() if optimizer is not None else None
     else:
         header, weights = model.checkpoint_header(), model.weights()
+        opt_state = model.optimizer_state(optimizer) if optimizer is not None else None
+    if not write:
+        return
     payload = {
         "format": FORMAT,
         **header,
         "model": weights,
-        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "optimizer": opt_state,
         "rng": rng_state(),
         "step": step,
         "data_position": data_position or {},

@@ -158,8 +158,10 @@ class StudentConfig:
     """hf, ril: the discriminator's language backbone. "copy": its own copy of the student's language model with a
     scalar head on the last token (the paper's). "lora": the student's frozen language model with a separate LoRA
     adapter and the head (about half the memory; needs lora.r > 0)."""
-
-
+    sharding: str = "none"
+    """hf, on several ranks: "none" (every rank holds the whole model: data parallel) or "fsdp" (PyTorch's FSDP,
+    ZeRO-3-like: each rank holds 1/N of the policy's weights, gradients and AdamW moments, and of a full fine-tuning
+    reference; sharding.py). The copy discriminator stays whole on every rank; disc_backbone lora is refused."""
 
 
 @dataclass

@@ -71,17 +71,20 @@ def mean_across_ranks(value: float) -> float:
     return sum_across_ranks([value])[0] / world()[1]
 
 
-def all_reduce_grads(params: Iterable[torch.nn.Parameter]) -> None:
+def all_reduce_grads(params: Iterable[torch.nn.Parameter], mean: bool = False) -> None:
     """Sums the gradients over the ranks in place: once per optimizer step, before clipping.
 
     Each rank's loss carries the global batch's normaliser (its share of the sum), so the sum is the
     single-process gradient of the whole batch. A parameter no rank has a gradient for keeps None (AdamW
     skips it, as in one process); one that only some ranks have gets zeros on the others. One flat buffer
-    per dtype and device (one collective each). No-op in one process.
+    per dtype and device (one collective each). No-op in one process. mean: divide by the number of ranks after
+    (SFT's convention, where each rank's loss is a mean). Sharded parameters (sharding.py) are skipped: FSDP's
+    backward already reduced them.
     """
     if world()[1] == 1:
         return
-    params = [p for p in params if p.requires_grad]
+    from .sharding import is_dtensor
+    params = [p for p in params if p.requires_grad and not is_dtensor(p)]
     has = torch.tensor([float(p.grad is not None) for p in params], device=_comm_device())
     dist.all_reduce(has)
     live = [p for p, h in zip(params, has.tolist()) if h > 0]
@@ -93,6 +96,8 @@ def all_reduce_grads(params: Iterable[torch.nn.Parameter]) -> None:
     for group in buckets.values():
         flat = torch.cat([p.grad.reshape(-1) for p in group])
         dist.all_reduce(flat)
+        if mean:
+            flat /= world()[1]
         offset = 0
         for p in group:
             n = p.grad.numel()

@@ -78,6 +78,7 @@ from . import checkpoint as ckpt
 from . import distributed
 from . import log
 from . import sft
+from . import sharding
 from . import tokenizer as tok
 from .config import SamplingConfig, TrainConfig, model_config, to_dict
 from .data import VQADataset
@@ -456,6 +457,9 @@ class RLRun:
                 idx = [local[int(q)] * K + k for q in part if int(q) in local for k in range(K)]
                 self.optimizer.zero_grad(set_to_none=True)
                 loss_v, kl_v, kl_n, clip_v, n_tok = 0.0, 0.0, 0.0, 0.0, 0.0
+                if not idx and self.student.sharded:  # FSDP's forward and backward are collectives: join them
+                    logp, _ = self.student.response_logprobs(inputs.select([0]), [responses[0]])
+                    (logp.sum() * 0.0).backward()
                 if idx:  # a rank may have no question in a minibatch: it adds nothing but joins the all-reduce
                     T = int(mask[idx].sum(1).max())
                     logp, mb_mask = self.student.response_logprobs(inputs.select(idx),
@@ -472,7 +476,7 @@ class RLRun:
                 grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
                 self.optimizer.step()
                 shares.append([loss_v, kl_v, kl_n, clip_v, n_tok])
-                grad_norms.append(float(grad_norm))
+                grad_norms.append(float(sharding.full(grad_norm)))
 
         # metrics: means over the global batch (sums and counts over the ranks, one all-reduce); times are this rank's
         own_lens = [len(r) for j in range(Qr) for r in responses[j * K:j * K + G]]  # the student's rollouts
@@ -498,6 +502,8 @@ class RLRun:
     def evaluate(self, rows: Sequence[int], split: str) -> Tuple[Dict[str, float], List[str]]:
         """Greedy answers: eval/<split>/accuracy (judge), teacher_likeness (share with D < 0.5), len_mean."""
         tokens = greedy_responses(self.student, self.ds, rows, 128, self.cfg.max_response_tokens)
+        if not distributed.is_main():  # a sharded student's ranks all sample (collective); rank 0 judges and logs
+            return {}, []
         res = {f"eval/{split}/accuracy": float(self.judge_rows(rows, tokens).mean()),
                f"eval/{split}/len_mean": float(np.mean([len(t) for t in tokens]))}
         if self.disc is not None:
@@ -508,8 +514,9 @@ class RLRun:
     # --- checkpoints -----------------------------------------------------------------------------
 
     def save(self, path: str, step: int, pretrain: Dict[str, float]) -> None:
-        """Rank 0 writes (every rank holds the same state); the others wait so none runs ahead of the file."""
-        if not distributed.is_main():
+        """Rank 0 writes (every rank holds the same state); the others wait so none runs ahead of the file. A sharded
+        student's state is gathered from every rank first."""
+        if not distributed.is_main() and not self.student.sharded:
             distributed.barrier()
             return
         extra = {"phase": "rl", "algorithm": self.cfg.algorithm,
@@ -517,14 +524,15 @@ class RLRun:
                  "disc": None if self.disc is None else ckpt.cpu_state(self.disc),
                  "disc_optimizer": None if self.disc_opt is None else self.disc_opt.state_dict(),
                  "disc_pretrain": pretrain}
-        ckpt.save(path, self.student, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra)
+        ckpt.save(path, self.student, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra,
+                  write=distributed.is_main())
         distributed.barrier()
 
     def restore(self, state: Dict) -> Dict[str, float]:
         extra = state["extra"]
         self.start_from(extra["reference"] if extra.get("reference") is not None else state["model"])
         self.student.load_weights(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.student.load_optimizer_state(self.optimizer, state["optimizer"])
         if self.disc is not None:
             self.disc.load_state_dict(extra["disc"])
             assert self.disc_opt is not None
@@ -625,7 +633,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
             f"{k.split('/')[-1]} {m[k]:.3f}" for k in ("reward/total", "reward/answer_student", "reward/sim_student",
                                                         "disc/acc", "policy/kl", "gen/len_mean") if k in m))
         if step == cfg.max_steps or (cfg.eval_every and step % cfg.eval_every == 0):
-            if run.val_idx and distributed.is_main():
+            if run.val_idx and (distributed.is_main() or run.student.sharded):
                 final, _ = run.evaluate(run.val_idx, cfg.val_split)
                 for name, value in final.items():
                     log.metric(step, name, value)

@@ -70,6 +70,7 @@ RANGES: Dict[str, Dict[str, Any]] = {
     "family": {"enum": ["builtin", "hf"]},
     "dtype": {"enum": ["auto", "bf16", "fp32"]},
     "disc_backbone": {"enum": ["copy", "lora"]},
+    "sharding": {"enum": ["none", "fsdp"]},
     "r": {"minimum": 0, "maximum": 1024},
     "alpha": {"minimum": 1},
     "dropout": {"minimum": 0, "maximum": 1},

@@ -35,6 +35,7 @@ from . import budget as budget_mod
 from . import checkpoint as ckpt
 from . import distributed
 from . import log
+from . import sharding
 from . import tokenizer as tok
 from .config import TrainConfig, model_config, to_dict
 from .data import VQADataset, split_texts
@@ -204,21 +205,25 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
 
     if cfg.init_checkpoint:
         student.load_weights(ckpt.load(cfg.init_checkpoint)["model"])
-    # data parallel when started as several ranks (torchrun or --nproc): DDP averages the gradients;
-    # the loss runs through the wrapper (forward_module), `model` stays the plain module for eval and checkpoints
+    # data parallel when started as several ranks (torchrun or --nproc), the gradients averaged over the ranks: the
+    # built-in family through DDP (the loss runs through the wrapper, forward_module; `model` stays the plain module
+    # for eval and checkpoints); an hf student by FSDP's reduce-scatter when sharded, else one all-reduce per step
+    # (hf models' forwards take keyword inputs DDP's wrapper would have to learn)
     if parallel:
-        assert isinstance(student, BuiltinStudent), "data-parallel SFT is built-in only (train.py refuses the rest)"
-        forward = torch.nn.parallel.DistributedDataParallel(model)
-        forward.cfg, forward.tokenizer = model.cfg, model.tokenizer  # response_logprobs reads both
-        student.forward_module = forward
+        if isinstance(student, BuiltinStudent):
+            forward = torch.nn.parallel.DistributedDataParallel(model)
+            forward.cfg, forward.tokenizer = model.cfg, model.tokenizer  # response_logprobs reads both
+            student.forward_module = forward
+        student.gradient_reduction("mean")
         log.set_enabled(distributed.is_main())
+    every_rank = student.sharded  # forwards are collectives: every rank evaluates and gathers the checkpoint
     optimizer = student.make_optimizer(cfg)
     batches = Batches(len(train_pairs), cfg.batch_size, cfg.seed)
     step = 0
     os.makedirs(out_dir, exist_ok=True)
     if state is not None:
         student.load_weights(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        student.load_optimizer_state(optimizer, state["optimizer"])
         step = state["step"]
         batches.epoch, batches.index = state["data_position"]["epoch"], state["data_position"]["index"]
         ckpt.set_rng_state(state["rng"])
@@ -235,13 +240,13 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
     log.info(f"sft: {student.num_parameters()['total']:,} params, {len(train_pairs)} train pairs, device {device}")
 
     def save() -> None:
-        if distributed.is_main():
-            ckpt.save(ckpt_path, student, optimizer, step, batches.position(), to_dict(cfg))
+        if distributed.is_main() or every_rank:
+            ckpt.save(ckpt_path, student, optimizer, step, batches.position(), to_dict(cfg), write=distributed.is_main())
             log.emit("checkpoint", step=step, path=ckpt_path)
         distributed.barrier()  # no rank runs ahead of a checkpoint it might resume from
 
     def evaluate_now() -> Dict[str, float]:
-        if not distributed.is_main():
+        if not (distributed.is_main() or every_rank):
             return {}
         res = {"val/loss": validation_loss(student, ds, val_pairs, cfg)} if val_pairs else {}
         if val_acc_idx:
@@ -269,6 +274,8 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
         loss = sft_loss(lp, mask)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if parallel and not isinstance(student, BuiltinStudent):  # DDP reduced the built-in's, FSDP the sharded ones
+            distributed.all_reduce_grads(student.trainable_parameters(), mean=True)
         grad_norm = torch.nn.utils.clip_grad_norm_(student.trainable_parameters(),
                                                    cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
         optimizer.step()
@@ -279,7 +286,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
             now = time.time()
             log.metric(step, "train/loss", sum(losses) / len(losses))
             log.metric(step, "train/lr", lr)
-            log.metric(step, "train/grad_norm", float(grad_norm))
+            log.metric(step, "train/grad_norm", float(sharding.full(grad_norm)))
             log.metric(step, "time/step_s", (now - t_last) / len(losses))
             log.info(f"step {step}/{cfg.max_steps} loss {sum(losses) / len(losses):.4f} lr {lr:.2e}")
             losses, t_last = [], now

@@ -54,10 +54,10 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Opt
         if cfg.init_checkpoint is None and cfg.student.model == "":
             raise UnsupportedTraining("student.family hf needs student.model (a save_pretrained directory or a "
                                       "cached hub id)")
-        if ranks > 1 and (cfg.algorithm == "sft" or cfg.sft_steps > 0):
-            raise UnsupportedTraining("data-parallel SFT of hf students is not supported yet (sft.py's DDP wraps the "
-                                      "built-in model only): run the SFT in one process, then the RL phase on several "
-                                      "ranks from its checkpoint (init_checkpoint, sft_steps 0)")
+    if cfg.student.sharding == "fsdp" and eval_suite:
+        # suites are scored by rank 0 alone, and a sharded model's forwards need every rank
+        raise UnsupportedTraining("evaluation suites during training (--eval-suite) are not supported with "
+                                  "student.sharding fsdp: score the run's checkpoint or bundle after it")
     if cfg.algorithm not in ALGORITHMS:
         raise UnsupportedTraining(f"unknown algorithm {cfg.algorithm!r}; available: {sorted(ALGORITHMS)}")
     if ranks > 1 and cfg.algorithm != "sft" and cfg.questions_per_step < ranks:

@@ -12,7 +12,9 @@ A loop never touches a model directly. It asks the student for
 - ``make_discriminator``: D's language backbone and scalar head (discriminator.py's contract: ``logits``,
   ``head``, ``parameters``);
 - weights for checkpoints: ``weights`` / ``load_weights`` (the trainable state) and ``reference_weights`` (None when
-  the reference is not a separate copy).
+  the reference is not a separate copy), ``optimizer_state`` / ``load_optimizer_state``;
+- sharding (sharding.py): ``sharded`` (weights split across the ranks: forwards, ``weights`` and the optimizer state
+  are collectives every rank must join), ``gradient_reduction`` (how the backward combines the ranks' gradients).
 """
 from __future__ import annotations
 
@@ -62,6 +64,9 @@ class Student(ABC):
     """The module that trains (built-in: StudentVLM; hf: the transformers model, or its peft wrapper)."""
     tokenizer: Any  # a TextCodec (the built-in tokenizer has the same methods)
     device: str
+    sharded: bool = False
+    """Weights split across the ranks (sharding.py): every rank must run the same forwards, weights() and
+    optimizer_state() together. False: each rank holds the whole model."""
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -107,6 +112,17 @@ class Student(ABC):
     @abstractmethod
     def load_weights(self, weights: Dict[str, torch.Tensor]) -> None:
         ...
+
+    def optimizer_state(self, optimizer: torch.optim.Optimizer) -> Dict[str, Any]:
+        """What a checkpoint stores as "optimizer" (whole tensors, also when sharded)."""
+        return optimizer.state_dict()
+
+    def load_optimizer_state(self, optimizer: torch.optim.Optimizer, state: Dict[str, Any]) -> None:
+        optimizer.load_state_dict(state)
+
+    def gradient_reduction(self, mode: str) -> None:
+        """Sharded students: "sum" (RL) or "mean" (SFT) of the ranks' gradients in the backward. Unsharded: the loops
+        combine gradients themselves (DDP, distributed.all_reduce_grads)."""
 
     @abstractmethod
     def reset_reference(self) -> None:

@@ -46,6 +46,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import budget as budget_mod
+from .. import distributed, sharding
 from ..config import SamplingConfig, TrainConfig, to_dict
 from ..data import VQADataset, pad_responses
 from ..sampling import Generation, choose_tokens
@@ -202,12 +203,21 @@ class HFStudent(Student):
             raise HFStudentError(f"student.dtype must be auto, bf16 or fp32, not {scfg.dtype!r}")
         if scfg.disc_backbone not in ("copy", "lora"):
             raise HFStudentError(f"student.disc_backbone must be copy or lora, not {scfg.disc_backbone!r}")
+        if scfg.sharding not in ("none", "fsdp"):
+            raise HFStudentError(f"student.sharding must be none or fsdp, not {scfg.sharding!r}")
+        if scfg.sharding == "fsdp" and scfg.disc_backbone == "lora" and cfg.algorithm == "ril":
+            raise HFStudentError("student.sharding fsdp with disc_backbone lora is not supported: the discriminator's "
+                                 "adapter would live inside the sharded policy, whose forwards every rank must run "
+                                 "together; use disc_backbone copy (the discriminator stays whole on every rank)")
         if scfg.disc_backbone == "lora" and scfg.lora.r <= 0 and cfg.algorithm == "ril":
             raise HFStudentError("student.disc_backbone = lora needs LoRA adapters (student.lora.r > 0): with full "
                                  "fine-tuning the student's backbone is not frozen; use disc_backbone = copy")
         self.scfg, self.device, self.processor = scfg, device, processor
         self.ftype = family_of(model.config.model_type)
-        self.hf = model.to(device)
+        will_shard = scfg.sharding == "fsdp" and distributed.world()[1] > 1
+        # sharded: the model stays in host memory until fully_shard moves each rank's shards to its device, block by
+        # block, so a model larger than one GPU never lands on one whole
+        self.hf = model if will_shard else model.to(device)
         """The transformers model (with LoRA its layers hold the adapters; forwards always call it)."""
         self.lm_name = _module_name(self.hf, self.hf.get_decoder())  # e.g. model.text_model, model.language_model
         gen = getattr(self.hf, "generation_config", None)
@@ -234,6 +244,28 @@ class HFStudent(Student):
             self.reference = copy.deepcopy(self.hf).eval().requires_grad_(False)
         self._images: "OrderedDict[str, Any]" = OrderedDict()
         """Decoded images, least recently used first (at most IMAGE_CACHE: a dataset's images may not fit in memory)."""
+        self._disc_lm: Optional[nn.Module] = None
+        """Sharded: a whole copy of the language model taken before sharding, for the copy discriminator."""
+        if will_shard:
+            self._shard(with_discriminator=cfg.algorithm == "ril")
+
+    def _shard(self, with_discriminator: bool) -> None:
+        """FSDP over the ranks (sharding.py): the model (adapters inside) and the reference copy, block by block."""
+        if with_discriminator:  # D's backbone is copied from the language model, which is whole only now
+            self._disc_lm = copy.deepcopy(self.language_model())
+        sharding.shard(self.hf)
+        if self.reference is not None:
+            sharding.shard(self.reference)
+        self.sharded = True
+        # the sharded parameters, taken now: while a unit is gathered (a root between its forward and the backward)
+        # its module lists the whole temporary tensors instead, which neither receive gradients nor persist
+        self._policy_params = dict(self.policy.named_parameters())
+        self._ref_params = None if self.reference is None else dict(self.reference.named_parameters())
+        self.gradient_reduction("sum")
+
+    def gradient_reduction(self, mode: str) -> None:
+        if self.sharded:
+            sharding.set_gradient_reduction(self.hf, mode, distributed.world()[1])
 
     @classmethod
     def load(cls, cfg: TrainConfig, device: str, with_reference: bool = True) -> "HFStudent":
@@ -320,9 +352,14 @@ class HFStudent(Student):
         with self.autocast():
             return model(**enc, position_ids=position_ids, **kw)
 
-    @torch.no_grad()
     def generate(self, inputs: Inputs, cfg: SamplingConfig, generator: Optional[torch.Generator] = None) -> Generation:
-        """Sample (or greedy-decode) one response per row with the KV cache; see the module docstring."""
+        """Sample (or greedy-decode) one response per row with the KV cache; see the module docstring. Sharded: every
+        rank calls it together (the weights are gathered once; each rank's rows may stop at other lengths)."""
+        with sharding.gathered(self.hf) if self.sharded else contextlib.nullcontext():
+            return self._generate(inputs, cfg, generator)
+
+    @torch.no_grad()
+    def _generate(self, inputs: Inputs, cfg: SamplingConfig, generator: Optional[torch.Generator] = None) -> Generation:
         if not cfg.use_cache:
             raise HFStudentError("hf students always decode with the KV cache (use_cache=False is not supported)")
         was_training = self.policy.training
@@ -417,7 +454,7 @@ class HFStudent(Student):
     # --- optimisation and weights ----------------------------------------------------------------
 
     def named_trainable(self) -> List[Tuple[str, nn.Parameter]]:
-        params = dict(self.policy.named_parameters())
+        params = self._policy_params if self.sharded else dict(self.policy.named_parameters())
         return [(n, params[n]) for n in self.trainable]
 
     def restore_trainable(self) -> None:
@@ -425,7 +462,7 @@ class HFStudent(Student):
         on, every other weight off. peft's adapter switches (set_adapter, disable_adapter) reset these flags to
         "active adapter only"; a parameter whose flag is off when backward runs receives no gradient."""
         on = set(self.trainable)
-        for n, p in self.policy.named_parameters():
+        for n, p in (self._policy_params if self.sharded else dict(self.policy.named_parameters())).items():
             p.requires_grad_(n in on or f".{DISC_ADAPTER}." in n)
 
     def trainable_parameters(self) -> List[nn.Parameter]:
@@ -435,7 +472,7 @@ class HFStudent(Student):
         return adamw(self.named_trainable(), cfg)
 
     def weights(self) -> Dict[str, torch.Tensor]:
-        return {n: p.detach().cpu().clone() for n, p in self.named_trainable()}
+        return {n: sharding.full(p.detach()).cpu().clone() for n, p in self.named_trainable()}
 
     def load_weights(self, weights: Dict[str, torch.Tensor]) -> None:
         mine = dict(self.named_trainable())
@@ -445,24 +482,40 @@ class HFStudent(Student):
                                  f"{missing[:3]}, unexpected {unknown[:3]}")
         with torch.no_grad():
             for n, p in mine.items():
-                p.copy_(weights[n].to(p.device, p.dtype))
+                p.copy_(sharding.like(p, weights[n].to(p.device, p.dtype)))
 
     def reset_reference(self) -> None:
-        if self.reference is not None:
+        if self.reference is None:
+            return
+        if self.sharded:  # shard by shard (both are laid out alike); the buffers never train
+            with torch.no_grad():
+                for n, p in self._ref_params.items():
+                    p.copy_(self._policy_params[n])
+        else:
             self.reference.load_state_dict(self.hf.state_dict())
 
     def reference_weights(self) -> Optional[Dict[str, torch.Tensor]]:
         if self.reference is None:
             return None
         names = set(self.trainable)
-        return {n: p.detach().cpu().clone() for n, p in self.reference.named_parameters() if n in names}
+        params = self._ref_params if self.sharded else dict(self.reference.named_parameters())
+        return {n: sharding.full(p.detach()).cpu().clone() for n, p in params.items() if n in names}
 
     def load_reference_weights(self, weights: Dict[str, torch.Tensor]) -> None:
         assert self.reference is not None
-        params = dict(self.reference.named_parameters())
+        params = self._ref_params if self.sharded else dict(self.reference.named_parameters())
         with torch.no_grad():
             for n, v in weights.items():
-                params[n].copy_(v.to(params[n].device, params[n].dtype))
+                params[n].copy_(sharding.like(params[n], v.to(params[n].device, params[n].dtype)))
+
+    def optimizer_state(self, optimizer: torch.optim.Optimizer) -> Dict[str, Any]:
+        return sharding.optimizer_state(optimizer) if self.sharded else optimizer.state_dict()
+
+    def load_optimizer_state(self, optimizer: torch.optim.Optimizer, state: Dict[str, Any]) -> None:
+        if self.sharded:
+            sharding.load_optimizer_state(optimizer, state)
+        else:
+            optimizer.load_state_dict(state)
 
     def checkpoint_header(self) -> Dict[str, Any]:
         return {"student": {"family": "hf", "model": self.scfg.model, "model_type": self.hf.config.model_type,
@@ -485,7 +538,20 @@ class HFStudent(Student):
     def make_discriminator(self, with_question: bool) -> nn.Module:
         if self.scfg.disc_backbone == "lora":
             return LoraDiscriminator(self, with_question)
-        backbone = copy.deepcopy(self.language_model()).requires_grad_(True)
+        if self.sharded:  # the whole copy taken before sharding, holding the language model's weights as they are now
+            if self._disc_lm is None:
+                raise HFStudentError("a sharded student builds its copy discriminator once")
+            backbone, self._disc_lm = self._disc_lm, None
+            mark = self.lm_name + "."
+            at = {n: (0 if n.startswith(mark) else n.find("." + mark) + 1) for n in self._policy_params}
+            policy = {n[i + len(mark):]: self._policy_params[n] for n, i in at.items()
+                      if i == 0 and n.startswith(mark) or i > 0}  # name inside the language model -> its shard
+            with torch.no_grad():
+                for n, p in backbone.named_parameters():  # the same order on every rank (full() is a collective)
+                    p.copy_(sharding.full(policy[n]))
+            backbone.requires_grad_(True)
+        else:
+            backbone = copy.deepcopy(self.language_model()).requires_grad_(True)
         return CopyDiscriminator(backbone, self, with_question).to(self.device)
 
 

@@ -1,0 +1,136 @@
+"""Sharded data parallelism for Hugging Face students: PyTorch's FSDP (``fully_shard``, torch >= 2.6).
+
+With ``student.sharding: "fsdp"`` on N ranks, every rank holds 1/N of each weight, gradient and AdamW moment of the
+policy (and of a full-fine-tuning reference copy), as DeepSpeed ZeRO-3 does. The parameters become DTensors sharded
+on dim 0; each transformer block (the model's own ``_no_split_modules``: decoder layers, vision blocks) is one
+all-gather unit, the root keeps the rest (embeddings, head, norms; tied weights stay together).
+
+The loops stay the same code (rl.py, sft.py); what changes with sharding, and why:
+- **Forward passes are collective** (a block gathers its weights from every rank), so every rank must run the
+  same forwards in the same order. Training and scoring forwards already do (one per minibatch on every rank; a
+  rank without a question in a minibatch runs a zero-weighted one). Sampling does not: rows stop at different
+  lengths. ``gathered`` therefore unshards the whole model for sampling and evaluation (all-gathers once, the
+  forwards inside are local), as TRL does under ZeRO-3 (``ds3_gather_for_generation``); the peak is one full
+  copy of the weights, the moments and gradients stay sharded.
+- **Gradient reduction** is FSDP's reduce-scatter in the backward: "sum" for RL (each rank's loss is its share of
+  the global batch's loss, distributed.py) and "mean" for SFT (DDP's convention); ``distributed.all_reduce_grads``
+  skips sharded parameters.
+- **Checkpoints hold full tensors** (weights and AdamW moments, gathered on every rank, written by rank 0), so a
+  sharded run resumes on any number of ranks, unsharded too, and export reads it like any other.
+- Only on several ranks: in one process ``fully_shard`` would only add copies, so ``shard`` is not called.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Dict, Iterator, List
+
+import torch
+import torch.nn as nn
+
+
+class ShardingError(ValueError):
+    pass
+
+
+def _fsdp() -> Any:
+    try:
+        from torch.distributed import fsdp
+        fsdp.fully_shard  # noqa: B018 - torch >= 2.6 exports it here
+    except (ImportError, AttributeError):
+        raise ShardingError(f"student.sharding fsdp needs torch >= 2.6 (FSDP's fully_shard); this is torch "
+                            f"{torch.__version__}") from None
+    return fsdp
+
+
+def is_dtensor(t: Any) -> bool:
+    """Whether t is a sharded (DTensor) parameter or tensor; never true on a torch without DTensor."""
+    try:
+        from torch.distributed.tensor import DTensor
+    except ImportError:
+        return False
+    return isinstance(t, DTensor)
+
+
+def shard(model: nn.Module) -> int:
+    """fully_shard every transformer block of `model`, then the root. Returns the number of blocks."""
+    fsdp = _fsdp()
+    blocks = set(getattr(model, "_no_split_modules", None) or [])
+    if not blocks:
+        raise ShardingError(f"{type(model).__name__} names no transformer blocks (_no_split_modules): cannot shard it")
+    # innermost first: a named block inside another (Idefics3's vision attention inside its encoder layer) is its own unit
+    units = [m for m in model.modules() if type(m).__name__ in blocks and m is not model]
+    for m in reversed(units):
+        fsdp.fully_shard(m)
+    fsdp.fully_shard(model)
+    return len(units)
+
+
+def fsdp_modules(model: nn.Module) -> List[nn.Module]:
+    fsdp = _fsdp()
+    return [m for m in model.modules() if isinstance(m, fsdp.FSDPModule)]
+
+
+def set_gradient_reduction(model: nn.Module, mode: str, world_size: int) -> None:
+    """"sum" (RL: the ranks' losses are shares of one loss) or "mean" (SFT: each rank's loss is a mean)."""
+    if mode not in ("sum", "mean"):
+        raise ValueError(f"gradient reduction must be sum or mean, not {mode!r}")
+    for m in fsdp_modules(model):
+        # SUM in the collective, the division (if any) after it: gloo has no PREMUL_SUM, and the same op on every
+        # backend keeps CPU tests and GPU runs alike
+        m.set_force_sum_reduction_for_comms(True)
+        m.set_gradient_divide_factor(1.0 if mode == "sum" else float(world_size))
+
+
+@contextlib.contextmanager
+def gathered(*models: nn.Module) -> Iterator[None]:
+    """Every sharded block of `models` unsharded for the duration (all ranks enter together); forwards inside are
+    local, so ranks may run different numbers of them (sampling)."""
+    mods = [m for model in models for m in fsdp_modules(model)]
+    for m in mods:
+        m.set_reshard_after_forward(False, recurse=False)
+    for m in mods:
+        m.unshard()
+    try:
+        yield
+    finally:
+        for m in mods:
+            m.reshard()
+            # blocks reshard after their forward again; a root keeps its weights until the backward (FSDP's own
+            # default for roots, which the call above would otherwise have switched off)
+            m.set_reshard_after_forward(not any(m is model for model in models), recurse=False)
+
+
+def full(t: torch.Tensor) -> torch.Tensor:
+    """The whole tensor of a sharded one (a collective: every rank calls it, in the same order); t itself otherwise."""
+    return t.full_tensor() if is_dtensor(t) else t
+
+
+def like(param: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """`value` (a whole tensor, the same on every rank) laid out as `param` is: this rank's shard of it if `param` is
+    sharded (collective), `value` itself otherwise."""
+    if not is_dtensor(param):
+        return value
+    from torch.distributed.tensor import distribute_tensor
+    return distribute_tensor(value.to(param.dtype), param.device_mesh, list(param.placements))
+
+
+def optimizer_state(optimizer: torch.optim.Optimizer) -> Dict[str, Any]:
+    """optimizer.state_dict() with every sharded moment gathered to a whole CPU tensor (collective)."""
+    sd = optimizer.state_dict()
+    for key in sorted(sd["state"]):  # the same order on every rank
+        sd["state"][key] = {k: (full(v).cpu() if is_dtensor(v) else v) for k, v in sd["state"][key].items()}
+    return sd
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, sd: Dict[str, Any]) -> None:
+    """optimizer.load_state_dict(sd) for a state of whole tensors (optimizer_state's, or an unsharded run's):
+    each moment of a sharded parameter becomes this rank's shard of it (collective)."""
+    optimizer.load_state_dict(sd)
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    for p in params:  # param_groups' order: the same on every rank
+        if not is_dtensor(p) or p not in optimizer.state:
+            continue
+        st = optimizer.state[p]
+        for k, v in list(st.items()):
+            if torch.is_tensor(v) and not is_dtensor(v) and tuple(v.shape) == tuple(p.shape):
+                st[k] = like(p, v.to(p.device))
