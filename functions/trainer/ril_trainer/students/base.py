@@ -62,8 +62,16 @@ class Student(ABC):
     """The module that trains (built-in: StudentVLM; hf: the transformers model, or its peft wrapper)."""
     tokenizer: Any  # a TextCodec (the built-in tokenizer has the same methods)
     device: str
+    image_cfg: Any = None
+    """The ModelConfig a dataset decodes images for (the built-in model's size and channels); None: the student reads
+    the image files itself (hf: its processor)."""
 
     # --- data ----------------------------------------------------------------------------------
+
+    def dataset(self, data_dir: str, splits: Sequence[str]) -> Any:
+        """The examples of these splits of a dataset directory, as ``inputs`` reads them (a data.VQADataset)."""
+        from ..data import VQADataset
+        return VQADataset(data_dir, self.image_cfg, splits=splits)
 
     @abstractmethod
     def inputs(self, ds: Any, rows: Sequence[int]) -> Inputs:
