@@ -24,6 +24,7 @@ from ril_trainer.evaluate import response_length  # noqa: E402
 from ril_trainer.students import greedy_responses  # noqa: E402
 from ril_trainer.students.hf import HFStudent  # noqa: E402
 from ril_trainer.students.load import load_student  # noqa: E402
+from ril_trainer.suite_eval import TrainingSuite  # noqa: E402
 from ril_trainer.train import train  # noqa: E402
 
 BUDGET = 6
@@ -105,3 +106,23 @@ def test_eval_and_predict_of_an_hf_checkpoint_answer_like_the_restored_student(s
     assert [a["id"] for a in answers] == [ds.examples[i].id for i in rows]
     assert [a["text"] for a in answers] == texts
     assert [a["tokens"] for a in answers] == [response_length(t, st.tokenizer.stop_ids) for t in tokens]
+
+
+@pytest.mark.parametrize("algorithm,r", [("sft", 4), ("dr_grpo", 0)])
+def test_training_scores_an_eval_suite_for_an_hf_student(smolvlm, tiny_data, tmp_path, capsys, algorithm, r):
+    suite_file = tmp_path / "eval_suite.json"
+    suite_file.write_text(json.dumps({"name": "hf-bench", "version": 1, "datasets": [
+        {"key": "test", "data_dir": tiny_data, "split": "test", "limit": None},
+        {"key": "train3", "data_dir": tiny_data, "split": "train", "limit": 3}]}))
+    cfg = cfg_of(smolvlm, r, algorithm=algorithm, max_steps=3, eval_suite="hf-bench@1", eval_suite_every=2)
+    train(cfg, tiny_data, str(tmp_path / "run"), eval_suite=str(suite_file))  # train.py no longer refuses hf + suite
+    ev = events(capsys.readouterr().out)
+    points = {(e["step"], e["name"]): e["value"] for e in ev if e["event"] == "metric" and e["name"].startswith("eval/suite/")}
+    keys = ["eval/suite/hf-bench/test", "eval/suite/hf-bench/train3", "eval/suite/hf-bench/avg"]
+    assert sorted(points) == sorted((s, k) for s in (2, 3) for k in keys)  # every 2 steps and at the end
+    for s in (2, 3):
+        assert points[(s, keys[2])] == pytest.approx((points[(s, keys[0])] + points[(s, keys[1])]) / 2)
+    # the end-of-run values are the final checkpoint's, scored through the same Student path as eval / predict
+    student, _ = load_student(str(tmp_path / "run" / "checkpoint.pt"))
+    want = TrainingSuite.read(str(suite_file)).score(student, BUDGET)
+    assert {k: points[(3, k)] for k in keys} == pytest.approx(want)
