@@ -1,6 +1,7 @@
 // Hugging Face students on the platform (issue 13): createExperiment takes config.student and config.gpus, checks what
 // the trainer schema cannot (an hf model reference, LoRA for the discriminator, studentSize against the family) and
-// shows the student on Experiment; a TRAIN job needing N GPUs is claimed only by a worker that registered >= N.
+// shows the student on Experiment; a TRAIN job needing N GPUs is claimed only by a worker that registered >= N; an hf
+// run's jobs (TRAIN, and EVALUATE of its checkpoint) only by a worker with transformers.
 // Everything over real HTTP on a fresh database (RIL_TEST_DB=sqlite | postgres).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,7 +66,6 @@ describe('Hugging Face students and GPU requirements over GraphQL', () => {
     ['a NUL', { config: { student: { family: 'hf', model: 'org/na\u0000me' } } }, /NUL/],
     ['disc_backbone lora without LoRA', { config: { student: { ...HF, lora: { r: 0 } } } }, /disc_backbone "lora" needs LoRA adapters: set config\.student\.lora\.r > 0/],
     ['hf with a built-in size', { studentSize: 'small', config: { student: HF } }, /leave studentSize out/],
-    ['hf with a suite scored during training', { config: { student: HF, eval_suite: 'any-suite' } }, /eval_suite is not available for hf students yet/],
     ['built-in without a size', { config: {} }, /studentSize is required for the built-in student family/],
     ['built-in with an unknown size', { studentSize: 'huge' }, /studentSize must be one of base, nano, small/],
     ['built-in with LoRA', { studentSize: 'nano', config: { student: { lora: { r: 8 } } } }, /LoRA adapters are for hf students/],
@@ -169,6 +169,39 @@ describe('Hugging Face students and GPU requirements over GraphQL', () => {
       const r = await t.gql(`mutation($c: JSON) { registerWorker(input: { name: "bad-tf", capabilities: $c }) { id } }`, { c: { transformers } }, await t.keyFor('WORKER'));
       assert.equal(errorCode(r), 'BAD_USER_INPUT', `transformers ${JSON.stringify(transformers)}`);
     }
+  });
+
+  test('an hf run scores a suite during training, and its EVALUATE jobs (its checkpoint, a suite over it) go only to a worker with transformers', async () => {
+    const suite = await t.gql(`mutation($i: CreateEvalSuiteInput!) { createEvalSuite(input: $i) { latest { version } } }`, { i: { name: 'hf-bench', datasets: [{ dataset: 'hf', split: 'train' }] } });
+    assert.equal(suite.errors, undefined, JSON.stringify(suite.errors));
+    const created = await t.gql(CREATE, { i: { name: 'hf-suite', datasetId, algorithm: 'SFT', config: { student: HF, max_steps: 5, eval_suite: 'hf-bench', eval_suite_every: 2 } } });
+    assert.equal(created.errors, undefined, 'an hf student may name a suite now: ' + JSON.stringify(created.errors));
+    assert.equal(created.data.createExperiment.config.eval_suite, 'hf-bench@1', 'pinned to the newest version');
+    const builtin = (await t.gql(CREATE, { i: { name: 'builtin-eval', datasetId, studentSize: 'nano', algorithm: 'SFT', config: { max_steps: 5 } } })).data.createExperiment;
+    const START = `mutation($e: ID!) { startRun(input: { experimentId: $e }) { id } }`;
+    const hfRun = (await t.gql(START, { e: created.data.createExperiment.id })).data.startRun.id as string;
+    const builtinRun = (await t.gql(START, { e: builtin.id })).data.startRun.id as string;
+
+    const EVAL = `mutation($i: QueueEvaluationInput!) { queueEvaluation(input: $i) { id payload requirements { gpus transformers } } }`;
+    const hfEval = (await t.gql(EVAL, { i: { runId: hfRun, datasetId } })).data.queueEvaluation;
+    assert.deepEqual([hfEval.payload.studentFamily, hfEval.requirements], ['hf', { gpus: 0, transformers: true }]);
+    const builtinEval = (await t.gql(EVAL, { i: { runId: builtinRun, datasetId } })).data.queueEvaluation;
+    assert.deepEqual([builtinEval.payload.studentFamily, builtinEval.requirements], ['builtin', { gpus: 0, transformers: false }]);
+    const SUITE = `mutation($i: QueueSuiteEvaluationInput!) { queueSuiteEvaluation(input: $i) { id payload requirements { gpus transformers } } }`;
+    const hfSuite = (await t.gql(SUITE, { i: { suite: 'hf-bench', subject: { kind: 'RUN', runId: hfRun } } })).data.queueSuiteEvaluation;
+    assert.deepEqual([hfSuite.payload.studentFamily, hfSuite.payload.subject.runId, hfSuite.requirements], ['hf', hfRun, { gpus: 0, transformers: true }]);
+    const builtinSuite = (await t.gql(SUITE, { i: { suite: 'hf-bench', subject: { kind: 'RUN', runId: builtinRun } } })).data.queueSuiteEvaluation;
+    assert.equal(builtinSuite.requirements.transformers, false);
+
+    const CLAIM_EVAL = `mutation($w: ID!) { claimJob(input: { workerId: $w, kinds: [EVALUATE], leaseSeconds: 30 }) { id } }`;
+    const plain = await worker('eval-no-transformers', { device: 'cpu', cpus: 2 });
+    const plainGot = [];
+    for (let job; (job = (await t.gql(CLAIM_EVAL, { w: plain.id }, plain.key)).data.claimJob);) plainGot.push(job.id);
+    assert.deepEqual(plainGot.sort(), [builtinEval.id, builtinSuite.id].sort(), 'a worker without transformers takes the built-in run\'s jobs and passes the hf run\'s by');
+    const hf = await worker('eval-with-transformers', { device: 'cpu', cpus: 2, transformers: '5.24.0' });
+    const hfGot = [];
+    for (let job; (job = (await t.gql(CLAIM_EVAL, { w: hf.id }, hf.key)).data.claimJob);) hfGot.push(job.id);
+    assert.deepEqual(hfGot.sort(), [hfEval.id, hfSuite.id].sort(), 'a worker with transformers claims them');
   });
 });
 

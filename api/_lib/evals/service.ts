@@ -9,6 +9,7 @@ import { checkOutboundUrl, OutboundError, outboundPolicyOf, type OutboundSetting
 import { checkSecretEnvName, type SecretSettings } from '../net/secrets.js';
 import { enqueue, heldJob, lockLease, type Tx } from '../jobs/queue.js';
 import { ownWorker } from '../jobs/workers.js';
+import { runStudentFamily } from '../experiments/student.js';
 import type { Principal } from '../auth/keys.js';
 import type { Dataset, EvalSubject, EvalSuiteDataset } from '../../../generated/sqlite/index.js';
 
@@ -253,6 +254,9 @@ export interface SuiteEvaluationPayload {
     endpoint: string | null; model: string | null; apiKeyEnv: string | null; teacher: string | null;
   };
   datasets: SuitePayloadEntry[];
+  /** A RUN subject's student family: its checkpoint is answered in PyTorch (predict), an hf one with transformers, so
+   * the job needs a worker that has it (jobs/requirements.ts). Absent for the other subjects. */
+  studentFamily?: 'hf' | 'builtin';
 }
 
 /** A version's entries as workers receive them, in column order. */
@@ -294,6 +298,7 @@ async function enqueueSuiteJob(db: Database, input: { suite: string; versionId: 
   const payload: SuiteEvaluationPayload = {
     suite: input.suite, suiteVersionId: input.versionId, version: input.version, subjectId: input.subject.id,
     subject: await subjectPayload(db, input.subject, tx), datasets: await suiteEntries(db, input.versionId, tx),
+    ...(input.subject.kind === 'RUN' && input.subject.runId ? { studentFamily: await runStudentFamily(tx, input.subject.runId) } : {}),
   };
   return enqueue(db, { kind: 'EVALUATE', payload, priority: input.priority }, tx);
 }

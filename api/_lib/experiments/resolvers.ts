@@ -10,7 +10,7 @@ import { queueTrainedRunEvaluation } from '../evals/service.js';
 import type { Job } from '../../../generated/sqlite/index.js';
 import { differingKeys, finals, metricNames, reportMetrics, series } from './metrics.js';
 import { trainerSchema } from './trainerConfig.js';
-import { gpusOfConfig, studentOf } from './student.js';
+import { gpusOfConfig, runStudentFamily, studentOf } from './student.js';
 import { waitingFor, workerGpus, workerTransformers } from '../jobs/requirements.js';
 import { assertHoldsRun, heldJobIds, ownWorker, registerWorker, visibleWorkers } from '../jobs/workers.js';
 import { latestCheckpoint } from '../deployments/service.js';
@@ -101,7 +101,9 @@ export const experimentResolvers: Resolvers = {
       if (input.runId) await getRun(db, input.runId);
       if (input.artifactId && !(await db.prisma.artifact.findUnique({ where: { id: input.artifactId } }))) throw notFound(`artifact ${input.artifactId}`);
       if (!(await db.prisma.dataset.findUnique({ where: { id: input.datasetId } }))) throw notFound(`dataset ${input.datasetId}`);
-      return enqueue(db, { kind: 'EVALUATE', payload: { ...input, split: input.split ?? 'test' } });
+      // a run's checkpoint is scored in PyTorch: an hf one needs a worker with transformers (payload.studentFamily)
+      const family = input.runId ? { studentFamily: await runStudentFamily(db.prisma, input.runId) } : {};
+      return enqueue(db, { kind: 'EVALUATE', payload: { ...input, split: input.split ?? 'test', ...family } });
     },
     registerWorker: (_p, { input }, { db, principal }) => registerWorker(db, principal!, input),
     claimJob: async (_p, { input }, ctx) => {

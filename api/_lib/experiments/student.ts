@@ -6,6 +6,7 @@
 // reads studentSize null, its student being config.student.model. Experiment.student describes both families the
 // same way (BUILTIN's model is its size), so clients show one thing for every experiment.
 import { badInput } from '../errors.js';
+import type { Tx } from '../jobs/queue.js';
 
 export type StudentFamily = 'BUILTIN' | 'HF';
 
@@ -68,8 +69,6 @@ export function checkStudent(config: Record<string, unknown>, studentSize: strin
   if (family === 'hf') {
     if (!model.trim()) problems.push('config.student.model is required for an hf student: a local model directory or a hub id such as org/name (already in the workers\' Hugging Face cache)');
     if (size) problems.push(`studentSize names a built-in size; an hf student is config.student.model: leave studentSize out (got ${JSON.stringify(size)})`);
-    // scoring a suite during training runs the student's greedy answers through `predict`, which HF students lack
-    if (config.eval_suite) problems.push('config.eval_suite is not available for hf students yet (scoring an hf checkpoint in PyTorch during training); score the trained student after its run: deploy its BUNDLE and `ril eval run <suite> --deployment <name>` (the endpoint\'s own runtime answers)');
   } else {
     if (!size) problems.push(`studentSize is required for the built-in student family (one of ${sizes.join(', ')})`);
     else if (!sizes.includes(size)) problems.push(`studentSize must be one of ${sizes.join(', ')}`);
@@ -96,3 +95,17 @@ export function studentOf(experiment: { studentSize: string }, config: Record<st
 
 /** GPUs a run of this config needs (config.gpus; 0 when absent). */
 export const gpusOfConfig = (config: Record<string, unknown>): number => (Number.isInteger(config.gpus) ? (config.gpus as number) : 0);
+
+/** The student family of a config: "hf" or "builtin" (configs from before the student block existed). */
+export const familyOfConfig = (config: Record<string, unknown>): 'hf' | 'builtin' =>
+  ((config.student ?? {}) as StudentConfig).family === 'hf' ? 'hf' : 'builtin';
+
+/**
+ * The student family of a run's experiment. An EVALUATE job that scores the run's checkpoint in PyTorch (eval, or a
+ * suite's RUN subject through predict) carries it as payload.studentFamily: an hf checkpoint is loaded with
+ * transformers, so only a worker that has it may claim the job (jobs/requirements.ts).
+ */
+export async function runStudentFamily(tx: Tx, runId: string): Promise<'hf' | 'builtin'> {
+  const run = await tx.run.findUnique({ where: { id: runId }, select: { experiment: { select: { config: true } } } });
+  return run ? familyOfConfig(JSON.parse(run.experiment.config) as Record<string, unknown>) : 'builtin';
+}

@@ -1,7 +1,8 @@
 // What a job needs from the worker that claims it, and what a worker has. Two needs: GPUs and Hugging Face transformers.
 // A TRAIN job needs its trainer config's `gpus` (0 = any worker, CPU included); a worker has the `gpus` it registered
 // with (capabilities.gpus, absent = 0). A TRAIN job of an hf student (config.student.family "hf") needs transformers
-// (it trains and exports the model with it); a worker has it when its capabilities name a transformers version. The
+// (it trains and exports the model with it), and so does an EVALUATE job scoring an hf run's checkpoint (payload
+// studentFamily "hf": eval / predict load the model with it); a worker has it when its capabilities name a transformers version. The
 // queue stores a job's needs in Job.gpus / Job.needsTransformers at enqueue and claim() matches them against the
 // claimer's registered capabilities, so the rule holds for every claimer (GraphQL, in-process, tests).
 import type { Database } from '../db/index.js';
@@ -17,10 +18,17 @@ export function gpusNeeded(kind: string, payload: unknown): number {
   return Number.isInteger(gpus) && (gpus as number) > 0 ? (gpus as number) : 0;
 }
 
-/** Whether a job of `kind` with `payload` needs transformers: a TRAIN job of a Hugging Face student. */
+/**
+ * Whether a job of `kind` with `payload` needs transformers: a TRAIN job of a Hugging Face student (its config), or an
+ * EVALUATE job that loads an hf run's checkpoint in PyTorch (`studentFamily: "hf"`, set at enqueue from the run's
+ * experiment: a run's checkpoint, or a suite job whose subject is the run). An EVALUATE job of a BUNDLE artifact or a
+ * deployment runs the ONNX graphs and needs none.
+ */
 export function transformersNeeded(kind: string, payload: unknown): boolean {
-  if (kind !== 'TRAIN' || !payload || typeof payload !== 'object') return false;
-  return (payload as { config?: { student?: { family?: unknown } } }).config?.student?.family === 'hf';
+  if (!payload || typeof payload !== 'object') return false;
+  if (kind === 'TRAIN') return (payload as { config?: { student?: { family?: unknown } } }).config?.student?.family === 'hf';
+  if (kind === 'EVALUATE') return (payload as { studentFamily?: unknown }).studentFamily === 'hf';
+  return false;
 }
 
 /** The transformers version a worker registered with, or null (none, or anything but a version string: fails closed). */

@@ -3,8 +3,8 @@
 stdout carries JSON lines only (one object per line); human-readable logs go to stderr.
 
   train   --config CFG --data DIR --out DIR [--device D] [--max-steps N] [--eval-suite FILE]
-  eval    --checkpoint C --data DIR [--split test] [--limit N] [--out FILE]
-  predict --checkpoint C --cases FILE [--batch-size 32]   greedy answers, one JSON line per batch
+  eval    --checkpoint C --data DIR [--split test] [--limit N] [--out FILE]   (either student family)
+  predict --checkpoint C --cases FILE [--batch-size 32]   greedy answers, one JSON line per batch (either family)
   export  --checkpoint C | --hf-model DIR --out DIR [--format-version 2] [--variants fp32,int8,q4,fp16]
           [--verify-data DIR --verify-split test --verify-n 50 --max-new-tokens 64 --verify-out refs.json]
   info   [--size small]   parameter counts of the named sizes
@@ -38,16 +38,15 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
-    from .data import VQADataset
     from .evaluate import accuracy, checkpoint_budget, pick_indices
+    from .students.load import load_student
     set_threads(a.threads or 0)
     device = resolve_device(a.device)
-    model = ckpt.load_model(a.checkpoint, device)
-    state = ckpt.load(a.checkpoint)
-    ds = VQADataset(a.data, model.cfg, splits=[a.split])
+    student, state = load_student(a.checkpoint, device)  # either family (an hf one: base model + trained weights)
+    ds = student.dataset(a.data, [a.split])
     idx = pick_indices(ds, a.split, a.limit)
     max_new = a.max_new_tokens if a.max_new_tokens is not None else checkpoint_budget(state.get("train_config") or {})
-    res = accuracy(model, ds, idx, batch_size=a.batch_size, max_new_tokens=max_new, device=device)
+    res = accuracy(student, ds, idx, batch_size=a.batch_size, max_new_tokens=max_new, device=device)
     step = int(state["step"])
     log.metric(step, f"eval/{a.split}/accuracy", float(res["accuracy"]))  # type: ignore[arg-type]
     if a.out:
@@ -214,7 +213,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         "every eval_suite_every steps and at the end: metrics eval/suite/<name>/<key> and .../avg")
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("eval", help="greedy accuracy against the ground truth")
+    e = sub.add_parser("eval", help="greedy accuracy of a checkpoint (built-in or hf student) against the ground truth")
     e.add_argument("--checkpoint", required=True)
     e.add_argument("--data", required=True)
     e.add_argument("--split", default="test")
@@ -272,7 +271,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     a = p.parse_args(argv)
     try:
         return int(a.func(a))
-    except ckpt.UnsupportedCheckpoint as err:  # e.g. eval / predict of a Hugging Face student
+    except (ckpt.UnsupportedCheckpoint, StudentError) as err:  # e.g. an hf checkpoint without transformers installed
         log.info(str(err))
         return 2
 

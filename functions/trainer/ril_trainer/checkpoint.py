@@ -190,12 +190,17 @@ def student_family(payload: Dict[str, Any]) -> str:
 
 
 def load_model(path: str, device: str = "cpu") -> StudentVLM:
-    payload = load(path)
+    """The built-in model of a checkpoint (eval mode). A Hugging Face student's is refused: load any family's student
+    with ``students.load.load_student`` (what eval and predict do)."""
+    return builtin_model(load(path), path, device)
+
+
+def builtin_model(payload: Dict[str, Any], path: str, device: str = "cpu") -> StudentVLM:
+    """The built-in model of a loaded checkpoint (``path`` names it in errors), in eval mode on ``device``."""
     if student_family(payload) != "builtin":
         raise UnsupportedCheckpoint(
-            f"{path} holds a Hugging Face student (family {student_family(payload)!r}): eval and predict of hf "
-            "checkpoints are not supported yet (score its ONNX bundle instead: `python -m ril_trainer export "
-            "--checkpoint ... --verify-data DIR` reports its accuracy); only built-in students can be loaded here")
+            f"{path} holds a Hugging Face student (family {student_family(payload)!r}), not a built-in model: "
+            "this command loads built-in students only (eval, predict and export take both families)")
     model = StudentVLM(from_dict(ModelConfig, payload["model_config"]), tokenizer_of(payload))
     model.load_state_dict(payload["model"])
     return model.to(device).eval()

@@ -85,25 +85,33 @@ class Example:
     split: str
 
 
+def read_examples(root: str) -> List[Example]:
+    """The examples of ``root/examples.jsonl`` in file order."""
+    out: List[Example] = []
+    with open(os.path.join(root, "examples.jsonl")) as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                d = json.loads(line)
+                out.append(Example(str(d["id"]), d["image"], d["question"], d["answer"], d.get("split", "train")))
+            except (ValueError, KeyError) as e:
+                raise ValueError(f"{root}/examples.jsonl line {lineno}: {e}") from e
+    return out
+
+
 class VQADataset:
     """All examples of a dataset directory, images decoded once into a uint8 tensor [N,C,H,W].
 
-    cfg None: the images are not decoded here (``images`` is None): a Hugging Face student's processor reads them."""
+    cfg None: the images are not decoded here (``images`` is None): a Hugging Face student's processor reads them.
+    examples: these examples instead of ``root/examples.jsonl`` (image paths relative to root, or absolute: the cases
+    of the ``predict`` command)."""
 
-    def __init__(self, root: str, cfg: Optional[ModelConfig], splits: Optional[Sequence[str]] = None):
+    def __init__(self, root: str, cfg: Optional[ModelConfig], splits: Optional[Sequence[str]] = None,
+                 examples: Optional[Sequence[Example]] = None):
         self.root, self.cfg = root, cfg
-        self.examples: List[Example] = []
-        with open(os.path.join(root, "examples.jsonl")) as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    d = json.loads(line)
-                    ex = Example(str(d["id"]), d["image"], d["question"], d["answer"], d.get("split", "train"))
-                except (ValueError, KeyError) as e:
-                    raise ValueError(f"{root}/examples.jsonl line {lineno}: {e}") from e
-                if splits is None or ex.split in splits:
-                    self.examples.append(ex)
+        self.examples: List[Example] = [ex for ex in (read_examples(root) if examples is None else examples)
+                                        if splits is None or ex.split in splits]
         self.index: Dict[str, int] = {ex.id: i for i, ex in enumerate(self.examples)}
         self.images: Optional[torch.Tensor] = None
         if cfg is None:

@@ -6,47 +6,46 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, List, Optional, Sequence
-
-import torch
+from typing import Any, Collection, Dict, List, Optional, Sequence, Union
 
 from . import answers
 from . import tokenizer as tok
 from .answers import is_correct, normalise_text  # noqa: F401 - re-exported
-from .config import SamplingConfig
 from .data import VQADataset, normalise
 from .model import StudentVLM
-from .sampling import generate
+from .students.base import Student, greedy_responses
 
 
-@torch.no_grad()
-def greedy_tokens(model: StudentVLM, images_u8: torch.Tensor, questions: Sequence[str], max_new_tokens: int = 64,
-                  device: str = "cpu") -> List[List[int]]:
-    """Greedy token ids (up to and including <eos>) for one batch: uint8 images [B,C,H,W] and their questions.
-    The one decoding every evaluation uses (``predict``, suite_eval's RUN subject, training-time suite scoring)."""
-    cfg = SamplingConfig(greedy=True, max_new_tokens=max_new_tokens, repetition_penalty=1.0)
-    px = normalise(images_u8.to(device), model.cfg)
-    prompts = [model.tokenizer.encode_prompt(q) for q in questions]
-    return generate(model, px, prompts, cfg).tokens
+def as_student(model: Union[Student, StudentVLM], device: str = "cpu") -> Student:
+    """A Student as it is; a built-in StudentVLM wrapped as one (no reference copy), its inputs put on ``device``."""
+    if isinstance(model, Student):
+        return model
+    from .students.builtin import BuiltinStudent
+    return BuiltinStudent(model, device, with_reference=False)
 
 
-def response_length(tokens: Sequence[int], eos_id: int) -> int:
-    """Tokens of a generated response, its closing <eos> not counted (the length of the text it decodes to)."""
-    return len(tokens) - 1 if tokens and tokens[-1] == eos_id else len(tokens)
+def stop_ids(tokenizer: Any) -> List[int]:
+    """The ids that end a response: an hf tokenizer's stop ids (its eos and the generation config's), else <eos>."""
+    return list(getattr(tokenizer, "stop_ids", None) or [tokenizer.eos_id])
 
 
-def predict(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_size: int = 64,
+def response_length(tokens: Sequence[int], stop: Union[int, Collection[int]]) -> int:
+    """Tokens of a generated response, its closing <eos> (any id of ``stop``) not counted: the length of the text it
+    decodes to."""
+    stops = {stop} if isinstance(stop, int) else set(stop)
+    return len(tokens) - 1 if tokens and tokens[-1] in stops else len(tokens)
+
+
+def predict(model: Union[Student, StudentVLM], ds: VQADataset, indices: Sequence[int], batch_size: int = 64,
             max_new_tokens: int = 64, device: str = "cpu") -> List[str]:
-    """Greedy predictions (text) for dataset rows ``indices``."""
-    preds: List[str] = []
-    for s in range(0, len(indices), batch_size):
-        chunk = list(indices[s:s + batch_size])
-        tokens = greedy_tokens(model, ds.images[chunk], [ds.examples[i].question for i in chunk], max_new_tokens, device)
-        preds.extend(model.tokenizer.decode(t) for t in tokens)
-    return preds
+    """Greedy predictions (text) for dataset rows ``indices``: ``greedy_responses`` of the student, either family (a
+    built-in model is wrapped; ``device`` is where its inputs go). The one decoding every evaluation uses (``eval``,
+    ``predict``, suite_eval's RUN subject, training-time suite scoring, validation accuracy)."""
+    student = as_student(model, device)
+    return [student.tokenizer.decode(t) for t in greedy_responses(student, ds, indices, batch_size, max_new_tokens)]
 
 
-def accuracy(model: StudentVLM, ds: VQADataset, indices: Sequence[int], batch_size: int = 64,
+def accuracy(model: Union[Student, StudentVLM], ds: VQADataset, indices: Sequence[int], batch_size: int = 64,
              max_new_tokens: int = 64, device: str = "cpu") -> Dict[str, object]:
     preds = predict(model, ds, indices, batch_size, max_new_tokens, device)
     correct = [bool(answers.rule_verdict(ds.examples[i].question, ds.examples[i].answer, p)) for p, i in zip(preds, indices)]

@@ -58,15 +58,12 @@ class ExportError(ValueError):
 
 def trained_model(checkpoint_path: str) -> Tuple[nn.Module, Any, Dict[str, Any]]:
     """(model with the trained weights, LoRA merged; its processor; the checkpoint payload) of an hf checkpoint."""
-    from .config import TrainConfig, from_dict
-    from .students.hf import HFStudent
+    from .students.load import hf_student
     payload = ckpt.load(checkpoint_path)
     if ckpt.student_family(payload) != "hf":
         raise ExportError(f"{checkpoint_path} holds a built-in student: export it without --family hf")
-    cfg = from_dict(TrainConfig, payload["train_config"])
-    student = HFStudent.load(cfg, "cpu", with_reference=False)
-    student.load_weights(payload["model"])
-    model = student.policy.merge_and_unload() if cfg.student.lora.r > 0 else student.hf
+    student = hf_student(payload, "cpu")  # eval and predict load it the same way (students/load.py)
+    model = student.policy.merge_and_unload() if student.scfg.lora.r > 0 else student.hf  # type: ignore[attr-defined]
     return model.float().eval(), student.processor, payload
 
 

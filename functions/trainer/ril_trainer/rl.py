@@ -618,7 +618,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
 
     suite = sft.training_suite(cfg, eval_suite)
     if suite is not None:
-        suite.prepare(run.mcfg)
+        suite.prepare(run.student)
     final: Dict[str, float] = {}
     if cfg.stop_after_step is not None and step >= cfg.stop_after_step and step < cfg.max_steps:
         log.emit("stopped", step=step)
@@ -638,7 +638,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
                 for name, value in final.items():
                     log.metric(step, name, value)
         if suite is not None and suite.due(step, cfg.eval_suite_every, cfg.max_steps) and distributed.is_main():
-            sft.emit_suite_metrics(suite, step, run.policy, run.cfg.max_response_tokens, 128, device)
+            sft.emit_suite_metrics(suite, step, run.student, run.cfg.max_response_tokens, 128, device)
         if step == cfg.max_steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) \
                 or step == cfg.stop_after_step:
             run.save(ckpt_path, step, pretrain)

@@ -152,11 +152,11 @@ def training_suite(cfg: TrainConfig, path: Optional[str]) -> Optional[TrainingSu
     return suite
 
 
-def emit_suite_metrics(suite: TrainingSuite, step: int, model: StudentVLM, max_new_tokens: int, batch_size: int,
+def emit_suite_metrics(suite: TrainingSuite, step: int, student: Student, max_new_tokens: int, batch_size: int,
                        device: str) -> Dict[str, float]:
     """Scores the suite (greedy, rule judge) and emits eval/suite/<name>/<key> and .../avg at ``step``. Greedy
     decoding draws no random numbers, so scoring never changes the run's RNG stream (resumed = uninterrupted)."""
-    res = suite.score(model, max_new_tokens, batch_size=batch_size, device=device)
+    res = suite.score(student, max_new_tokens, batch_size=batch_size, device=device)
     for name, value in res.items():
         log.metric(step, name, value)
     log.info(f"step {step}: suite {suite.name} avg {res[f'eval/suite/{suite.name}/avg']:.4f}")
@@ -201,7 +201,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
     val_acc_idx = pick_indices(ds, cfg.val_split, cfg.val_accuracy_examples) if cfg.val_accuracy_examples else []
     suite = training_suite(cfg, eval_suite)
     if suite is not None:
-        suite.prepare(model.cfg)  # a dataset the model cannot read fails now, not at the first scoring
+        suite.prepare(student)  # a dataset the student cannot read fails now, not at the first scoring
 
     if cfg.init_checkpoint:
         student.load_weights(ckpt.load(cfg.init_checkpoint)["model"])
@@ -259,7 +259,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
 
     def score_suite_now() -> None:
         if suite is not None and distributed.is_main():
-            emit_suite_metrics(suite, step, model, cfg.max_response_tokens, cfg.batch_size, device)
+            emit_suite_metrics(suite, step, student, cfg.max_response_tokens, cfg.batch_size, device)
 
     model.train()
     losses: List[float] = []

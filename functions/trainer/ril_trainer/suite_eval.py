@@ -23,13 +23,14 @@ Three parts, each with one job:
   written. When the store reports duplicates (another attempt recorded a case first, and the first record wins), the
   result is computed from the records read back, which is what the API checks it against.
 
-``responseTokens``: RUN: generated tokens in the student's tokenizer, the closing <eos> not counted
-(``evaluate.response_length``); DEPLOYMENT: the serving tool's count; EXTERNAL: ``usage.completion_tokens`` when the
-endpoint reports it; TEACHER: none (the teacher's tokenizer is unknown).
+``responseTokens``: RUN: generated tokens in the student's tokenizer, the closing <eos> (an hf student: any of its stop
+ids) not counted (``evaluate.response_length``); DEPLOYMENT: the serving tool's count; EXTERNAL:
+``usage.completion_tokens`` when the endpoint reports it; TEACHER: none (the teacher's tokenizer is unknown).
 
-Training-time scoring (``TrainingSuite``): ``train --eval-suite FILE`` scores the student greedily with the rule judge
-on each dataset of the file every ``eval_suite_every`` steps and at the end; metrics ``eval/suite/<name>/<key>`` and
-``eval/suite/<name>/avg`` (unweighted mean). File format: functions/trainer/README.md.
+Training-time scoring (``TrainingSuite``): ``train --eval-suite FILE`` scores the student (either family, through the
+Student interface) greedily with the rule judge on each dataset of the file every ``eval_suite_every`` steps and at the
+end; metrics ``eval/suite/<name>/<key>`` and ``eval/suite/<name>/avg`` (unweighted mean). File format:
+functions/trainer/README.md.
 """
 from __future__ import annotations
 
@@ -218,30 +219,32 @@ class Subject:
 
 
 class CheckpointSubject(Subject):
-    """A checkpoint decoded greedily in this process (``evaluate.greedy_tokens``), ``batch_size`` cases a batch;
-    max_new_tokens defaults to the checkpoint's trained budget (``evaluate.checkpoint_budget``)."""
+    """A checkpoint of either family (``students.load.load_student``: a built-in model, or an hf base model with the
+    checkpoint's LoRA adapters or weights) decoded greedily in this process (``evaluate.predict``'s decoding),
+    ``batch_size`` cases a batch; max_new_tokens defaults to the checkpoint's trained budget
+    (``evaluate.checkpoint_budget``)."""
 
     def __init__(self, checkpoint: str, batch_size: int = RECORD_BATCH, max_new_tokens: Optional[int] = None,
                  device: str = "cpu"):
-        from . import checkpoint as ckpt
         from .evaluate import checkpoint_budget
-        self.model = ckpt.load_model(checkpoint, device)
-        state = ckpt.load(checkpoint)
+        from .students.load import load_student
+        self.student, state = load_student(checkpoint, device)
         self.max_new_tokens = max_new_tokens if max_new_tokens is not None else checkpoint_budget(state.get("train_config") or {})
         self.batch_size, self.device = max(1, batch_size), device
 
     def batches(self, cases: Sequence[Case]) -> Iterator[List[Answer]]:
-        import numpy as np
-        import torch
-
-        from .data import load_image_u8
-        from .evaluate import greedy_tokens, response_length
-        tk = self.model.tokenizer
+        from .data import Example, VQADataset
+        from .evaluate import response_length, stop_ids
+        from .students.base import greedy_responses
+        tk = self.student.tokenizer
+        stops = stop_ids(tk)
         for s in range(0, len(cases), self.batch_size):
             chunk = list(cases[s:s + self.batch_size])
-            images = torch.from_numpy(np.stack([load_image_u8(c.image, self.model.cfg) for c in chunk]))
-            tokens = greedy_tokens(self.model, images, [c.question for c in chunk], self.max_new_tokens, self.device)
-            yield [Answer(c.id, tk.decode(t), response_length(t, tk.eos_id)) for c, t in zip(chunk, tokens)]
+            # the batch's images are read now (a bad image fails its batch, after the earlier ones were answered)
+            ds = VQADataset("", self.student.image_cfg, examples=[Example(c.id, c.image, c.question, c.answer, "")
+                                                                  for c in chunk])
+            tokens = greedy_responses(self.student, ds, range(len(chunk)), len(chunk), self.max_new_tokens)
+            yield [Answer(c.id, tk.decode(t), response_length(t, stops)) for c, t in zip(chunk, tokens)]
 
 
 class CheckpointProcessSubject(Subject):
@@ -657,19 +660,18 @@ class TrainingSuite:
         """Scored every ``every`` steps (0: never in between) and at ``final_step`` (None: no end in this phase)."""
         return step == final_step or bool(every and step > 0 and step % every == 0)
 
-    def prepare(self, model_cfg: Any) -> "TrainingSuite":
-        """Decodes every dataset's images now (at the model's size and channels), so a dataset the model cannot read
-        fails before training rather than at the first scoring."""
-        self._datasets(model_cfg)
+    def prepare(self, student: Any) -> "TrainingSuite":
+        """Reads every dataset now as the student reads it (a built-in model's images decoded at its size and channels),
+        so a dataset the student cannot read fails before training rather than at the first scoring."""
+        self._datasets(student)
         return self
 
-    def _datasets(self, model_cfg: Any) -> List[Tuple[SuiteDataset, Any, List[int]]]:
+    def _datasets(self, student: Any) -> List[Tuple[SuiteDataset, Any, List[int]]]:
         if self._loaded is None:
-            from .data import VQADataset
             from .evaluate import pick_indices
             loaded = []
             for sd in self.datasets:
-                ds = VQADataset(sd.data_dir, model_cfg, splits=[sd.split])
+                ds = student.dataset(sd.data_dir, [sd.split])
                 idx = pick_indices(ds, sd.split, sd.limit)
                 if not idx:
                     raise ValueError(f"eval suite {self.name}: {sd.data_dir} has no {sd.split} examples")
@@ -680,12 +682,14 @@ class TrainingSuite:
     def metric_names(self) -> List[str]:
         return [f"eval/suite/{self.name}/{sd.key}" for sd in self.datasets] + [f"eval/suite/{self.name}/avg"]
 
-    def score(self, model: Any, max_new_tokens: int, batch_size: int = 64, device: str = "cpu") -> Dict[str, float]:
-        """Greedy accuracy (rule judge) on each dataset and their unweighted mean, by metric name."""
-        from .evaluate import predict
+    def score(self, student: Any, max_new_tokens: int, batch_size: int = 64, device: str = "cpu") -> Dict[str, float]:
+        """Greedy accuracy (rule judge) of a students.Student of either family (a built-in StudentVLM is wrapped, its
+        inputs on ``device``) on each dataset, and their unweighted mean, by metric name."""
+        from .evaluate import as_student, predict
+        student = as_student(student, device)
         out: Dict[str, float] = {}
-        for sd, ds, idx in self._datasets(model.cfg):
-            preds = predict(model, ds, idx, batch_size=batch_size, max_new_tokens=max_new_tokens, device=device)
+        for sd, ds, idx in self._datasets(student):
+            preds = predict(student, ds, idx, batch_size=batch_size, max_new_tokens=max_new_tokens)
             ok = [answers.rule_verdict(ds.examples[i].question, ds.examples[i].answer, p) for i, p in zip(idx, preds)]
             out[f"eval/suite/{self.name}/{sd.key}"] = sum(ok) / len(ok)
         out[f"eval/suite/{self.name}/avg"] = sum(out.values()) / len(out)

@@ -47,10 +47,6 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Opt
     if cfg.student.family not in ("builtin", "hf"):
         raise UnsupportedTraining(f"unknown student family {cfg.student.family!r}: builtin | hf")
     if cfg.student.family == "hf":
-        if eval_suite:
-            raise UnsupportedTraining("evaluation suites during training (--eval-suite) are not supported yet for hf "
-                                      "students; score the trained student's bundle after the run (deploy it, then "
-                                      "`ril eval run <suite> --deployment <name>`)")
         if cfg.init_checkpoint is None and cfg.student.model == "":
             raise UnsupportedTraining("student.family hf needs student.model (a save_pretrained directory or a "
                                       "cached hub id)")

@@ -257,7 +257,7 @@ def test_resumed_hf_run_equals_uninterrupted_run(model_dirs, tiny_data, tmp_path
         assert not all(torch.equal(ref[k], a["model"][k]) for k in ref)
 
 
-def test_cli_trains_an_hf_student_end_to_end_exports_it_and_eval_refuses_it_clearly(model_dirs, tiny_data, tmp_path, capsys):
+def test_cli_trains_an_hf_student_end_to_end_exports_and_evaluates_it(model_dirs, tiny_data, tmp_path):
     cfg = {"algorithm": "ril", "sft_steps": 1, "max_steps": 2, "questions_per_step": 2, "group_size": 2,
            "max_response_tokens": 6, "disc_pretrain_questions": 2, "disc_pretrain_samples": 2,
            "disc_pretrain_max_epochs": 1, "batch_size": 4, "val_loss_examples": 2, "val_accuracy_examples": 2,
@@ -289,8 +289,13 @@ def test_cli_trains_an_hf_student_end_to_end_exports_it_and_eval_refuses_it_clea
     assert res.returncode == 0, res.stderr[-3000:]
     manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
     assert manifest["format_version"] == 3 and manifest["hf"]["base_model"] == "tiny-org/qwen2vl"
-    assert main(["eval", "--checkpoint", str(out / "checkpoint.pt"), "--data", tiny_data]) == 2
-    assert "eval and predict of hf checkpoints are not supported yet" in capsys.readouterr().err
+    # eval restores the student from the hub id's cached base model + the checkpoint's weights (test_hf_eval.py)
+    res = subprocess.run([sys.executable, "-m", "ril_trainer", "eval", "--checkpoint", str(out / "checkpoint.pt"),
+                          "--data", tiny_data, "--limit", "2", "--device", "cpu"], capture_output=True, text=True,
+                         env=env, cwd=here, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    result = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")][-1]
+    assert result["event"] == "result" and result["split"] == "test" and result["n"] == 2
 
 
 def test_ril_of_a_lora_hf_student_on_two_gloo_ranks_equals_one_process(model_dirs, tiny_data, tmp_path):

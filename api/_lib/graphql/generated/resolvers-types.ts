@@ -677,7 +677,7 @@ export type JobRequirements = {
   __typename?: 'JobRequirements';
   /** 0: any worker (CPU included); N: only a worker whose registered capabilities report >= N GPUs. */
   gpus: Scalars['Int']['output'];
-  /** Only a worker whose capabilities report Hugging Face transformers (a TRAIN job of an hf student). */
+  /** Only a worker whose capabilities report Hugging Face transformers (a TRAIN job of an hf student, or an EVALUATE job that scores an hf run's checkpoint). */
   transformers: Scalars['Boolean']['output'];
 };
 

@@ -67,8 +67,16 @@ class Student(ABC):
     sharded: bool = False
     """Weights split across the ranks (sharding.py): every rank must run the same forwards, weights() and
     optimizer_state() together. False: each rank holds the whole model."""
+    image_cfg: Any = None
+    """The ModelConfig a dataset decodes images for (the built-in model's size and channels); None: the student reads
+    the image files itself (hf: its processor)."""
 
     # --- data ----------------------------------------------------------------------------------
+
+    def dataset(self, data_dir: str, splits: Sequence[str]) -> Any:
+        """The examples of these splits of a dataset directory, as ``inputs`` reads them (a data.VQADataset)."""
+        from ..data import VQADataset
+        return VQADataset(data_dir, self.image_cfg, splits=splits)
 
     @abstractmethod
     def inputs(self, ds: Any, rows: Sequence[int]) -> Inputs:

@@ -42,6 +42,7 @@ class BuiltinStudent(Student):
     def __init__(self, policy: StudentVLM, device: str, with_reference: bool = True):
         self.policy, self.device = policy, device
         self.tokenizer: tok.Tokenizer = policy.tokenizer
+        self.image_cfg = policy.cfg
         self.reference: Optional[StudentVLM] = copy.deepcopy(policy).eval() if with_reference else None
         self.forward_module: torch.nn.Module = policy
         """What response_logprobs runs through: the policy, or its DistributedDataParallel wrapper (sft.py)."""
