@@ -42,7 +42,7 @@ npm run --silent build:cli >/dev/null
 # statistics, the replication tables) does not depend on torch's version and runs on 1.13; `npm run test:py:hf` runs
 # all of it on 2.x (it passes: about 6 min more on two cores).
 ( nice -n 10 bash scripts/test-py.sh \
-  && HFPY="$(hf_python)" && RIL_PYTHON="$HFPY" nice -n 10 bash scripts/test-py.sh tests/test_hf_students.py tests/test_trl_crosscheck.py \
+  && HFPY="$(hf_python)" && RIL_PYTHON="$HFPY" nice -n 10 bash scripts/test-py.sh tests/test_hf_students.py tests/test_hf_eval.py tests/test_sharding.py tests/test_trl_crosscheck.py \
     tests/test_rl.py tests/test_sft.py tests/test_model_sampling.py tests/test_checkpoint_safety.py \
     tests/test_distributed.py tests/test_export_cli.py tests/test_export_hf.py tests/test_imports.py tests/test_schema.py ) \
   >"$LOGS/python.log" 2>&1 &

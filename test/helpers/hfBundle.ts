@@ -75,7 +75,9 @@ export async function hfStudentBundle(family: HfFamily, opts: HfBundleOptions = 
     run(['tests/hf_tiny.py', '--family', family, '--out', path.join(work, 'model'), '--native-px', '28', ...shape]);
     run(['-m', 'ril_trainer', 'export', '--hf-model', path.join(work, 'model'), '--out', path.join(work, 'bundle'), '--variants', o.variants,
       '--verify-data', path.join(work, 'data'), '--verify-n', String(o.parity), '--max-new-tokens', String(o.maxNewTokens),
-      '--verify-out', path.join(work, 'refs.json'), '--threads', '2']);
+      // the tests compare the endpoint with the PyTorch references (refs.json); the export's own ONNX check of the other
+      // variants is tested in test_export_hf.py, so here it checks fp32 alone (a minute less of CI per family)
+      '--verify-out', path.join(work, 'refs.json'), '--verify-variants', 'fp32', '--threads', '2']);
     execFileSync('tar', ['-C', path.join(work, 'bundle'), '-czf', path.join(work, 'bundle.tar.gz'), '.']);
     if (!o.keepModel) fs.rmSync(path.join(work, 'model'), { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });

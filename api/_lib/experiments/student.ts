@@ -26,6 +26,7 @@ interface StudentConfig {
   dtype?: string;
   disc_backbone?: string;
   gradient_checkpointing?: boolean;
+  sharding?: string;
 }
 
 const MAX_MODEL_CHARS = 500;
@@ -65,6 +66,11 @@ export function checkStudent(config: Record<string, unknown>, studentSize: strin
   }
   if (student.disc_backbone === 'lora' && !(loraRank > 0)) {
     problems.push('config.student.disc_backbone "lora" needs LoRA adapters: set config.student.lora.r > 0 (or disc_backbone "copy")');
+  }
+  if (student.sharding === 'fsdp') {
+    if (family !== 'hf') problems.push('config.student.sharding "fsdp" is for hf students (a built-in student is small enough to sit whole on every rank)');
+    // the trainer refuses it too (students/hf.py): D's adapter would sit inside the sharded policy
+    else if (student.disc_backbone === 'lora') problems.push('config.student.sharding "fsdp" with disc_backbone "lora" is not supported: use disc_backbone "copy" (the discriminator stays whole on every rank)');
   }
   if (family === 'hf') {
     if (!model.trim()) problems.push('config.student.model is required for an hf student: a local model directory or a hub id such as org/name (already in the workers\' Hugging Face cache)');

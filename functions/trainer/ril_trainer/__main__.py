@@ -164,7 +164,8 @@ def export_hf_cli(a: argparse.Namespace) -> int:
     log.info(f"bundle written to {a.out} (variants {', '.join(manifest['variants'])})")
     if not examples:
         return 0
-    parity, refs = export_hf.verify_parity(model, processor, a.out, examples, a.max_new_tokens)
+    only = [v.strip() for v in a.verify_variants.split(",") if v.strip()] if a.verify_variants else None
+    parity, refs = export_hf.verify_parity(model, processor, a.out, examples, a.max_new_tokens, only)
     export_hf.write_parity(a.out, parity)
     if a.verify_out:
         with open(a.verify_out, "w") as fh:
@@ -255,6 +256,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         "traced on, the split's first)")
     x.add_argument("--verify-split", default="test")
     x.add_argument("--verify-n", type=int, default=50)
+    x.add_argument("--verify-variants", default=None,
+                   help="hf: check only these variants against PyTorch (comma-separated; default: every variant written)")
     x.add_argument("--verify-out", default=None,
                    help="hf: write the PyTorch greedy references (id, image, question, tokens, text) to this JSON file")
     x.add_argument("--max-new-tokens", type=int, default=64)

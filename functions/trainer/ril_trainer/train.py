@@ -50,6 +50,9 @@ def train(cfg: TrainConfig, data: str, out: str, nproc: int = 1, eval_suite: Opt
         if cfg.init_checkpoint is None and cfg.student.model == "":
             raise UnsupportedTraining("student.family hf needs student.model (a save_pretrained directory or a "
                                       "cached hub id)")
+    if cfg.student.sharding != "none" and cfg.student.family != "hf":
+        raise UnsupportedTraining(f"student.sharding {cfg.student.sharding!r} is for hf students (a built-in student "
+                                  "sits whole on every rank; its data parallelism needs no option)")
     if cfg.student.sharding == "fsdp" and eval_suite:
         # suites are scored by rank 0 alone, and a sharded model's forwards need every rank
         raise UnsupportedTraining("evaluation suites during training (--eval-suite) are not supported with "

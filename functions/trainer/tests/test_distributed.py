@@ -149,15 +149,6 @@ def test_rl_needs_a_question_per_rank(tmp_path):
     assert r.returncode == 2 and "questions_per_step (1) must be at least the number of ranks (2)" in r.stderr
 
 
-def test_hf_sft_on_several_ranks_is_refused_with_the_way_around(tmp_path):
-    from ril_trainer.config import StudentConfig, TrainConfig
-    from ril_trainer.train import UnsupportedTraining, train
-    hf = StudentConfig(family="hf", model=str(tmp_path))
-    for cfg in (TrainConfig(algorithm="sft", student=hf), TrainConfig(algorithm="ril", sft_steps=2, student=hf)):
-        with pytest.raises(UnsupportedTraining, match="data-parallel SFT of hf students.*init_checkpoint"):
-            train(cfg, str(tmp_path), str(tmp_path / "o"), nproc=2)
-
-
 def _collectives(out: str) -> None:
     """One rank of test_gradient_sum_and_broadcast: rank-dependent gradients and weights."""
     from ril_trainer import distributed
