@@ -189,7 +189,11 @@ describe('direct uploads and signed downloads (local store)', () => {
     assert.equal(got.headers.get('content-disposition'), 'attachment');
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), body);
     assert.equal((await fetch(`${t.url}${url}`, { method: 'HEAD' })).status, 200);
-    assert.equal((await t.gql(DOWNLOAD, { s: hash })).data.blobDownloadUrl.url, url, 'stable within its window (cacheable)');
+    // stable within its signing window (cacheable); if the window turned since `url` was made (CI saw it once), the
+    // next two requests share the new one
+    const again = async () => (await t.gql(DOWNLOAD, { s: hash })).data.blobDownloadUrl.url as string;
+    const [a, b] = [await again(), await again()];
+    assert.ok(a === url || a === b, `stable within its window (cacheable): ${url} / ${a} / ${b}`);
 
     const q = new URL(url, t.url).searchParams;
     const exp = Number(q.get('exp'));
