@@ -219,3 +219,24 @@ def test_cli_refuses_both_or_neither_source_and_a_builtin_checkpoint_exports_as_
     assert manifest["format_version"] == 2 and manifest["model_family"] == "ril-vlm-v1"
     assert sorted(manifest["files"]) == ["decode.onnx", "prefill.onnx", "tokenizer.json"]
     assert manifest["source"] == {"checkpoint": str(tmp_path / "builtin.pt"), "step": 3}
+
+
+def test_a_bundle_evaluate_job_scores_an_hf_bundle_with_the_endpoints_runtime(exported, parity_data, tmp_path):
+    """evaluate.bundle_accuracy (an EVALUATE job of a BUNDLE artifact) on a format-3 bundle: the answers come from the
+    endpoint's runtime (bundle-answers.ts), equal PyTorch's greedy text, and the rule judge scores them: the answer
+    key holds the reference text on half of the examples and a word no answer contains on the other half."""
+    from ril_trainer.evaluate import bundle_accuracy
+    family, out, manifest, refs, _ = exported
+    texts = {ex["id"]: ex["text"] for ex in refs["examples"]}
+    rows = []
+    with open(os.path.join(parity_data, "examples.jsonl")) as f:
+        for j, line in enumerate(f):
+            ex = json.loads(line)
+            rows.append({**ex, "answer": texts[ex["id"]] if j % 2 == 0 else "zzyzx"})
+    if not all(texts[r["id"]].strip() for r in rows[::2]):
+        pytest.skip("a reference answer is empty: the judge cannot match it")
+    os.symlink(os.path.join(parity_data, "images"), tmp_path / "images")
+    (tmp_path / "examples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = bundle_accuracy(out, str(tmp_path), "parity", max_new_tokens=TOKENS)
+    assert [a.strip() for a in res["answers"]] == [texts[r["id"]].strip() for r in rows]
+    assert res["n"] == N and res["accuracy"] == 0.5
