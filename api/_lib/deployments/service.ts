@@ -9,6 +9,7 @@
 // rollback) changes one pointer; inference instances pick it up within RIL_DEPLOYMENT_REFRESH_MS.
 import { badInput, notFound } from '../errors.js';
 import { inspectArchive, isHfManifest, manifestSummary, type BundleManifest } from '../inference/bundle.js';
+import { missingVariant } from '../inference/hfGenerate.js';
 import { lockLease } from '../jobs/queue.js';
 import type { ArtifactLease } from '../jobs/workers.js';
 import type { Services } from '../services.js';
@@ -78,7 +79,8 @@ export interface BundleCheck {
 export function checkVariant(manifest: BundleManifest, variant: string | null): void {
   if (variant == null) return;
   if (!isHfManifest(manifest)) throw badInput(`variant ${JSON.stringify(variant)}: only Hugging Face bundles have variants; deploy this bundle without one`);
-  if (!manifest.variants[variant]) throw badInput(`this bundle has no variant ${JSON.stringify(variant)}; it has ${Object.keys(manifest.variants).join(', ')}`);
+  const missing = missingVariant(manifest, variant);
+  if (missing) throw badInput(missing);
 }
 
 /** The check of a process that does not run students itself: the archive's manifest and every file's sha256. */

@@ -31,11 +31,17 @@ export interface HfManifestCore {
   files: Record<string, { sha256: string; bytes: number }>;
 }
 
+/** Why `variant` cannot run from this manifest (the message every caller shows), or null when it can. */
+export function missingVariant(m: Pick<HfManifestCore, 'variants'>, variant: string): string | null {
+  return m.variants[variant] ? null : `this bundle has no variant ${JSON.stringify(variant)}; it has ${Object.keys(m.variants).join(', ')}`;
+}
+
 /** The files one variant runs from: every listed file outside onnx/ (config, processor, tokenizer, chat template,
  * generation config) and the variant's own graphs, not the other variants'. */
 export function hfVariantFiles(m: HfManifestCore, variant: string): string[] {
+  const missing = missingVariant(m, variant);
+  if (missing) throw new Error(missing);
   const v = m.variants[variant];
-  if (!v) throw new Error(`this bundle has no variant ${JSON.stringify(variant)}; it has ${Object.keys(m.variants).join(', ')}`);
   const graphs = HF_GRAPHS.map((g) => hfGraphFile(g, v.sessions[g]));
   return [...Object.keys(m.files).filter((f) => !f.startsWith('onnx/')).sort(), ...graphs];
 }
@@ -112,7 +118,11 @@ export async function hfGenerate(tf: HfLib, model: PreTrainedModel, tokenizer: H
   class TokenTimer extends tf.BaseStreamer {
     readonly ids: number[] = [];
     firstAt = 0;
-    private sentText = '';
+    // incremental detokenisation (as text-generation-inference does): decode only the ids since `prefix`, emit what
+    // decoding [prefix, ids.length) adds to [prefix, read); decoding from one token back keeps the tokenizer's own
+    // spacing rules (a leading space it strips at the start of a text). Linear in the answer, not quadratic.
+    private prefix = 0;
+    private read = 0;
     private promptSeen = false;
     constructor(private readonly onToken?: (id: number, text: string) => void) { super(); }
     put(value: bigint[][]): void {
@@ -121,11 +131,16 @@ export async function hfGenerate(tf: HfLib, model: PreTrainedModel, tokenizer: H
       if (!this.ids.length) this.firstAt = performance.now();
       this.ids.push(id);
       if (!this.onToken || eos.has(id)) return;
-      const text = tokenizer.decode(this.ids, { skip_special_tokens: true });
+      const opts = { skip_special_tokens: true };
+      const before = tokenizer.decode(this.ids.slice(this.prefix, this.read), opts);
+      const after = tokenizer.decode(this.ids.slice(this.prefix), opts);
+      let delta = '';
       // a character split across tokens decodes to U+FFFD until its last byte arrives: hold it back until then
-      const whole = text.endsWith('\uFFFD') ? this.sentText : text;
-      const delta = whole.startsWith(this.sentText) ? whole.slice(this.sentText.length) : '';
-      if (whole !== this.sentText) this.sentText = whole;
+      if (after.length > before.length && !after.endsWith('\uFFFD')) {
+        delta = after.slice(before.length);
+        this.prefix = this.read;
+        this.read = this.ids.length;
+      }
       this.onToken(id, delta);
     }
     end(): void {}

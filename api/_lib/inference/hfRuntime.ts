@@ -16,7 +16,7 @@ import { checkImageHeader } from './preprocess.js';
 import { RuntimeHold } from './hold.js';
 import { LatencyWindow } from './latency.js';
 import type { SamplingParams } from './sampler.js';
-import { hfChatMessages, hfDecode, hfGenerate, type ChatTurn, type HfTokenizer } from './hfGenerate.js';
+import { hfChatMessages, hfDecode, hfGenerate, missingVariant, type ChatTurn, type HfTokenizer } from './hfGenerate.js';
 
 export type { ChatTurn };
 
@@ -80,8 +80,9 @@ export class HfRuntime extends RuntimeHold {
     const bundle = loadBundle(dir);
     const m = bundle.manifest as HfManifest;
     const variant = opts.variant ?? m.default_variant;
+    const missing = missingVariant(m, variant);
+    if (missing) throw badInput(missing);
     const chosen = m.variants[variant];
-    if (!chosen) throw badInput(`this bundle has no variant ${JSON.stringify(variant)}; it has ${Object.keys(m.variants).join(', ')}`);
     // an absolute path as the model id, resolved against the file system root: no other directory is consulted
     const id = path.resolve(dir);
     hfEnv.localModelPath = path.parse(id).root;

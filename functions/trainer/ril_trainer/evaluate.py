@@ -92,7 +92,8 @@ def bundle_accuracy(bundle_dir: str, data_dir: str, split: str = "test", limit: 
     with open(os.path.join(bundle_dir, "manifest.json")) as f:
         manifest = json.load(f)
     if "hf" in manifest:  # format 3: a Hugging Face student's bundle (docs/hf-bundles.md)
-        return hf_bundle_accuracy(bundle_dir, data_dir, split, limit, max_new_tokens)
+        raise ValueError(f"{bundle_dir} is a Hugging Face bundle: score it with suite_eval.bundle_accuracy_any (the "
+                         "endpoint's runtime answers it)")
     mcfg = from_dict(ModelConfig, manifest["model_config"])
     ds = VQADataset(data_dir, mcfg, splits=[split])
     indices = pick_indices(ds, split, limit)
@@ -107,27 +108,3 @@ def bundle_accuracy(bundle_dir: str, data_dir: str, split: str = "test", limit: 
     preds = [tk.decode(r["tokens"]) for r in out["results"]]
     correct = [bool(answers.rule_verdict(ds.examples[i].question, ds.examples[i].answer, p)) for p, i in zip(preds, indices)]
     return {"accuracy": sum(correct) / len(correct), "n": len(correct), "ms_per_token": out.get("ms_per_token")}
-
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-"""The checkout this package runs from (functions/trainer/ril_trainer/..): where the serving tools live."""
-
-
-def hf_bundle_accuracy(bundle_dir: str, data_dir: str, split: str = "test", limit: Optional[int] = None,
-                       max_new_tokens: Optional[int] = None, repo_root: str = REPO_ROOT) -> Dict[str, object]:
-    """bundle_accuracy of a Hugging Face student's bundle: answered by the endpoint's own runtime (transformers.js on
-    onnxruntime-node, through functions/evaluate/bundle-answers.ts: the suites' deployment subject), greedy, its
-    fp32 variant; the processor and chat template are the bundle's. None: as many tokens as the model allows."""
-    import tempfile
-    from .suite_eval import BundleSubject, entry_cases
-    cases = entry_cases(data_dir, split, limit)
-    if not cases:
-        raise ValueError(f"split {split!r} of {data_dir} has no examples")
-    with tempfile.TemporaryDirectory(prefix="bundle-accuracy-") as work:
-        subject = BundleSubject(bundle_dir, repo_root, work, max_tokens=max_new_tokens)
-        got = [a for batch in subject.batches(cases) for a in batch]
-    if len(got) != len(cases):
-        raise RuntimeError(f"bundle-answers.ts answered {len(got)} of {len(cases)} cases")
-    correct = [bool(answers.rule_verdict(c.question, c.answer, a.text)) for c, a in zip(cases, got)]
-    return {"accuracy": sum(correct) / len(correct), "n": len(correct), "ms_per_token": None,
-            "answers": [a.text for a in got]}

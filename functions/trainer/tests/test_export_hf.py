@@ -222,10 +222,10 @@ def test_cli_refuses_both_or_neither_source_and_a_builtin_checkpoint_exports_as_
 
 
 def test_a_bundle_evaluate_job_scores_an_hf_bundle_with_the_endpoints_runtime(exported, parity_data, tmp_path):
-    """evaluate.bundle_accuracy (an EVALUATE job of a BUNDLE artifact) on a format-3 bundle: the answers come from the
+    """suite_eval.bundle_accuracy_any (an EVALUATE job of a BUNDLE artifact) on a format-3 bundle: the answers come from the
     endpoint's runtime (bundle-answers.ts), equal PyTorch's greedy text, and the rule judge scores them: the answer
     key holds the reference text on half of the examples and a word no answer contains on the other half."""
-    from ril_trainer.evaluate import bundle_accuracy
+    from ril_trainer.suite_eval import bundle_accuracy_any
     family, out, manifest, refs, _ = exported
     texts = {ex["id"]: ex["text"] for ex in refs["examples"]}
     rows = []
@@ -237,6 +237,6 @@ def test_a_bundle_evaluate_job_scores_an_hf_bundle_with_the_endpoints_runtime(ex
         pytest.skip("a reference answer is empty: the judge cannot match it")
     os.symlink(os.path.join(parity_data, "images"), tmp_path / "images")
     (tmp_path / "examples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    res = bundle_accuracy(out, str(tmp_path), "parity", max_new_tokens=TOKENS)
+    res = bundle_accuracy_any(out, str(tmp_path), "parity", max_new_tokens=TOKENS)
     assert [a.strip() for a in res["answers"]] == [texts[r["id"]].strip() for r in rows]
     assert res["n"] == N and res["accuracy"] == 0.5

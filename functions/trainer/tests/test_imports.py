@@ -104,7 +104,7 @@ def test_the_graph_sees_the_package():
     assert f"{PACKAGE}.train" in g[f"{PACKAGE}.__main__"]
     assert f"{PACKAGE}.distributed" in g[f"{PACKAGE}.sft"]
     assert f"{PACKAGE}.rl" in g[f"{PACKAGE}.train"]  # imported inside register_builtin()
-    assert f"{PACKAGE}.evaluate" in g[f"{WORKER}.loop"]  # `from ..evaluate import` inside a method
+    assert f"{PACKAGE}.evaluate" in g[f"{PACKAGE}.suite_eval"]  # `from .evaluate import` inside a method
     assert f"{PACKAGE}.answers" in g[f"{PACKAGE}.judges"] and f"{PACKAGE}.answers" in g[f"{PACKAGE}.evaluate"]
 
 

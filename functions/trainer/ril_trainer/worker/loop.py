@@ -385,8 +385,8 @@ class JobRunner:
             if not art or art["kind"] != "BUNDLE":
                 raise RuntimeError(f"artifact {p['artifactId']} is not a BUNDLE")
             bundle_dir = extract_bundle(self.api, self.cache, art["blobSha256"])
-            from ..evaluate import bundle_accuracy
-            res = bundle_accuracy(bundle_dir, data_dir, split)
+            from ..suite_eval import bundle_accuracy_any  # built-in or Hugging Face bundle
+            res = bundle_accuracy_any(bundle_dir, data_dir, split)
             return {"split": split, "accuracy": res["accuracy"], "n": res["n"], "artifactId": p["artifactId"]}
         newest = self.newest_checkpoint()
         if not newest:
