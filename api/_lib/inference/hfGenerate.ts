@@ -131,9 +131,10 @@ export async function hfGenerate(tf: HfLib, model: PreTrainedModel, tokenizer: H
       if (!this.ids.length) this.firstAt = performance.now();
       this.ids.push(id);
       if (!this.onToken || eos.has(id)) return;
-      const opts = { skip_special_tokens: true };
-      const before = tokenizer.decode(this.ids.slice(this.prefix, this.read), opts);
-      const after = tokenizer.decode(this.ids.slice(this.prefix), opts);
+      // transformers.js refuses to decode an empty list
+      const decode = (ids: number[]) => (ids.length ? tokenizer.decode(ids, { skip_special_tokens: true }) : '');
+      const before = decode(this.ids.slice(this.prefix, this.read));
+      const after = decode(this.ids.slice(this.prefix));
       let delta = '';
       // a character split across tokens decodes to U+FFFD until its last byte arrives: hold it back until then
       if (after.length > before.length && !after.endsWith('\uFFFD')) {
