@@ -16,6 +16,7 @@ import { REPO } from './helpers/python.js';
 import { findTrainerPython, spawnPythonWorker } from '../api/_lib/jobs/python.js';
 import { chromiumMissing, openDashboard } from './helpers/browser.js';
 import { describeStudent } from '../clients/sdk/src/describe.js';
+import type { StudentFieldsFragment } from '../clients/sdk/src/generated/graphql.js';
 
 const CREATE = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id name studentSize gpus student { family model loraRank dtype discBackbone gradientCheckpointing sharding } config } }`;
 const COUNT = '{ experiments { totalCount } }';
@@ -50,7 +51,7 @@ describe('Hugging Face students and GPU requirements over GraphQL', () => {
     const sharded = await t.gql(CREATE, { i: { name: 'hf-fsdp', datasetId, algorithm: 'SFT', config: { student: { ...HF, disc_backbone: 'copy', sharding: 'fsdp' }, gpus: 2 } } });
     assert.equal(sharded.errors, undefined, JSON.stringify(sharded.errors));
     const READ = `query($id: ID!) { experiment(id: $id) { student { family model loraRank dtype discBackbone gradientCheckpointing sharding } } }`;
-    const fsdp = (await t.gql(READ, { id: sharded.data.createExperiment.id })).data.experiment.student;
+    const fsdp: StudentFieldsFragment = (await t.gql(READ, { id: sharded.data.createExperiment.id })).data.experiment.student;
     assert.deepEqual(fsdp, { family: 'HF', model: HF.model, loraRank: 16, dtype: 'bf16', discBackbone: 'copy', gradientCheckpointing: true, sharding: 'fsdp' });
     assert.equal(describeStudent(fsdp), `hf ${HF.model} LoRA r16 bf16 fsdp`);
     assert.equal((await t.gql(READ, { id: e.id })).data.experiment.student.sharding, 'none');
