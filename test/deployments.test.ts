@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBundle, unpackBundle } from '../api/_lib/inference/bundle.js';
+import { loadBundle, readManifest, unpackBundle } from '../api/_lib/inference/bundle.js';
+import { StudentRuntime } from '../api/_lib/inference/runtime.js';
 import { readTar } from '../api/_lib/archive/tar.js';
 import { findPython, studentBundle, type BundleFixture, longestAnswer } from './helpers/bundle.js';
 import { deploy, post, registerBundle, uploadBlob } from './helpers/deploy.js';
@@ -60,6 +61,9 @@ describe('deployments', { skip: reason }, () => {
     assert.doesNotThrow(() => loadBundle(dir));
     fs.appendFileSync(path.join(dir, 'prefill.onnx'), Buffer.from([0]));
     assert.throws(() => loadBundle(dir), /prefill\.onnx sha256 .* does not match/);
+    // the service learns the family from the manifest alone (hashing nothing); the runtime's load is what refuses
+    assert.equal(readManifest(dir).model_family, 'ril-vlm-v1');
+    await assert.rejects(StudentRuntime.load(dir, { threads: 1 }), /prefill\.onnx sha256 .* does not match/);
   });
 
   test('deploys make revisions; the switch is atomic; rollback is one mutation', async () => {

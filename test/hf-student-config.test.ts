@@ -15,8 +15,10 @@ import { runCli } from './helpers/cli.js';
 import { REPO } from './helpers/python.js';
 import { findTrainerPython, spawnPythonWorker } from '../api/_lib/jobs/python.js';
 import { chromiumMissing, openDashboard } from './helpers/browser.js';
+import { describeStudent } from '../clients/sdk/src/describe.js';
+import type { StudentFieldsFragment } from '../clients/sdk/src/generated/graphql.js';
 
-const CREATE = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id name studentSize gpus student { family model loraRank dtype discBackbone gradientCheckpointing } config } }`;
+const CREATE = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id name studentSize gpus student { family model loraRank dtype discBackbone gradientCheckpointing sharding } config } }`;
 const COUNT = '{ experiments { totalCount } }';
 const HF = { family: 'hf', model: 'HuggingFaceTB/SmolVLM-256M-Instruct', lora: { r: 16, alpha: 32 }, dtype: 'bf16', disc_backbone: 'lora', gradient_checkpointing: true };
 
@@ -30,13 +32,13 @@ describe('Hugging Face students and GPU requirements over GraphQL', () => {
   });
   after(async () => { await t.close(); });
 
-  test('an hf student round-trips: stored, listed and read back with its LoRA rank, dtype and GPUs; studentSize is null', async () => {
+  test('an hf student round-trips: stored, listed and read back with its LoRA rank, dtype, sharding and GPUs; studentSize is null', async () => {
     const r = await t.gql(CREATE, { i: { name: 'hf-smol', datasetId, algorithm: 'SFT', config: { student: HF, gpus: 2, max_steps: 5 } } });
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     const e = r.data.createExperiment;
     assert.equal(e.studentSize, null);
     assert.equal(e.gpus, 2);
-    assert.deepEqual(e.student, { family: 'HF', model: HF.model, loraRank: 16, dtype: 'bf16', discBackbone: 'lora', gradientCheckpointing: true });
+    assert.deepEqual(e.student, { family: 'HF', model: HF.model, loraRank: 16, dtype: 'bf16', discBackbone: 'lora', gradientCheckpointing: true, sharding: 'none' });
     assert.deepEqual(e.config.student.lora, { r: 16, alpha: 32, dropout: 0.05, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] }, 'nested defaults filled in');
     const listed = await t.gql(`{ experiments { edges { node { name studentSize gpus student { family model loraRank } } } } }`);
     assert.deepEqual(listed.data.experiments.edges.find((x: any) => x.node.name === 'hf-smol').node,
@@ -45,13 +47,22 @@ describe('Hugging Face students and GPU requirements over GraphQL', () => {
     const local = await t.gql(CREATE, { i: { name: 'hf-local', datasetId, algorithm: 'SFT', config: { student: { family: 'hf', model: '/models/smolvlm-256m' } } } });
     assert.equal(local.errors, undefined, JSON.stringify(local.errors));
     assert.deepEqual([local.data.createExperiment.student.model, local.data.createExperiment.student.loraRank, local.data.createExperiment.gpus], ['/models/smolvlm-256m', 0, 0]);
+    // FSDP sharding (with the copy discriminator: a LoRA one is refused) is stored and read back; without it, "none"
+    const sharded = await t.gql(CREATE, { i: { name: 'hf-fsdp', datasetId, algorithm: 'SFT', config: { student: { ...HF, disc_backbone: 'copy', sharding: 'fsdp' }, gpus: 2 } } });
+    assert.equal(sharded.errors, undefined, JSON.stringify(sharded.errors));
+    const READ = `query($id: ID!) { experiment(id: $id) { student { family model loraRank dtype discBackbone gradientCheckpointing sharding } } }`;
+    const fsdp: StudentFieldsFragment = (await t.gql(READ, { id: sharded.data.createExperiment.id })).data.experiment.student;
+    assert.deepEqual(fsdp, { family: 'HF', model: HF.model, loraRank: 16, dtype: 'bf16', discBackbone: 'copy', gradientCheckpointing: true, sharding: 'fsdp' });
+    assert.equal(describeStudent(fsdp), `hf ${HF.model} LoRA r16 bf16 fsdp`);
+    assert.equal((await t.gql(READ, { id: e.id })).data.experiment.student.sharding, 'none');
+    assert.equal((await t.gql(READ, { id: local.data.createExperiment.id })).data.experiment.student.sharding, 'none');
   });
 
   test('a built-in student keeps studentSize and reads as family BUILTIN with its size as the model', async () => {
     const r = await t.gql(CREATE, { i: { name: 'builtin-nano', datasetId, studentSize: 'nano', algorithm: 'SFT' } });
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     assert.equal(r.data.createExperiment.studentSize, 'nano');
-    assert.deepEqual(r.data.createExperiment.student, { family: 'BUILTIN', model: 'nano', loraRank: 0, dtype: 'auto', discBackbone: 'copy', gradientCheckpointing: false });
+    assert.deepEqual(r.data.createExperiment.student, { family: 'BUILTIN', model: 'nano', loraRank: 0, dtype: 'auto', discBackbone: 'copy', gradientCheckpointing: false, sharding: 'none' });
     assert.equal(r.data.createExperiment.gpus, 0);
   });
 

@@ -1,5 +1,5 @@
 // The student an experiment trains: the trainer config's `student` block (family builtin | hf, model, lora, dtype,
-// disc_backbone) and the experiment's `studentSize`, checked together, and read back as one description.
+// disc_backbone, sharding) and the experiment's `studentSize`, checked together, and read back as one description.
 //
 // Decided here (the issue left it open): `studentSize` is the built-in family's size and nothing else. A built-in
 // experiment needs one (as before); a Hugging Face experiment must leave it out, is stored with studentSize "" and
@@ -17,6 +17,7 @@ export interface StudentInfo {
   dtype: string;
   discBackbone: string;
   gradientCheckpointing: boolean;
+  sharding: string;
 }
 
 interface StudentConfig {
@@ -96,6 +97,7 @@ export function studentOf(experiment: { studentSize: string }, config: Record<st
     dtype: student.dtype ?? 'auto',
     discBackbone: student.disc_backbone ?? 'copy',
     gradientCheckpointing: student.gradient_checkpointing ?? false,
+    sharding: student.sharding ?? 'none',
   };
 }
 

@@ -208,12 +208,24 @@ export async function unpackBundle(archive: ArchiveSource | (() => Promise<Archi
   return dir;
 }
 
-/** Loads an unpacked bundle, verifying every file's sha256 against the manifest. */
-export function loadBundle(dir: string): Bundle {
-  const what = path.basename(dir).slice(0, 12);
+const bundleWhat = (dir: string) => path.basename(dir).slice(0, 12);
+
+/**
+ * An unpacked bundle's manifest, parsed and checked (parseManifest) but with no file read or hashed: enough to learn
+ * its family (which runtime loads it) or its variants. Nothing else of the bundle may be read on its strength; the
+ * runtime's load (loadBundle) verifies every file before it opens one.
+ */
+export function readManifest(dir: string): BundleManifest {
+  const what = bundleWhat(dir);
   const manifestPath = path.join(dir, 'manifest.json');
   if (!fs.existsSync(manifestPath)) throw refuse(what, 'manifest.json is missing');
-  const manifest = parseManifest(fs.readFileSync(manifestPath, 'utf8'), what);
+  return parseManifest(fs.readFileSync(manifestPath, 'utf8'), what);
+}
+
+/** Loads an unpacked bundle, verifying every file's sha256 against the manifest. */
+export function loadBundle(dir: string): Bundle {
+  const what = bundleWhat(dir);
+  const manifest = readManifest(dir);
   verifyFiles(manifest, (name) => {
     const p = path.join(dir, safeName(name));
     return fs.existsSync(p) ? fs.readFileSync(p) : undefined;

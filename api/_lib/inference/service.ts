@@ -13,7 +13,7 @@
 import { badInput, httpStatus, notFound } from '../errors.js';
 import { AdmissionGate } from './admission.js';
 import { DEFAULT_MAX_TOKENS } from './generation.js';
-import { isHfManifest, loadBundle, unpackBundle } from './bundle.js';
+import { isHfManifest, readManifest, unpackBundle } from './bundle.js';
 import { checkVariant } from '../deployments/service.js';
 import { HfRuntime, type HfGenerateResult } from './hfRuntime.js';
 import { preprocessImage } from './preprocess.js';
@@ -60,9 +60,10 @@ export type LoadedRuntime = StudentRuntime | HfRuntime;
  * (no variants) is keyed by its sha256 alone. */
 export const runtimeKey = (sha: string, variant: string | null | undefined) => (variant ? `${sha}#${variant}` : sha);
 
-/** Loads an unpacked bundle with the runtime of its family (the manifest says which; both verify every file). */
+/** Loads an unpacked bundle with the runtime of its family. The manifest alone says which (readManifest: parsed and
+ * checked, no file hashed here), and the runtime's load verifies every file's sha256 once, before it opens any. */
 async function loadRuntime(dir: string, variant: string | null, env: Services['env']): Promise<LoadedRuntime> {
-  const { manifest } = loadBundle(dir);
+  const manifest = readManifest(dir);
   if (isHfManifest(manifest)) {
     return HfRuntime.load(dir, { threads: env.RIL_INFER_THREADS, variant, maxImagePixels: env.RIL_INFER_MAX_IMAGE_PIXELS });
   }

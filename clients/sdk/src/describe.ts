@@ -3,13 +3,15 @@ import type { StudentFieldsFragment } from './generated/graphql.js';
 
 /**
  * "builtin nano", or "hf HuggingFaceTB/SmolVLM-256M-Instruct LoRA r16 bf16" (full fine-tuning says "full"; dtype only
- * when not auto; "disc lora" when the discriminator shares the student's backbone).
+ * when not auto; "disc lora" when the discriminator shares the student's backbone; "fsdp" when its weights are sharded
+ * across the ranks).
  */
 export function describeStudent(s: StudentFieldsFragment): string {
   if (s.family === 'BUILTIN') return `builtin ${s.model}`;
   const parts = ['hf', s.model, s.loraRank > 0 ? `LoRA r${s.loraRank}` : 'full'];
   if (s.dtype !== 'auto') parts.push(s.dtype);
   if (s.discBackbone === 'lora') parts.push('disc lora');
+  if (s.sharding === 'fsdp') parts.push('fsdp');
   return parts.join(' ');
 }
 

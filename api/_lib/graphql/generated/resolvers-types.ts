@@ -1359,6 +1359,8 @@ export type StudentInfo = {
   loraRank: Scalars['Int']['output'];
   /** BUILTIN: the size (nano | small | base). HF: the local model directory or hub id (org/name) the workers load. */
   model: Scalars['String']['output'];
+  /** HF: how the student is placed across a run's ranks: none (a whole copy on every rank) | fsdp (FSDP shards its weights across the ranks). Always none for BUILTIN. */
+  sharding: Scalars['String']['output'];
 };
 
 export type Teacher = {
@@ -2208,6 +2210,7 @@ export type StudentInfoResolvers<ContextType = Context, ParentType extends Resol
   gradientCheckpointing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   loraRank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sharding?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type TeacherResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Teacher'] = ResolversParentTypes['Teacher']> = ResolversObject<{

@@ -230,7 +230,7 @@ export type DatasetExamplesQueryVariables = Exact<{
 
 export type DatasetExamplesQuery = { dataset: { id: string, name: string, version: number, exampleCount: number, teacherCoverage: Array<{ covered: number, total: number, responses: number, teacher: { name: string, model: string } }>, examples: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, externalId: string, split: Split, question: string, answer: string, imageSha256: string, imageUrl: string, teacherResponses: Array<{ sample: number, text: string, teacher: { name: string } }> } }> } } | null };
 
-export type StudentFieldsFragment = { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean };
+export type StudentFieldsFragment = { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean, sharding: string };
 
 export type ExperimentsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -238,21 +238,21 @@ export type ExperimentsQueryVariables = Exact<{
 }>;
 
 
-export type ExperimentsQuery = { experiments: { totalCount: number, edges: Array<{ node: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, createdAt: string, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean }, dataset: { id: string, name: string }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, createdAt: string, finishedAt: string | null }> } }> } };
+export type ExperimentsQuery = { experiments: { totalCount: number, edges: Array<{ node: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, createdAt: string, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean, sharding: string }, dataset: { id: string, name: string }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, createdAt: string, finishedAt: string | null }> } }> } };
 
 export type ExperimentQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ExperimentQuery = { experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, config: unknown, createdAt: string, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean }, dataset: { id: string, name: string, version: number }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null }> } | null };
+export type ExperimentQuery = { experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, config: unknown, createdAt: string, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean, sharding: string }, dataset: { id: string, name: string, version: number }, runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null }> } | null };
 
 export type CreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type CreateExperimentMutation = { createExperiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, config: unknown, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean }, dataset: { id: string, name: string } } };
+export type CreateExperimentMutation = { createExperiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, config: unknown, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean, sharding: string }, dataset: { id: string, name: string } } };
 
 export type StartRunMutationVariables = Exact<{
   input: StartRunInput;
@@ -282,7 +282,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, metricNames: Array<string>, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, config: unknown, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean }, dataset: { id: string, name: string } }, job: { id: string, status: JobStatus, attempts: number, error: string | null } | null, artifacts: Array<{ id: string, kind: ArtifactKind, name: string, size: number, blobSha256: string, metadata: unknown, createdAt: string }> } | null };
+export type RunQuery = { run: { id: string, seed: number, status: RunStatus, step: number, totalSteps: number, progress: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, metricNames: Array<string>, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, config: unknown, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean, sharding: string }, dataset: { id: string, name: string } }, job: { id: string, status: JobStatus, attempts: number, error: string | null } | null, artifacts: Array<{ id: string, kind: ArtifactKind, name: string, size: number, blobSha256: string, metadata: unknown, createdAt: string }> } | null };
 
 export type RunProgressQueryVariables = Exact<{
   id: string | number;
@@ -301,7 +301,7 @@ export type CompareRunsQueryVariables = Exact<{
 }>;
 
 
-export type CompareRunsQuery = { compareRuns: { runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean } } }>, series: Array<{ name: string, runs: Array<{ runId: string, points: Array<{ step: number, value: number }> }> }>, finals: Array<{ runId: string, metrics: Array<{ name: string, step: number, value: number }> }>, differingConfig: Array<{ key: string, values: Array<unknown> }> } };
+export type CompareRunsQuery = { compareRuns: { runs: Array<{ id: string, seed: number, status: RunStatus, step: number, totalSteps: number, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean, sharding: string } } }>, series: Array<{ name: string, runs: Array<{ runId: string, points: Array<{ step: number, value: number }> }> }>, finals: Array<{ runId: string, metrics: Array<{ name: string, step: number, value: number }> }>, differingConfig: Array<{ key: string, values: Array<unknown> }> } };
 
 export type ArtifactsQueryVariables = Exact<{
   kind?: ArtifactKind | null | undefined;
@@ -448,7 +448,7 @@ export type EvaluationTableViewQueryVariables = Exact<{
 }>;
 
 
-export type EvaluationTableViewQuery = { evaluationTable: { suite: { name: string, description: string | null, versions: Array<{ version: number, frozen: boolean }> }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, config: unknown, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean } } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
+export type EvaluationTableViewQuery = { evaluationTable: { suite: { name: string, description: string | null, versions: Array<{ version: number, frozen: boolean }> }, version: { version: number, frozen: boolean }, columns: Array<{ label: string, entry: { id: string } | null }>, rows: Array<{ label: string, kind: EvalSubjectKind, experiment: { id: string, name: string, algorithm: Algorithm, studentSize: string | null, gpus: number, teachers: Array<string>, config: unknown, student: { family: StudentFamily, model: string, loraRank: number, dtype: string, discBackbone: string, gradientCheckpointing: boolean, sharding: string } } | null, subjects: Array<{ id: string, kind: EvalSubjectKind, label: string }>, cells: Array<{ mean: number | null, halfWidth: number | null, low: number | null, high: number | null, n: number, best: boolean }> }> } };
 
 export type WorkersQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -490,6 +490,7 @@ export const StudentFieldsFragmentDoc = new TypedDocumentString(`
   dtype
   discBackbone
   gradientCheckpointing
+  sharding
 }
     `, {"fragmentName":"StudentFields"}) as unknown as TypedDocumentString<StudentFieldsFragment, unknown>;
 export const DeploymentFieldsFragmentDoc = new TypedDocumentString(`
@@ -646,6 +647,7 @@ export const ExperimentsDocument = new TypedDocumentString(`
   dtype
   discBackbone
   gradientCheckpointing
+  sharding
 }`) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
 export const ExperimentDocument = new TypedDocumentString(`
     query Experiment($id: ID!) {
@@ -687,6 +689,7 @@ export const ExperimentDocument = new TypedDocumentString(`
   dtype
   discBackbone
   gradientCheckpointing
+  sharding
 }`) as unknown as TypedDocumentString<ExperimentQuery, ExperimentQueryVariables>;
 export const CreateExperimentDocument = new TypedDocumentString(`
     mutation CreateExperiment($input: CreateExperimentInput!) {
@@ -714,6 +717,7 @@ export const CreateExperimentDocument = new TypedDocumentString(`
   dtype
   discBackbone
   gradientCheckpointing
+  sharding
 }`) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
 export const StartRunDocument = new TypedDocumentString(`
     mutation StartRun($input: StartRunInput!) {
@@ -813,6 +817,7 @@ export const RunDocument = new TypedDocumentString(`
   dtype
   discBackbone
   gradientCheckpointing
+  sharding
 }`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
 export const RunProgressDocument = new TypedDocumentString(`
     query RunProgress($id: ID!, $names: [String!], $fromStep: Int, $points: Int = 500) {
@@ -890,6 +895,7 @@ export const CompareRunsDocument = new TypedDocumentString(`
   dtype
   discBackbone
   gradientCheckpointing
+  sharding
 }`) as unknown as TypedDocumentString<CompareRunsQuery, CompareRunsQueryVariables>;
 export const ArtifactsDocument = new TypedDocumentString(`
     query Artifacts($kind: ArtifactKind, $runId: ID) {
@@ -1405,6 +1411,7 @@ export const EvaluationTableViewDocument = new TypedDocumentString(`
   dtype
   discBackbone
   gradientCheckpointing
+  sharding
 }`) as unknown as TypedDocumentString<EvaluationTableViewQuery, EvaluationTableViewQueryVariables>;
 export const WorkersDocument = new TypedDocumentString(`
     query Workers {
