@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { hfVariantFiles } from '../api/_lib/browser.js';
-import { askBoth, chromiumMissing, openDashboard, openTryIt, SOFTWARE_WEBGPU } from './helpers/browser.js';
+import { askBoth, chromiumMissing, openDashboard, openTryIt, SOFTWARE_WEBGPU, watchRequests } from './helpers/browser.js';
 import { deploy, post, registerBundle } from './helpers/deploy.js';
 import { hfSkipReason, hfStudentBundle, type HfBundleFixture, type HfFamily } from './helpers/hfBundle.js';
 import { REPO } from './helpers/python.js';
@@ -104,14 +104,7 @@ describe('Hugging Face students on this device', { skip: skip || undefined }, ()
         const f = fx.get(family)!;
         const { browser, page } = await openDashboard(t.url, t.adminKey);
         try {
-          const fetched: string[] = [];
-          const origins = new Set<string>();
-          page.on('request', (r) => {
-            const u = new URL(r.url());
-            if (u.protocol !== 'blob:' && u.protocol !== 'data:') origins.add(u.origin);
-            fetched.push(u.pathname);
-          });
-          page.on('console', (msg) => { if (msg.type() === 'error') ctx.diagnostic(`browser console: ${msg.text()}`); });
+          const { fetched, origins } = watchRequests(page, (line) => ctx.diagnostic(line));
           await openTryIt(page, t.url, family);
           // first paint: neither the on-device code nor transformers.js nor onnxruntime-web's runtime
           assert.deepEqual(fetched.filter((p) => p.startsWith('/chunks/') || p.startsWith('/ort/') || p.includes('/bundle/')), []);

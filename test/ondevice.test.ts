@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { askBoth, chromiumMissing, openDashboard, openTryIt, SOFTWARE_WEBGPU } from './helpers/browser.js';
+import { askBoth, chromiumMissing, openDashboard, openTryIt, SOFTWARE_WEBGPU, watchRequests } from './helpers/browser.js';
 import { findPython, studentBundle, type BundleFixture } from './helpers/bundle.js';
 import { deploy, post, registerBundle } from './helpers/deploy.js';
 import { REPO } from './helpers/python.js';
@@ -188,14 +188,7 @@ describe('on-device inference', { skip: reason }, () => {
     test('greedy token ids equal the server\'s on each test image (subword and byte tokenizers, answers up to the budget)', async (ctx) => {
       const { browser, page } = await openDashboard(t.url, t.adminKey);
       try {
-        const fetched: string[] = [];
-        const origins = new Set<string>();
-        page.on('request', (r) => {
-          const u = new URL(r.url());
-          if (u.protocol !== 'blob:' && u.protocol !== 'data:') origins.add(u.origin);
-          fetched.push(u.pathname);
-        });
-        page.on('console', (msg) => { if (msg.type() === 'error') ctx.diagnostic(`browser console: ${msg.text()}`); });
+        const { fetched, origins } = watchRequests(page, (line) => ctx.diagnostic(line));
         await openTryIt(page, t.url, 'fm');
         // first paint: the dashboard without the on-device code (a chunk) or onnxruntime-web's runtime (/ort/)
         assert.deepEqual(fetched.filter((p) => p.startsWith('/chunks/') || p.startsWith('/ort/') || p.includes('/bundle/')), []);

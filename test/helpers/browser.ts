@@ -25,6 +25,20 @@ export async function openDashboard(url: string, key: string, role = 'ADMIN', gp
   return { browser, page };
 }
 
+/** Records what the page requests from now on: every path (`fetched`, in order) and every origin other than blob:
+ * and data: URLs' (`origins`); browser console errors go to `diagnostic`. */
+export function watchRequests(page: Page, diagnostic: (line: string) => void): { fetched: string[]; origins: Set<string> } {
+  const fetched: string[] = [];
+  const origins = new Set<string>();
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol !== 'blob:' && u.protocol !== 'data:') origins.add(u.origin);
+    fetched.push(u.pathname);
+  });
+  page.on('console', (msg) => { if (msg.type() === 'error') diagnostic(`browser console: ${msg.text()}`); });
+  return { fetched, origins };
+}
+
 /** Opens the dashboard's Try-it box on `deployment` with "Run on this device" ticked. */
 export async function openTryIt(page: Page, url: string, deployment: string): Promise<void> {
   await page.goto(`${url}/#/deployments`);
