@@ -696,18 +696,13 @@ class TrainingSuite:
         return out
 
 
-__all__ = ["Answer", "BundleSubject", "Case", "CheckpointProcessSubject", "CheckpointSubject", "Entry", "EntryResult",
-           "ExternalSubject", "MemoryStore", "Record", "Stopped", "Store", "Subject", "TeacherSubject", "TrainingSuite",
-           "entry_cases", "entry_judge", "endpoint_key", "image_data_url", "judge_cache_path", "score_entry",
-           "score_suite", "suite_result", "summarise"]
-
-
 def bundle_accuracy_any(bundle_dir: str, data_dir: str, split: str = "test", limit: Optional[int] = None,
-                        max_new_tokens: Optional[int] = None, repo_root: Optional[str] = None) -> Dict[str, object]:
+                        max_new_tokens: Optional[int] = None, *, repo_root: str) -> Dict[str, object]:
     """The accuracy of any bundle on a split with the rule judge (an EVALUATE job of a BUNDLE artifact): a built-in
     bundle through evaluate.bundle_accuracy; a Hugging Face (format-3) bundle through the endpoint's own runtime
     (transformers.js on onnxruntime-node, BundleSubject: the suites' deployment subject), greedy, its default
-    variant. max_new_tokens None: as many tokens as the model allows."""
+    variant, run from the checkout ``repo_root`` (where that tool lives; worker/suite_job.repo_root). max_new_tokens
+    None: as many tokens as the model allows."""
     from .evaluate import bundle_accuracy
     with open(os.path.join(bundle_dir, "manifest.json")) as f:
         if "hf" not in json.load(f):
@@ -715,12 +710,17 @@ def bundle_accuracy_any(bundle_dir: str, data_dir: str, split: str = "test", lim
     cases = entry_cases(data_dir, split, limit)
     if not cases:
         raise ValueError(f"split {split!r} of {data_dir} has no examples")
-    root = repo_root or os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     with tempfile.TemporaryDirectory(prefix="bundle-accuracy-") as work:
-        got = [a for batch in BundleSubject(bundle_dir, root, work, max_tokens=max_new_tokens).batches(cases)
+        got = [a for batch in BundleSubject(bundle_dir, repo_root, work, max_tokens=max_new_tokens).batches(cases)
                for a in batch]
     if len(got) != len(cases):
         raise RuntimeError(f"bundle-answers.ts answered {len(got)} of {len(cases)} cases")
     correct = [bool(answers.rule_verdict(c.question, c.answer, a.text)) for c, a in zip(cases, got)]
     return {"accuracy": sum(correct) / len(correct), "n": len(correct), "ms_per_token": None,
             "answers": [a.text for a in got]}
+
+
+__all__ = ["Answer", "BundleSubject", "Case", "CheckpointProcessSubject", "CheckpointSubject", "Entry", "EntryResult",
+           "ExternalSubject", "MemoryStore", "Record", "Stopped", "Store", "Subject", "TeacherSubject", "TrainingSuite",
+           "bundle_accuracy_any", "entry_cases", "entry_judge", "endpoint_key", "image_data_url", "judge_cache_path", "score_entry",
+           "score_suite", "suite_result", "summarise"]

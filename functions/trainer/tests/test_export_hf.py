@@ -237,6 +237,7 @@ def test_a_bundle_evaluate_job_scores_an_hf_bundle_with_the_endpoints_runtime(ex
         pytest.skip("a reference answer is empty: the judge cannot match it")
     os.symlink(os.path.join(parity_data, "images"), tmp_path / "images")
     (tmp_path / "examples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    res = bundle_accuracy_any(out, str(tmp_path), "parity", max_new_tokens=TOKENS)
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    res = bundle_accuracy_any(out, str(tmp_path), "parity", max_new_tokens=TOKENS, repo_root=repo)
     assert [a.strip() for a in res["answers"]] == [texts[r["id"]].strip() for r in rows]
     assert res["n"] == N and res["accuracy"] == 0.5

@@ -261,7 +261,16 @@ class HFStudent(Student):
         # its module lists the whole temporary tensors instead, which neither receive gradients nor persist
         self._policy_params = dict(self.policy.named_parameters())
         self._ref_params = None if self.reference is None else dict(self.reference.named_parameters())
+        self._lm_params = dict(self.language_model().named_parameters())  # named as in D's copy of it
         self.gradient_reduction("sum")
+
+    def _policy_named(self) -> Dict[str, nn.Parameter]:
+        """The policy's parameters by name (the sharded ones when sharded: see _shard)."""
+        return self._policy_params if self.sharded else dict(self.policy.named_parameters())
+
+    def _reference_named(self) -> Dict[str, nn.Parameter]:
+        assert self.reference is not None
+        return self._ref_params if self.sharded else dict(self.reference.named_parameters())
 
     def gradient_reduction(self, mode: str) -> None:
         if self.sharded:
@@ -454,7 +463,7 @@ class HFStudent(Student):
     # --- optimisation and weights ----------------------------------------------------------------
 
     def named_trainable(self) -> List[Tuple[str, nn.Parameter]]:
-        params = self._policy_params if self.sharded else dict(self.policy.named_parameters())
+        params = self._policy_named()
         return [(n, params[n]) for n in self.trainable]
 
     def restore_trainable(self) -> None:
@@ -462,7 +471,7 @@ class HFStudent(Student):
         on, every other weight off. peft's adapter switches (set_adapter, disable_adapter) reset these flags to
         "active adapter only"; a parameter whose flag is off when backward runs receives no gradient."""
         on = set(self.trainable)
-        for n, p in (self._policy_params if self.sharded else dict(self.policy.named_parameters())).items():
+        for n, p in self._policy_named().items():
             p.requires_grad_(n in on or f".{DISC_ADAPTER}." in n)
 
     def trainable_parameters(self) -> List[nn.Parameter]:
@@ -498,12 +507,10 @@ class HFStudent(Student):
         if self.reference is None:
             return None
         names = set(self.trainable)
-        params = self._ref_params if self.sharded else dict(self.reference.named_parameters())
-        return {n: sharding.full(p.detach()).cpu().clone() for n, p in params.items() if n in names}
+        return {n: sharding.full(p.detach()).cpu().clone() for n, p in self._reference_named().items() if n in names}
 
     def load_reference_weights(self, weights: Dict[str, torch.Tensor]) -> None:
-        assert self.reference is not None
-        params = self._ref_params if self.sharded else dict(self.reference.named_parameters())
+        params = self._reference_named()
         with torch.no_grad():
             for n, v in weights.items():
                 params[n].copy_(sharding.like(params[n], v.to(params[n].device, params[n].dtype)))
@@ -542,13 +549,9 @@ class HFStudent(Student):
             if self._disc_lm is None:
                 raise HFStudentError("a sharded student builds its copy discriminator once")
             backbone, self._disc_lm = self._disc_lm, None
-            mark = self.lm_name + "."
-            at = {n: (0 if n.startswith(mark) else n.find("." + mark) + 1) for n in self._policy_params}
-            policy = {n[i + len(mark):]: self._policy_params[n] for n, i in at.items()
-                      if i == 0 and n.startswith(mark) or i > 0}  # name inside the language model -> its shard
             with torch.no_grad():
                 for n, p in backbone.named_parameters():  # the same order on every rank (full() is a collective)
-                    p.copy_(sharding.full(policy[n]))
+                    p.copy_(sharding.full(self._lm_params[n]))
             backbone.requires_grad_(True)
         else:
             backbone = copy.deepcopy(self.language_model()).requires_grad_(True)

@@ -49,7 +49,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .child_env import child_env, config_env_names
 from .client import ApiClient, ApiError
 from .credentials import KeyFileError, resolve_api_key
-from .suite_job import extract_bundle, run_suite_evaluate, write_training_suite
+from .suite_job import extract_bundle, repo_root, run_suite_evaluate, write_training_suite
 
 KINDS = ["TRAIN", "EVALUATE"]
 # the directory holding the ril_trainer package (the source tree, or site-packages when installed): child
@@ -386,7 +386,7 @@ class JobRunner:
                 raise RuntimeError(f"artifact {p['artifactId']} is not a BUNDLE")
             bundle_dir = extract_bundle(self.api, self.cache, art["blobSha256"])
             from ..suite_eval import bundle_accuracy_any  # built-in or Hugging Face bundle
-            res = bundle_accuracy_any(bundle_dir, data_dir, split)
+            res = bundle_accuracy_any(bundle_dir, data_dir, split, repo_root=repo_root(PACKAGE_ROOT))
             return {"split": split, "accuracy": res["accuracy"], "n": res["n"], "artifactId": p["artifactId"]}
         newest = self.newest_checkpoint()
         if not newest:
