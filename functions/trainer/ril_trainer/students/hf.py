@@ -29,6 +29,9 @@ Choices where the paper is silent, or where we deviate:
   of the student's language model (adapters included) that trains fully; "lora": the student's frozen language
   model (base weights, the policy's adapters off) with its own LoRA adapter ("disc") + head (needs lora.r > 0).
   Input: [bos] + response, or [bos] + question ids + response (disc_input = "question_response"); no image.
+- **Sharding** (``sharding: "fsdp"`` on several ranks, sharding.py): the model and a full-fine-tuning reference are
+  sharded block by block; the copy discriminator stays whole on every rank (copied before sharding); "lora" is
+  refused with sharding (its adapter would sit inside the sharded policy).
 
 Run: python3 -m ril_trainer train --config CONFIG_WITH_student.family=hf --data DIR --out runs/hf
 """

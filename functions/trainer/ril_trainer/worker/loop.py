@@ -107,8 +107,8 @@ def trainer_ranks(payload: Dict[str, Any], nproc: int) -> int:
     """Data-parallel ranks for a TRAIN job. A job asking for ``gpus: N > 1`` runs one rank per GPU (the API gave it
     only to a worker with >= N GPUs); ``gpus: 1`` runs one. A CPU job (``gpus: 0``) runs the operator's ``--nproc``
     gloo ranks: sft, and grpo / dr_grpo / ril with at most one rank per question of a step (rl.py shards the
-    questions). Whatever the trainer cannot run on several ranks (an hf student) it refuses with a clear error
-    rather than silently training on one GPU."""
+    questions). Whatever the trainer cannot run on several ranks (e.g. fewer questions per step than ranks) it
+    refuses with a clear error rather than silently training on one GPU."""
     cfg = payload.get("config") or {}
     gpus = int(cfg.get("gpus") or 0)
     if gpus >= 1:
