@@ -5,6 +5,6 @@ export { createPlatform, listen, type Platform } from './http/server.js';
 // The endpoint's own steps, for scoring a bundle exactly as it is served (functions/evaluate/bundle-answers.ts).
 export { StudentRuntime } from './inference/runtime.js';
 export { HfRuntime } from './inference/hfRuntime.js';
-export { isHfManifest, parseManifest } from './inference/bundle.js';
+export { isHfManifest, readManifest } from './inference/bundle.js';
 export { preprocessImage } from './inference/preprocess.js';
 export { promptOf } from './inference/service.js';

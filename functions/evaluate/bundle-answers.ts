@@ -13,8 +13,7 @@
 // the caller counts the lines).
 import fs from 'node:fs';
 import readline from 'node:readline';
-import path from 'node:path';
-import { HfRuntime, isHfManifest, parseManifest, preprocessImage, promptOf, StudentRuntime } from '../../api/_lib/server.js';
+import { HfRuntime, isHfManifest, preprocessImage, promptOf, readManifest, StudentRuntime } from '../../api/_lib/server.js';
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(name);
@@ -25,57 +24,60 @@ function arg(name: string, fallback?: string): string {
 
 const GREEDY = { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 };
 
-/** A Hugging Face bundle's answers: the endpoint's HfRuntime, one user turn per case. */
-async function hfAnswers(dir: string, readCases: () => AsyncIterable<string>) {
-  const runtime = await HfRuntime.load(dir, { threads: Number(arg('--threads', '1')), variant: arg('--variant', '') || null, maxImagePixels: 4096 * 4096 });
+interface Case { image: string; question: string; max_tokens?: number | null }
+interface Answer { answer: string; tokens: number; finish_reason: string }
+/** One family's runtime behind one call per case; `close` releases it. */
+interface Answerer { answer(c: Case): Promise<Answer>; close(): Promise<void> }
+
+/** A Hugging Face bundle: the endpoint's HfRuntime, one user turn per case. */
+async function hfAnswerer(dir: string, threads: number): Promise<Answerer> {
+  const runtime = await HfRuntime.load(dir, { threads, variant: arg('--variant', '') || null, maxImagePixels: 4096 * 4096 });
   const release = runtime.use()!;
-  const cases = readCases(); // opened once the model is loaded: readline drops lines read before iteration starts
-  let n = 0;
-  try {
-    for await (const line of cases) {
-      if (!line.trim()) continue;
-      n += 1;
-      const c = JSON.parse(line) as { image: string; question: string; max_tokens?: number | null };
+  return {
+    async answer(c) {
       const g = await runtime.generate({
         image: fs.readFileSync(c.image), turns: [{ role: 'user', text: c.question }], maxTokens: c.max_tokens ?? runtime.context,
         strictMaxTokens: c.max_tokens != null, sampling: GREEDY,
       });
-      process.stdout.write(`${JSON.stringify({ answer: g.text, tokens: g.tokenIds.length, finish_reason: g.finishReason })}\n`);
-    }
-  } catch (err) {
-    throw new Error(`case ${n}: ${(err as Error).message}`);
-  } finally {
-    release();
-    runtime.retire();
-  }
+      return { answer: g.text, tokens: g.tokenIds.length, finish_reason: g.finishReason };
+    },
+    async close() { release(); runtime.retire(); },
+  };
+}
+
+/** A built-in bundle: the endpoint's StudentRuntime with its prompt step and image preprocessing. */
+async function builtinAnswerer(dir: string, threads: number): Promise<Answerer> {
+  const runtime = await StudentRuntime.load(dir, { threads });
+  const release = runtime.use()!;
+  return {
+    async answer(c) {
+      const { promptIds, budget } = promptOf(runtime, c.question, c.max_tokens);
+      const pixelValues = await preprocessImage(fs.readFileSync(c.image), runtime.manifest.preprocessing);
+      const g = await runtime.generate({ pixelValues, promptIds, maxTokens: c.max_tokens ?? budget, sampling: GREEDY });
+      return { answer: runtime.tokenizer.decode(g.tokenIds), tokens: g.tokenIds.length, finish_reason: g.finishReason };
+    },
+    async close() { release(); await runtime.retire(); },
+  };
 }
 
 async function main() {
   const dir = arg('--bundle');
-  const readCases = () => readline.createInterface({ input: fs.createReadStream(arg('--cases')), crlfDelay: Infinity });
+  const threads = Number(arg('--threads', '1'));
   // the family from the manifest alone (each runtime's load verifies every file)
-  if (isHfManifest(parseManifest(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'), 'bundle'))) return hfAnswers(dir, readCases);
-  const runtime = await StudentRuntime.load(dir, { threads: Number(arg('--threads', '1')) });
-  const release = runtime.use()!;
-  const lines = readCases();
+  const answerer = await (isHfManifest(readManifest(dir)) ? hfAnswerer : builtinAnswerer)(dir, threads);
+  // opened once the model is loaded: readline drops lines read before iteration starts
+  const lines = readline.createInterface({ input: fs.createReadStream(arg('--cases')), crlfDelay: Infinity });
   let n = 0;
   try {
     for await (const line of lines) {
       if (!line.trim()) continue;
       n += 1;
-      const c = JSON.parse(line) as { image: string; question: string; max_tokens?: number | null };
-      const { promptIds, budget } = promptOf(runtime, c.question, c.max_tokens);
-      const pixelValues = await preprocessImage(fs.readFileSync(c.image), runtime.manifest.preprocessing);
-      const g = await runtime.generate({
-        pixelValues, promptIds, maxTokens: c.max_tokens ?? budget, sampling: GREEDY,
-      });
-      process.stdout.write(`${JSON.stringify({ answer: runtime.tokenizer.decode(g.tokenIds), tokens: g.tokenIds.length, finish_reason: g.finishReason })}\n`);
+      process.stdout.write(`${JSON.stringify(await answerer.answer(JSON.parse(line) as Case))}\n`);
     }
   } catch (err) {
     throw new Error(`case ${n}: ${(err as Error).message}`);
   } finally {
-    release();
-    await runtime.retire();
+    await answerer.close();
   }
 }
 
