@@ -71,7 +71,7 @@ export function checkStudent(config: Record<string, unknown>, studentSize: strin
   if (student.sharding === 'fsdp') {
     if (family !== 'hf') problems.push('config.student.sharding "fsdp" is for hf students (a built-in student is small enough to sit whole on every rank)');
     // the trainer refuses it too (students/hf.py): D's adapter would sit inside the sharded policy
-    else if (student.disc_backbone === 'lora') problems.push('config.student.sharding "fsdp" with disc_backbone "lora" is not supported: use disc_backbone "copy" (the discriminator stays whole on every rank)');
+    else if (student.disc_backbone === 'lora') problems.push('config.student.sharding "fsdp" with disc_backbone "lora" is not supported: use disc_backbone "copy" (sharded like the policy)');
   }
   if (family === 'hf') {
     if (!model.trim()) problems.push('config.student.model is required for an hf student: a local model directory or a hub id such as org/name (already in the workers\' Hugging Face cache)');

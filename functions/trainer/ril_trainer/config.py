@@ -161,7 +161,7 @@ class StudentConfig:
     sharding: str = "none"
     """hf, on several ranks: "none" (every rank holds the whole model: data parallel) or "fsdp" (PyTorch's FSDP,
     ZeRO-3-like: each rank holds 1/N of the policy's weights, gradients and AdamW moments, and of a full fine-tuning
-    reference; sharding.py). The copy discriminator stays whole on every rank; disc_backbone lora is refused."""
+    reference; sharding.py), and of the copy discriminator's; disc_backbone lora is refused."""
 
 
 @dataclass

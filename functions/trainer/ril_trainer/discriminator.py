@@ -37,7 +37,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import distributed
+from . import distributed, sharding
 from .data import pad_responses
 from .model import StudentVLM
 
@@ -114,11 +114,18 @@ def disc_update(disc: Discriminator, optimizer: torch.optim.Optimizer, questions
 @torch.no_grad()
 def disc_probs(disc: Discriminator, questions: Sequence[str], responses: Sequence[Sequence[int]],
                batch_size: int = 256) -> torch.Tensor:
-    """D(o) for many responses in eval mode, [B] on the CPU."""
+    """D(o) for many responses in eval mode, [B] on the CPU.
+
+    A sharded D (an hf student's with student.sharding fsdp): its forwards are collectives, so every rank runs as
+    many as the rank with the most batches (a rank with fewer runs throwaway ones on a one-token response)."""
     was = disc.training
     disc.eval()
-    out = [disc(questions[s:s + batch_size], responses[s:s + batch_size]).cpu()
-           for s in range(0, len(responses), batch_size)]
+    starts = range(0, len(responses), batch_size)
+    out = [disc(questions[s:s + batch_size], responses[s:s + batch_size]).cpu() for s in starts]
+    if sharding.is_sharded(disc):
+        for _ in range(distributed.max_across_ranks(len(starts)) - len(starts)):
+            disc([""], [[0]])
+        sharding.reshard(disc)  # no backward follows: free the root's gathered weights
     if was:
         disc.train()
     return torch.cat(out) if out else torch.zeros(0)

@@ -71,6 +71,15 @@ def mean_across_ranks(value: float) -> float:
     return sum_across_ranks([value])[0] / world()[1]
 
 
+def max_across_ranks(value: int) -> int:
+    """The largest of the ranks' values (one all-reduce); the value itself in one process."""
+    if world()[1] == 1:
+        return int(value)
+    t = torch.tensor([int(value)], dtype=torch.int64, device=_comm_device())
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return int(t.item())
+
+
 def all_reduce_grads(params: Iterable[torch.nn.Parameter], mean: bool = False) -> None:
     """Sums the gradients over the ranks in place: once per optimizer step, before clipping.
 
@@ -109,10 +118,13 @@ def broadcast_state(module: torch.nn.Module, optimizer: Optional[torch.optim.Opt
     """Rank 0's weights (and optimizer moments) to every rank, in place. No-op in one process."""
     if world()[1] == 1:
         return
-    # parameters and buffers, not state_dict(): a module may hand out copies there (the hf "lora" discriminator)
+    # parameters and buffers, not state_dict(): a module may hand out copies there (the hf "lora" discriminator).
+    # Sharded tensors are skipped: each rank holds its own shard, there is nothing of rank 0's to copy
+    from .sharding import is_dtensor
     tensors = [t.detach() for t in list(module.parameters()) + list(module.buffers())]
     if optimizer is not None:
         tensors += [v for st in optimizer.state.values() for v in st.values() if torch.is_tensor(v)]
+    tensors = [t for t in tensors if not is_dtensor(t)]
     dev = _comm_device()
     with torch.no_grad():
         for t in tensors:
@@ -140,6 +152,10 @@ def _entry(rank: int, nproc: int, port: int, fn: Callable[..., Any], args: Tuple
                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
     try:
         fn(*args)
+        if dist.is_initialized():
+            # a sender's broadcast returns once its data is queued: tearing gloo down before the others have read
+            # it aborts the process ("terminate called without an active exception", seen in CI)
+            dist.barrier()
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()

@@ -341,6 +341,11 @@ class RLRun:
 
         out: Dict[str, float] = {"disc/pretrain_questions": float(n_q), "disc/pretrain_responses": float(len(resp))}
         acc, epochs = (heldout_acc() if n_held else 0.0), 0
+        # every rank trains on the same batches: a sharded D averages its ranks' (equal) gradients here, where the RL
+        # steps sum the ranks' shares of one batch
+        reduce_mean = sharding.is_sharded(self.disc)
+        if reduce_mean:
+            sharding.set_gradient_reduction(self.disc, "mean", distributed.world()[1])
         for epoch in range(cfg.disc_pretrain_max_epochs):
             order = np.random.default_rng([cfg.seed, 13, epoch]).permutation(cut)
             losses, accs = [], []
@@ -358,6 +363,8 @@ class RLRun:
                      f"{'held-out' if n_held else 'train (nothing held out)'} acc {acc:.4f}")
             if acc >= cfg.disc_pretrain_target_acc:
                 break
+        if reduce_mean:
+            sharding.set_gradient_reduction(self.disc, "sum", distributed.world()[1])
         if n_held:
             out["disc/pretrain_heldout_acc"] = acc
         out["disc/pretrain_epochs"] = float(epochs)
@@ -502,12 +509,13 @@ class RLRun:
     def evaluate(self, rows: Sequence[int], split: str) -> Tuple[Dict[str, float], List[str]]:
         """Greedy answers: eval/<split>/accuracy (judge), teacher_likeness (share with D < 0.5), len_mean."""
         tokens = greedy_responses(self.student, self.ds, rows, 128, self.cfg.max_response_tokens)
-        if not distributed.is_main():  # a sharded student's ranks all sample (collective); rank 0 judges and logs
+        # a sharded student's ranks all sample and score (collectives, the same rows); rank 0 judges and logs
+        D = None if self.disc is None else disc_probs(self.disc, [self.ds.examples[i].question for i in rows], tokens)
+        if not distributed.is_main():
             return {}, []
         res = {f"eval/{split}/accuracy": float(self.judge_rows(rows, tokens).mean()),
                f"eval/{split}/len_mean": float(np.mean([len(t) for t in tokens]))}
-        if self.disc is not None:
-            D = disc_probs(self.disc, [self.ds.examples[i].question for i in rows], tokens)
+        if D is not None:
             res[f"eval/{split}/teacher_likeness"] = float((D < 0.5).float().mean())
         return res, [self.tok.decode(t) for t in tokens]
 
@@ -521,8 +529,8 @@ class RLRun:
             return
         extra = {"phase": "rl", "algorithm": self.cfg.algorithm,
                  "reference": self.student.reference_weights(),  # None: the policy with its adapters off
-                 "disc": None if self.disc is None else ckpt.cpu_state(self.disc),
-                 "disc_optimizer": None if self.disc_opt is None else self.disc_opt.state_dict(),
+                 "disc": None if self.disc is None else sharding.full_state(self.disc),
+                 "disc_optimizer": None if self.disc_opt is None else self.student.optimizer_state(self.disc_opt),
                  "disc_pretrain": pretrain}
         ckpt.save(path, self.student, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra,
                   write=distributed.is_main())
@@ -534,9 +542,12 @@ class RLRun:
         self.student.load_weights(state["model"])
         self.student.load_optimizer_state(self.optimizer, state["optimizer"])
         if self.disc is not None:
-            self.disc.load_state_dict(extra["disc"])
             assert self.disc_opt is not None
-            self.disc_opt.load_state_dict(extra["disc_optimizer"])
+            if sharding.is_sharded(self.disc):
+                sharding.load_full_state(self.disc, extra["disc"])
+            else:
+                self.disc.load_state_dict(extra["disc"])
+            self.student.load_optimizer_state(self.disc_opt, extra["disc_optimizer"])
         self.batches.epoch, self.batches.index = state["data_position"]["epoch"], state["data_position"]["index"]
         ckpt.set_rng_state(state["rng"])
         return extra.get("disc_pretrain", {})
@@ -598,7 +609,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
         pretrain = {}
         if run.disc is not None:
             t0 = time.time()
-            pretrain = run.pretrain_discriminator()  # every rank alike; then rank 0's D is everyone's
+            pretrain = run.pretrain_discriminator()  # every rank alike; then rank 0's D is everyone's (unless sharded)
             distributed.broadcast_state(run.disc, run.disc_opt)
             pretrain["time/disc_pretrain_s"] = time.time() - t0
             for k, v in pretrain.items():

@@ -1,28 +1,31 @@
 """Sharded data parallelism for Hugging Face students: PyTorch's FSDP (``fully_shard``, torch >= 2.6).
 
 With ``student.sharding: "fsdp"`` on N ranks, every rank holds 1/N of each weight, gradient and AdamW moment of the
-policy (and of a full-fine-tuning reference copy), as DeepSpeed ZeRO-3 does. The parameters become DTensors sharded
+policy (and of a full-fine-tuning reference copy, and of RIL's copy discriminator, sharded on its own), as
+DeepSpeed ZeRO-3 does. The parameters become DTensors sharded
 on dim 0; each transformer block (the model's own ``_no_split_modules``: decoder layers, vision blocks) is one
 all-gather unit, the root keeps the rest (embeddings, head, norms; tied weights stay together).
 
 The loops stay the same code (rl.py, sft.py); what changes with sharding, and why:
 - **Forward passes are collective** (a block gathers its weights from every rank), so every rank must run the
   same forwards in the same order. Training and scoring forwards already do (one per minibatch on every rank; a
-  rank without a question in a minibatch runs a zero-weighted one). Sampling does not: rows stop at different
+  rank without a question in a minibatch runs a zero-weighted one; the discriminator's scoring runs as many
+  batches on every rank, discriminator.disc_probs). Sampling does not: rows stop at different
   lengths. ``gathered`` therefore unshards the whole model for sampling and evaluation (all-gathers once, the
   forwards inside are local), as TRL does under ZeRO-3 (``ds3_gather_for_generation``); the peak is one full
   copy of the weights, the moments and gradients stay sharded.
 - **Gradient reduction** is FSDP's reduce-scatter in the backward: "sum" for RL (each rank's loss is its share of
-  the global batch's loss, distributed.py) and "mean" for SFT (DDP's convention); ``distributed.all_reduce_grads``
-  skips sharded parameters.
-- **Checkpoints hold full tensors** (weights and AdamW moments, gathered on every rank, written by rank 0), so a
+  the global batch's loss, distributed.py) and "mean" for SFT (DDP's convention) and for the discriminator's
+  pre-training (every rank trains on the same batches); ``distributed.all_reduce_grads`` skips sharded parameters.
+- **Checkpoints hold full tensors** (weights and AdamW moments, the discriminator's too, gathered on every rank,
+  written by rank 0), so a
   sharded run resumes on any number of ranks, unsharded too, and export reads it like any other.
 - Only on several ranks: in one process ``fully_shard`` would only add copies, so ``shard`` is not called.
 """
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 import torch
 import torch.nn as nn
@@ -32,13 +35,20 @@ class ShardingError(ValueError):
     pass
 
 
+def _fsdp_or_none() -> Any:
+    """torch.distributed.fsdp if it has fully_shard (torch >= 2.6), else None. Older torches are not even imported
+    from: Debian's 1.13 fails to import its FSDP package on Python 3.12+."""
+    if tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]) < (2, 6):
+        return None
+    from torch.distributed import fsdp
+    return fsdp if hasattr(fsdp, "fully_shard") else None
+
+
 def _fsdp() -> Any:
-    try:
-        from torch.distributed import fsdp
-        fsdp.fully_shard  # noqa: B018 - torch >= 2.6 exports it here
-    except (ImportError, AttributeError):
+    fsdp = _fsdp_or_none()
+    if fsdp is None:
         raise ShardingError(f"student.sharding fsdp needs torch >= 2.6 (FSDP's fully_shard); this is torch "
-                            f"{torch.__version__}") from None
+                            f"{torch.__version__}")
     return fsdp
 
 
@@ -51,12 +61,18 @@ def is_dtensor(t: Any) -> bool:
     return isinstance(t, DTensor)
 
 
-def shard(model: nn.Module) -> int:
-    """fully_shard every transformer block of `model`, then the root. Returns the number of blocks."""
+def shard(model: nn.Module, blocks: Optional[Iterable[str]] = None) -> int:
+    """fully_shard every transformer block of `model` (the classes named by `blocks`, by default the model's own
+    ``_no_split_modules``), then the root. Returns the number of blocks.
+
+    A root's hooks run when it is called (``model(...)``): a method that bypasses ``__call__`` (the
+    discriminator's ``logits``) would meet sharded weights, so such a module's callees are sharded as roots instead."""
     fsdp = _fsdp()
-    blocks = set(getattr(model, "_no_split_modules", None) or [])
-    if not blocks:
-        raise ShardingError(f"{type(model).__name__} names no transformer blocks (_no_split_modules): cannot shard it")
+    if blocks is None:
+        blocks = getattr(model, "_no_split_modules", None) or []
+        if not blocks:
+            raise ShardingError(f"{type(model).__name__} names no transformer blocks (_no_split_modules): cannot shard it")
+    blocks = set(blocks)
     # innermost first: a named block inside another (Idefics3's vision attention inside its encoder layer) is its own unit
     units = [m for m in model.modules() if type(m).__name__ in blocks and m is not model]
     for m in reversed(units):
@@ -100,6 +116,20 @@ def gathered(*models: nn.Module) -> Iterator[None]:
             m.set_reshard_after_forward(not any(m is model for model in models), recurse=False)
 
 
+def is_sharded(model: nn.Module) -> bool:
+    """Whether fully_shard sharded `model` or a part of it (the classes say so even while the weights are gathered)."""
+    fsdp = _fsdp_or_none()
+    return fsdp is not None and any(isinstance(m, fsdp.FSDPModule) for m in model.modules())
+
+
+def reshard(model: nn.Module) -> None:
+    """Free every unsharded weight of a sharded `model` now. A root keeps its gathered weights after a forward for
+    the backward; after a forward without one (scoring under no_grad) they would stay, and the module would list
+    them instead of its sharded parameters."""
+    for m in fsdp_modules(model):
+        m.reshard()
+
+
 def full(t: torch.Tensor) -> torch.Tensor:
     """The whole tensor of a sharded one (a collective: every rank calls it, in the same order); t itself otherwise."""
     return t.full_tensor() if is_dtensor(t) else t
@@ -134,3 +164,22 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, sd: Dict[str, Any]) -
         for k, v in list(st.items()):
             if torch.is_tensor(v) and not is_dtensor(v) and tuple(v.shape) == tuple(p.shape):
                 st[k] = like(p, v.to(p.device))
+
+
+def full_state(module: nn.Module) -> Dict[str, torch.Tensor]:
+    """module.state_dict() detached on the CPU with every sharded tensor gathered whole (collective when sharded):
+    what a checkpoint stores, the same for a sharded and an unsharded module."""
+    return {k: full(v.detach()).cpu() for k, v in module.state_dict().items()}
+
+
+def load_full_state(module: nn.Module, state: Dict[str, torch.Tensor]) -> None:
+    """module.load_state_dict(state) for a state of whole tensors (full_state's): each sharded parameter takes this
+    rank's shard of its value (collective, in the state's order, the same on every rank)."""
+    own: Dict[str, torch.Tensor] = {**dict(module.named_parameters()), **dict(module.named_buffers())}
+    params = {n for n, _ in module.named_parameters()}
+    if not set(state) <= set(own) or not params <= set(state):
+        raise ShardingError(f"the state does not match the module: missing {sorted(params - set(state))[:3]}, "
+                            f"unexpected {sorted(set(state) - set(own))[:3]}")
+    with torch.no_grad():
+        for n, v in state.items():
+            own[n].copy_(like(own[n], v.to(own[n].device, own[n].dtype)))

@@ -1,7 +1,7 @@
 """Sharded data parallelism (student.sharding: fsdp, sharding.py) on 2 gloo ranks equals one process.
 
 The same claims as tests/test_distributed.py, now with every rank holding half of each weight: RIL with full
-fine-tuning (the sharded reference copy, the copy discriminator) and Dr.GRPO with LoRA give the single process's
+fine-tuning (the sharded reference copy, the sharded copy discriminator) and RIL with LoRA give the single process's
 losses, gradient norms and weights; a sharded run stopped and resumed equals the uninterrupted one bit for bit, and
 its checkpoint resumes in one process; SFT of an hf student on 2 ranks (sharded and not) equals one process; and the
 shards are real (each rank holds about half of the parameters).
@@ -72,17 +72,24 @@ def _state(tmp_path, out: str) -> dict:
 
 @pytest.mark.parametrize("algorithm,r", [("ril", 0), ("ril", 4)])
 def test_fsdp_on_two_ranks_equals_one_process(smolvlm, tiny_data, tmp_path, algorithm, r):
-    """Full fine-tuning: policy and reference sharded, the copy discriminator whole on each rank. LoRA: the frozen
-    base and the adapters sharded together (mixed requires_grad in one unit), the reference = adapters off.
+    """Full fine-tuning: policy, reference and the copy discriminator sharded (D's pre-training averages equal
+    gradients, its RL updates sum shares). LoRA: the frozen base and the adapters sharded together (mixed
+    requires_grad in one unit), the reference = adapters off. Validation at step 2: every rank samples and scores
+    with D (collectives), rank 0 judges.
     (ril, not dr_grpo: from random weights dr_grpo's groups all score 0, so every advantage is 0 and the update is
     float noise that AdamW inflates; the teachers in ril's groups give real advantages.)"""
-    one_ev = _train(tmp_path, _cfg(smolvlm, algorithm, r, "none"), tiny_data, "one", 1)
-    two_ev = _train(tmp_path, _cfg(smolvlm, algorithm, r, "fsdp"), tiny_data, "two", 2)
+    # no clipping: a clipped gradient hides its scale, and a sum where a mean belongs (D's pre-training) doubles it
+    val = {"eval_every": 2, "val_accuracy_examples": 3, "grad_clip": 0.0}
+    one_ev = _train(tmp_path, _cfg(smolvlm, algorithm, r, "none", **val), tiny_data, "one", 1)
+    two_ev = _train(tmp_path, _cfg(smolvlm, algorithm, r, "fsdp", **val), tiny_data, "two", 2)
     names = ["policy/loss", "policy/kl", "policy/clip_frac", "reward/total", "gen/len_mean"]
     names += ["disc/loss", "disc/acc", "reward/sim_student"] if algorithm == "ril" else []
     for name in names:
         a, b = _metric(one_ev, name), _metric(two_ev, name)
         assert len(a) == len(b) == 2 and np.allclose(a, b, rtol=0, atol=TOL), (name, a, b)
+    for name in ["disc/pretrain_loss", "disc/pretrain_acc", "eval/val/len_mean", "eval/val/teacher_likeness"]:
+        a, b = _metric(one_ev, name), _metric(two_ev, name)
+        assert len(a) == len(b) == 1 and np.allclose(a, b, rtol=0, atol=TOL), (name, a, b)
     # the gradient norm checks the reduction: FSDP's default (a mean over ranks) would halve it
     gn1, gn2 = np.array(_metric(one_ev, "policy/grad_norm")), np.array(_metric(two_ev, "policy/grad_norm"))
     assert np.allclose(gn1, gn2, rtol=1e-5) and (gn1 > 1e-4).all(), (gn1, gn2)
@@ -95,8 +102,13 @@ def test_fsdp_on_two_ranks_equals_one_process(smolvlm, tiny_data, tmp_path, algo
     else:
         assert _worst(one["extra"]["reference"], two["extra"]["reference"]) == 0.0  # gathered whole, unchanged
         assert _worst(two["model"], two["extra"]["reference"]) > 100 * WEIGHT_TOL
-    if algorithm == "ril":
+    if algorithm == "ril":  # D gathered whole, its moments too
         assert _worst(one["extra"]["disc"], two["extra"]["disc"]) < WEIGHT_TOL
+        # AdamW's steps hardly see a gradient's scale; its first moment does
+        d1, d2 = one["extra"]["disc_optimizer"]["state"], two["extra"]["disc_optimizer"]["state"]
+        assert d1.keys() == d2.keys()
+        for k in d1:
+            assert torch.allclose(d1[k]["exp_avg"], d2[k]["exp_avg"], rtol=1e-3, atol=1e-7), k
     # AdamW's moments were gathered whole: the same shapes as one process's
     m1, m2 = one["optimizer"]["state"], two["optimizer"]["state"]
     assert m1.keys() == m2.keys() and all(m1[k]["exp_avg"].shape == m2[k]["exp_avg"].shape for k in m1)
@@ -158,20 +170,24 @@ def _base_weights(model_dir: str, like: dict) -> dict:
 
 def _shard_sizes(model_dir: str, out: str) -> None:
     """One rank: build a sharded full-fine-tuning student and report what this rank holds."""
-    from ril_trainer import distributed
+    from ril_trainer import distributed, sharding
     from ril_trainer.config import LoraConfig, StudentConfig, TrainConfig
     from ril_trainer.students.hf import HFStudent
     torch.set_num_threads(1)
     distributed.init_from_env("cpu")
-    cfg = TrainConfig(algorithm="dr_grpo", device="cpu",
+    cfg = TrainConfig(algorithm="ril", device="cpu",
                       student=StudentConfig(family="hf", model=model_dir, sharding="fsdp", lora=LoraConfig(r=0)))
     st = HFStudent.load(cfg, "cpu")
     local = sum(p.to_local().numel() for p in st.hf.parameters())
     ref_local = sum(p.to_local().numel() for p in st.reference.parameters())
     total = st.num_parameters()["total"]
     full = st.weights()  # a collective: every rank gets the whole tensors
+    disc = st.make_discriminator(False)
+    disc_local = sum(p.to_local().numel() for p in disc.parameters())
+    disc_total = sum(v.numel() for v in sharding.full_state(disc).values())
     torch.save({"local": local, "ref_local": ref_local, "total": total, "full": sum(v.numel() for v in full.values()),
-                "sharded": st.sharded}, os.path.join(out, f"{distributed.world()[0]}.pt"))
+                "sharded": st.sharded, "disc_local": disc_local, "disc_total": disc_total,
+                "disc_sharded": sharding.is_sharded(disc)}, os.path.join(out, f"{distributed.world()[0]}.pt"))
 
 
 def test_each_rank_holds_half_of_the_weights(smolvlm, tmp_path):
@@ -183,7 +199,9 @@ def test_each_rank_holds_half_of_the_weights(smolvlm, tmp_path):
         # dim-0 chunks: a tensor with an odd first dim leaves one row more on rank 0
         assert 0.4 * r["total"] < r["local"] < 0.6 * r["total"], r
         assert r["ref_local"] == r["local"]  # the reference copy is sharded the same way
+        assert r["disc_sharded"] and 0.4 * r["disc_total"] < r["disc_local"] < 0.6 * r["disc_total"], r
     assert r0["local"] + r1["local"] == r0["total"]
+    assert r0["disc_local"] + r1["disc_local"] == r0["disc_total"]
 
 
 def test_unsupported_combinations_are_refused_clearly(smolvlm, tiny_data, tmp_path):

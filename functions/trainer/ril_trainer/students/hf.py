@@ -30,7 +30,7 @@ Choices where the paper is silent, or where we deviate:
   model (base weights, the policy's adapters off) with its own LoRA adapter ("disc") + head (needs lora.r > 0).
   Input: [bos] + response, or [bos] + question ids + response (disc_input = "question_response"); no image.
 - **Sharding** (``sharding: "fsdp"`` on several ranks, sharding.py): the model and a full-fine-tuning reference are
-  sharded block by block; the copy discriminator stays whole on every rank (copied before sharding); "lora" is
+  sharded block by block, and so is the copy discriminator (copied before sharding, sharded on its own); "lora" is
   refused with sharding (its adapter would sit inside the sharded policy).
 
 Run: python3 -m ril_trainer train --config CONFIG_WITH_student.family=hf --data DIR --out runs/hf
@@ -211,7 +211,7 @@ class HFStudent(Student):
         if scfg.sharding == "fsdp" and scfg.disc_backbone == "lora" and cfg.algorithm == "ril":
             raise HFStudentError("student.sharding fsdp with disc_backbone lora is not supported: the discriminator's "
                                  "adapter would live inside the sharded policy, whose forwards every rank must run "
-                                 "together; use disc_backbone copy (the discriminator stays whole on every rank)")
+                                 "together; use disc_backbone copy (sharded like the policy)")
         if scfg.disc_backbone == "lora" and scfg.lora.r <= 0 and cfg.algorithm == "ril":
             raise HFStudentError("student.disc_backbone = lora needs LoRA adapters (student.lora.r > 0): with full "
                                  "fine-tuning the student's backbone is not frozen; use disc_backbone = copy")
@@ -548,17 +548,23 @@ class HFStudent(Student):
     def make_discriminator(self, with_question: bool) -> nn.Module:
         if self.scfg.disc_backbone == "lora":
             return LoraDiscriminator(self, with_question)
-        if self.sharded:  # the whole copy taken before sharding, holding the language model's weights as they are now
-            if self._disc_lm is None:
-                raise HFStudentError("a sharded student builds its copy discriminator once")
-            backbone, self._disc_lm = self._disc_lm, None
-            with torch.no_grad():
-                for n, p in backbone.named_parameters():  # the same order on every rank (full() is a collective)
-                    p.copy_(sharding.full(self._lm_params[n]))
-            backbone.requires_grad_(True)
-        else:
+        if not self.sharded:
             backbone = copy.deepcopy(self.language_model()).requires_grad_(True)
-        return CopyDiscriminator(backbone, self, with_question).to(self.device)
+            return CopyDiscriminator(backbone, self, with_question).to(self.device)
+        # sharded: the whole copy taken before sharding (in host memory), holding the language model's weights as
+        # they are now, then sharded as the policy is (block by block, the head with the root): each rank holds 1/N
+        # of D's weights, gradients and AdamW moments
+        if self._disc_lm is None:
+            raise HFStudentError("a sharded student builds its copy discriminator once")
+        backbone, self._disc_lm = self._disc_lm, None
+        with torch.no_grad():
+            for n, p in backbone.named_parameters():  # the same order on every rank (full() is a collective)
+                p.copy_(sharding.full(self._lm_params[n]))
+        disc = CopyDiscriminator(backbone.requires_grad_(True), self, with_question)
+        sharding.shard(disc.lm)  # two roots, each called as a module (D's logits() is not its forward)
+        sharding.shard(disc.head, blocks=())
+        sharding.set_gradient_reduction(disc, "sum", distributed.world()[1])
+        return disc
 
 
 class _DiscriminatorBase(nn.Module):
