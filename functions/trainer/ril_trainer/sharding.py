@@ -2,24 +2,24 @@
 
 With ``student.sharding: "fsdp"`` on N ranks, every rank holds 1/N of each weight, gradient and AdamW moment of the
 policy (and of a full-fine-tuning reference copy, and of RIL's copy discriminator, sharded on its own), as
-DeepSpeed ZeRO-3 does. The parameters become DTensors sharded
-on dim 0; each transformer block (the model's own ``_no_split_modules``: decoder layers, vision blocks) is one
-all-gather unit, the root keeps the rest (embeddings, head, norms; tied weights stay together).
+DeepSpeed ZeRO-3 does. The parameters become DTensors sharded on dim 0; each transformer block (the model's own
+``_no_split_modules``: decoder layers, vision blocks) is one all-gather unit, the root keeps the rest (embeddings,
+head, norms; tied weights stay together).
 
 The loops stay the same code (rl.py, sft.py); what changes with sharding, and why:
 - **Forward passes are collective** (a block gathers its weights from every rank), so every rank must run the
   same forwards in the same order. Training and scoring forwards already do (one per minibatch on every rank; a
   rank without a question in a minibatch runs a zero-weighted one; the discriminator's scoring runs as many
-  batches on every rank, discriminator.disc_probs). Sampling does not: rows stop at different
-  lengths. ``gathered`` therefore unshards the whole model for sampling and evaluation (all-gathers once, the
-  forwards inside are local), as TRL does under ZeRO-3 (``ds3_gather_for_generation``); the peak is one full
-  copy of the weights, the moments and gradients stay sharded.
+  batches on every rank, discriminator.disc_probs). Sampling does not: rows stop at different lengths.
+  ``gathered`` therefore unshards the whole model for sampling and evaluation (all-gathers once, the forwards
+  inside are local), as TRL does under ZeRO-3 (``ds3_gather_for_generation``); the peak is one full copy of the
+  weights, the moments and gradients stay sharded.
 - **Gradient reduction** is FSDP's reduce-scatter in the backward: "sum" for RL (each rank's loss is its share of
   the global batch's loss, distributed.py) and "mean" for SFT (DDP's convention) and for the discriminator's
   pre-training (every rank trains on the same batches); ``distributed.all_reduce_grads`` skips sharded parameters.
 - **Checkpoints hold full tensors** (weights and AdamW moments, the discriminator's too, gathered on every rank,
-  written by rank 0), so a
-  sharded run resumes on any number of ranks, unsharded too, and export reads it like any other.
+  written by rank 0), so a sharded run resumes on any number of ranks, unsharded too, and export reads it like any
+  other.
 - Only on several ranks: in one process ``fully_shard`` would only add copies, so ``shard`` is not called.
 """
 from __future__ import annotations
