@@ -121,10 +121,12 @@ def disc_probs(disc: Discriminator, questions: Sequence[str], responses: Sequenc
     was = disc.training
     disc.eval()
     starts = range(0, len(responses), batch_size)
+    sharded = sharding.is_sharded(disc)
+    n = distributed.max_across_ranks(len(starts)) if sharded else len(starts)  # before any forward: a collective
     out = [disc(questions[s:s + batch_size], responses[s:s + batch_size]).cpu() for s in starts]
-    if sharding.is_sharded(disc):
-        for _ in range(distributed.max_across_ranks(len(starts)) - len(starts)):
-            disc([""], [[0]])
+    for _ in range(n - len(starts)):
+        disc([""], [[0]])
+    if sharded:
         sharding.reshard(disc)  # no backward follows: free the root's gathered weights
     if was:
         disc.train()

@@ -358,6 +358,8 @@ class RLRun:
             epochs = epoch + 1
             out["disc/pretrain_loss"], out["disc/pretrain_acc"] = float(np.mean(losses)), float(np.mean(accs))
             acc = heldout_acc() if n_held else out["disc/pretrain_acc"]
+            if reduce_mean:  # another epoch is more collectives: every rank takes the same decision (equal in theory)
+                acc = distributed.sum_across_ranks([acc])[0] / distributed.world()[1]
             log.info(f"discriminator pre-training epoch {epochs}/{cfg.disc_pretrain_max_epochs}: loss "
                      f"{out['disc/pretrain_loss']:.4f}, train acc {out['disc/pretrain_acc']:.4f}, "
                      f"{'held-out' if n_held else 'train (nothing held out)'} acc {acc:.4f}")
@@ -398,11 +400,14 @@ class RLRun:
         groups: List[List[int]] = []  # per question: G student then G teacher responses
         responses: List[List[int]] = []
         is_teacher: List[bool] = []
-        if size > 1 or cfg.rollout_seeding == "per_question":  # k: the question's global position seeds its draws
-            student = {k: self.rollouts([rows[k]], G, step_generator(cfg.seed, step, 0, k)) for k in mine}
-        else:  # one process: the whole step in one batched call (rows of a batch share the sampler's generator)
-            flat = self.rollouts([rows[k] for k in mine], G, step_generator(cfg.seed, step, 0))
-            student = {k: flat[j * G:(j + 1) * G] for j, k in enumerate(mine)}
+        # one sampling span: a sharded student gathers its weights once here, so ranks holding different numbers of
+        # questions (Q not a multiple of N) may call generate a different number of times
+        with self.student.sampling():
+            if size > 1 or cfg.rollout_seeding == "per_question":  # k: the question's global position seeds its draws
+                student = {k: self.rollouts([rows[k]], G, step_generator(cfg.seed, step, 0, k)) for k in mine}
+            else:  # one process: the whole step in one batched call (rows of a batch share the sampler's generator)
+                flat = self.rollouts([rows[k] for k in mine], G, step_generator(cfg.seed, step, 0))
+                student = {k: flat[j * G:(j + 1) * G] for j, k in enumerate(mine)}
         for k in mine:
             own = student[k]
             theirs = self.teacher_group(rows[k], G, np.random.default_rng([cfg.seed, step, k])) \
@@ -572,7 +577,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
         raise ValueError(f"max_steps ({cfg.max_steps}) must exceed sft_steps ({cfg.sft_steps}): it counts both phases")
     os.makedirs(out_dir, exist_ok=True)
     ckpt_path = os.path.join(out_dir, "checkpoint.pt")
-    state = ckpt.load(ckpt_path, map_location=device) if os.path.exists(ckpt_path) else None
+    state = ckpt.load(ckpt_path) if os.path.exists(ckpt_path) else None
     in_rl = state is not None and (state.get("extra") or {}).get("phase") == "rl"
 
     # --- warm start (SFT in this run directory, or init_checkpoint) ---
@@ -580,7 +585,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
         stop = cfg.stop_after_step if cfg.stop_after_step is not None and cfg.stop_after_step < cfg.sft_steps else None
         sft_cfg = dataclasses.replace(cfg, algorithm="sft", max_steps=cfg.sft_steps, lr=cfg.sft_lr, stop_after_step=stop)
         sft.train(sft_cfg, data_dir, out_dir, emit_done=False, eval_suite=eval_suite)
-        state = ckpt.load(ckpt_path, map_location=device)
+        state = ckpt.load(ckpt_path)
         if state["step"] < cfg.sft_steps:
             return {}  # stopped inside the warm start (sft emitted "stopped")
         seed_everything(cfg.seed)
@@ -601,7 +606,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, eval_suite: Optional[st
             assert state is not None
             weights = state["model"]
         elif cfg.init_checkpoint:
-            weights = ckpt.load(cfg.init_checkpoint, map_location=device)["model"]
+            weights = ckpt.load(cfg.init_checkpoint)["model"]
         else:
             weights = run.student.weights()
         run.start_from(weights)

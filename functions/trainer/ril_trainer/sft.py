@@ -178,7 +178,7 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
     # device "cuda" then means (built first, every rank's model would sit on GPU 0)
     parallel = distributed.init_from_env(device)
     ckpt_path = os.path.join(out_dir, "checkpoint.pt")
-    state = ckpt.load(ckpt_path, map_location=device) if os.path.exists(ckpt_path) else None
+    state = ckpt.load(ckpt_path) if os.path.exists(ckpt_path) else None
     student: Student
     if cfg.student.family == "hf":
         from .students.hf import HFStudent  # transformers is needed only for hf students

@@ -153,17 +153,19 @@ def optimizer_state(optimizer: torch.optim.Optimizer) -> Dict[str, Any]:
 
 
 def load_optimizer_state(optimizer: torch.optim.Optimizer, sd: Dict[str, Any]) -> None:
-    """optimizer.load_state_dict(sd) for a state of whole tensors (optimizer_state's, or an unsharded run's):
-    each moment of a sharded parameter becomes this rank's shard of it (collective)."""
-    optimizer.load_state_dict(sd)
-    params = [p for g in optimizer.param_groups for p in g["params"]]
-    for p in params:  # param_groups' order: the same on every rank
-        if not is_dtensor(p) or p not in optimizer.state:
-            continue
-        st = optimizer.state[p]
-        for k, v in list(st.items()):
-            if torch.is_tensor(v) and not is_dtensor(v) and tuple(v.shape) == tuple(p.shape):
-                st[k] = like(p, v.to(p.device))
+    """optimizer.load_state_dict(sd) for a state of whole tensors (optimizer_state's, or an unsharded run's): each
+    moment of a sharded parameter becomes this rank's shard of it first (collective; one whole moment on the device
+    at a time, never all of them), then the optimizer takes the shards."""
+    params = [p for g in optimizer.param_groups for p in g["params"]]  # param_groups' order: the same on every rank
+    ids = [i for g in sd["param_groups"] for i in g["params"]]
+    if len(ids) != len(params):
+        raise ShardingError(f"the optimizer state holds {len(ids)} parameters, this optimizer {len(params)}")
+    state = dict(sd["state"])
+    for i, p in zip(ids, params):
+        if is_dtensor(p) and i in state:
+            state[i] = {k: (like(p, v.to(p.device)) if torch.is_tensor(v) and not is_dtensor(v)
+                            and tuple(v.shape) == tuple(p.shape) else v) for k, v in state[i].items()}
+    optimizer.load_state_dict({**sd, "state": state})
 
 
 def full_state(module: nn.Module) -> Dict[str, torch.Tensor]:

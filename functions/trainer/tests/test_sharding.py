@@ -70,16 +70,17 @@ def _state(tmp_path, out: str) -> dict:
     return ckpt.load(str(tmp_path / out / "checkpoint.pt"))
 
 
-@pytest.mark.parametrize("algorithm,r", [("ril", 0), ("ril", 4)])
-def test_fsdp_on_two_ranks_equals_one_process(smolvlm, tiny_data, tmp_path, algorithm, r):
+@pytest.mark.parametrize("algorithm,r,questions", [("ril", 0, 4), ("ril", 4, 3)])
+def test_fsdp_on_two_ranks_equals_one_process(smolvlm, tiny_data, tmp_path, algorithm, r, questions):
     """Full fine-tuning: policy, reference and the copy discriminator sharded (D's pre-training averages equal
     gradients, its RL updates sum shares). LoRA: the frozen base and the adapters sharded together (mixed
     requires_grad in one unit), the reference = adapters off. Validation at step 2: every rank samples and scores
-    with D (collectives), rank 0 judges.
+    with D (collectives), rank 0 judges. 3 questions on 2 ranks: the ranks sample a different number of times
+    (one gather for all of them) and one rank has no question in the second minibatch.
     (ril, not dr_grpo: from random weights dr_grpo's groups all score 0, so every advantage is 0 and the update is
     float noise that AdamW inflates; the teachers in ril's groups give real advantages.)"""
     # no clipping: a clipped gradient hides its scale, and a sum where a mean belongs (D's pre-training) doubles it
-    val = {"eval_every": 2, "val_accuracy_examples": 3, "grad_clip": 0.0}
+    val = {"eval_every": 2, "val_accuracy_examples": 3, "grad_clip": 0.0, "questions_per_step": questions}
     one_ev = _train(tmp_path, _cfg(smolvlm, algorithm, r, "none", **val), tiny_data, "one", 1)
     two_ev = _train(tmp_path, _cfg(smolvlm, algorithm, r, "fsdp", **val), tiny_data, "two", 2)
     names = ["policy/loss", "policy/kl", "policy/clip_frac", "reward/total", "gen/len_mean"]
@@ -202,6 +203,35 @@ def test_each_rank_holds_half_of_the_weights(smolvlm, tmp_path):
         assert r["disc_sharded"] and 0.4 * r["disc_total"] < r["disc_local"] < 0.6 * r["disc_total"], r
     assert r0["local"] + r1["local"] == r0["total"]
     assert r0["disc_local"] + r1["disc_local"] == r0["disc_total"]
+
+
+def _uneven_disc_probs(model_dir: str, out: str) -> None:
+    """One rank: a sharded discriminator scores 5 responses on rank 0 and 1 on rank 1, 2 per batch."""
+    from ril_trainer import distributed, sharding
+    from ril_trainer.config import LoraConfig, StudentConfig, TrainConfig
+    from ril_trainer.discriminator import disc_probs
+    from ril_trainer.students.hf import HFStudent
+    torch.set_num_threads(1)
+    distributed.init_from_env("cpu")
+    cfg = TrainConfig(algorithm="ril", device="cpu",
+                      student=StudentConfig(family="hf", model=model_dir, sharding="fsdp", lora=LoraConfig(r=0)))
+    disc = HFStudent.load(cfg, "cpu").make_discriminator(False)
+    rank = distributed.world()[0]
+    n = 5 if rank == 0 else 1
+    p = disc_probs(disc, ["q"] * n, [[5, 6, 7]] * n, batch_size=2)  # rank 0: 3 batches, rank 1: 1 (+ 2 throwaway)
+    torch.save({"p": p, "sharded_after": all(sharding.is_dtensor(q) for q in disc.parameters())},
+               os.path.join(out, f"{rank}.pt"))
+
+
+def test_a_sharded_discriminator_scores_different_counts_on_each_rank(smolvlm, tmp_path):
+    """Forwards are collectives: the rank with fewer batches joins the other's with throwaway ones (no deadlock),
+    the answers are the same for the same response on both ranks, and the weights are sharded again after."""
+    from ril_trainer import distributed
+    distributed.launch(2, _uneven_disc_probs, smolvlm, str(tmp_path))
+    r0, r1 = (torch.load(str(tmp_path / f"{r}.pt")) for r in (0, 1))
+    assert r0["p"].shape == (5,) and r1["p"].shape == (1,)
+    assert torch.allclose(r0["p"], r1["p"].expand(5), atol=1e-6) and 0 < float(r1["p"][0]) < 1
+    assert r0["sharded_after"] and r1["sharded_after"]
 
 
 def test_unsupported_combinations_are_refused_clearly(smolvlm, tiny_data, tmp_path):

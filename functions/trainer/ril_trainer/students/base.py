@@ -4,7 +4,7 @@ A loop never touches a model directly. It asks the student for
 - ``inputs(ds, rows)``: the prompts of dataset rows (image + question) in whatever form the family needs,
   sliceable with ``select`` so a minibatch is a subset of the rows already built;
 - ``generate``: sampled (or greedy) responses with the KV cache, under a ``SamplingConfig`` and a
-  ``torch.Generator`` (rollouts are reproducible from (seed, step));
+  ``torch.Generator`` (rollouts are reproducible from (seed, step)); ``sampling()`` spans several calls;
 - ``response_logprobs`` / ``score_responses``: per-token log pi(o_t | image, q, o_<t) of given responses with
   their mask [B,R], under the policy (with gradients) or, scored without gradients, the reference;
 - the text codec: ``tokenizer.encode_response`` (text + <eos>, cut to the budget) and ``tokenizer.decode``;
@@ -18,8 +18,9 @@ A loop never touches a model directly. It asks the student for
 """
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, ContextManager, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -87,6 +88,12 @@ class Student(ABC):
     @abstractmethod
     def generate(self, inputs: Inputs, cfg: SamplingConfig, generator: Optional[torch.Generator] = None) -> Any:
         """sampling.Generation: tokens (up to and including <eos>) and the raw model's log-probs per row."""
+
+    def sampling(self) -> ContextManager[None]:
+        """A span of ``generate`` calls. Sharded: the weights are gathered once for all of them (all ranks enter
+        together; inside, each rank may call ``generate`` a different number of times, e.g. once per question when
+        the ranks hold different numbers). Unsharded: nothing."""
+        return contextlib.nullcontext()
 
     @abstractmethod
     def response_logprobs(self, inputs: Inputs, responses: Sequence[Sequence[int]]) -> Tuple[torch.Tensor, torch.Tensor]:

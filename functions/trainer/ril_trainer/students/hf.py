@@ -247,6 +247,8 @@ class HFStudent(Student):
             self.reference = copy.deepcopy(self.hf).eval().requires_grad_(False)
         self._images: "OrderedDict[str, Any]" = OrderedDict()
         """Decoded images, least recently used first (at most IMAGE_CACHE: a dataset's images may not fit in memory)."""
+        self._sampling_depth = 0
+        """Nesting of sampling() spans: only the outermost gathers."""
         self._disc_lm: Optional[nn.Module] = None
         """Sharded: a whole copy of the language model taken before sharding, for the copy discriminator."""
         if will_shard:
@@ -364,10 +366,21 @@ class HFStudent(Student):
         with self.autocast():
             return model(**enc, position_ids=position_ids, **kw)
 
+    @contextlib.contextmanager
+    def sampling(self) -> Iterator[None]:
+        outermost = self.sharded and not self._sampling_depth  # an enclosing span has gathered the weights already
+        self._sampling_depth += 1
+        try:
+            with sharding.gathered(self.hf) if outermost else contextlib.nullcontext():
+                yield
+        finally:
+            self._sampling_depth -= 1
+
     def generate(self, inputs: Inputs, cfg: SamplingConfig, generator: Optional[torch.Generator] = None) -> Generation:
         """Sample (or greedy-decode) one response per row with the KV cache; see the module docstring. Sharded: every
-        rank calls it together (the weights are gathered once; each rank's rows may stop at other lengths)."""
-        with sharding.gathered(self.hf) if self.sharded else contextlib.nullcontext():
+        rank calls it together (the weights are gathered once; each rank's rows may stop at other lengths), unless
+        inside ``sampling()``, where the weights are gathered already and each rank calls it as often as it needs."""
+        with self.sampling():
             return self._generate(inputs, cfg, generator)
 
     @torch.no_grad()
@@ -451,7 +464,11 @@ class HFStudent(Student):
             if not reference:
                 return self._logprobs(self.hf, inputs, responses)
             if self.reference is not None:
-                return self._logprobs(self.reference, inputs, responses)
+                try:
+                    return self._logprobs(self.reference, inputs, responses)
+                finally:  # no backward follows: free the sharded reference's gathered root (sharding.reshard)
+                    if self.sharded:
+                        sharding.reshard(self.reference)
             if self.scfg.lora.r <= 0:
                 raise HFStudentError("this student was built without a reference")
             try:
