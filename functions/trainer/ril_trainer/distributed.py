@@ -14,6 +14,7 @@ resumes from the same checkpoint file (a shared filesystem across machines).
 """
 from __future__ import annotations
 
+import datetime
 import os
 import socket
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
@@ -43,7 +44,12 @@ def init_from_env(device: str) -> bool:
         backend = "nccl" if device.startswith("cuda") else "gloo"
         if device.startswith("cuda"):
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group(backend=backend, init_method="env://")
+        # RIL_DIST_TIMEOUT_S: how long a collective waits for the other ranks before it fails (torch's default,
+        # 10-30 min, when unset); the tests set a few minutes, so a rank that skips a collective fails them instead
+        # of hanging CI
+        timeout = os.environ.get("RIL_DIST_TIMEOUT_S")
+        kw = {"timeout": datetime.timedelta(seconds=float(timeout))} if timeout else {}
+        dist.init_process_group(backend=backend, init_method="env://", **kw)
     return True
 
 

@@ -10,6 +10,8 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 torch.set_num_threads(1)
+# ranks launched by a test (and the trainers it runs) inherit it: a collective one rank skips fails in 5 minutes
+os.environ.setdefault("RIL_DIST_TIMEOUT_S", "300")
 
 from ril_trainer.config import model_config  # noqa: E402
 from ril_trainer.model import build_model  # noqa: E402
