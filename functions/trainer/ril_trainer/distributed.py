@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import os
 import socket
+import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 import torch
@@ -159,11 +160,17 @@ def _entry(rank: int, nproc: int, port: int, fn: Callable[..., Any], args: Tuple
     try:
         fn(*args)
         if dist.is_initialized():
-            # a sender's broadcast returns once its data is queued: tearing gloo down before the others have read
-            # it aborts the process ("terminate called without an active exception", seen in CI)
+            # The teardown after a rank's work (destroy_process_group, then the interpreter's exit) aborts now and
+            # then with "terminate called without an active exception" in torch 2.x's gloo/FSDP threads, after
+            # everything is done (seen in CI and in tests/test_sharding.py: a SIGABRT fails a finished run). Once
+            # every rank has passed this barrier, every rank's results are written (checkpoints are fsynced, the log
+            # is stdout), so the rank exits here without the teardown.
             dist.barrier()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
     finally:
-        if dist.is_initialized():
+        if dist.is_initialized():  # a rank that failed: its error goes to mp.spawn, the others are terminated
             dist.destroy_process_group()
 
 

@@ -532,13 +532,14 @@ class RLRun:
         if not distributed.is_main() and not self.student.sharded:
             distributed.barrier()
             return
-        extra = {"phase": "rl", "algorithm": self.cfg.algorithm,
-                 "reference": self.student.reference_weights(),  # None: the policy with its adapters off
-                 "disc": None if self.disc is None else sharding.full_state(self.disc),
-                 "disc_optimizer": None if self.disc_opt is None else self.student.optimizer_state(self.disc_opt),
-                 "disc_pretrain": pretrain}
-        ckpt.save(path, self.student, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra,
-                  write=distributed.is_main())
+        with sharding.discarding(not distributed.is_main()):  # the other ranks join the gathers, keep nothing
+            extra = {"phase": "rl", "algorithm": self.cfg.algorithm,
+                     "reference": self.student.reference_weights(),  # None: the policy with its adapters off
+                     "disc": None if self.disc is None else sharding.full_state(self.disc),
+                     "disc_optimizer": None if self.disc_opt is None else self.student.optimizer_state(self.disc_opt),
+                     "disc_pretrain": pretrain}
+            ckpt.save(path, self.student, self.optimizer, step, self.batches.position(), to_dict(self.cfg), extra,
+                      write=distributed.is_main())
         distributed.barrier()
 
     def restore(self, state: Dict) -> Dict[str, float]:

@@ -241,7 +241,9 @@ def train(cfg: TrainConfig, data_dir: str, out_dir: str, emit_done: bool = True,
 
     def save() -> None:
         if distributed.is_main() or every_rank:
-            ckpt.save(ckpt_path, student, optimizer, step, batches.position(), to_dict(cfg), write=distributed.is_main())
+            with sharding.discarding(not distributed.is_main()):  # the other ranks join the gathers, keep nothing
+                ckpt.save(ckpt_path, student, optimizer, step, batches.position(), to_dict(cfg),
+                          write=distributed.is_main())
             log.emit("checkpoint", step=step, path=ckpt_path)
         distributed.barrier()  # no rank runs ahead of a checkpoint it might resume from
 

@@ -17,9 +17,9 @@ The loops stay the same code (rl.py, sft.py); what changes with sharding, and wh
 - **Gradient reduction** is FSDP's reduce-scatter in the backward: "sum" for RL (each rank's loss is its share of
   the global batch's loss, distributed.py) and "mean" for SFT (DDP's convention) and for the discriminator's
   pre-training (every rank trains on the same batches); ``distributed.all_reduce_grads`` skips sharded parameters.
-- **Checkpoints hold full tensors** (weights and AdamW moments, the discriminator's too, gathered on every rank,
-  written by rank 0), so a sharded run resumes on any number of ranks, unsharded too, and export reads it like any
-  other.
+- **Checkpoints hold full tensors** (weights and AdamW moments, the discriminator's too; every rank joins each
+  gather, only rank 0, which writes, keeps them: ``discarding``), so a sharded run resumes on any number of ranks,
+  unsharded too, and export reads it like any other.
 - Only on several ranks: in one process ``fully_shard`` would only add copies, so ``shard`` is not called.
 """
 from __future__ import annotations
@@ -135,6 +135,31 @@ def full(t: torch.Tensor) -> torch.Tensor:
     return t.full_tensor() if is_dtensor(t) else t
 
 
+_discarding = False
+
+
+@contextlib.contextmanager
+def discarding(discard: bool = True) -> Iterator[None]:
+    """Inside (with discard true): ``to_host`` joins each gather of a sharded tensor but keeps nothing of it. A
+    checkpoint save runs under it on every rank but the writing one, so N ranks do not each hold a whole copy of
+    the checkpoint in host memory (all-gathers are collectives: the other ranks must join them anyway)."""
+    global _discarding
+    before, _discarding = _discarding, discard
+    try:
+        yield
+    finally:
+        _discarding = before
+
+
+def to_host(t: torch.Tensor) -> torch.Tensor:
+    """A whole CPU copy of t (collective when t is sharded); inside ``discarding()``, an empty tensor in place of a
+    sharded one's."""
+    if is_dtensor(t):
+        whole = t.detach().full_tensor()
+        return torch.empty(0, dtype=whole.dtype) if _discarding else whole.cpu()
+    return t.detach().to("cpu", copy=True)
+
+
 def like(param: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
     """`value` (a whole tensor, the same on every rank) laid out as `param` is: this rank's shard of it if `param` is
     sharded (collective), `value` itself otherwise."""
@@ -148,7 +173,7 @@ def optimizer_state(optimizer: torch.optim.Optimizer) -> Dict[str, Any]:
     """optimizer.state_dict() with every sharded moment gathered to a whole CPU tensor (collective)."""
     sd = optimizer.state_dict()
     for key in sorted(sd["state"]):  # the same order on every rank
-        sd["state"][key] = {k: (full(v).cpu() if is_dtensor(v) else v) for k, v in sd["state"][key].items()}
+        sd["state"][key] = {k: (to_host(v) if is_dtensor(v) else v) for k, v in sd["state"][key].items()}
     return sd
 
 
@@ -171,7 +196,7 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, sd: Dict[str, Any]) -
 def full_state(module: nn.Module) -> Dict[str, torch.Tensor]:
     """module.state_dict() detached on the CPU with every sharded tensor gathered whole (collective when sharded):
     what a checkpoint stores, the same for a sharded and an unsharded module."""
-    return {k: full(v.detach()).cpu() for k, v in module.state_dict().items()}
+    return {k: to_host(v) for k, v in module.state_dict().items()}
 
 
 def load_full_state(module: nn.Module, state: Dict[str, torch.Tensor]) -> None:

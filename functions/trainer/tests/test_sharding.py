@@ -183,12 +183,14 @@ def _shard_sizes(model_dir: str, out: str) -> None:
     ref_local = sum(p.to_local().numel() for p in st.reference.parameters())
     total = st.num_parameters()["total"]
     full = st.weights()  # a collective: every rank gets the whole tensors
+    with sharding.discarding(distributed.world()[0] != 0):  # as a checkpoint save runs on the ranks that do not write
+        kept = sum(v.numel() for v in st.weights().values()) + sum(v.numel() for v in st.reference_weights().values())
     disc = st.make_discriminator(False)
     disc_local = sum(p.to_local().numel() for p in disc.parameters())
     disc_total = sum(v.numel() for v in sharding.full_state(disc).values())
     torch.save({"local": local, "ref_local": ref_local, "total": total, "full": sum(v.numel() for v in full.values()),
                 "sharded": st.sharded, "disc_local": disc_local, "disc_total": disc_total,
-                "disc_sharded": sharding.is_sharded(disc)}, os.path.join(out, f"{distributed.world()[0]}.pt"))
+                "disc_sharded": sharding.is_sharded(disc), "kept": kept}, os.path.join(out, f"{distributed.world()[0]}.pt"))
 
 
 def test_each_rank_holds_half_of_the_weights(smolvlm, tmp_path):
@@ -202,6 +204,8 @@ def test_each_rank_holds_half_of_the_weights(smolvlm, tmp_path):
         assert r["ref_local"] == r["local"]  # the reference copy is sharded the same way
         assert r["disc_sharded"] and 0.4 * r["disc_total"] < r["disc_local"] < 0.6 * r["disc_total"], r
     assert r0["local"] + r1["local"] == r0["total"]
+    # a checkpoint's whole copies in host memory: on the writing rank only
+    assert r0["kept"] == 2 * r0["total"] and r1["kept"] == 0
     assert r0["disc_local"] + r1["disc_local"] == r0["disc_total"]
 
 

@@ -501,7 +501,7 @@ class HFStudent(Student):
         return adamw(self.named_trainable(), cfg)
 
     def weights(self) -> Dict[str, torch.Tensor]:
-        return {n: sharding.full(p.detach()).cpu().clone() for n, p in self.named_trainable()}
+        return {n: sharding.to_host(p) for n, p in self.named_trainable()}
 
     def load_weights(self, weights: Dict[str, torch.Tensor]) -> None:
         mine = dict(self.named_trainable())
@@ -527,7 +527,7 @@ class HFStudent(Student):
         if self.reference is None:
             return None
         names = set(self.trainable)
-        return {n: sharding.full(p.detach()).cpu().clone() for n, p in self._reference_named().items() if n in names}
+        return {n: sharding.to_host(p) for n, p in self._reference_named().items() if n in names}
 
     def load_reference_weights(self, weights: Dict[str, torch.Tensor]) -> None:
         params = self._reference_named()
