@@ -722,5 +722,5 @@ def bundle_accuracy_any(bundle_dir: str, data_dir: str, split: str = "test", lim
 
 __all__ = ["Answer", "BundleSubject", "Case", "CheckpointProcessSubject", "CheckpointSubject", "Entry", "EntryResult",
            "ExternalSubject", "MemoryStore", "Record", "Stopped", "Store", "Subject", "TeacherSubject", "TrainingSuite",
-           "bundle_accuracy_any", "entry_cases", "entry_judge", "endpoint_key", "image_data_url", "judge_cache_path", "score_entry",
-           "score_suite", "suite_result", "summarise"]
+           "bundle_accuracy_any", "entry_cases", "entry_judge", "endpoint_key", "image_data_url", "judge_cache_path",
+           "score_entry", "score_suite", "suite_result", "summarise"]
