@@ -35,7 +35,9 @@ const SUITE = 'fashion-mnist-by-question';
 function demoExperiments(steps: number) {
   const plan = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'clients/cli/src/demo-plan.json'), 'utf8')) as { studentSize: string; config: Record<string, unknown> };
   // both runs score the demo's suite every 100 steps: the eval/suite/<name>/avg curve beside the rewards
-  const config: Record<string, unknown> = { ...plan.config, ...(steps > 0 ? { max_steps: steps } : {}), eval_suite: SUITE, eval_suite_every: 100 };
+  // --steps counts RL steps, as its help says: max_steps also counts the SFT warm start before them
+  const rlSteps = steps > 0 ? { max_steps: Number(plan.config.sft_steps ?? 0) + steps } : {};
+  const config: Record<string, unknown> = { ...plan.config, ...rlSteps, eval_suite: SUITE, eval_suite_every: 100 };
   return [
     { suffix: 'ril', algorithm: 'RIL', teachers: TEACHERS, studentSize: plan.studentSize, config },
     { suffix: 'dr-grpo', algorithm: 'DR_GRPO', teachers: [] as string[], studentSize: plan.studentSize, config },
