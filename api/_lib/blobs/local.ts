@@ -116,7 +116,16 @@ export class LocalBlobStore extends BaseBlobStore {
       await this.record(expected, seen, contentType);
       return { sha256: expected, size: seen, created };
     } finally {
-      out.destroy();
+      // The stream opens its file asynchronously: a body refused at its first chunk can fail the pipeline before
+      // that open lands, and an rm before it would race the O_CREAT and leave an empty temporary file behind.
+      // Waiting for 'close' (emitted after the fd is closed, opened or not) makes the rm the last word.
+      // (Not events.once: the pipeline destroyed the stream with its error, and once() would reject on that
+      // 'error' instead of waiting for the 'close' that follows it.)
+      if (!out.closed) {
+        const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+        out.destroy();
+        await closed;
+      }
       await fsp.rm(tmp, { force: true });
     }
   }
