@@ -49,7 +49,9 @@ describe('batched decoding', { skip: reason }, () => {
     babble = await studentBundle({ steps: 1, lr: 1e-7 });
     const limits = { RIL_INFER_RATE_LIMIT: '0', RIL_INFER_MAX_BODY_BYTES: '200000', RIL_INFER_QUEUE: '100', RIL_INFER_CONCURRENCY: '64' };
     [on, off] = await Promise.all([
-      startTestServer({ ...limits, RIL_INFER_BATCH: '1', RIL_INFER_BATCH_MAX: '32' }),
+      // a 50 ms gather window (5 by default): the assertions on how many rows share a batch must not depend on how
+      // quickly a loaded machine gets the concurrent requests through preprocessing
+      startTestServer({ ...limits, RIL_INFER_BATCH: '1', RIL_INFER_BATCH_MAX: '32', RIL_INFER_BATCH_WAIT_MS: '50' }),
       startTestServer({ ...limits, RIL_INFER_BATCH: '0' }),
     ]);
     for (const t of [on, off]) {

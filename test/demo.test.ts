@@ -4,24 +4,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import { createTestDatabaseUrl } from './helpers/db.js';
 
 const FASHION = process.env.RIL_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 test('ril demo imports Fashion-MNIST VQA with both teachers at full coverage and serves it', { skip: !fs.existsSync(FASHION) && 'dataset-fashion-mnist not installed', timeout: 120_000 }, async () => {
   const { home, databaseUrl } = await createTestDatabaseUrl();
-  const port = await freePort();
+  // PORT=0: the demo binds a port of the kernel's choosing and prints its URL (a port picked here could be taken
+  // while the demo imports its dataset, before it binds)
   const child = spawn(process.execPath, ['clients/cli/bin/ril.js', 'demo', '--limit', '150', '--no-train'], {
-    env: { ...process.env, RIL_HOME: home, PORT: String(port), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }) },
+    env: { ...process.env, RIL_HOME: home, PORT: '0', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -33,9 +25,11 @@ test('ril demo imports Fashion-MNIST VQA with both teachers at full coverage and
       if (child.exitCode !== null || Date.now() > deadline) assert.fail(`demo did not come up:\n${out}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    const base = /RIL platform on (http:\/\/\S+)/.exec(out)?.[1];
+    assert.ok(base, out);
     const key = /admin key \(shown once\):\s+(ril_\S+)/.exec(out)?.[1];
     assert.ok(key, out);
-    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    const res = await fetch(`${base}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ query: '{ datasets { edges { node { name exampleCount teacherCoverage { teacher { name } covered total } } } } }' }),
@@ -48,7 +42,7 @@ test('ril demo imports Fashion-MNIST VQA with both teachers at full coverage and
     assert.deepEqual(ds.teacherCoverage.map((c: any) => [c.teacher.name, c.covered, c.total]),
       [['teacher-concise', 150, 150], ['teacher-verbose', 150, 150]]);
     // one evaluation dataset per question template (its test examples) and the demo's suite over them
-    const suite = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    const suite = await fetch(`${base}/graphql`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ query: '{ evalSuite(name: "fashion-mnist-by-question") { latest { datasets { label dataset { exampleCount } } } } }' }),
     }).then((r) => r.json()) as any;

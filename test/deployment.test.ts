@@ -17,7 +17,7 @@ import { studentBundle } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabaseUrl, TEST_PROVIDER } from './helpers/db.js';
 import { functionEntries } from './helpers/functionEntries.js';
-import { freePort, startInstance, type Instance } from './helpers/instances.js';
+import { freePorts, startInstance, type Instance } from './helpers/instances.js';
 import { startOpenAIMock } from './helpers/openaiMock.js';
 import picomatch from 'picomatch';
 import { findPython } from './helpers/bundle.js';
@@ -43,7 +43,7 @@ test('two instances of the Vercel deployment on PostgreSQL + S3 walk the main fl
     const admin = JSON.parse(created.stdout).secret as string;
 
     // ---- two instances, each its own process with a read-only checkout ----
-    const [portA, portB] = [await freePort(), await freePort()];
+    const [portA, portB] = await freePorts(2);
     const common: Record<string, string> = {
       PATH: process.env.PATH ?? '', RIL_DEPLOYMENT: 'functions', DATABASE_URL: databaseUrl!, ...s3.env,
       RIL_URL_SIGNING_SECRET: crypto.randomBytes(32).toString('hex'), CRON_SECRET: 'cron-secret-for-the-test',

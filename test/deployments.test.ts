@@ -11,6 +11,7 @@ import { readTar } from '../api/_lib/archive/tar.js';
 import { findPython, studentBundle, type BundleFixture, longestAnswer } from './helpers/bundle.js';
 import { deploy, post, registerBundle, uploadBlob } from './helpers/deploy.js';
 import { errorCode, startTestServer, type TestServer } from './helpers/server.js';
+import { until } from './helpers/until.js';
 
 const { reason } = findPython();
 
@@ -72,11 +73,21 @@ describe('deployments', { skip: reason }, () => {
     assert.equal((await deploy(t, 'sw', a1, 'first')).data.deploy.liveRevision.revision, 1);
     const ex = longestAnswer(fx);
     const body = { deployment: 'sw', image: fs.readFileSync(path.join(fx.data, ex.image)).toString('base64'), question: ex.question, max_tokens: 32 };
-    // requests in flight when the switch happens finish on the revision they started on
-    const inFlight = Array.from({ length: 8 }, () => post(t, '/v1/infer', body));
-    const d2 = await deploy(t, 'sw', a2, 'second');
-    assert.equal(d2.errors, undefined);
-    assert.equal(d2.data.deploy.liveRevision.revision, 2);
+    // requests in flight when the switch happens finish on the revision they started on. Every slot of the
+    // admission gate is held first, so all 8 have resolved revision 1's runtime and wait their turn when the deploy
+    // switches (without it the test depended on the 8 outrunning the deploy's bundle load)
+    const gate = t.platform.inference.gate;
+    const holds = await Promise.all(Array.from({ length: t.platform.env.RIL_INFER_CONCURRENCY }, () => gate.acquire()));
+    let inFlight: ReturnType<typeof post>[];
+    try {
+      inFlight = Array.from({ length: 8 }, () => post(t, '/v1/infer', body));
+      await until(() => gate.load.queued === 8, 'the 8 requests to queue');
+      const d2 = await deploy(t, 'sw', a2, 'second');
+      assert.equal(d2.errors, undefined);
+      assert.equal(d2.data.deploy.liveRevision.revision, 2);
+    } finally {
+      for (const release of holds) release();
+    }
     for (const r of await Promise.all(inFlight)) {
       assert.equal(r.status, 200);
       assert.equal(r.json.revision, 1);

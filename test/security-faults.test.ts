@@ -212,11 +212,12 @@ test('PostgreSQL restarted under load: the API stays up, answers every request, 
         () => fetch(`${serve.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"query":"{ datasets { totalCount } }"}' }),
         () => fetch(`${serve.url}/healthz`),
       ]) {
+        const sentIn = phase; // the phase the request was sent in (it may be answered in the next one)
         try {
           const r = await req();
-          seen.push({ phase, status: r.status, body: (await r.text()).slice(0, 500), retryAfter: r.headers.get('retry-after') });
+          seen.push({ phase: sentIn, status: r.status, body: (await r.text()).slice(0, 500), retryAfter: r.headers.get('retry-after') });
         } catch (err) {
-          seen.push({ phase, status: 0, body: String(err) });
+          seen.push({ phase: sentIn, status: 0, body: String(err) });
         }
       }
       await sleep(20);

@@ -19,6 +19,7 @@ import { archiveCheck, DeploymentService } from '../api/_lib/deployments/service
 import { studentBundle, findPython, type BundleFixture, longestAnswer } from './helpers/bundle.js';
 import { deploy, post, registerBundle, uploadBlob } from './helpers/deploy.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { until } from './helpers/until.js';
 
 const { reason } = findPython();
 
@@ -38,14 +39,6 @@ function pngHeader(width: number, height: number): Buffer {
   const len = Buffer.alloc(4); len.writeUInt32BE(13);
   const crcBuf = Buffer.alloc(4); crcBuf.writeUInt32BE(crc >>> 0);
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), len, type, ihdr, crcBuf]);
-}
-
-async function until(cond: () => boolean, what: string, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('security: inference and serving', { skip: reason }, () => {

@@ -35,7 +35,8 @@ describe('security: workers and leases', () => {
     return { key, id: w.data.registerWorker.id as string };
   }
   /** A fresh run whose TRAIN job `w` has claimed: the run, the job and the lease's fencing token. */
-  async function leasedRun(w: { key: string; id: string }, leaseSeconds = 30) {
+  async function leasedRun(w: { key: string; id: string }, leaseSeconds = 3600) {
+    // (an hour: a lease that ran out while the describe goes on would let the next claim re-queue this older job first)
     const runId = (await t.gql(`mutation($e: ID!) { startRun(input: { experimentId: $e }) { id } }`, { e: experimentId })).data.startRun.id as string;
     const job = (await t.gql(CLAIM, { w: w.id, s: leaseSeconds }, w.key)).data.claimJob;
     assert.equal(job.run.id, runId, 'the worker holds the new run');

@@ -116,8 +116,9 @@ async function workOne(
           return;
         } catch (err) {
           if ((err as { extensions?: { code?: string } }).extensions?.code === 'CONFLICT') return halt('lost');
-          const delay = HEARTBEAT_RETRY_MS * 2 ** retry;
-          if (Date.now() + delay >= leaseUntil) return halt('lost');
+          // back off, but never past the lease: the last try lands just before it runs out, not never
+          const delay = Math.min(HEARTBEAT_RETRY_MS * 2 ** retry, leaseUntil - Date.now() - HEARTBEAT_RETRY_MS);
+          if (delay <= 0) return halt('lost');
           console.error(`[teacher-fill] heartbeat of job ${job.id} failed (retrying in ${delay} ms):`, faultSummary(err));
           await sleep(delay);
         }

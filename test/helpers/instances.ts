@@ -11,13 +11,17 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 export interface Instance { url: string; child: ChildProcess; readOnly: boolean; log(): string; stop(): Promise<void> }
 
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+/** `n` distinct free ports (all held open until all are picked, so no two are the same). The caller binds them
+ * later: only where a port must be known before its process starts (an instance's RIL_PUBLIC_URL); otherwise pass
+ * port 0 and read the bound one. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => net.createServer());
+  await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))));
+  const ports = servers.map((srv) => (srv.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+  return ports;
 }
+
 
 /** Whether this process can give a child a read-only view of the checkout. */
 export function canMountReadOnly(): boolean {
@@ -26,7 +30,7 @@ export function canMountReadOnly(): boolean {
 }
 
 export async function startInstance(env: Record<string, string>, opts: { port?: number; readOnly?: boolean } = {}): Promise<Instance> {
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? 0; // 0: the instance binds a port of the kernel's choosing and prints its URL
   const readOnly = opts.readOnly ?? canMountReadOnly();
   const node = `exec "${process.execPath}" --no-warnings --import tsx test/helpers/vercel-instance.ts`;
   const child = readOnly

@@ -1,10 +1,9 @@
 // `ril serve` as a real child process (the fault and log tests kill it with SIGKILL and read its stdout):
-// starts the CLI on a free port over the given RIL_HOME / DATABASE_URL and waits until /healthz answers.
+// starts the CLI on a port of the kernel's choosing over the given RIL_HOME / DATABASE_URL and waits until /healthz answers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './instances.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -19,26 +18,28 @@ export interface ServeProcess {
 }
 
 export async function startServe(env: { home: string; databaseUrl?: string; extra?: Record<string, string> }, timeoutMs = 60_000): Promise<ServeProcess> {
-  const port = await freePort();
   const childEnv: Record<string, string> = {
     // fixtures are written under the system temp folder, the import root of server-path imports
     PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', RIL_HOME: env.home, RIL_TS_WORKER_POLL_MS: '0', RIL_IMPORT_ROOT: os.tmpdir(),
     NODE_OPTIONS: '--no-warnings', ...(env.databaseUrl ? { DATABASE_URL: env.databaseUrl } : {}), ...(env.extra ?? {}),
   };
-  const child = spawn(process.execPath, [path.join(ROOT, 'clients', 'cli', 'bin', 'ril.js'), 'serve', '--port', String(port)],
+  // Port 0: the server binds a port of the kernel's choosing and prints it. (A port picked here and passed on could
+  // be taken by another process, an outgoing connection's ephemeral port included, before `ril serve` binds it.)
+  const child = spawn(process.execPath, [path.join(ROOT, 'clients', 'cli', 'bin', 'ril.js'), 'serve', '--port', '0'],
     { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { err += d; });
-  const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + timeoutMs;
+  let url: string | undefined;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`ril serve exited (${child.exitCode}) before answering:\n${out}\n${err}`);
+    url ??= /RIL platform on (http:\/\/\S+)/.exec(out)?.[1];
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch { /* not listening yet */ }
+      if (url && (await fetch(`${url}/healthz`)).ok) break;
+    } catch { /* not answering yet */ }
     if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`ril serve did not answer within ${timeoutMs} ms:\n${out}\n${err}`); }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -3,7 +3,8 @@
 The ranks find each other through the env:// variables (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR,
 MASTER_PORT), which torchrun sets, so a trainer started by torchrun is data-parallel as it is. Where torchrun
 is not usable (Debian's crashes in its elastic agent on Python 3.11), `launch` starts the ranks with
-torch.multiprocessing.spawn and sets the same variables: `python3 -m ril_trainer train ... --nproc 2` (train.train hands `launch` its `run`).
+torch.multiprocessing.spawn and sets RANK/WORLD_SIZE/LOCAL_RANK, the ranks meeting through a file store instead
+of a port: `python3 -m ril_trainer train ... --nproc 2` (train.train hands `launch` its `run`).
 
 Conventions: every rank draws the same global batch (same seed) and keeps its slice `shard(...)`. SFT: DDP
 averages the gradients, so with equal token counts per slice a step equals the single-process step on the
@@ -16,8 +17,9 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
+import shutil
 import sys
+import tempfile
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 import torch
@@ -50,7 +52,11 @@ def init_from_env(device: str) -> bool:
         # of hanging CI
         timeout = os.environ.get("RIL_DIST_TIMEOUT_S")
         kw = {"timeout": datetime.timedelta(seconds=float(timeout))} if timeout else {}
-        dist.init_process_group(backend=backend, init_method="env://", **kw)
+        # `launch` rendezvouses through a file (RIL_DIST_INIT_FILE) rather than a port: a free port picked before
+        # the ranks start can be taken by another process in the seconds before rank 0 binds it
+        init_file = os.environ.get("RIL_DIST_INIT_FILE")
+        dist.init_process_group(backend=backend, init_method=f"file://{init_file}" if init_file else "env://",
+                                rank=int(os.environ["RANK"]), world_size=int(os.environ["WORLD_SIZE"]), **kw)
     return True
 
 
@@ -148,15 +154,9 @@ def barrier() -> None:
         dist.barrier()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _entry(rank: int, nproc: int, port: int, fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
+def _entry(rank: int, nproc: int, init_file: str, fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
     os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(nproc),
-                       "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+                       "RIL_DIST_INIT_FILE": init_file})
     try:
         fn(*args)
         if dist.is_initialized():
@@ -177,5 +177,9 @@ def _entry(rank: int, nproc: int, port: int, fn: Callable[..., Any], args: Tuple
 def launch(nproc: int, fn: Callable[..., Any], *args: Any) -> None:
     """Runs fn(*args) in `nproc` ranks on this machine (torch.multiprocessing.spawn)."""
     import torch.multiprocessing as mp
-    mp.spawn(_entry, args=(nproc, _free_port(), fn, args), nprocs=nproc, join=True)
+    store_dir = tempfile.mkdtemp(prefix="ril-dist-")
+    try:
+        mp.spawn(_entry, args=(nproc, os.path.join(store_dir, "store"), fn, args), nprocs=nproc, join=True)
+    finally:
+        shutil.rmtree(store_dir, ignore_errors=True)
 

@@ -145,7 +145,7 @@ def test_rl_needs_a_question_per_rank(tmp_path):
     config = tmp_path / "cfg.json"
     config.write_text(json.dumps({"algorithm": "dr_grpo", "model": "nano", "questions_per_step": 1}))
     r = subprocess.run([sys.executable, "-m", "ril_trainer", "train", "--config", str(config), "--data", str(tmp_path),
-                        "--out", str(tmp_path / "o"), "--nproc", "2"], cwd=HERE, capture_output=True, text=True, timeout=60)
+                        "--out", str(tmp_path / "o"), "--nproc", "2"], cwd=HERE, capture_output=True, text=True, timeout=240)
     assert r.returncode == 2 and "questions_per_step (1) must be at least the number of ranks (2)" in r.stderr
 
 
