@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="$(bash scripts/python.sh)"
 cd functions/trainer
-if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then exec "$PY" -m pytest -q -p no:cacheprovider "$@"; fi
-exec "$PY" -m pytest -q -p no:cacheprovider tests "$@"
+# --durations: the slowest tests' times in every log, to see how close a loaded CI machine comes to their timeouts
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then exec "$PY" -m pytest -q -p no:cacheprovider --durations=8 "$@"; fi
+exec "$PY" -m pytest -q -p no:cacheprovider --durations=8 tests "$@"
