@@ -2,6 +2,7 @@
 instead of failing the job. The API here is a local http.server on 127.0.0.1 that answers 503 a given number
 of times, then 200: the real protocol (HTTP + GraphQL JSON), no stubbed functions."""
 import json
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,3 +105,47 @@ def test_7_a_client_error_is_not_retried(flaky):
     with pytest.raises(ApiError) as err:
         ApiClient(api.url, "k", timeout=5, retry_seconds=30, backoff_s=0.01).gql("{ me { role } }")
     assert err.value.status == 400 and len(api.requests) == 1
+
+
+def _fake_trainer(tmp_path, trap_term: bool = False) -> str:
+    """A stand-in for `python -m ril_trainer train`: prints one metric event, then runs on (ignoring SIGTERM if asked)."""
+    script = tmp_path / "fake-python"
+    trap = "trap '' TERM\n" if trap_term else ""
+    script.write_text("#!/bin/sh\n" + trap + """echo '{"event": "metric", "name": "train/loss", "step": 1, "value": 1.0}'\n"""
+                      "while :; do sleep 1; done\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def _runner(api_url: str, python: str, tmp_path) -> JobRunner:
+    job = {"id": "job-1", "attempts": 1, "payload": {"runId": "run-1", "datasetId": "ds-1", "teachers": [], "config": {},
+                                                    "algorithm": "sft", "seed": 0, "model": "nano"}}
+    runner = JobRunner(ApiClient(api_url, "k", timeout=5, retry_seconds=0, backoff_s=0.01), "worker-1", job,
+                       str(tmp_path / "cache"), python, lease_seconds=30, metric_batch=1)
+    # the dataset download and the checkpoint lookup are other tests' business: this one is about the child
+    runner.materialize = lambda dataset_id, teachers: str(tmp_path)  # type: ignore[method-assign]
+    runner.newest_checkpoint = lambda: None  # type: ignore[method-assign]
+    return runner
+
+
+def test_a_train_job_that_fails_in_the_worker_ends_its_trainer(flaky, tmp_path):
+    # the API refuses the metrics (a 4xx: not retried), so the job fails in the worker while the trainer runs on;
+    # before, the trainer was left behind (nobody reading its stdout, its GPU held)
+    api = flaky(10_000, status=400)
+    runner = _runner(api.url, _fake_trainer(tmp_path), tmp_path)
+    try:
+        with pytest.raises(ApiError):
+            runner.run_train()
+        assert runner.proc is not None and runner.proc.returncode is not None, "the trainer was ended and waited for"
+    finally:
+        if runner.proc is not None and runner.proc.poll() is None:
+            runner.proc.kill()
+
+
+def test_a_trainer_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
+    runner = _runner("http://127.0.0.1:9", _fake_trainer(tmp_path, trap_term=True), tmp_path)
+    runner.proc = subprocess.Popen([runner.python], stdout=subprocess.PIPE, text=True)
+    assert runner.proc.stdout and runner.proc.stdout.readline()  # started, its trap set
+    t0 = time.monotonic()
+    runner._reap_child(grace_s=0.5)
+    assert runner.proc.returncode == -9 and time.monotonic() - t0 < 5

@@ -276,6 +276,21 @@ class JobRunner:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
 
+    def _reap_child(self, grace_s: float = 10.0) -> None:
+        """Ends the child if it still runs, and waits for it: SIGTERM, SIGKILL after `grace_s`. A job that fails in
+        the worker (the API refusing its metrics, an upload error) must not leave its trainer behind: nobody would
+        read its stdout again, so it would block on a full pipe holding its GPU, and a retry of the job on this worker
+        would start a second trainer on the same run directory."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
     # -- TRAIN --
     def run_train(self) -> Dict[str, Any]:
         p = self.payload
@@ -320,35 +335,38 @@ class JobRunner:
                 stderr_tail.append(line)
                 del stderr_tail[:-40]
         threading.Thread(target=drain_stderr, daemon=True).start()
-        assert self.proc.stdout
-        last_flush = time.time()
-        for line in self.proc.stdout:
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            kind = ev.get("event")
-            if kind == "metric":
-                with self.lock:
-                    self.pending.append({"name": ev["name"], "step": int(ev["step"]), "value": float(ev["value"])})
-                self.step = max(self.step, int(ev["step"]))
-            elif kind == "checkpoint":
-                self.step = int(ev["step"])
+        try:
+            assert self.proc.stdout
+            last_flush = time.time()
+            for line in self.proc.stdout:
                 try:
-                    self.flush_metrics()  # every metric up to the checkpoint is stored before it can be resumed from
-                    self.upload_artifact(ev["path"], "CHECKPOINT", f"checkpoint-{ev['step']:08d}", {"step": ev["step"]}, "application/octet-stream")
-                except ApiError as err:
-                    if err.code != "CONFLICT":
-                        raise
-                    self.lose_lease(err)
+                    ev = json.loads(line)
+                except ValueError:
                     continue
-                self.heartbeat()
-            elif kind == "done":
-                final = {k: v for k, v in ev.items() if k != "event"}
-            if len(self.pending) >= self.metric_batch or time.time() - last_flush > 5:
-                self.flush_metrics()
-                last_flush = time.time()
-        code = self.proc.wait()
+                kind = ev.get("event")
+                if kind == "metric":
+                    with self.lock:
+                        self.pending.append({"name": ev["name"], "step": int(ev["step"]), "value": float(ev["value"])})
+                    self.step = max(self.step, int(ev["step"]))
+                elif kind == "checkpoint":
+                    self.step = int(ev["step"])
+                    try:
+                        self.flush_metrics()  # every metric up to the checkpoint is stored before it can be resumed from
+                        self.upload_artifact(ev["path"], "CHECKPOINT", f"checkpoint-{ev['step']:08d}", {"step": ev["step"]}, "application/octet-stream")
+                    except ApiError as err:
+                        if err.code != "CONFLICT":
+                            raise
+                        self.lose_lease(err)
+                        continue
+                    self.heartbeat()
+                elif kind == "done":
+                    final = {k: v for k, v in ev.items() if k != "event"}
+                if len(self.pending) >= self.metric_batch or time.time() - last_flush > 5:
+                    self.flush_metrics()
+                    last_flush = time.time()
+            code = self.proc.wait()
+        finally:
+            self._reap_child()
         if self.cancelled.is_set() or self.lease_lost.is_set():
             return {"stopped": True}
         if code != 0:
