@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -79,5 +80,27 @@ test('on-device inference is loaded on demand: its chunks and onnxruntime-web\'s
   }
   for (const p of ['/ort/nope.wasm', '/ort/%2e%2e%2fapp.js', '/ort/.hidden.wasm', '/chunks/x.json', '/ort/sub/x.wasm', '/node_modules/onnxruntime-web/package.json']) {
     assert.equal((await fetch(`${built.url}${p}`)).status, 404, p);
+  }
+});
+
+test('a client that hangs up mid-download is not an internal error (no 500 logged per hang-up)', async () => {
+  const logged: string[] = [];
+  const logError = console.error;
+  console.error = (...args: unknown[]) => { logged.push(args.map(String).join(' ')); };
+  try {
+    for (let i = 0; i < 3; i++) {
+      // onnxruntime-web's .wasm is megabytes: the client leaves after its first chunk, the server is mid-pipeline
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get(`${built.url}/ort/ort-wasm-simd-threaded.jsep.wasm`, { agent: false }, (res) => {
+          res.once('data', () => { req.destroy(); resolve(); });
+        });
+        req.on('error', (err) => { if (!req.destroyed) reject(err); });
+      });
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the server notices the closed sockets
+    assert.deepEqual(logged.filter((l) => /internal error/.test(l)), []);
+    assert.equal((await fetch(`${built.url}/app.css`)).status, 200, 'and it keeps serving');
+  } finally {
+    console.error = logError;
   }
 });

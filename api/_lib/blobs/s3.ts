@@ -150,6 +150,7 @@ export class S3BlobStore extends BaseBlobStore {
       throw failure ?? err;
     } finally {
       body.unpipe(meter);
+      meter.destroy(); // a failed PUT leaves it paused with buffered bytes (the request's unread rest: sendFailure closes the connection)
       await this.remove(staging);
     }
   }

@@ -8,6 +8,7 @@
 // uploaded JSONL blob (images are `sha256:` references to uploaded blobs), or an uploaded .tar/.tar.gz archive
 // (examples.jsonl + the image files it names). Images are checked from their headers with image-size, so the
 // GraphQL function does not load sharp's native library.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -292,9 +293,13 @@ export async function exportDataset(db: Database, blobs: BlobStore, id: string, 
   for (const sha of shas) {
     const dest = path.join(out, fileOf(sha));
     if (fs.existsSync(dest)) continue;
-    const tmp = `${dest}.${process.pid}.tmp`;
+    const tmp = `${dest}.${process.pid}.${crypto.randomUUID()}.tmp`;
+    const src = await blobs.openRead(sha);
+    // the file is created before anything can fail (fs.createWriteStream opens it asynchronously: a pipeline that
+    // failed first would let the rm below run before that open, leaving an empty temp file behind)
+    const file = await fsp.open(tmp, 'wx').catch((err) => { src.destroy(); throw err; });
     try {
-      await pipeline(await blobs.openRead(sha), fs.createWriteStream(tmp));
+      await pipeline(src, file.createWriteStream()); // the stream closes the handle, on success or failure
       await fsp.rename(tmp, dest);
     } finally {
       await fsp.rm(tmp, { force: true });

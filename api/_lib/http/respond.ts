@@ -38,23 +38,30 @@ export function keyOf(req: http.IncomingMessage): string | undefined {
   return req.headers.authorization ?? undefined;
 }
 
+/** Errors that only say the client went away mid-request (its connection closed): nobody is left to answer. */
+const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 /** The answer to an error a route threw: its code's 4xx and message; 503 (retry-after, generic message) when the
  * service is unavailable (a database fault, during authentication or after); otherwise a masked 500. Logged here, once. */
 export function sendFailure(res: http.ServerResponse, err: unknown) {
   const code = (err as { extensions?: { code?: string }; code?: string }).extensions?.code ?? (err as { code?: string }).code;
+  // a client that hung up is not an internal error (nor a log line per hang-up, which any key holder could cause)
+  if (res.destroyed && code && CLIENT_GONE.has(code)) return;
+  // a request whose body was not read to the end (over the limit, refused before reading, a store that failed
+  // mid-upload) leaves bytes on the connection: close it after the answer, or a client reusing it waits for the
+  // server's keep-alive timeout
+  const unread: Record<string, string> = res.req?.complete === false ? { connection: 'close' } : {};
   if (code && httpStatus(code) < 500) {
-    // a request whose body was not read to the end (over the limit, refused before reading) leaves bytes on the
-    // connection: close it after the answer, or a client reusing it waits for the server's keep-alive timeout
-    if (!res.headersSent) return sendError(res, code, (err as Error).message, res.req?.complete === false ? { connection: 'close' } : {});
+    if (!res.headersSent) return sendError(res, code, (err as Error).message, unread);
     return void res.destroy();
   }
   const unavailable = code === 'SERVICE_UNAVAILABLE' || isDatabaseFault(err);
   if (unavailable) {
     if (code !== 'SERVICE_UNAVAILABLE') console.error('[http] database unavailable:', faultSummary(err));
-    if (!res.headersSent) return sendError(res, 'SERVICE_UNAVAILABLE', 'the service is temporarily unavailable; retry shortly', { 'retry-after': '1' });
+    if (!res.headersSent) return sendError(res, 'SERVICE_UNAVAILABLE', 'the service is temporarily unavailable; retry shortly', { 'retry-after': '1', ...unread });
     return void res.destroy();
   }
   console.error('[http] internal error:', err);
-  if (!res.headersSent) return sendError(res, 'INTERNAL_SERVER_ERROR', 'internal server error');
+  if (!res.headersSent) return sendError(res, 'INTERNAL_SERVER_ERROR', 'internal server error', unread);
   res.destroy();
 }

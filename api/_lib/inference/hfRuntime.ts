@@ -91,9 +91,14 @@ export class HfRuntime extends RuntimeHold {
       local_files_only: true, device: 'cpu', dtype: chosen.sessions as never,
       session_options: { intraOpNumThreads: opts.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' } as never,
     });
-    const rt = new HfRuntime(bundle, processor, model, variant, opts);
-    await rt.warmUp();
-    return rt;
+    try {
+      const rt = new HfRuntime(bundle, processor, model, variant, opts);
+      await rt.warmUp();
+      return rt;
+    } catch (err) { // release the sessions a failed load created (their native memory is invisible to V8)
+      await model.dispose().catch(() => {});
+      throw err;
+    }
   }
 
   private async warmUp() {

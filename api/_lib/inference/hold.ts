@@ -59,10 +59,16 @@ export abstract class RuntimeHold {
     if (this.inFlight === 0) void this.release();
   }
 
+  /** Never rejects: it runs detached (from unhold/retire), where a rejection would be unhandled and end the process
+   * with every request in flight. A session that fails to release is logged; its memory is the runtime's loss. */
   private async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await this.releaseSessions();
+    try {
+      await this.releaseSessions();
+    } catch (err) {
+      console.error('[inference] releasing a retired runtime failed:', (err as Error).message);
+    }
   }
 
   protected abstract releaseSessions(): Promise<void>;

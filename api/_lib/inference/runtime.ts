@@ -65,13 +65,27 @@ export class StudentRuntime extends RuntimeHold {
     const so: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all', intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionMode: 'sequential', enableMemPattern: false,
     };
-    const [prefill, decode] = await Promise.all([
+    // a load that fails (a graph onnxruntime refuses, a warm-up that throws) releases what it created: the sessions'
+    // native memory is invisible to V8, and a deployment whose bundle cannot load is tried again on later requests
+    const created = await Promise.allSettled([
       ort.InferenceSession.create(path.join(dir, m.graphs.prefill.file), so),
       ort.InferenceSession.create(path.join(dir, m.graphs.decode.file), so),
     ]);
-    const rt = new StudentRuntime(bundle, prefill, decode, opts.batch ?? null);
-    await rt.warmUp();
-    return rt;
+    const sessions = created.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const releaseAll = () => Promise.allSettled(sessions.map((s) => s.release()));
+    const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await releaseAll();
+      throw failed.reason;
+    }
+    try {
+      const rt = new StudentRuntime(bundle, sessions[0], sessions[1], opts.batch ?? null);
+      await rt.warmUp();
+      return rt;
+    } catch (err) {
+      await releaseAll();
+      throw err;
+    }
   }
 
   get imageShape(): [number, number, number] {
