@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -111,6 +112,39 @@ describe('security: inference and serving', { skip: reason }, () => {
       assert.deepEqual(done.json.token_ids, ex.tokens.slice(0, 32));
     } finally {
       hold();
+    }
+    assert.deepEqual(gate.load, { active: 0, queued: 0 });
+  });
+
+  test('#3 a client that hangs up while its request waits leaves the queue at once (streamed or not, Query.infer too)', async () => {
+    // before, only a streamed request listened for its client: a plain one stayed queued (and then generated all
+    // its tokens) for nobody, so clients that send and hang up could keep the queue full for everyone else
+    const gate = t.platform.inference.gate;
+    const hold = await gate.acquire();
+    const logged: string[] = [];
+    const logError = console.error;
+    console.error = (...args: unknown[]) => { logged.push(args.map(String).join(' ')); };
+    try {
+      const chatBody = { model: 'fm', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'text', text: ex.question }, { type: 'image_url', image_url: { url: `data:image/png;base64,${body.image}` } }] }] };
+      const gqlBody = { query: INFER_Q, variables: { i: { deployment: 'fm', image: body.image, question: ex.question } } };
+      for (const [route, payload] of [['/v1/infer', body], ['/v1/chat/completions', chatBody], ['/v1/infer', { ...body, stream: true }], ['/graphql', gqlBody]] as const) {
+        const req = http.request(`${t.url}${route}`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminKey}` } });
+        req.on('error', () => {});
+        req.end(JSON.stringify(payload));
+        await until(() => gate.load.queued === 1, `the ${route} request to queue`);
+        req.destroy();
+        await until(() => gate.load.queued === 0, `the abandoned ${route} request to leave the queue`, 5000);
+      }
+      // its place is free: the next request queues while the slot is still held, and is answered once it is free
+      const next = post(t, '/v1/infer', body);
+      await until(() => gate.load.queued === 1, 'the next request to queue');
+      hold();
+      const done = await next;
+      assert.equal(done.status, 200, done.text);
+      assert.deepEqual(logged.filter((l) => /internal error/.test(l)), [], 'a hang-up is not an internal error');
+    } finally {
+      hold();
+      console.error = logError;
     }
     assert.deepEqual(gate.load, { active: 0, queued: 0 });
   });

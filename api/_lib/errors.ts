@@ -82,6 +82,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   const translated = translatePrismaError(original);
   if (translated) return { message: translated.message, path: formatted.path, extensions: translated.extensions };
+  // the work was stopped because its caller closed the connection (Context.signal): nobody reads this answer, and
+  // a log line per hang-up would be one any key holder could cause
+  if ((original as Error)?.name === 'AbortError') return { message: 'cancelled: the client closed its connection', path: formatted.path, extensions: { code: 'CLIENT_CLOSED_REQUEST' } };
   console.error('[graphql] internal error:', original instanceof Error ? original.stack ?? original.message : original);
   return { message: 'internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

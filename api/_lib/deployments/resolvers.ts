@@ -11,12 +11,12 @@ export const deploymentResolvers: Resolvers = {
     artifact: (_p, { id }, { loaders }) => loaders.artifactById.load(id),
     deployments: (_p, _a, { db }) => db.prisma.deployment.findMany({ orderBy: { name: 'asc' } }),
     deployment: (_p, { name }, { db }) => db.prisma.deployment.findUnique({ where: { name } }),
-    infer: async (_p, { input }, { inference, authorization, principal, limitInference, env }) => {
+    infer: async (_p, { input }, { inference, authorization, principal, limitInference, env, signal }) => {
       // the same rate limit and size cap as POST /v1/infer (one infer per operation: api/_lib/graphql/cost.ts)
       if (limitInference && principal) await limitInference(principal);
       checkInferTextSize(input.image, input.question, env.RIL_INFER_MAX_BODY_BYTES);
-      const image = await loadImageInput(input.image, 'image', env);
-      return inference.infer({ ...input, image }, { authorization });
+      const image = await loadImageInput(input.image, 'image', env, signal);
+      return inference.infer({ ...input, image, signal }, { authorization });
     },
   },
   Mutation: {

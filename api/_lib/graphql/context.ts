@@ -16,5 +16,8 @@ export interface Context extends Services {
   /** The per-key inference rate limit of this process's /v1/* routes, applied to Query.infer too (unset where
    * Query.infer is forwarded to /v1/infer, which applies it there). */
   limitInference?: (principal: Principal) => Promise<void>;
+  /** Aborted when the client's connection closes before its answer is sent: work done only for this caller (an
+   * inference) stops with it. */
+  signal?: AbortSignal;
   loaders: Loaders;
 }

@@ -108,9 +108,14 @@ export async function createGraphqlRoute(services: Services, inference: Inferenc
         return sendJson(res, 400, { errors: [{ message: `the document has more than ${env.RIL_ANON_MAX_TOKENS} tokens, the limit for callers without an API key`, extensions: { code: 'BAD_REQUEST' } }] });
       }
     }
+    const gone = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) gone.abort(); });
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({ ...services, inference, deployments, principal, loaders: createLoaders(db), authorization: req.headers.authorization, limitInference: options.limitInference }),
+      context: async () => ({
+        ...services, inference, deployments, principal, loaders: createLoaders(db), authorization: req.headers.authorization,
+        limitInference: options.limitInference, signal: gone.signal,
+      }),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;

@@ -113,7 +113,9 @@ export function createInferRoutes(services: Services, inference: InferencePort):
     return readJson(req, env.RIL_INFER_MAX_BODY_BYTES);
   }
 
-  /** Aborts generation when the client goes away mid-stream. */
+  /** Aborts the request's work when the client goes away before its answer is sent, streamed or not: the image
+   * fetch, the wait at the admission gate, the batcher row. Taken at the route's entry, so a client that leaves
+   * while the body is read or the image fetched is seen too (a later listener would never hear the 'close'). */
   function abortOnClose(res: http.ServerResponse) {
     const ctrl = new AbortController();
     res.on('close', () => { if (!res.writableFinished) ctrl.abort(); });
@@ -121,6 +123,7 @@ export function createInferRoutes(services: Services, inference: InferencePort):
   }
 
   async function infer(req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) {
+    const signal = abortOnClose(res);
     const body = await admit(req, principalOf);
     if (typeof body.deployment !== 'string' || !body.deployment) throw badInput('deployment is required (a deployment name)');
     // `question`, or `messages` in our own shape ({role, text}: the conversation InferenceService takes)
@@ -130,11 +133,10 @@ export function createInferRoutes(services: Services, inference: InferencePort):
       stop: stopSequences(body.stop),
       maxTokens: optNumber(body, 'max_tokens'), temperature: optNumber(body, 'temperature'), topP: optNumber(body, 'top_p'),
       topK: optNumber(body, 'top_k'), repetitionPenalty: optNumber(body, 'repetition_penalty'), seed: optNumber(body, 'seed'),
-      image: await loadImageInput(body.image, 'image', env),
+      image: await loadImageInput(body.image, 'image', env, signal), signal,
     };
     if (body.stream !== true) return sendJson(res, 200, inferResponse(await inference.infer(request)));
     let started = false;
-    request.signal = abortOnClose(res);
     request.onToken = (id, text) => {
       if (!started) { started = true; sseHeaders(res); }
       sse(res, { token: id, text }, 'token');
@@ -152,6 +154,7 @@ export function createInferRoutes(services: Services, inference: InferencePort):
   }
 
   async function chat(req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) {
+    const signal = abortOnClose(res);
     const body = await admit(req, principalOf);
     if (typeof body.model !== 'string' || !body.model) throw badInput('model is required (the deployment name)');
     if (body.n !== undefined && body.n !== null && body.n !== 1) throw badInput('only n = 1 is supported');
@@ -161,7 +164,7 @@ export function createInferRoutes(services: Services, inference: InferencePort):
     const request: InferRequest = {
       deployment: body.model, messages, stop, maxTokens,
       temperature: optNumber(body, 'temperature') ?? 1, topP: optNumber(body, 'top_p') ?? 1, seed: optNumber(body, 'seed'),
-      image: await loadImageInput(image.value, image.where, env),
+      image: await loadImageInput(image.value, image.where, env, signal), signal,
     };
     const id = `chatcmpl-${crypto.randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
@@ -177,7 +180,6 @@ export function createInferRoutes(services: Services, inference: InferencePort):
     const chunk = (delta: object, finishReason: string | null) => ({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
     let started = false;
     const start = () => { if (!started) { started = true; sseHeaders(res); sse(res, chunk({ role: 'assistant', content: '' }, null)); } };
-    request.signal = abortOnClose(res);
     request.onToken = (_id, text) => { start(); if (text) sse(res, chunk({ content: text }, null)); };
     try {
       const r = await inference.infer(request);

@@ -38,7 +38,8 @@ export function keyOf(req: http.IncomingMessage): string | undefined {
   return req.headers.authorization ?? undefined;
 }
 
-/** Errors that only say the client went away mid-request (its connection closed): nobody is left to answer. */
+/** Errors that only say the client went away mid-request (its connection closed; or our own abort of its work, an
+ * AbortError): nobody is left to answer. */
 const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** The answer to an error a route threw: its code's 4xx and message; 503 (retry-after, generic message) when the
@@ -46,7 +47,7 @@ const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE'
 export function sendFailure(res: http.ServerResponse, err: unknown) {
   const code = (err as { extensions?: { code?: string }; code?: string }).extensions?.code ?? (err as { code?: string }).code;
   // a client that hung up is not an internal error (nor a log line per hang-up, which any key holder could cause)
-  if (res.destroyed && code && CLIENT_GONE.has(code)) return;
+  if (res.destroyed && ((code && CLIENT_GONE.has(code)) || (err as Error).name === 'AbortError')) return;
   // a request whose body was not read to the end (over the limit, refused before reading, a store that failed
   // mid-upload) leaves bytes on the connection: close it after the answer, or a client reusing it waits for the
   // server's keep-alive timeout
