@@ -67,6 +67,19 @@ describe('deployments', { skip: reason }, () => {
     await assert.rejects(StudentRuntime.load(dir, { threads: 1 }), /prefill\.onnx sha256 .* does not match/);
   });
 
+  test('an unpacked bundle holds its manifest and listed files only; concurrent unpacks share one', async () => {
+    // an unlisted entry (here 8 MB of zeros, a few KB gzipped) is accepted in the archive but never written
+    const padded = archiveOf(fx, (dir) => fs.writeFileSync(path.join(dir, 'padding.bin'), Buffer.alloc(8 << 20)));
+    assert.ok(padded.length < fx.archive.length + (100 << 10), 'the padding compresses to almost nothing');
+    const dir = await unpackBundle(padded, 'b'.repeat(64), fs.mkdtempSync(path.join(os.tmpdir(), 'ril-bundles-')));
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['decode.onnx', 'manifest.json', 'prefill.onnx', 'tokenizer.json']);
+    assert.doesNotThrow(() => loadBundle(dir));
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ril-bundles-'));
+    const dirs = await Promise.all(Array.from({ length: 4 }, () => unpackBundle(fx.archive, 'c'.repeat(64), root)));
+    assert.deepEqual(new Set(dirs), new Set([path.join(root, 'c'.repeat(64))]));
+    assert.deepEqual(fs.readdirSync(root), ['c'.repeat(64)], 'one unpack, no temporary folder left');
+  });
+
   test('deploys make revisions; the switch is atomic; rollback is one mutation', async () => {
     const a1 = (await registerBundle(t, fx.archive, 'v1')).data.registerArtifact.id;
     const a2 = (await registerBundle(t, archiveOf(fx, undefined, false), 'v2')).data.registerArtifact.id;

@@ -184,23 +184,49 @@ export async function inspectArchive(archive: ArchiveSource, what: string, maxBy
   return manifest;
 }
 
+/** Unpacks in flight in this process, by directory: concurrent first requests for one bundle share one unpack. */
+const unpacking = new Map<string, Promise<string>>();
+
 /** Unpacks the archive (once) into `<bundlesDir>/<sha256>/` and returns the directory. `archive` may be a
- * function that opens it, so an already unpacked bundle is not read at all. */
+ * function that opens it, so an already unpacked bundle is not read at all. Only manifest.json and the files it
+ * lists are written, each verified first (an unlisted entry, say gigabytes of zeros that compress to nothing, takes no
+ * disk), and fsynced before the directory is renamed into place: a crash leaves a .tmp- folder, never a directory
+ * that looks unpacked with truncated files in it. */
 export async function unpackBundle(archive: ArchiveSource | (() => Promise<ArchiveSource>), sha256: string, bundlesDir: string, maxBytes = DEFAULT_MAX_BUNDLE_BYTES): Promise<string> {
   const dir = path.join(bundlesDir, sha256);
   if (fs.existsSync(path.join(dir, 'manifest.json'))) return dir;
-  const files = await bundleEntries(typeof archive === 'function' ? await archive() : archive, sha256.slice(0, 12), maxBytes);
+  let pending = unpacking.get(dir);
+  if (!pending) {
+    pending = unpackOnce(archive, sha256, dir, bundlesDir, maxBytes).finally(() => unpacking.delete(dir));
+    unpacking.set(dir, pending);
+  }
+  return pending;
+}
+
+async function unpackOnce(archive: ArchiveSource | (() => Promise<ArchiveSource>), sha256: string, dir: string, bundlesDir: string, maxBytes: number): Promise<string> {
+  const what = sha256.slice(0, 12);
+  const files = await bundleEntries(typeof archive === 'function' ? await archive() : archive, what, maxBytes);
+  const manifestBytes = files.get('manifest.json')!;
+  const manifest = parseManifest(manifestBytes.toString('utf8'), what);
+  verifyFiles(manifest, (n) => files.get(n), what);
+  const wanted: [string, Buffer][] = [['manifest.json', manifestBytes], ...Object.keys(manifest.files).map((n) => [safeName(n), files.get(n)!] as [string, Buffer])];
   const tmp = path.join(bundlesDir, `.tmp-${sha256}-${process.pid}-${crypto.randomUUID()}`);
   try {
-    for (const [name, data] of files) {
+    for (const [name, data] of wanted) {
       const dest = path.join(tmp, name);
       await fsp.mkdir(path.dirname(dest), { recursive: true });
-      await fsp.writeFile(dest, data);
+      const fh = await fsp.open(dest, 'wx');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
     }
     try {
       await fsp.rename(tmp, dir);
     } catch (err) {
-      if (!fs.existsSync(path.join(dir, 'manifest.json'))) throw err; // else: another request unpacked it first
+      if (!fs.existsSync(path.join(dir, 'manifest.json'))) throw err; // else: another process unpacked it first
     }
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
