@@ -66,6 +66,7 @@ class Platform:
         self.store: Dict[str, bytes] = {}
         self.recorded: Dict[str, Dict] = {}
         self.corrupt = False
+        self.examples: Dict[str, List[Dict]] = {}  # dataset id -> its example nodes
         self.s3 = Recorder(self._s3)
         self.api = Recorder(self._api)
 
@@ -128,6 +129,14 @@ class Platform:
                 return {"errors": [{"message": f"blob {sha} not found", "extensions": {"code": "NOT_FOUND"}}]}
             url = f"/blobs/{sha}" if self.upload_to == "api" else f"{self.s3.url}/bucket/{sha}?X-Amz-Signature=sig"
             return {"data": {"blobDownloadUrl": {"url": url, "expiresAt": "2030-01-01T00:00:00.000Z"}}}
+        if "examples(first" in q:  # one page of a dataset's examples (materialize_dataset)
+            nodes = self.examples.get(v["id"])
+            if nodes is None:
+                return {"data": {"dataset": None}}
+            return {"data": {"dataset": {"name": "ds", "version": 1, "examples": {
+                "edges": [{"node": n} for n in nodes], "pageInfo": {"hasNextPage": False, "endCursor": None}}}}}
+        if "teacherResponses" in q:
+            return {"data": {"teacherResponses": {"edges": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}}}
         raise AssertionError(f"unexpected operation {q}")
 
 
@@ -230,3 +239,25 @@ def test_urls_resolve_against_the_api_and_origins_compare_scheme_host_port():
     assert not c.is_api_origin("http://api.example.com/blobs/ab")  # another scheme
     assert not c.is_api_origin("https://api.example.com:8443/blobs/ab")  # another port
     assert not c.is_api_origin("https://api.example.com.evil.net/blobs/ab")
+
+
+def test_a_failed_materialisation_leaves_nothing_behind_and_a_later_one_completes(platform, tmp_path):
+    from ril_trainer.worker.loop import materialize_dataset
+    p = platform("s3")
+    client = _client(p)
+    shas = [client.put_blob(f"image {i}".encode(), "image/png") for i in range(3)]
+    p.examples["ds1"] = [{"externalId": f"e{i}", "split": "train", "question": "q?", "answer": "a", "imageSha256": sha}
+                         for i, sha in enumerate(shas)]
+    cache = str(tmp_path / "cache")
+    p.corrupt = True  # the store answers other bytes: the first image download fails its hash check
+    with pytest.raises(ApiError, match="does not match its hash"):
+        materialize_dataset(client, "ds1", [], cache)
+    leftovers = [os.path.relpath(os.path.join(d, f), cache) for d, dirs, files in os.walk(cache) for f in files + dirs]
+    assert leftovers == ["datasets"], f"no partial dataset folder, no temporary file: {leftovers}"
+    p.corrupt = False
+    out = materialize_dataset(client, "ds1", [], cache)
+    assert sorted(os.listdir(out)) == ["dataset.json", "examples.jsonl", "images", "teachers"]
+    assert sorted(os.listdir(os.path.join(out, "images"))) == sorted(f"{s}.png" for s in shas)
+    assert [json.loads(line)["id"] for line in open(os.path.join(out, "examples.jsonl"))] == ["e0", "e1", "e2"]
+    assert sorted(os.listdir(os.path.join(cache, "datasets"))) == ["ds1"], "only the complete folder"
+    assert not [f for f in os.listdir(os.path.join(cache, "blobs")) if f.endswith(".tmp")]

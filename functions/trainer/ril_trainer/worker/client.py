@@ -24,6 +24,8 @@ import urllib.parse
 import urllib.request
 from typing import Any, Dict, Optional
 
+from .files import write_durably
+
 
 class ApiError(Exception):
     def __init__(self, message: str, code: Optional[str] = None, status: Optional[int] = None):
@@ -161,11 +163,7 @@ class ApiClient:
         data = self._send("GET", self.resolve(url))
         if hashlib.sha256(data).hexdigest() != sha:
             raise ApiError(f"blob {sha}: content does not match its hash")
-        os.makedirs(os.path.dirname(dest) or ".", exist_ok=True)
-        tmp = f"{dest}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, dest)
+        write_durably(dest, data)  # kept because it exists: never a truncated file under its name (files.py)
         return dest
 
 

@@ -42,6 +42,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence
@@ -49,6 +50,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .child_env import child_env, config_env_names
 from .client import ApiClient, ApiError
 from .credentials import KeyFileError, resolve_api_key
+from .files import write_durably
 from .suite_job import extract_bundle, repo_root, run_suite_evaluate, write_training_suite
 
 KINDS = ["TRAIN", "EVALUATE"]
@@ -143,7 +145,23 @@ def materialize_dataset(api: ApiClient, dataset_id: str, teachers: List[str], ca
     out = os.path.join(cache, "datasets", dataset_id + ("-" + "-".join(sorted(teachers)) if teachers else ""))
     if os.path.exists(os.path.join(out, "examples.jsonl")):
         return out  # datasets are immutable: a complete directory never changes
-    tmp = out + f".{os.getpid()}.tmp"
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    # built in a fresh folder beside it (never one a crashed attempt left), every file fsynced, then renamed into place;
+    # removed if anything fails or another process got there first
+    tmp = tempfile.mkdtemp(prefix=os.path.basename(out) + ".", suffix=".tmp", dir=os.path.dirname(out))
+    try:
+        _materialize_into(api, dataset_id, teachers, cache, tmp)
+        try:
+            os.replace(tmp, out)
+        except OSError:
+            if not os.path.exists(os.path.join(out, "examples.jsonl")):
+                raise
+        return out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _materialize_into(api: ApiClient, dataset_id: str, teachers: List[str], cache: str, tmp: str) -> None:
     os.makedirs(os.path.join(tmp, "images"), exist_ok=True)
     os.makedirs(os.path.join(tmp, "teachers"), exist_ok=True)
     lines, after, meta = [], None, {}
@@ -157,17 +175,15 @@ def materialize_dataset(api: ApiClient, dataset_id: str, teachers: List[str], ca
             img = os.path.join(tmp, "images", e["imageSha256"] + ".png")
             if not os.path.exists(img):
                 try:
-                    os.link(blob, img)
+                    os.link(blob, img)  # the blob cache's file, already durable
                 except OSError:
-                    with open(blob, "rb") as src, open(img, "wb") as dst:
-                        dst.write(src.read())
+                    with open(blob, "rb") as src:
+                        write_durably(img, src.read())
             lines.append(json.dumps({"id": e["externalId"], "image": f"images/{e['imageSha256']}.png", "question": e["question"],
                                      "answer": e["answer"], "split": e["split"]}))
         if not d["examples"]["pageInfo"]["hasNextPage"]:
             break
         after = d["examples"]["pageInfo"]["endCursor"]
-    with open(os.path.join(tmp, "examples.jsonl"), "w") as f:
-        f.write("\n".join(lines) + "\n")
     per_teacher: Dict[str, List[str]] = {}
     after = None
     while True:
@@ -179,12 +195,10 @@ def materialize_dataset(api: ApiClient, dataset_id: str, teachers: List[str], ca
             break
         after = conn["pageInfo"]["endCursor"]
     for name, rows in per_teacher.items():
-        with open(os.path.join(tmp, "teachers", f"{name}.jsonl"), "w") as f:
-            f.write("\n".join(rows) + "\n")
-    with open(os.path.join(tmp, "dataset.json"), "w") as f:
-        json.dump({"id": dataset_id, **meta, "teachers": sorted(per_teacher)}, f)
-    os.replace(tmp, out) if not os.path.exists(out) else None
-    return out
+        write_durably(os.path.join(tmp, "teachers", f"{name}.jsonl"), ("\n".join(rows) + "\n").encode())
+    write_durably(os.path.join(tmp, "dataset.json"), json.dumps({"id": dataset_id, **meta, "teachers": sorted(per_teacher)}).encode())
+    # last: a directory is complete when it has examples.jsonl (the check above)
+    write_durably(os.path.join(tmp, "examples.jsonl"), ("\n".join(lines) + "\n").encode())
 
 
 # ----------------------------------------------------------------------------------------------
