@@ -18,12 +18,16 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 import torch
 import torch.distributed as dist
+
+from . import lifecycle
 
 T = TypeVar("T")
 
@@ -154,7 +158,11 @@ def barrier() -> None:
         dist.barrier()
 
 
-def _entry(rank: int, nproc: int, init_file: str, fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
+def _entry(rank: int, nproc: int, init_file: str, launcher: int, fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
+    # a rank ends with its launcher (a cancelled job terminates the launcher; orphaned ranks would train on)
+    lifecycle.die_with_parent()
+    if os.getppid() != launcher:  # the launcher died before the line above took effect
+        os._exit(1)
     os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(nproc),
                        "RIL_DIST_INIT_FILE": init_file})
     try:
@@ -178,8 +186,17 @@ def launch(nproc: int, fn: Callable[..., Any], *args: Any) -> None:
     """Runs fn(*args) in `nproc` ranks on this machine (torch.multiprocessing.spawn)."""
     import torch.multiprocessing as mp
     store_dir = tempfile.mkdtemp(prefix="ril-dist-")
+    # SIGTERM (the worker stopping a cancelled job) ends the launcher through its cleanup below; the ranks die with it
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal) if on_main else None
     try:
-        mp.spawn(_entry, args=(nproc, os.path.join(store_dir, "store"), fn, args), nprocs=nproc, join=True)
+        mp.spawn(_entry, args=(nproc, os.path.join(store_dir, "store"), os.getpid(), fn, args), nprocs=nproc, join=True)
     finally:
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(store_dir, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
 

@@ -177,3 +177,65 @@ def test_gradient_sum_and_broadcast(tmp_path):
     for r in (r0, r1):
         assert r["a"].tolist() == [3.0] * 3 and r["b"].tolist() == [1.0] * 3 and r["c"] is None
     assert torch.equal(r0["w"], r1["w"]) and torch.equal(r0["m"], r1["m"])  # rank 0's weights and moments
+
+
+def _children(pid: int) -> list:
+    """Live processes whose parent is `pid` (from /proc)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            kids.append(int(entry))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signals are Linux's")
+def test_a_terminated_launcher_takes_its_ranks_with_it(tmp_path):
+    # the worker stops a cancelled --nproc job with SIGTERM to the launcher; before, the ranks were orphaned and
+    # trained on (holding their GPUs, writing checkpoints into a run another attempt may own)
+    import signal
+    import time
+    data = _dataset(str(tmp_path / "data"))
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"algorithm": "sft", "model": "nano", "batch_size": 8, "max_steps": 100000, "lr": 0.003,
+                                  "warmup_steps": 0, "eval_every": 0, "val_loss_examples": 0, "val_accuracy_examples": 0,
+                                  "checkpoint_every": 0, "log_every": 1}))
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    launcher = subprocess.Popen([sys.executable, "-m", "ril_trainer", "train", "--config", str(config), "--data", data,
+                                 "--out", str(tmp_path / "o"), "--threads", "1", "--nproc", "2"], cwd=HERE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "TMPDIR": str(tmpdir)})
+    ranks: list = []
+    try:
+        for line in launcher.stdout:  # training has started on both ranks once rank 0 logs a step
+            if '"train/loss"' in line:
+                break
+        ranks = [p for p in _children(launcher.pid) if "spawn" in open(f"/proc/{p}/cmdline").read()]
+        assert len(ranks) == 2, ranks
+        launcher.send_signal(signal.SIGTERM)
+        assert launcher.wait(60) == 128 + signal.SIGTERM, "the launcher ran its cleanup and exited"
+        deadline = time.monotonic() + 30
+        while any(_alive(p) for p in ranks) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in ranks if _alive(p)], "no rank outlives its launcher"
+        assert not [f for f in os.listdir(tmpdir) if f.startswith("ril-dist-")], "the rendezvous folder is removed"
+    finally:
+        for p in [launcher.pid, *ranks]:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -31,13 +31,11 @@ Choices:
 from __future__ import annotations
 
 import argparse
-import ctypes
 import io
 import json
 import os
 import platform
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +46,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from .child_env import child_env, config_env_names
+from ..lifecycle import die_with_parent
 from .client import ApiClient, ApiError
 from .credentials import KeyFileError, resolve_api_key
 from .files import write_durably
@@ -120,14 +119,6 @@ def trainer_ranks(payload: Dict[str, Any], nproc: int) -> int:
     if payload.get("algorithm") in ("grpo", "dr_grpo", "ril"):
         return max(1, min(nproc, int(cfg.get("questions_per_step") or 16)))  # 16: TrainConfig's default
     return 1
-
-
-def _die_with_parent() -> None:
-    """preexec_fn: SIGKILL the child when the worker dies (Linux)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 # ----------------------------------------------------------------------------------------------
@@ -254,7 +245,7 @@ class JobRunner:
         """A child process (the RUN subject's generation, the serving tool): allowlisted environment, dies with the
         worker, stopped by a cancel or a lost lease."""
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, cwd=cwd,
-                                     env=child_env(self.pass_env), preexec_fn=_die_with_parent)
+                                     env=child_env(self.pass_env), preexec_fn=die_with_parent)
         if self.cancelled.is_set() or self.lease_lost.is_set():
             self._stop_child()
         return self.proc
@@ -340,7 +331,7 @@ class JobRunner:
         stderr_tail: List[str] = []
         env = child_env([*self.pass_env, *config_env_names(config)])
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-                                     cwd=PACKAGE_ROOT, env=env, preexec_fn=_die_with_parent)
+                                     cwd=PACKAGE_ROOT, env=env, preexec_fn=die_with_parent)
 
         def drain_stderr() -> None:
             assert self.proc and self.proc.stderr
@@ -393,7 +384,7 @@ class JobRunner:
         # student becomes a format-3 bundle, LoRA merged, every variant: docs/hf-bundles.md)
         subprocess.run([self.python, "-m", "ril_trainer", "export", "--checkpoint", ckpt_path, "--out", bundle_dir],
                        check=True, stdout=subprocess.DEVNULL, cwd=PACKAGE_ROOT, env=child_env(self.pass_env),
-                       preexec_fn=_die_with_parent)
+                       preexec_fn=die_with_parent)
         archive = os.path.join(run_dir, "bundle.tar.gz")
         with tarfile.open(archive, "w:gz") as tar:
             for name in sorted(os.listdir(bundle_dir)):
@@ -426,7 +417,7 @@ class JobRunner:
         ckpt = self.api.get_blob(newest["blobSha256"], os.path.join(self.cache, "blobs", newest["blobSha256"]))
         cmd = [self.python, "-m", "ril_trainer", "eval", "--checkpoint", ckpt, "--data", data_dir, "--split", split]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=PACKAGE_ROOT, env=child_env(self.pass_env),
-                             preexec_fn=_die_with_parent)
+                             preexec_fn=die_with_parent)
         results = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
         result = next((r for r in results if r.get("event") == "result"), {})
         return {"split": split, "accuracy": result.get("accuracy"), "n": result.get("n"), "checkpointStep": (newest["metadata"] or {}).get("step")}
