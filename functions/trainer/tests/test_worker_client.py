@@ -261,3 +261,38 @@ def test_a_failed_materialisation_leaves_nothing_behind_and_a_later_one_complete
     assert [json.loads(line)["id"] for line in open(os.path.join(out, "examples.jsonl"))] == ["e0", "e1", "e2"]
     assert sorted(os.listdir(os.path.join(cache, "datasets"))) == ["ds1"], "only the complete folder"
     assert not [f for f in os.listdir(os.path.join(cache, "blobs")) if f.endswith(".tmp")]
+
+
+def _tar_gz(entries) -> bytes:
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            if data is None:  # a symbolic link: never part of a bundle
+                info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_a_refused_bundle_archive_leaves_nothing_behind_and_a_good_one_is_extracted_once(platform, tmp_path):
+    from ril_trainer.worker.suite_job import extract_bundle
+    p = platform()
+    client = _client(p)
+    cache = str(tmp_path / "cache")
+    bad = client.put_blob(_tar_gz([("manifest.json", b"{}"), ("model.onnx", b"x" * 100), ("evil", None)]), "application/gzip")
+    with pytest.raises(RuntimeError, match="unsafe entry"):
+        extract_bundle(client, cache, bad)
+    nameless = client.put_blob(_tar_gz([("bundle/manifest.json", b"{}"), ("model.onnx", b"x" * 100)]), "application/gzip")
+    with pytest.raises(RuntimeError, match="no manifest.json"):  # refused after its files were extracted
+        extract_bundle(client, cache, nameless)
+    assert os.listdir(os.path.join(cache, "bundles")) == [], "no partial extraction is left"
+    good = client.put_blob(_tar_gz([("manifest.json", b"{}"), ("model.onnx", b"y" * 100)]), "application/gzip")
+    out = extract_bundle(client, cache, good)
+    assert sorted(os.listdir(out)) == ["manifest.json", "model.onnx"]
+    assert extract_bundle(client, cache, good) == out
+    assert os.listdir(os.path.join(cache, "bundles")) == [good]

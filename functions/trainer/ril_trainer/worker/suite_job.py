@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tarfile
+import tempfile
 from typing import Any, Callable, Dict, List, Optional
 
 from ..suite_eval import (BundleSubject, CheckpointProcessSubject, Entry, ExternalSubject, Record, Stopped, Subject,
@@ -40,11 +41,16 @@ RECORD_LIMIT = 500  # examples per recordEvalExamples call
 
 
 def extract_bundle(api: ApiClient, cache: str, sha: str) -> str:
-    """The BUNDLE blob ``sha`` (a tar.gz) extracted once under the cache; flat regular files only."""
+    """The BUNDLE blob ``sha`` (a tar.gz) extracted once under the cache; flat regular files only. Extracted into a
+    fresh folder beside it, renamed into place when complete; the folder is removed if the archive is refused or
+    another process finished first (a complete bundle of another process is never touched)."""
     blob = api.get_blob(sha, os.path.join(cache, "blobs", sha))
     bundle_dir = os.path.join(cache, "bundles", sha)
-    if not os.path.exists(os.path.join(bundle_dir, "manifest.json")):
-        tmp = f"{bundle_dir}.{os.getpid()}.tmp"
+    if os.path.exists(os.path.join(bundle_dir, "manifest.json")):
+        return bundle_dir
+    os.makedirs(os.path.dirname(bundle_dir), exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=sha[:12] + ".", suffix=".tmp", dir=os.path.dirname(bundle_dir))
+    try:
         with tarfile.open(blob) as tar:
             for m in tar.getmembers():  # a bundle is flat regular files: refuse anything else
                 if not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in m.name.split("/"):
@@ -55,10 +61,14 @@ def extract_bundle(api: ApiClient, cache: str, sha: str) -> str:
                 tar.extractall(tmp)
         if not os.path.exists(os.path.join(tmp, "manifest.json")):
             raise RuntimeError(f"bundle {sha} has no manifest.json")
-        if os.path.exists(bundle_dir):  # an earlier, incomplete extraction
-            shutil.rmtree(bundle_dir)
-        os.replace(tmp, bundle_dir)
-    return bundle_dir
+        try:
+            os.replace(tmp, bundle_dir)
+        except OSError:
+            if not os.path.exists(os.path.join(bundle_dir, "manifest.json")):
+                raise
+        return bundle_dir
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class GraphQLStore:
