@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PrismaClient } from '../db/index.js';
 import { badInput, notFound } from '../errors.js';
+import { sweepStaleTemp } from '../staleTemp.js';
 import type { UrlSigner } from './signing.js';
 import {
   BaseBlobStore, assertSha256, downloadWindow, sha256, tooLarge, type BlobDownload, type BlobRow, type BlobUpload, type StoredBlob,
@@ -37,7 +38,9 @@ export class LocalBlobStore extends BaseBlobStore {
 
   private async tmpFile(hash: string): Promise<string> {
     const tmp = path.join(this.dir, 'tmp');
-    this.tmpReady ??= fsp.mkdir(tmp, { recursive: true }).catch((err) => { this.tmpReady = undefined; throw err; });
+    this.tmpReady ??= fsp.mkdir(tmp, { recursive: true }).then(
+      () => { void sweepStaleTemp(tmp, () => true); }, // uploads a crashed process left (in the background)
+      (err) => { this.tmpReady = undefined; throw err; });
     await this.tmpReady;
     return path.join(tmp, `${hash}.${process.pid}.${crypto.randomUUID()}`);
   }

@@ -15,6 +15,7 @@ import { checkPreprocessingSpec, type PreprocessingSpec } from './spec.js';
 import { readTar, TarTooLargeError } from '../archive/tar.js';
 import type { TokenizerSpec } from './tokenizer.js';
 import { HF_DTYPE_SUFFIX, HF_FORMAT_VERSION, HF_GRAPHS, HF_MODEL_FAMILY, hfGraphFile } from './hfGenerate.js';
+import { sweepStaleTemp } from '../staleTemp.js';
 
 export const BUNDLE_FORMAT = 'ril-student-bundle';
 export const MODEL_FAMILY = 'ril-vlm-v1';
@@ -204,6 +205,7 @@ export async function unpackBundle(archive: ArchiveSource | (() => Promise<Archi
 }
 
 async function unpackOnce(archive: ArchiveSource | (() => Promise<ArchiveSource>), sha256: string, dir: string, bundlesDir: string, maxBytes: number): Promise<string> {
+  void sweepStaleTemp(bundlesDir, (name) => name.startsWith('.tmp-')); // unpacks a crashed process left (in the background)
   const what = sha256.slice(0, 12);
   const files = await bundleEntries(typeof archive === 'function' ? await archive() : archive, what, maxBytes);
   const manifestBytes = files.get('manifest.json')!;
