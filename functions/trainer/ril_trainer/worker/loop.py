@@ -40,7 +40,6 @@ import socket
 import subprocess
 import sys
 import tarfile
-import tempfile
 import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence
@@ -49,7 +48,7 @@ from .child_env import child_env, config_env_names
 from ..lifecycle import die_with_parent
 from .client import ApiClient, ApiError
 from .credentials import KeyFileError, resolve_api_key
-from .files import write_durably
+from .files import build_folder, write_durably
 from .suite_job import extract_bundle, repo_root, run_suite_evaluate, write_training_suite
 
 KINDS = ["TRAIN", "EVALUATE"]
@@ -134,22 +133,8 @@ RESPONSES_Q = """query($id: ID!, $teachers: [String!], $after: String) {
 
 def materialize_dataset(api: ApiClient, dataset_id: str, teachers: List[str], cache: str) -> str:
     out = os.path.join(cache, "datasets", dataset_id + ("-" + "-".join(sorted(teachers)) if teachers else ""))
-    if os.path.exists(os.path.join(out, "examples.jsonl")):
-        return out  # datasets are immutable: a complete directory never changes
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    # built in a fresh folder beside it (never one a crashed attempt left), every file fsynced, then renamed into place;
-    # removed if anything fails or another process got there first
-    tmp = tempfile.mkdtemp(prefix=os.path.basename(out) + ".", suffix=".tmp", dir=os.path.dirname(out))
-    try:
-        _materialize_into(api, dataset_id, teachers, cache, tmp)
-        try:
-            os.replace(tmp, out)
-        except OSError:
-            if not os.path.exists(os.path.join(out, "examples.jsonl")):
-                raise
-        return out
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    # datasets are immutable: a complete directory (one with examples.jsonl, written last) never changes
+    return build_folder(out, "examples.jsonl", lambda tmp: _materialize_into(api, dataset_id, teachers, cache, tmp))
 
 
 def _materialize_into(api: ApiClient, dataset_id: str, teachers: List[str], cache: str, tmp: str) -> None:

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tarfile
-import tempfile
 from typing import Any, Callable, Dict, List, Optional
 
 from ..suite_eval import (BundleSubject, CheckpointProcessSubject, Entry, ExternalSubject, Record, Stopped, Subject,
                           TeacherSubject, endpoint_key, entry_cases, entry_judge, score_suite, suite_result)
 from .client import ApiClient, ApiError
+from .files import build_folder
 
 # loop.JobRunner (loop.py imports this module, so not the other way round): api, job, worker_id, attempt, payload,
 # cache, python, threads, package_root, eval_concurrency, step, total, cancelled, lease_lost, lose_lease(err),
@@ -41,16 +40,11 @@ RECORD_LIMIT = 500  # examples per recordEvalExamples call
 
 
 def extract_bundle(api: ApiClient, cache: str, sha: str) -> str:
-    """The BUNDLE blob ``sha`` (a tar.gz) extracted once under the cache; flat regular files only. Extracted into a
-    fresh folder beside it, renamed into place when complete; the folder is removed if the archive is refused or
-    another process finished first (a complete bundle of another process is never touched)."""
+    """The BUNDLE blob ``sha`` (a tar.gz) extracted once under the cache; flat regular files only (files.build_folder:
+    nothing is left behind when the archive is refused)."""
     blob = api.get_blob(sha, os.path.join(cache, "blobs", sha))
-    bundle_dir = os.path.join(cache, "bundles", sha)
-    if os.path.exists(os.path.join(bundle_dir, "manifest.json")):
-        return bundle_dir
-    os.makedirs(os.path.dirname(bundle_dir), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=sha[:12] + ".", suffix=".tmp", dir=os.path.dirname(bundle_dir))
-    try:
+
+    def extract(tmp: str) -> None:
         with tarfile.open(blob) as tar:
             for m in tar.getmembers():  # a bundle is flat regular files: refuse anything else
                 if not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in m.name.split("/"):
@@ -61,14 +55,7 @@ def extract_bundle(api: ApiClient, cache: str, sha: str) -> str:
                 tar.extractall(tmp)
         if not os.path.exists(os.path.join(tmp, "manifest.json")):
             raise RuntimeError(f"bundle {sha} has no manifest.json")
-        try:
-            os.replace(tmp, bundle_dir)
-        except OSError:
-            if not os.path.exists(os.path.join(bundle_dir, "manifest.json")):
-                raise
-        return bundle_dir
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return build_folder(os.path.join(cache, "bundles", sha), "manifest.json", extract)
 
 
 class GraphQLStore:
