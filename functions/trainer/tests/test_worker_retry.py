@@ -149,3 +149,28 @@ def test_a_trainer_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_pat
     t0 = time.monotonic()
     runner._reap_child(grace_s=0.5)
     assert runner.proc.returncode == -9 and time.monotonic() - t0 < 5
+
+
+def test_a_cancel_stops_a_child_the_job_waits_for(tmp_path):
+    # the export after training and a checkpoint's eval ran through subprocess.run: a cancel could not stop them
+    runner = _runner("http://127.0.0.1:9", _fake_trainer(tmp_path), tmp_path)
+    result = {}
+    waiter = threading.Thread(target=lambda: result.setdefault("out", runner.run_child([runner.python], "export")))
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while runner.proc is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    runner.cancelled.set()  # what the heartbeat does on cancelRequested
+    runner._stop_child()
+    waiter.join(10)
+    assert not waiter.is_alive() and result == {"out": None}, "stopped, reported as stopped (not as a failure)"
+    assert runner.proc.returncode is not None
+
+
+def test_a_child_that_fails_raises_with_its_stderr(tmp_path):
+    script = tmp_path / "failing"
+    script.write_text("#!/bin/sh\necho 'no such checkpoint' >&2\nexit 3\n")
+    script.chmod(0o755)
+    runner = _runner("http://127.0.0.1:9", str(script), tmp_path)
+    with pytest.raises(RuntimeError, match="export exited with 3: no such checkpoint"):
+        runner.run_child([runner.python], "export")

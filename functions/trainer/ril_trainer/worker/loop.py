@@ -281,6 +281,24 @@ class JobRunner:
             proc.kill()
             proc.wait()
 
+    def run_child(self, cmd: List[str], what: str) -> Optional[str]:
+        """A child the job waits for (the export after training, a checkpoint's eval): it is `self.proc` while it runs,
+        so a cancel or a lost lease stops it as it stops the trainer. Its stdout; None if it was stopped; RuntimeError
+        with its stderr's tail if it failed."""
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PACKAGE_ROOT,
+                                     env=child_env(self.pass_env), preexec_fn=die_with_parent)
+        if self.cancelled.is_set() or self.lease_lost.is_set():
+            self._stop_child()
+        try:
+            out, err = self.proc.communicate()
+        finally:
+            self._reap_child()
+        if self.cancelled.is_set() or self.lease_lost.is_set():
+            return None
+        if self.proc.returncode != 0:
+            raise RuntimeError(f"{what} exited with {self.proc.returncode}: {err.strip()[-3000:]}")
+        return out
+
     # -- TRAIN --
     def run_train(self) -> Dict[str, Any]:
         p = self.payload
@@ -367,9 +385,8 @@ class JobRunner:
         shutil.rmtree(bundle_dir, ignore_errors=True)  # a retried job's earlier export: the manifest lists every file
         # the same command for both families: the trainer's export reads the checkpoint's family (a Hugging Face
         # student becomes a format-3 bundle, LoRA merged, every variant: docs/hf-bundles.md)
-        subprocess.run([self.python, "-m", "ril_trainer", "export", "--checkpoint", ckpt_path, "--out", bundle_dir],
-                       check=True, stdout=subprocess.DEVNULL, cwd=PACKAGE_ROOT, env=child_env(self.pass_env),
-                       preexec_fn=die_with_parent)
+        if self.run_child([self.python, "-m", "ril_trainer", "export", "--checkpoint", ckpt_path, "--out", bundle_dir], "export") is None:
+            return {"stopped": True}
         archive = os.path.join(run_dir, "bundle.tar.gz")
         with tarfile.open(archive, "w:gz") as tar:
             for name in sorted(os.listdir(bundle_dir)):
@@ -401,9 +418,10 @@ class JobRunner:
             raise RuntimeError(f"run {p['runId']} has no checkpoint to evaluate")
         ckpt = self.api.get_blob(newest["blobSha256"], os.path.join(self.cache, "blobs", newest["blobSha256"]))
         cmd = [self.python, "-m", "ril_trainer", "eval", "--checkpoint", ckpt, "--data", data_dir, "--split", split]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=PACKAGE_ROOT, env=child_env(self.pass_env),
-                             preexec_fn=die_with_parent)
-        results = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+        out = self.run_child(cmd, "eval")
+        if out is None:
+            return {"stopped": True}
+        results = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
         result = next((r for r in results if r.get("event") == "result"), {})
         return {"split": split, "accuracy": result.get("accuracy"), "n": result.get("n"), "checkpointStep": (newest["metadata"] or {}).get("step")}
 
