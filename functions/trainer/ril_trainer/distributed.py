@@ -16,12 +16,14 @@ resumes from the same checkpoint file (a shared filesystem across machines).
 from __future__ import annotations
 
 import datetime
+import multiprocessing
 import os
 import shutil
 import signal
 import sys
 import tempfile
 import threading
+import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 import torch
@@ -192,11 +194,28 @@ def launch(nproc: int, fn: Callable[..., Any], *args: Any) -> None:
     try:
         mp.spawn(_entry, args=(nproc, os.path.join(store_dir, "store"), os.getpid(), fn, args), nprocs=nproc, join=True)
     finally:
-        if on_main:
+        # on the way out early (SIGTERM, even while the ranks start; an error here): end the ranks still running. Not
+        # left to their parent-death signal: at exit, multiprocessing first joins its non-daemon children, so the
+        # launcher would wait for ranks that train on (a CI run saw exactly that)
+        if on_main:  # first: a second SIGTERM now ends the launcher at once (and the ranks with it: parent death)
             signal.signal(signal.SIGTERM, previous)
+        _end(multiprocessing.active_children())
         shutil.rmtree(store_dir, ignore_errors=True)
 
 
 def _exit_on_signal(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)
+
+
+def _end(processes: Sequence[Any], grace_s: float = 10.0) -> None:
+    """SIGTERM to the processes still alive, SIGKILL to those alive `grace_s` later; all joined."""
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + grace_s
+    for p in processes:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join()
 
