@@ -4,7 +4,6 @@
 // Direct transfers go through the API itself: uploads are PUT /blobs/<sha256> with the caller's key (hash and
 // size checked while streaming), downloads are GET /blobs/<sha256>?exp=..&sig=.. signed with the URL key.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -97,7 +96,10 @@ export class LocalBlobStore extends BaseBlobStore {
     const hash = crypto.createHash('sha256');
     let seen = 0;
     const maxBytes = this.maxBytes;
-    const out = fs.createWriteStream(tmp);
+    // opened before anything can fail (as exportDataset does): fs.createWriteStream(tmp) opens its file
+    // asynchronously, and a body refused at its first chunk failed the pipeline before that open landed, so the rm
+    // below ran before the file existed and an empty temporary file stayed behind
+    const out = (await fsp.open(tmp, 'wx')).createWriteStream(); // the stream closes the handle, however it ends
     // An fs write still in flight when the stream is destroyed (the body went over the limit, or the client left)
     // reports ERR_STREAM_DESTROYED as an 'error' event after the pipeline has already failed: without a listener
     // that event is an uncaught exception, and a hostile client could crash the server with a chunked body.
@@ -119,16 +121,7 @@ export class LocalBlobStore extends BaseBlobStore {
       await this.record(expected, seen, contentType);
       return { sha256: expected, size: seen, created };
     } finally {
-      // The stream opens its file asynchronously: a body refused at its first chunk can fail the pipeline before
-      // that open lands, and an rm before it would race the O_CREAT and leave an empty temporary file behind.
-      // Waiting for 'close' (emitted after the fd is closed, opened or not) makes the rm the last word.
-      // (Not events.once: the pipeline destroyed the stream with its error, and once() would reject on that
-      // 'error' instead of waiting for the 'close' that follows it.)
-      if (!out.closed) {
-        const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
-        out.destroy();
-        await closed;
-      }
+      out.destroy();
       await fsp.rm(tmp, { force: true });
     }
   }

@@ -13,7 +13,7 @@ import type { Context } from '../graphql/context.js';
 import type { Services } from '../services.js';
 import type { DeploymentService } from '../deployments/service.js';
 import type { InferencePort } from '../inference/port.js';
-import { keyOf, readBody, sendJson, type Route } from './respond.js';
+import { abortOnClose, keyOf, readBody, sendJson, type Route } from './respond.js';
 import { refuseUnstorableText } from './storableText.js';
 
 const MAX_GRAPHQL_BODY = 16 * 1024 * 1024;
@@ -108,13 +108,12 @@ export async function createGraphqlRoute(services: Services, inference: Inferenc
         return sendJson(res, 400, { errors: [{ message: `the document has more than ${env.RIL_ANON_MAX_TOKENS} tokens, the limit for callers without an API key`, extensions: { code: 'BAD_REQUEST' } }] });
       }
     }
-    const gone = new AbortController();
-    res.on('close', () => { if (!res.writableFinished) gone.abort(); });
+    const signal = abortOnClose(res); // Query.infer stops when its caller leaves
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => ({
         ...services, inference, deployments, principal, loaders: createLoaders(db), authorization: req.headers.authorization,
-        limitInference: options.limitInference, signal: gone.signal,
+        limitInference: options.limitInference, signal,
       }),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);

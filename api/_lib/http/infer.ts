@@ -19,7 +19,7 @@ import type { ChatMessage, InferencePort, InferRequest, InferResult } from '../i
 import { stopSequences } from '../inference/stop.js';
 import { chatConversation } from './chatMessages.js';
 import type { Services } from '../services.js';
-import { keyOf, sendJson, type Route } from './respond.js';
+import { abortOnClose, keyOf, sendJson, type Route } from './respond.js';
 import { assertStorableJson } from './storableText.js';
 
 export { RateLimiter } from '../auth/rateLimit.js';
@@ -111,15 +111,6 @@ export function createInferRoutes(services: Services, inference: InferencePort):
     const principal = requireRole(await principalOf(), INFER);
     await limitKey(principal);
     return readJson(req, env.RIL_INFER_MAX_BODY_BYTES);
-  }
-
-  /** Aborts the request's work when the client goes away before its answer is sent, streamed or not: the image
-   * fetch, the wait at the admission gate, the batcher row. Taken at the route's entry, so a client that leaves
-   * while the body is read or the image fetched is seen too (a later listener would never hear the 'close'). */
-  function abortOnClose(res: http.ServerResponse) {
-    const ctrl = new AbortController();
-    res.on('close', () => { if (!res.writableFinished) ctrl.abort(); });
-    return ctrl.signal;
   }
 
   async function infer(req: http.IncomingMessage, res: http.ServerResponse, principalOf: () => Promise<Principal | null>) {

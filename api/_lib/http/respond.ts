@@ -38,6 +38,16 @@ export function keyOf(req: http.IncomingMessage): string | undefined {
   return req.headers.authorization ?? undefined;
 }
 
+/** Aborted when the client goes away before its answer is sent (the response closes unfinished): work done only for
+ * this caller (an inference: its image fetch, its wait at the admission gate, its batcher row) stops with it. Take it
+ * at the route's entry, so a client that leaves while the body is read is seen too (a listener added after the
+ * 'close' never hears it). */
+export function abortOnClose(res: http.ServerResponse): AbortSignal {
+  const ctrl = new AbortController();
+  res.on('close', () => { if (!res.writableFinished) ctrl.abort(); });
+  return ctrl.signal;
+}
+
 /** Errors that only say the client went away mid-request (its connection closed; or our own abort of its work, an
  * AbortError): nobody is left to answer. */
 const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);

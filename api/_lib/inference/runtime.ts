@@ -72,18 +72,14 @@ export class StudentRuntime extends RuntimeHold {
       ort.InferenceSession.create(path.join(dir, m.graphs.decode.file), so),
     ]);
     const sessions = created.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const releaseAll = () => Promise.allSettled(sessions.map((s) => s.release()));
-    const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      await releaseAll();
-      throw failed.reason;
-    }
     try {
+      const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       const rt = new StudentRuntime(bundle, sessions[0], sessions[1], opts.batch ?? null);
       await rt.warmUp();
       return rt;
     } catch (err) {
-      await releaseAll();
+      await Promise.allSettled(sessions.map((s) => s.release()));
       throw err;
     }
   }
