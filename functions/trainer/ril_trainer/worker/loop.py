@@ -227,8 +227,8 @@ class JobRunner:
         return materialize_dataset(self.api, dataset_id, teachers, self.cache)
 
     def spawn(self, cmd: List[str], cwd: str) -> subprocess.Popen:
-        """A child process (the RUN subject's generation, the serving tool): allowlisted environment, dies with the
-        worker, stopped by a cancel or a lost lease."""
+        """A child process (the RUN subject's generation, the serving tool, run_child's export and eval): allowlisted
+        environment, dies with the worker, stopped by a cancel or a lost lease."""
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1, cwd=cwd,
                                      env=child_env(self.pass_env), preexec_fn=die_with_parent)
         if self.cancelled.is_set() or self.lease_lost.is_set():
@@ -285,10 +285,7 @@ class JobRunner:
         """A child the job waits for (the export after training, a checkpoint's eval): it is `self.proc` while it runs,
         so a cancel or a lost lease stops it as it stops the trainer. Its stdout; None if it was stopped; RuntimeError
         with its stderr's tail if it failed."""
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PACKAGE_ROOT,
-                                     env=child_env(self.pass_env), preexec_fn=die_with_parent)
-        if self.cancelled.is_set() or self.lease_lost.is_set():
-            self._stop_child()
+        self.spawn(cmd, PACKAGE_ROOT)
         try:
             out, err = self.proc.communicate()
         finally:
@@ -309,9 +306,8 @@ class JobRunner:
         newest = self.newest_checkpoint()
         if newest:
             self.api.get_blob(newest["blobSha256"], os.path.join(self.cache, "blobs", newest["blobSha256"]))
-            with open(os.path.join(self.cache, "blobs", newest["blobSha256"]), "rb") as src, open(ckpt_path + ".tmp", "wb") as dst:
-                dst.write(src.read())
-            os.replace(ckpt_path + ".tmp", ckpt_path)
+            with open(os.path.join(self.cache, "blobs", newest["blobSha256"]), "rb") as src:
+                write_durably(ckpt_path, src.read())
             _log(f"resuming run {p['runId']} from checkpoint at step {(newest['metadata'] or {}).get('step')}")
         elif os.path.exists(ckpt_path):
             os.remove(ckpt_path)  # a local leftover the API never saw: start clean, as the API's record says
