@@ -15,6 +15,7 @@ import { SIGNING_KEY_FILE, UrlSigner } from '../api/_lib/blobs/signing.js';
 import { loadEnv } from '../api/_lib/env.js';
 import { openTestDatabase } from './helpers/db.js';
 import { RilClient } from '../clients/sdk/src/index.js';
+import { leftover } from './helpers/fixtures.js';
 import { until } from './helpers/until.js';
 
 let t: TestServer;
@@ -306,13 +307,8 @@ describe('uploads a crashed process left behind', () => {
     try {
       const tmp = path.join(s.home, 'blobs', 'tmp');
       fs.mkdirSync(tmp, { recursive: true });
-      const plant = (name: string, ageMs: number) => {
-        fs.writeFileSync(path.join(tmp, name), 'a partial upload');
-        const when = new Date(Date.now() - ageMs);
-        fs.utimesSync(path.join(tmp, name), when, when);
-      };
-      plant(`${'d'.repeat(64)}.1.cut-off-by-kill-9`, 2 * 3600_000);
-      plant(`${'e'.repeat(64)}.2.still-being-written`, 10_000);
+      leftover(path.join(tmp, `${'d'.repeat(64)}.1.cut-off-by-kill-9`), 2 * 3600_000);
+      leftover(path.join(tmp, `${'e'.repeat(64)}.2.still-being-written`), 10_000);
       const body = Buffer.from('the first write');
       assert.equal((await fetch(`${s.url}/blobs/${sha256(body)}`, { method: 'PUT', body: new Uint8Array(body), headers: { authorization: `Bearer ${s.adminKey}` } })).status, 201);
       await until(() => fs.readdirSync(tmp).length === 1, 'the stale upload to be swept', 5000).catch(() => {});

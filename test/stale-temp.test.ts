@@ -9,15 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { STALE_TEMP_MS, sweepStaleTemp } from '../api/_lib/staleTemp.js';
 import { unpackBundle } from '../api/_lib/inference/bundle.js';
+import { leftover } from './helpers/fixtures.js';
 import { until } from './helpers/until.js';
-
-/** A file or folder at `p`, last modified `ageMs` ago. */
-function leftover(p: string, ageMs: number, folder = false) {
-  if (folder) fs.mkdirSync(path.join(p, 'sub'), { recursive: true });
-  else fs.writeFileSync(p, 'partial');
-  const t = new Date(Date.now() - ageMs);
-  fs.utimesSync(p, t, t);
-}
 
 test('sweepStaleTemp removes matching entries older than the limit, once per folder', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ril-sweep-'));

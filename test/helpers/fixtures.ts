@@ -34,3 +34,11 @@ export function cacheLines(exampleIds: string[], teachers: string[], samples: nu
   return teachers.flatMap((teacher) => exampleIds.flatMap((example) =>
     Array.from({ length: samples }, (_, sample) => ({ example, teacher, sample, text: `${teacher} says ${example} #${sample}` }))));
 }
+
+/** What a crashed process leaves behind: a file (or a folder, with a subfolder) at `p`, last modified `ageMs` ago. */
+export function leftover(p: string, ageMs: number, folder = false) {
+  if (folder) fs.mkdirSync(path.join(p, 'sub'), { recursive: true });
+  else fs.writeFileSync(p, 'partial');
+  const when = new Date(Date.now() - ageMs);
+  fs.utimesSync(p, when, when);
+}
